@@ -1,0 +1,36 @@
+import Foundation
+
+/// A tenant's application and its policy.
+public struct App: Sendable, Equatable {
+    public var id: String
+    public var accountID: Int64
+    public var name: String
+    public var policy: AppPolicy
+
+    public init(id: String, accountID: Int64, name: String, policy: AppPolicy) {
+        self.id = id
+        self.accountID = accountID
+        self.name = name
+        self.policy = policy
+    }
+}
+
+/// An API key as stored: never the secret, only its digest.
+public struct StoredAPIKey: Sendable, Equatable {
+    public var keyID: String
+    public var accountID: Int64
+    public var secretDigest: Data
+    /// The apps the key may use; nil for every app of its account.
+    public var appIDs: [String]?
+    public var revoked: Bool
+
+    public init(keyID: String, accountID: Int64, secretDigest: Data, appIDs: [String]?, revoked: Bool) {
+        self.keyID = keyID
+        self.accountID = accountID
+        self.secretDigest = secretDigest
+        self.appIDs = appIDs
+        self.revoked = revoked
+    }
+
+    public func mayUse(appID: String) -> Bool { appIDs?.contains(appID) ?? true }
+}

@@ -1,0 +1,44 @@
+import Crypto
+import Foundation
+
+/// The keyed hash a verification keeps instead of its code: HMAC-SHA256 under a server key, bound to
+/// the verification id so a digest copied to another verification does not match there.
+public struct CodeDigester: Sendable {
+    private let key: SymmetricKey
+
+    public init(keys: ServerKeys) { key = keys.codeHashKey }
+
+    public func digest(code: String, verificationID: String) -> Data {
+        var message = Data(verificationID.utf8)
+        message.append(0)
+        message.append(contentsOf: code.utf8)
+        return Data(HMAC<SHA256>.authenticationCode(for: message, using: key))
+    }
+
+    /// Constant-time: recomputes the digest and compares with `HMAC.isValidAuthenticationCode`.
+    public func matches(code: String, verificationID: String, digest: Data) -> Bool {
+        var message = Data(verificationID.utf8)
+        message.append(0)
+        message.append(contentsOf: code.utf8)
+        return HMAC<SHA256>.isValidAuthenticationCode(digest, authenticating: message, using: key)
+    }
+}
+
+/// Seals a code for the delivery queue with AES-GCM, bound to its verification id.
+public struct CodeSealer: Sendable {
+    private let key: SymmetricKey
+
+    public init(keys: ServerKeys) { key = keys.codeSealKey }
+
+    public func seal(code: String, verificationID: String) throws -> Data {
+        let box = try AES.GCM.seal(Data(code.utf8), using: key, authenticating: Data(verificationID.utf8))
+        guard let combined = box.combined else { throw CryptoKitError.incorrectParameterSize }
+        return combined
+    }
+
+    public func open(_ sealed: Data, verificationID: String) throws -> String {
+        let box = try AES.GCM.SealedBox(combined: sealed)
+        let plain = try AES.GCM.open(box, using: key, authenticating: Data(verificationID.utf8))
+        return String(decoding: plain, as: UTF8.self)
+    }
+}

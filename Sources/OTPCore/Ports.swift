@@ -1,0 +1,208 @@
+import Foundation
+
+/// Who is calling and where from, for the audit trail.
+public struct Actor: Sendable, Equatable {
+    public var keyID: String
+    public var ip: String?
+
+    public init(keyID: String, ip: String?) {
+        self.keyID = keyID
+        self.ip = ip
+    }
+}
+
+/// Looks up the credentials and apps that requests name.
+public protocol AccessDirectory: Sendable {
+    func apiKey(id: String) async throws -> StoredAPIKey?
+    /// The app, when it exists and belongs to the account.
+    func app(id: String, accountID: Int64) async throws -> App?
+}
+
+/// A verification to create, with its first delivery.
+public struct NewVerification: Sendable {
+    public var id: String
+    public var appID: String
+    public var recipient: String
+    public var channel: Channel
+    public var sender: String?
+    public var locale: String?
+    public var codeDigest: Data
+    /// The code sealed for the delivery queue.
+    public var sealedCode: Data
+    /// Also kept on the verification when the app resends the same code.
+    public var keepsSealedCode: Bool
+    public var codeLength: Int
+    public var ttlSeconds: Int
+    public var maxAttempts: Int
+    public var maxSends: Int
+    public var resendCooldownSeconds: Int
+    public var metadata: [String: String]
+
+    public init(
+        id: String, appID: String, recipient: String, channel: Channel, sender: String?, locale: String?,
+        codeDigest: Data, sealedCode: Data, keepsSealedCode: Bool, codeLength: Int, ttlSeconds: Int,
+        maxAttempts: Int, maxSends: Int, resendCooldownSeconds: Int, metadata: [String: String]
+    ) {
+        self.id = id
+        self.appID = appID
+        self.recipient = recipient
+        self.channel = channel
+        self.sender = sender
+        self.locale = locale
+        self.codeDigest = codeDigest
+        self.sealedCode = sealedCode
+        self.keepsSealedCode = keepsSealedCode
+        self.codeLength = codeLength
+        self.ttlSeconds = ttlSeconds
+        self.maxAttempts = maxAttempts
+        self.maxSends = maxSends
+        self.resendCooldownSeconds = resendCooldownSeconds
+        self.metadata = metadata
+    }
+}
+
+/// What `send` and `resend` answer.
+public struct SendReceipt: Sendable, Equatable, Codable {
+    public var verificationID: String
+    public var status: VerificationStatus
+    public var channel: Channel
+    public var recipient: String
+    public var expiresAt: Date
+    public var resendAvailableAt: Date
+    public var deliveryStatus: DeliveryStatus
+
+    public init(
+        verificationID: String, status: VerificationStatus, channel: Channel, recipient: String, expiresAt: Date,
+        resendAvailableAt: Date, deliveryStatus: DeliveryStatus
+    ) {
+        self.verificationID = verificationID
+        self.status = status
+        self.channel = channel
+        self.recipient = recipient
+        self.expiresAt = expiresAt
+        self.resendAvailableAt = resendAvailableAt
+        self.deliveryStatus = deliveryStatus
+    }
+}
+
+/// An `Idempotency-Key` and the digest of the request body it came with.
+public struct IdempotencyClaim: Sendable {
+    public var accountID: Int64
+    public var key: String
+    public var requestDigest: Data
+
+    public init(accountID: Int64, key: String, requestDigest: Data) {
+        self.accountID = accountID
+        self.key = key
+        self.requestDigest = requestDigest
+    }
+}
+
+public enum SendOutcome: Sendable, Equatable {
+    case created(SendReceipt)
+    /// The same key and body were seen within 24 hours: the first answer, nothing sent.
+    case replayed(SendReceipt)
+}
+
+/// The locked verification a resend decides on.
+public struct ResendContext: Sendable {
+    public var snapshot: VerificationSnapshot
+    public var channel: Channel
+    public var codeLength: Int
+    public var sealedCode: Data?
+
+    public init(snapshot: VerificationSnapshot, channel: Channel, codeLength: Int, sealedCode: Data?) {
+        self.snapshot = snapshot
+        self.channel = channel
+        self.codeLength = codeLength
+        self.sealedCode = sealedCode
+    }
+}
+
+/// What a resend writes: a new digest (nil keeps the code), the sealed code for the new delivery.
+public struct ResendPlan: Sendable {
+    public var channel: Channel
+    public var newCodeDigest: Data?
+    public var sealedCode: Data
+    public var resendCooldownSeconds: Int
+
+    public init(channel: Channel, newCodeDigest: Data?, sealedCode: Data, resendCooldownSeconds: Int) {
+        self.channel = channel
+        self.newCodeDigest = newCodeDigest
+        self.sealedCode = sealedCode
+        self.resendCooldownSeconds = resendCooldownSeconds
+    }
+}
+
+/// The locked verification a verify call decides on.
+public struct VerifyContext: Sendable {
+    public var snapshot: VerificationSnapshot
+    public var recipient: String
+    public var codeDigest: Data?
+    public var now: Date
+
+    public init(snapshot: VerificationSnapshot, recipient: String, codeDigest: Data?, now: Date) {
+        self.snapshot = snapshot
+        self.recipient = recipient
+        self.codeDigest = codeDigest
+        self.now = now
+    }
+}
+
+public struct VerificationReport: Sendable, Equatable {
+    public var id: String
+    public var appID: String
+    public var status: VerificationStatus
+    public var channel: Channel
+    public var recipient: String
+    public var attempts: Int
+    public var attemptsRemaining: Int
+    public var sends: Int
+    public var deliveryStatus: DeliveryStatus
+    public var createdAt: Date
+    public var expiresAt: Date
+    public var verifiedAt: Date?
+    public var resendAvailableAt: Date
+
+    public init(
+        id: String, appID: String, status: VerificationStatus, channel: Channel, recipient: String, attempts: Int,
+        attemptsRemaining: Int, sends: Int, deliveryStatus: DeliveryStatus, createdAt: Date, expiresAt: Date,
+        verifiedAt: Date?, resendAvailableAt: Date
+    ) {
+        self.id = id
+        self.appID = appID
+        self.status = status
+        self.channel = channel
+        self.recipient = recipient
+        self.attempts = attempts
+        self.attemptsRemaining = attemptsRemaining
+        self.sends = sends
+        self.deliveryStatus = deliveryStatus
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.verifiedAt = verifiedAt
+        self.resendAvailableAt = resendAvailableAt
+    }
+}
+
+/// The verifications and their deliveries. Each call is one transaction.
+public protocol VerificationStore: Sendable {
+    /// Creates the verification and queues its delivery atomically; throws
+    /// `OTPFailure.idempotencyKeyReused` when the key came with another body.
+    func send(_ verification: NewVerification, idempotency: IdempotencyClaim?, actor: Actor) async throws
+        -> SendOutcome
+
+    /// Locks the verification, asks `decide`, stores what it says. nil when the id is unknown to the app.
+    func verify(
+        verificationID: String, appID: String, actor: Actor,
+        decide: @Sendable (VerifyContext) -> VerifyDecision
+    ) async throws -> VerifyDecision?
+
+    /// Locks the verification and asks `plan`, which throws a refusal or says what to send.
+    func resend(
+        verificationID: String, appID: String, actor: Actor,
+        plan: @Sendable (ResendContext) throws -> ResendPlan
+    ) async throws -> SendReceipt
+
+    func report(verificationID: String, appID: String) async throws -> VerificationReport?
+}

@@ -1,0 +1,175 @@
+import Foundation
+import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A private PostgreSQL cluster in a folder of ours, made with the server binaries found on the
+/// machine. Used by `otp dev` and by the tests when `DATABASE_URL` is not set.
+///
+/// It listens on 127.0.0.1 only, on a free port picked at each start, with `trust` authentication
+/// for the `otp` superuser: for development and tests, never production. Started by root, the server
+/// runs as the `postgres` user, since PostgreSQL refuses to run as root.
+public struct EmbeddedPostgres: Sendable {
+    public enum LaunchError: Error, CustomStringConvertible {
+        case binariesNotFound
+        case commandFailed(String, status: Int32, log: URL)
+
+        public var description: String {
+            switch self {
+            case .binariesNotFound:
+                "no PostgreSQL server found: install it (Debian: apt-get install postgresql) or put initdb and pg_ctl on PATH"
+            case .commandFailed(let command, let status, let log):
+                "\(command) exited with status \(status); see \(log.path)"
+            }
+        }
+    }
+
+    public let directory: URL
+    public let port: Int
+    public let database = "otp"
+    public let user = "otp"
+    private let binaries: URL
+
+    public var dataDirectory: URL { directory.appendingPathComponent("pgdata") }
+    public var url: String { "postgres://\(user)@127.0.0.1:\(port)/\(database)?sslmode=disable" }
+    var launcherLog: URL { directory.appendingPathComponent("launcher.log") }
+
+    /// Creates the cluster under `directory` on first use, then starts it and waits until it accepts
+    /// connections. A server left running by an earlier crash is stopped first.
+    public static func start(in directory: URL, fastAndUnsafe: Bool = false) throws -> EmbeddedPostgres {
+        guard let binaries = findBinaries() else { throw LaunchError.binariesNotFound }
+        let cluster = EmbeddedPostgres(directory: directory, port: try freePort(), binaries: binaries)
+        try cluster.initialiseIfNeeded(fastAndUnsafe: fastAndUnsafe)
+        _ = try? cluster.pgctl(["stop", "-m", "fast", "-w"])
+        var options = "-p \(cluster.port) -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c max_connections=200"
+        if fastAndUnsafe { options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off" }
+        try cluster.pgctl([
+            "start", "-w", "-t", "60", "-l", cluster.dataDirectory.appendingPathComponent("server.log").path,
+            "-o", options,
+        ])
+        try cluster.createDatabase()
+        return cluster
+    }
+
+    /// Stops the server (fast shutdown) and waits for it to exit.
+    public func stop() {
+        _ = try? pgctl(["stop", "-m", "fast", "-w", "-t", "30"])
+    }
+
+    private func initialiseIfNeeded(fastAndUnsafe: Bool) throws {
+        let fileManager = FileManager.default
+        if fileManager.fileExists(atPath: dataDirectory.appendingPathComponent("PG_VERSION").path) { return }
+        try fileManager.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
+        try fileManager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: dataDirectory.path)
+        if Self.runningAsRoot {
+            try fileManager.setAttributes([.ownerAccountName: "postgres"], ofItemAtPath: dataDirectory.path)
+        }
+        var arguments = ["-D", dataDirectory.path, "-U", user, "--auth=trust", "--encoding=UTF8", "--locale=C"]
+        if fastAndUnsafe { arguments.append("--no-sync") }
+        try run(binaries.appendingPathComponent("initdb"), arguments)
+    }
+
+    private func createDatabase() throws {
+        let psql = binaries.appendingPathComponent("psql")
+        let connection = ["-h", "127.0.0.1", "-p", "\(port)", "-U", user, "-d", "postgres", "-v", "ON_ERROR_STOP=1"]
+        let exists = try capture(psql, connection + ["-tAc", "SELECT 1 FROM pg_database WHERE datname = 'otp'"])
+        if exists.trimmingCharacters(in: .whitespacesAndNewlines) != "1" {
+            try run(psql, connection + ["-c", "CREATE DATABASE otp"])
+        }
+    }
+
+    @discardableResult
+    private func pgctl(_ arguments: [String]) throws -> String {
+        try capture(binaries.appendingPathComponent("pg_ctl"), ["-D", dataDirectory.path] + arguments)
+    }
+
+    private func run(_ executable: URL, _ arguments: [String]) throws {
+        _ = try capture(executable, arguments)
+    }
+
+    /// Runs a server binary (as `postgres` when we are root), appending its output to the launcher
+    /// log, and returns its standard output.
+    private func capture(_ executable: URL, _ arguments: [String]) throws -> String {
+        let process = Process()
+        if Self.runningAsRoot {
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+            process.arguments = ["-u", "postgres", "--", executable.path] + arguments
+        } else {
+            process.executableURL = executable
+            process.arguments = arguments
+        }
+        // Output goes to files, not pipes: pg_ctl leaves a server behind that would keep a pipe open.
+        let output = directory.appendingPathComponent("launcher.out")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        if !FileManager.default.fileExists(atPath: launcherLog.path) {
+            _ = FileManager.default.createFile(atPath: launcherLog.path, contents: nil)
+        }
+        let outputHandle = try FileHandle(forWritingTo: output)
+        let logHandle = try FileHandle(forWritingTo: launcherLog)
+        logHandle.seekToEndOfFile()
+        defer {
+            try? outputHandle.close()
+            try? logHandle.close()
+        }
+        process.standardOutput = outputHandle
+        process.standardError = logHandle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        logHandle.write(Data(text.utf8))
+        guard process.terminationStatus == 0 else {
+            throw LaunchError.commandFailed(
+                executable.lastPathComponent + " " + (arguments.first ?? ""), status: process.terminationStatus,
+                log: launcherLog)
+        }
+        return text
+    }
+
+    static var runningAsRoot: Bool { geteuid() == 0 }
+
+    /// `initdb` and `pg_ctl` from PATH, else from the newest `/usr/lib/postgresql/*/bin`.
+    static func findBinaries() -> URL? {
+        let fileManager = FileManager.default
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        var candidates = path.split(separator: ":").map { URL(fileURLWithPath: String($0)) }
+        let versions = (try? fileManager.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
+        candidates += versions.compactMap(Int.init).sorted(by: >).map {
+            URL(fileURLWithPath: "/usr/lib/postgresql/\($0)/bin")
+        }
+        return candidates.lazy.compactMap { directory -> URL? in
+            let initdb = directory.appendingPathComponent("initdb").resolvingSymlinksInPath()
+            guard fileManager.isExecutableFile(atPath: initdb.path) else { return nil }
+            // Debian links only some binaries into PATH: use the folder the real initdb lives in.
+            let real = initdb.deletingLastPathComponent()
+            let complete = ["pg_ctl", "psql"].allSatisfy {
+                fileManager.isExecutableFile(atPath: real.appendingPathComponent($0).path)
+            }
+            return complete ? real : nil
+        }.first
+    }
+
+    /// A TCP port nothing listens on right now, from the kernel's ephemeral range.
+    static func freePort() throws -> Int {
+        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socketFD >= 0 else { throw POSIXError(.EMFILE) }
+        defer { close(socketFD) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(socketFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketFD, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}

@@ -1,0 +1,106 @@
+import Logging
+import PostgresNIO
+
+/// Applies `sql/` files in order, each in its own transaction, under an advisory lock so that two
+/// hosts migrating at once take turns. Refuses to go on when an applied file has changed.
+public struct Migrator: Sendable {
+    public enum MigrationError: Error, CustomStringConvertible {
+        case changedAfterApply(name: String)
+        case unknownApplied(version: Int)
+
+        public var description: String {
+            switch self {
+            case .changedAfterApply(let name):
+                "migration \(name) was changed after it was applied; add a new file instead"
+            case .unknownApplied(let version):
+                "the database has migration \(version), which this build does not know; upgrade the binary"
+            }
+        }
+    }
+
+    /// Arbitrary, fixed: the advisory lock that serialises migrators.
+    static let lockKey: Int64 = 0x6f74_705f_6d69_67
+
+    public let client: PostgresClient
+    public let files: [MigrationFile]
+    public let logger: Logger
+
+    public init(client: PostgresClient, files: [MigrationFile], logger: Logger) {
+        self.client = client
+        self.files = files
+        self.logger = logger
+    }
+
+    /// Applies what is pending; returns the names applied (empty when the database was current).
+    @discardableResult
+    public func migrate() async throws -> [String] {
+        try await client.withConnection { connection in
+            try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger)
+            do {
+                let applied = try await apply(on: connection)
+                try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
+                return applied
+            } catch {
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    /// The names of files not yet applied; throws when an applied file has changed.
+    public func pending() async throws -> [String] {
+        try await client.withConnection { connection in
+            let applied = try await appliedChecksums(on: connection)
+            return try check(applied).map(\.name)
+        }
+    }
+
+    private func apply(on connection: PostgresConnection) async throws -> [String] {
+        try await connection.query("CREATE SCHEMA IF NOT EXISTS otp", logger: logger)
+        try await connection.query(
+            """
+            CREATE TABLE IF NOT EXISTS otp.schema_migrations (
+                version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
+                applied_at timestamptz NOT NULL DEFAULT now())
+            """, logger: logger)
+        let todo = try check(try await appliedChecksums(on: connection))
+        for file in todo {
+            logger.info("applying migration", metadata: ["migration.name": "\(file.name)"])
+            try await connection.withTransaction(logger: logger) { connection in
+                for statement in file.statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query(
+                    """
+                    INSERT INTO otp.schema_migrations (version, name, checksum)
+                    VALUES (\(file.version), \(file.name), \(file.checksum))
+                    """, logger: logger)
+            }
+        }
+        return todo.map(\.name)
+    }
+
+    private func appliedChecksums(on connection: PostgresConnection) async throws -> [Int: String] {
+        let exists = try await connection.query(
+            "SELECT to_regclass('otp.schema_migrations') IS NOT NULL", logger: logger
+        ).decode(Bool.self)
+        for try await present in exists where !present { return [:] }
+        var applied: [Int: String] = [:]
+        let rows = try await connection.query("SELECT version, checksum FROM otp.schema_migrations", logger: logger)
+        for try await (version, checksum) in rows.decode((Int, String).self) { applied[version] = checksum }
+        return applied
+    }
+
+    private func check(_ applied: [Int: String]) throws -> [MigrationFile] {
+        let known = Set(files.map(\.version))
+        if let stranger = applied.keys.sorted().first(where: { !known.contains($0) }) {
+            throw MigrationError.unknownApplied(version: stranger)
+        }
+        for file in files {
+            if let checksum = applied[file.version], checksum != file.checksum {
+                throw MigrationError.changedAfterApply(name: file.name)
+            }
+        }
+        return files.filter { applied[$0.version] == nil }
+    }
+}

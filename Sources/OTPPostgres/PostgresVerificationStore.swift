@@ -1,0 +1,290 @@
+import Foundation
+import Logging
+import OTPCore
+import PostgresNIO
+
+/// The verifications and their delivery jobs in PostgreSQL.
+///
+/// A send is a single statement (verification, delivery, events and the worker wake-up in one
+/// implicit transaction, one round trip). Verify and resend lock the verification row with
+/// `FOR UPDATE`, so concurrent calls on one verification are decided one after another.
+public struct PostgresVerificationStore: VerificationStore {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    public func send(_ new: NewVerification, idempotency: IdempotencyClaim?, actor: Actor) async throws
+        -> SendOutcome
+    {
+        guard let idempotency else {
+            return .created(try await insert(new, actor: actor, on: nil))
+        }
+        return try await transaction { connection in
+            try await connection.query(
+                """
+                DELETE FROM otp.idempotency_keys WHERE account_id = \(idempotency.accountID)
+                AND key = \(idempotency.key) AND created_at < now() - interval '24 hours'
+                """, logger: logger)
+            // A concurrent request with the same key waits here until the first one commits.
+            let inserted = try await connection.query(
+                """
+                INSERT INTO otp.idempotency_keys (account_id, key, request_digest)
+                VALUES (\(idempotency.accountID), \(idempotency.key), \(idempotency.requestDigest))
+                ON CONFLICT DO NOTHING RETURNING true
+                """, logger: logger
+            ).collect().count == 1
+            if !inserted {
+                let rows = try await connection.query(
+                    """
+                    SELECT request_digest, response_body FROM otp.idempotency_keys
+                    WHERE account_id = \(idempotency.accountID) AND key = \(idempotency.key)
+                    """, logger: logger)
+                for try await (digest, body) in rows.decode((Data, String?).self) {
+                    guard constantTimeEquals(digest, idempotency.requestDigest), let body else {
+                        throw OTPFailure.idempotencyKeyReused
+                    }
+                    return .replayed(try Self.decoder.decode(SendReceipt.self, from: Data(body.utf8)))
+                }
+                throw OTPFailure.idempotencyKeyReused
+            }
+            let receipt = try await insert(new, actor: actor, on: connection)
+            let body = String(decoding: try Self.encoder.encode(receipt), as: UTF8.self)
+            try await connection.query(
+                """
+                UPDATE otp.idempotency_keys SET response_status = 202, response_body = \(body)
+                WHERE account_id = \(idempotency.accountID) AND key = \(idempotency.key)
+                """, logger: logger)
+            return .created(receipt)
+        }
+    }
+
+    private func insert(_ new: NewVerification, actor: Actor, on connection: PostgresConnection?) async throws
+        -> SendReceipt
+    {
+        let metadata = String(decoding: try JSONEncoder().encode(new.metadata), as: UTF8.self)
+        let keptSeal: Data? = new.keepsSealedCode ? new.sealedCode : nil
+        let query: PostgresQuery = try """
+            WITH v AS (
+                INSERT INTO otp.verifications (id, app_id, recipient, channel, sender, locale, code_digest,
+                    sealed_code, code_length, ttl_seconds, max_attempts, max_sends, metadata, expires_at,
+                    resend_available_at)
+                VALUES (\(new.id), \(new.appID), \(new.recipient), \(new.channel.rawValue), \(new.sender),
+                    \(new.locale), \(new.codeDigest), \(keptSeal), \(new.codeLength), \(new.ttlSeconds),
+                    \(new.maxAttempts), \(new.maxSends), \(metadata)::jsonb,
+                    now() + make_interval(secs => \(Double(new.ttlSeconds))),
+                    now() + make_interval(secs => \(Double(new.resendCooldownSeconds))))
+                RETURNING id, app_id, channel, recipient, sender, expires_at, resend_available_at
+            ), d AS (
+                INSERT INTO otp.deliveries (verification_id, app_id, channel, recipient, sender, sealed_code, expires_at)
+                SELECT id, app_id, channel, recipient, sender, \(new.sealedCode), expires_at FROM v
+                RETURNING id
+            ), e AS (
+                INSERT INTO otp.events (event, app_id, verification_id, actor, ip, details)
+                SELECT x.event, v.app_id, v.id, \(actor.keyID), \(actor.ip), x.details
+                FROM v, d, LATERAL (VALUES
+                    ('send_requested', jsonb_build_object('channel', v.channel)),
+                    ('delivery_queued', jsonb_build_object('delivery_id', d.id, 'channel', v.channel))
+                ) AS x (event, details)
+            )
+            SELECT v.expires_at, v.resend_available_at, pg_notify('otp_deliveries', '') IS NULL FROM v
+            """
+        let rows =
+            if let connection {
+                try await connection.query(query, logger: logger)
+            } else {
+                try await client.query(query, logger: logger)
+            }
+        for try await (expiresAt, resendAvailableAt, _) in rows.decode((Date, Date, Bool).self) {
+            return SendReceipt(
+                verificationID: new.id, status: .pending, channel: new.channel, recipient: new.recipient,
+                expiresAt: expiresAt, resendAvailableAt: resendAvailableAt, deliveryStatus: .queued)
+        }
+        throw PostgresStoreError.noRowReturned
+    }
+
+    public func verify(
+        verificationID: String, appID: String, actor: Actor,
+        decide: @Sendable (VerifyContext) -> VerifyDecision
+    ) async throws -> VerifyDecision? {
+        try await transaction { connection in
+            guard let locked = try await lock(verificationID: verificationID, appID: appID, on: connection) else {
+                return nil
+            }
+            let decision = decide(
+                VerifyContext(
+                    snapshot: locked.snapshot, recipient: locked.recipient, codeDigest: locked.codeDigest,
+                    now: locked.now))
+            let status = decision.status.rawValue
+            let success = decision.outcome == .verified
+            let reason = decision.outcome.rawValue.lowercased()
+            var events = [(decision.outcome == .verified ? "verify_succeeded" : "verify_failed")]
+            if decision.status == .locked && locked.snapshot.status != .locked { events.append("locked") }
+            if decision.status == .expired && locked.snapshot.status != .expired { events.append("expired") }
+            try await connection.query(
+                """
+                WITH u AS (
+                    UPDATE otp.verifications SET status = \(status), attempts = \(decision.attempts),
+                        verified_at = CASE WHEN \(success) THEN now() ELSE verified_at END,
+                        code_digest = CASE WHEN \(status) = 'pending' THEN code_digest END,
+                        sealed_code = CASE WHEN \(status) = 'pending' THEN sealed_code END,
+                        updated_at = now()
+                    WHERE id = \(verificationID)
+                ), a AS (
+                    INSERT INTO otp.verify_attempts (verification_id, app_id, success, reason, ip)
+                    SELECT \(verificationID), \(appID), \(success), \(reason), \(actor.ip) WHERE \(decision.countsAsTry)
+                ), c AS (
+                    UPDATE otp.deliveries SET state = 'canceled', sealed_code = NULL, finished_at = now(),
+                        updated_at = now()
+                    WHERE verification_id = \(verificationID) AND state = 'queued' AND \(status) <> 'pending'
+                )
+                INSERT INTO otp.events (event, app_id, verification_id, actor, ip, details)
+                SELECT e, \(appID), \(verificationID), \(actor.keyID), \(actor.ip),
+                    jsonb_build_object('outcome', \(decision.outcome.rawValue), 'attempts', \(decision.attempts))
+                FROM unnest(\(events)::text[]) AS e
+                """, logger: logger)
+            return decision
+        }
+    }
+
+    public func resend(
+        verificationID: String, appID: String, actor: Actor,
+        plan: @Sendable (ResendContext) throws -> ResendPlan
+    ) async throws -> SendReceipt {
+        try await transaction { connection in
+            guard let locked = try await lock(verificationID: verificationID, appID: appID, on: connection) else {
+                throw OTPFailure.verificationNotFound
+            }
+            let resend = try plan(
+                ResendContext(
+                    snapshot: locked.snapshot, channel: locked.channel, codeLength: locked.codeLength,
+                    sealedCode: locked.sealedCode))
+            let rows = try await connection.query(
+                try """
+                WITH u AS (
+                    UPDATE otp.verifications SET sends = sends + 1, channel = \(resend.channel.rawValue),
+                        code_digest = coalesce(\(resend.newCodeDigest), code_digest),
+                        expires_at = CASE WHEN \(resend.newCodeDigest) IS NULL THEN expires_at
+                            ELSE now() + make_interval(secs => ttl_seconds) END,
+                        resend_available_at = now() + make_interval(secs => \(Double(resend.resendCooldownSeconds))),
+                        updated_at = now()
+                    WHERE id = \(verificationID)
+                    RETURNING id, app_id, channel, recipient, sender, expires_at, resend_available_at
+                ), c AS (
+                    UPDATE otp.deliveries SET state = 'canceled', sealed_code = NULL, finished_at = now(),
+                        updated_at = now()
+                    WHERE verification_id = \(verificationID) AND state = 'queued'
+                ), d AS (
+                    INSERT INTO otp.deliveries (verification_id, app_id, channel, recipient, sender, sealed_code,
+                        expires_at)
+                    SELECT id, app_id, channel, recipient, sender, \(resend.sealedCode), expires_at FROM u
+                    RETURNING id
+                ), e AS (
+                    INSERT INTO otp.events (event, app_id, verification_id, actor, ip, details)
+                    SELECT x.event, u.app_id, u.id, \(actor.keyID), \(actor.ip), x.details
+                    FROM u, d, LATERAL (VALUES
+                        ('resend_requested', jsonb_build_object('channel', u.channel)),
+                        ('delivery_queued', jsonb_build_object('delivery_id', d.id, 'channel', u.channel))
+                    ) AS x (event, details)
+                )
+                SELECT u.recipient, u.expires_at, u.resend_available_at, pg_notify('otp_deliveries', '') IS NULL
+                FROM u
+                """, logger: logger)
+            for try await (recipient, expiresAt, resendAvailableAt, _) in rows.decode((String, Date, Date, Bool).self)
+            {
+                return SendReceipt(
+                    verificationID: verificationID, status: .pending, channel: resend.channel, recipient: recipient,
+                    expiresAt: expiresAt, resendAvailableAt: resendAvailableAt, deliveryStatus: .queued)
+            }
+            throw PostgresStoreError.noRowReturned
+        }
+    }
+
+    public func report(verificationID: String, appID: String) async throws -> VerificationReport? {
+        let rows = try await client.query(
+            """
+            SELECT v.status, v.channel, v.recipient, v.attempts, v.max_attempts, v.sends, v.max_sends,
+                v.created_at, v.expires_at, v.verified_at, v.resend_available_at, now(),
+                (SELECT d.state FROM otp.deliveries d WHERE d.verification_id = v.id ORDER BY d.id DESC LIMIT 1)
+            FROM otp.verifications v WHERE v.id = \(verificationID) AND v.app_id = \(appID)
+            """, logger: logger)
+        for try await row in rows.decode(
+            (String, String, String, Int, Int, Int, Int, Date, Date, Date?, Date, Date, String?).self)
+        {
+            let (status, channel, recipient, attempts, maxAttempts, sends, maxSends) = (
+                row.0, row.1, row.2, row.3, row.4, row.5, row.6
+            )
+            let snapshot = VerificationSnapshot(
+                status: VerificationStatus(rawValue: status) ?? .canceled, attempts: attempts,
+                maxAttempts: maxAttempts, sends: sends, maxSends: maxSends, expiresAt: row.8,
+                resendAvailableAt: row.10)
+            return VerificationReport(
+                id: verificationID, appID: appID, status: snapshot.effectiveStatus(now: row.11),
+                channel: OTPCore.Channel(rawValue: channel) ?? .sms, recipient: recipient, attempts: attempts,
+                attemptsRemaining: snapshot.attemptsRemaining, sends: sends,
+                deliveryStatus: row.12.flatMap(DeliveryStatus.init(rawValue:)) ?? .queued, createdAt: row.7,
+                expiresAt: row.8, verifiedAt: row.9, resendAvailableAt: row.10)
+        }
+        return nil
+    }
+
+    struct LockedVerification {
+        var snapshot: VerificationSnapshot
+        var recipient: String
+        var channel: OTPCore.Channel
+        var codeLength: Int
+        var codeDigest: Data?
+        var sealedCode: Data?
+        var now: Date
+    }
+
+    private func lock(verificationID: String, appID: String, on connection: PostgresConnection) async throws
+        -> LockedVerification?
+    {
+        let rows = try await connection.query(
+            """
+            SELECT status, attempts, max_attempts, sends, max_sends, expires_at, resend_available_at, recipient,
+                channel, code_length, code_digest, sealed_code, now()
+            FROM otp.verifications WHERE id = \(verificationID) AND app_id = \(appID) FOR UPDATE
+            """, logger: logger)
+        for try await row in rows.decode(
+            (String, Int, Int, Int, Int, Date, Date, String, String, Int, Data?, Data?, Date).self)
+        {
+            let snapshot = VerificationSnapshot(
+                status: VerificationStatus(rawValue: row.0) ?? .canceled, attempts: row.1, maxAttempts: row.2,
+                sends: row.3, maxSends: row.4, expiresAt: row.5, resendAvailableAt: row.6)
+            return LockedVerification(
+                snapshot: snapshot, recipient: row.7, channel: OTPCore.Channel(rawValue: row.8) ?? .sms, codeLength: row.9,
+                codeDigest: row.10, sealedCode: row.11, now: row.12)
+        }
+        return nil
+    }
+
+    /// `withTransaction`, with our own errors unwrapped from `PostgresTransactionError`.
+    func transaction<Result>(_ body: (PostgresConnection) async throws -> sending Result) async throws -> sending Result {
+        do {
+            return try await client.withTransaction(logger: logger, body)
+        } catch let error as PostgresTransactionError {
+            throw error.closureError ?? error
+        }
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }()
+
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+}
+
+enum PostgresStoreError: Error {
+    case noRowReturned
+}
