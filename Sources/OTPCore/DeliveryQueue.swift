@@ -1,0 +1,72 @@
+import Foundation
+
+/// A delivery a worker has claimed: it holds the lease until `finish` or until the lease runs out.
+public struct ClaimedDelivery: Sendable, Equatable {
+    public var id: Int64
+    public var verificationID: String
+    public var appID: String
+    public var appName: String
+    public var channel: Channel
+    public var recipient: String
+    public var sender: String?
+    public var sealedCode: Data?
+    /// 1 for the first try.
+    public var attempt: Int
+    public var expiresAt: Date
+    /// The database's clock at the claim.
+    public var claimedAt: Date
+
+    public init(
+        id: Int64, verificationID: String, appID: String, appName: String, channel: Channel, recipient: String,
+        sender: String?, sealedCode: Data?, attempt: Int, expiresAt: Date, claimedAt: Date
+    ) {
+        self.id = id
+        self.verificationID = verificationID
+        self.appID = appID
+        self.appName = appName
+        self.channel = channel
+        self.recipient = recipient
+        self.sender = sender
+        self.sealedCode = sealedCode
+        self.attempt = attempt
+        self.expiresAt = expiresAt
+        self.claimedAt = claimedAt
+    }
+}
+
+/// One call to a provider, as recorded in `delivery_attempts`.
+public struct DeliveryAttempt: Sendable, Equatable {
+    public var provider: String
+    public var result: ProviderResult
+    public var latencyMilliseconds: Int
+
+    public init(provider: String, result: ProviderResult, latencyMilliseconds: Int) {
+        self.provider = provider
+        self.result = result
+        self.latencyMilliseconds = latencyMilliseconds
+    }
+}
+
+/// Where a delivery goes after an attempt (or instead of one).
+public enum DeliveryResolution: Sendable, Equatable {
+    case sent(provider: String, messageID: String?)
+    case retry(at: Date, reason: String)
+    case failed(reason: String)
+}
+
+/// The delivery job queue.
+public protocol DeliveryQueue: Sendable {
+    /// Claims up to `limit` due deliveries for `lease`, in one statement that skips rows other
+    /// workers hold.
+    func claim(limit: Int, lease: Duration, workerID: String) async throws -> [ClaimedDelivery]
+
+    /// Records the attempt (if a provider was called) and moves the delivery on, in one transaction.
+    func finish(_ delivery: ClaimedDelivery, attempt: DeliveryAttempt?, resolution: DeliveryResolution, workerID: String)
+        async throws
+
+    /// Puts deliveries whose lease ran out (their worker died) back in the queue; returns how many.
+    func requeueExpiredLeases() async throws -> Int
+
+    /// Calls `wake` whenever new work may be queued, until cancelled. A hint only: callers also poll.
+    func listenForWork(_ wake: @Sendable () -> Void) async throws
+}

@@ -1,0 +1,176 @@
+import Foundation
+import Logging
+import OTPCore
+import PostgresNIO
+
+/// Accounts, apps and API keys: what requests are checked against, and what the admin CLI edits.
+public struct PostgresDirectory: AccessDirectory {
+    public enum AdminError: Error, CustomStringConvertible, Equatable {
+        case appNotFound(String)
+        case keyNotFound(String)
+        case appsOfSeveralAccounts
+        case invalidPolicy(String)
+
+        public var description: String {
+            switch self {
+            case .appNotFound(let id): "no app \(id)"
+            case .keyNotFound(let id): "no API key \(id)"
+            case .appsOfSeveralAccounts: "a key's apps must all belong to one account"
+            case .invalidPolicy(let problem): "invalid policy: \(problem)"
+            }
+        }
+    }
+
+    public struct KeySummary: Sendable, Codable, Equatable {
+        public var keyID: String
+        public var account: String
+        public var appIDs: [String]?
+        public var createdAt: Date
+        public var revokedAt: Date?
+    }
+
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    public func apiKey(id: String) async throws -> StoredAPIKey? {
+        let rows = try await client.query(
+            "SELECT account_id, secret_digest, app_ids, revoked_at IS NOT NULL FROM otp.api_keys WHERE key_id = \(id)",
+            logger: logger)
+        for try await (accountID, digest, appIDs, revoked) in rows.decode((Int64, Data, [String]?, Bool).self) {
+            return StoredAPIKey(keyID: id, accountID: accountID, secretDigest: digest, appIDs: appIDs, revoked: revoked)
+        }
+        return nil
+    }
+
+    public func app(id: String, accountID: Int64) async throws -> App? {
+        try await apps(id: id, accountID: accountID).first
+    }
+
+    public func app(id: String) async throws -> App? {
+        try await apps(id: id, accountID: nil).first
+    }
+
+    public func listApps() async throws -> [(app: App, account: String)] {
+        let rows = try await client.query(
+            "SELECT a.id, c.name FROM otp.apps a JOIN otp.accounts c ON c.id = a.account_id ORDER BY a.created_at",
+            logger: logger)
+        var accounts: [String: String] = [:]
+        for try await (id, account) in rows.decode((String, String).self) { accounts[id] = account }
+        return try await apps(id: nil, accountID: nil).map { ($0, accounts[$0.id] ?? "") }
+    }
+
+    /// Creates the account when it does not exist yet, then the app.
+    public func createApp(name: String, account: String, policy: AppPolicy) async throws -> App {
+        if let problem = policy.problem { throw AdminError.invalidPolicy(problem) }
+        let id = Identifiers.appID()
+        let rows = try await client.query(
+            """
+            WITH found AS (SELECT id FROM otp.accounts WHERE name = \(account)),
+            made AS (
+                INSERT INTO otp.accounts (name) SELECT \(account) WHERE NOT EXISTS (SELECT 1 FROM found)
+                ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id
+            )
+            SELECT id FROM found UNION ALL SELECT id FROM made
+            """, logger: logger)
+        var accountID: Int64?
+        for try await id in rows.decode(Int64.self) { accountID = id }
+        guard let accountID else { throw PostgresStoreError.noRowReturned }
+        let app = App(id: id, accountID: accountID, name: name, policy: policy)
+        try await client.query(
+            """
+            INSERT INTO otp.apps (id, account_id, name, code_length, ttl_seconds, max_attempts, max_sends,
+                resend_cooldown_seconds, channels, default_channel, sender_name, resend_policy)
+            VALUES (\(id), \(accountID), \(name), \(policy.codeLength), \(policy.ttlSeconds), \(policy.maxAttempts),
+                \(policy.maxSends), \(policy.resendCooldownSeconds), \(policy.channels.map(\.rawValue)),
+                \(policy.defaultChannel.rawValue), \(policy.senderName), \(policy.resendPolicy.rawValue))
+            """, logger: logger)
+        return app
+    }
+
+    public func updatePolicy(appID: String, _ change: (inout AppPolicy) -> Void) async throws -> App {
+        guard var app = try await app(id: appID) else { throw AdminError.appNotFound(appID) }
+        change(&app.policy)
+        let policy = app.policy
+        if let problem = policy.problem { throw AdminError.invalidPolicy(problem) }
+        try await client.query(
+            """
+            UPDATE otp.apps SET code_length = \(policy.codeLength), ttl_seconds = \(policy.ttlSeconds),
+                max_attempts = \(policy.maxAttempts), max_sends = \(policy.maxSends),
+                resend_cooldown_seconds = \(policy.resendCooldownSeconds),
+                channels = \(policy.channels.map(\.rawValue)), default_channel = \(policy.defaultChannel.rawValue),
+                sender_name = \(policy.senderName), resend_policy = \(policy.resendPolicy.rawValue), updated_at = now()
+            WHERE id = \(appID)
+            """, logger: logger)
+        return app
+    }
+
+    /// Creates a key that may use exactly `appIDs` (all of one account) and returns its id; the
+    /// secret is derived from the id (see `APIKeySecrets`), and only its digest is stored.
+    public func createKey(appIDs: [String], secrets: APIKeySecrets) async throws -> (keyID: String, secret: String) {
+        var accountIDs: Set<Int64> = []
+        for appID in appIDs {
+            guard let app = try await app(id: appID) else { throw AdminError.appNotFound(appID) }
+            accountIDs.insert(app.accountID)
+        }
+        guard accountIDs.count == 1, let accountID = accountIDs.first else { throw AdminError.appsOfSeveralAccounts }
+        let keyID = Identifiers.keyID()
+        let secret = secrets.secret(forKeyID: keyID)
+        try await client.query(
+            """
+            INSERT INTO otp.api_keys (key_id, account_id, secret_digest, app_ids)
+            VALUES (\(keyID), \(accountID), \(APIKeySecrets.digest(of: secret)), \(Array(Set(appIDs)).sorted()))
+            """, logger: logger)
+        return (keyID, secret)
+    }
+
+    public func revokeKey(id: String) async throws {
+        let rows = try await client.query(
+            """
+            UPDATE otp.api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE key_id = \(id) RETURNING key_id
+            """, logger: logger)
+        if try await rows.collect().isEmpty { throw AdminError.keyNotFound(id) }
+    }
+
+    public func listKeys() async throws -> [KeySummary] {
+        let rows = try await client.query(
+            """
+            SELECT k.key_id, c.name, k.app_ids, k.created_at, k.revoked_at
+            FROM otp.api_keys k JOIN otp.accounts c ON c.id = k.account_id ORDER BY k.created_at
+            """, logger: logger)
+        var keys: [KeySummary] = []
+        for try await (keyID, account, appIDs, createdAt, revokedAt) in rows.decode(
+            (String, String, [String]?, Date, Date?).self)
+        {
+            keys.append(KeySummary(keyID: keyID, account: account, appIDs: appIDs, createdAt: createdAt, revokedAt: revokedAt))
+        }
+        return keys
+    }
+
+    /// Apps filtered by id and account, either of which may be nil for "any".
+    private func apps(id: String?, accountID: Int64?) async throws -> [App] {
+        let query: PostgresQuery = """
+            SELECT a.id, a.account_id, a.name, a.code_length, a.ttl_seconds, a.max_attempts, a.max_sends,
+                a.resend_cooldown_seconds, a.channels, a.default_channel, a.sender_name, a.resend_policy
+            FROM otp.apps a
+            WHERE (\(id)::text IS NULL OR a.id = \(id)) AND (\(accountID)::bigint IS NULL OR a.account_id = \(accountID))
+            ORDER BY a.created_at
+            """
+        var apps: [App] = []
+        for try await row in try await client.query(query, logger: logger).decode(
+            (String, Int64, String, Int, Int, Int, Int, Int, [String], String, String?, String).self)
+        {
+            let policy = AppPolicy(
+                codeLength: row.3, ttlSeconds: row.4, maxAttempts: row.5, maxSends: row.6,
+                resendCooldownSeconds: row.7, channels: row.8.compactMap(OTPCore.Channel.init(rawValue:)),
+                defaultChannel: OTPCore.Channel(rawValue: row.9) ?? .sms, senderName: row.10,
+                resendPolicy: AppPolicy.ResendPolicy(rawValue: row.11) ?? .newCode)
+            apps.append(App(id: row.0, accountID: row.1, name: row.2, policy: policy))
+        }
+        return apps
+    }
+}

@@ -1,0 +1,189 @@
+import Foundation
+import Logging
+import Metrics
+import OTPCore
+import ServiceLifecycle
+import Synchronization
+
+/// Sends queued deliveries: claims as many as it has free slots, calls the provider with no
+/// transaction open, records the outcome. Wakes on NOTIFY and polls as a fallback.
+///
+/// On graceful shutdown it stops claiming and lets the deliveries in flight finish (each is bounded
+/// by its provider's timeout). Deliveries of a worker that dies are requeued by any worker once
+/// their lease runs out.
+public struct DeliveryWorker: Service {
+    public struct Configuration: Sendable {
+        public var concurrency: Int
+        public var lease: Duration
+        public var pollInterval: Duration
+        public var requeueInterval: Duration
+        public var retry: RetryPolicy
+        public var workerID: String
+
+        public init(
+            concurrency: Int = 64, lease: Duration = .seconds(30), pollInterval: Duration = .seconds(1),
+            requeueInterval: Duration = .seconds(5), retry: RetryPolicy = RetryPolicy(),
+            workerID: String = "worker-" + Identifiers.random(count: 8)
+        ) {
+            self.concurrency = concurrency
+            self.lease = lease
+            self.pollInterval = pollInterval
+            self.requeueInterval = requeueInterval
+            self.retry = retry
+            self.workerID = workerID
+        }
+    }
+
+    let queue: any DeliveryQueue
+    let routes: ProviderRoutes
+    let sealer: CodeSealer
+    let configuration: Configuration
+    let logger: Logger
+
+    public init(
+        queue: any DeliveryQueue, routes: ProviderRoutes, sealer: CodeSealer, configuration: Configuration,
+        logger: Logger
+    ) {
+        self.queue = queue
+        self.routes = routes
+        self.sealer = sealer
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let (doorbell, ring) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let inFlight = SlotCounter()
+        await withTaskGroup(of: Void.self) { wakeSources in
+            wakeSources.addTask { await listen { ring.yield() } }
+            wakeSources.addTask { await poll { ring.yield() } }
+            ring.yield()
+            await withDiscardingTaskGroup { deliveries in
+                for await _ in doorbell.cancelOnGracefulShutdown() {
+                    let free = configuration.concurrency - inFlight.count.withLock { $0 }
+                    guard free > 0 else { continue }
+                    let claimed: [ClaimedDelivery]
+                    do {
+                        claimed = try await queue.claim(
+                            limit: free, lease: configuration.lease, workerID: configuration.workerID)
+                    } catch {
+                        logger.warning("claim failed", metadata: ["error": "\(error)"])
+                        continue
+                    }
+                    inFlight.count.withLock { $0 += claimed.count }
+                    for delivery in claimed {
+                        deliveries.addTask {
+                            await deliver(delivery)
+                            inFlight.count.withLock { $0 -= 1 }
+                            ring.yield()
+                        }
+                    }
+                    // A full batch means more may be waiting: look again without waiting for a bell.
+                    if claimed.count == free { ring.yield() }
+                }
+            }
+            wakeSources.cancelAll()
+        }
+    }
+
+    /// LISTEN for the wake-up hint, reconnecting after errors until cancelled.
+    private func listen(_ wake: @escaping @Sendable () -> Void) async {
+        while !Task.isCancelled {
+            do {
+                try await queue.listenForWork(wake)
+            } catch {
+                if Task.isCancelled { return }
+                logger.debug("listen interrupted", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// The fallback poll, and the periodic requeue of deliveries whose worker died.
+    private func poll(_ wake: @escaping @Sendable () -> Void) async {
+        let clock = ContinuousClock()
+        var nextRequeue = clock.now
+        while !Task.isCancelled {
+            if clock.now >= nextRequeue {
+                nextRequeue = clock.now.advanced(by: configuration.requeueInterval)
+                if let count = try? await queue.requeueExpiredLeases(), count > 0 {
+                    logger.notice("requeued deliveries whose lease ran out", metadata: ["count": "\(count)"])
+                }
+            }
+            wake()
+            try? await Task.sleep(for: configuration.pollInterval)
+        }
+    }
+
+    func deliver(_ delivery: ClaimedDelivery) async {
+        let (attempt, resolution) = await attemptDelivery(delivery)
+        Counter(
+            label: "otp_deliveries_total",
+            dimensions: [("provider", attempt?.provider ?? "none"), ("outcome", resolution.metricOutcome)]
+        ).increment()
+        do {
+            try await queue.finish(delivery, attempt: attempt, resolution: resolution, workerID: configuration.workerID)
+        } catch {
+            // The lease will run out and the delivery will be tried again.
+            logger.error(
+                "could not record a delivery outcome",
+                metadata: ["delivery.id": "\(delivery.id)", "error": "\(error)"])
+        }
+    }
+
+    func attemptDelivery(_ delivery: ClaimedDelivery) async -> (DeliveryAttempt?, DeliveryResolution) {
+        let now = Date()
+        guard delivery.expiresAt > now else { return (nil, .failed(reason: "expired")) }
+        guard let sealed = delivery.sealedCode, let code = try? sealer.open(sealed, verificationID: delivery.verificationID)
+        else { return (nil, .failed(reason: "code unreadable")) }
+        guard let provider = routes.provider(for: delivery.channel, attempt: delivery.attempt) else {
+            return (nil, .failed(reason: "no provider for \(delivery.channel.rawValue)"))
+        }
+        let secondsLeft = Int(delivery.expiresAt.timeIntervalSince(now).rounded(.up))
+        let message = OutboundMessage(
+            deliveryID: delivery.id, verificationID: delivery.verificationID, channel: delivery.channel,
+            recipient: delivery.recipient, sender: delivery.sender, code: code,
+            body: MessageText.verification(appName: delivery.appName, code: code, ttlSeconds: secondsLeft),
+            idempotencyToken: "otp-delivery-\(delivery.id)")
+        let started = ContinuousClock.now
+        let result = await provider.send(message)
+        let elapsed = ContinuousClock.now - started
+        Timer(label: "otp_delivery_attempt_duration", dimensions: [("provider", provider.name)]).recordNanoseconds(
+            elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        let attempt = DeliveryAttempt(
+            provider: provider.name, result: result,
+            latencyMilliseconds: Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000))
+        switch result.outcome {
+        case .accepted:
+            return (attempt, .sent(provider: provider.name, messageID: result.providerMessageID))
+        case .permanent:
+            return (attempt, .failed(reason: result.errorCode ?? result.errorMessage ?? "rejected by provider"))
+        case .retryable:
+            var rng = SystemRandomNumberGenerator()
+            guard
+                let next = configuration.retry.nextAttempt(
+                    after: delivery.attempt, retryAfterSeconds: result.retryAfterSeconds, now: Date(),
+                    expiresAt: delivery.expiresAt, using: &rng)
+            else {
+                let why = delivery.attempt >= configuration.retry.maxAttempts ? "retries exhausted" : "expired"
+                return (attempt, .failed(reason: why))
+            }
+            return (attempt, .retry(at: next, reason: result.errorCode ?? result.errorMessage ?? "transient failure"))
+        }
+    }
+}
+
+/// Deliveries in flight, shared by the claim loop and the delivery tasks.
+final class SlotCounter: Sendable {
+    let count = Mutex(0)
+}
+
+extension DeliveryResolution {
+    var metricOutcome: String {
+        switch self {
+        case .sent: "sent"
+        case .retry: "retry"
+        case .failed: "failed"
+        }
+    }
+}
