@@ -110,12 +110,15 @@ public struct ResendContext: Sendable {
     public var channel: Channel
     public var codeLength: Int
     public var sealedCode: Data?
+    /// The database's clock.
+    public var now: Date
 
-    public init(snapshot: VerificationSnapshot, channel: Channel, codeLength: Int, sealedCode: Data?) {
+    public init(snapshot: VerificationSnapshot, channel: Channel, codeLength: Int, sealedCode: Data?, now: Date) {
         self.snapshot = snapshot
         self.channel = channel
         self.codeLength = codeLength
         self.sealedCode = sealedCode
+        self.now = now
     }
 }
 

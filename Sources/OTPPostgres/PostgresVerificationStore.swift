@@ -161,7 +161,7 @@ public struct PostgresVerificationStore: VerificationStore {
             let resend = try plan(
                 ResendContext(
                     snapshot: locked.snapshot, channel: locked.channel, codeLength: locked.codeLength,
-                    sealedCode: locked.sealedCode))
+                    sealedCode: locked.sealedCode, now: locked.now))
             let rows = try await connection.query(
                 try """
                 WITH u AS (

@@ -1,0 +1,92 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOFoundationEssentialsCompat
+import NIOCore
+import OTPCore
+
+/// An error answer of the contract: `{"error": {"code", "message", "field"?, "limit"?, "request_id"?}}`,
+/// optionally with more top-level fields (verify puts its result beside the error).
+public struct APIError: HTTPResponseError, Equatable {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var message: String
+    public var field: String?
+    public var retryAfterSeconds: Int?
+    public var requestID: String?
+    /// Extra top-level members, already encoded.
+    public var topLevel: [String: JSONValue] = [:]
+
+    public init(
+        _ status: HTTPResponse.Status, _ code: String, _ message: String, field: String? = nil,
+        retryAfterSeconds: Int? = nil
+    ) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+        self.retryAfterSeconds = retryAfterSeconds
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var error: [String: JSONValue] = ["code": .string(code), "message": .string(message)]
+        if let field { error["field"] = .string(field) }
+        if let requestID { error["request_id"] = .string(requestID) }
+        var body = topLevel
+        body["error"] = .object(error)
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
+        if status == .unauthorized {
+            headers[.wwwAuthenticate] = #"Basic realm="otp", Bearer realm="otp""#
+        }
+        return Response(
+            status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: try JSONValue.encode(body))))
+    }
+
+    static func validation(_ field: String, _ message: String) -> APIError {
+        APIError(.badRequest, "VALIDATION_ERROR", message, field: field)
+    }
+
+    static let unauthorized = APIError(.unauthorized, "UNAUTHORIZED", "missing or invalid credentials")
+    static let invalidJSON = APIError(.badRequest, "INVALID_JSON", "the body is not a JSON object")
+    static let payloadTooLarge = APIError(.contentTooLarge, "PAYLOAD_TOO_LARGE", "the body is larger than 64 KiB")
+    static let notFound = APIError(.notFound, "NOT_FOUND", "no such route")
+    static let unavailable = APIError(.serviceUnavailable, "UNAVAILABLE", "the database is unavailable", retryAfterSeconds: 5)
+
+    /// The contract's answer for a domain refusal.
+    init(_ failure: OTPFailure) {
+        switch failure {
+        case .unauthorized: self = .unauthorized
+        case .appNotFound: self.init(.notFound, "APP_NOT_FOUND", "no such app for this account", field: "appid")
+        case .appForbidden: self.init(.forbidden, "APP_FORBIDDEN", "this key may not use this app", field: "appid")
+        case .validation(let field, let message): self = .validation(field, message)
+        case .invalidRecipient:
+            self.init(.badRequest, "INVALID_RECIPIENT", "recipient must be a phone number in E.164 form", field: "recipient")
+        case .channelNotAllowed(let channel):
+            self.init(.badRequest, "CHANNEL_NOT_ALLOWED", "this app does not allow \(channel.rawValue)", field: "channel")
+        case .templateNotFound:
+            self.init(.notFound, "TEMPLATE_NOT_FOUND", "no such template", field: "template")
+        case .verificationNotFound:
+            self.init(.notFound, "NOT_FOUND", "no such verification", field: "verification_id")
+        case .idempotencyKeyReused:
+            self.init(
+                .unprocessableContent, "IDEMPOTENCY_KEY_REUSED",
+                "this Idempotency-Key was used with another request body")
+        case .resend(.notPending):
+            self.init(.conflict, "NOT_PENDING", "the verification is no longer pending")
+        case .resend(.maxSendsExceeded):
+            self.init(.tooManyRequests, "MAX_SENDS_EXCEEDED", "no more sends are allowed for this verification")
+        case .resend(.cooldown(let seconds)):
+            self.init(
+                .tooManyRequests, "RESEND_COOLDOWN", "wait before asking for another code", retryAfterSeconds: seconds)
+        }
+    }
+}
+
+extension HTTPField.Name {
+    static let retryAfter = Self("Retry-After")!
+    static let idempotencyKey = Self("Idempotency-Key")!
+    static let apiKey = Self("X-API-Key")!
+    static let apiSecret = Self("X-API-Secret")!
+    static let requestID = Self("X-Request-Id")!
+}

@@ -1,0 +1,84 @@
+import Foundation
+import Hummingbird
+import Logging
+import OTPCore
+import PostgresNIO
+
+/// Turns every failure into the contract's JSON error: domain refusals into their codes, an unknown
+/// route into 404 (405 when only the method is wrong), the database being away into 503, and
+/// anything else into a 500 whose request id is also logged. Nothing internal reaches the body.
+struct ErrorMiddleware: RouterMiddleware {
+    typealias Context = OTPRequestContext
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            return try answer(for: error, request: request, context: context)
+        }
+    }
+
+    private func answer(for error: any Error, request: Request, context: Context) throws -> Response {
+        switch error {
+        case let error as APIError:
+            return try error.response(from: request, context: context)
+        case let failure as OTPFailure:
+            return try APIError(failure).response(from: request, context: context)
+        case let error as HTTPError:
+            return try mapped(error, request: request).response(from: request, context: context)
+        case let error as PostgresTransactionError where error.closureError != nil:
+            return try answer(for: error.closureError ?? error, request: request, context: context)
+        case let error as PSQLError where Self.isUnavailable(error):
+            context.logger.error("database unavailable", metadata: ["error.code": "\(error.code)"])
+            return try APIError.unavailable.response(from: request, context: context)
+        default:
+            var unexpected = APIError(.internalServerError, "INTERNAL", "unexpected error")
+            unexpected.requestID = context.id
+            context.logger.error(
+                "unexpected error", metadata: ["error": "\(String(reflecting: error))", "request.id": "\(context.id)"])
+            return try unexpected.response(from: request, context: context)
+        }
+    }
+
+    private func mapped(_ error: HTTPError, request: Request) -> APIError {
+        switch error.status {
+        case .notFound:
+            if let allowed = Routes.methods(forPath: request.uri.path), !allowed.contains(request.method) {
+                return APIError(.methodNotAllowed, "METHOD_NOT_ALLOWED", "use \(allowed.map(\.rawValue).joined(separator: ", "))")
+            }
+            return .notFound
+        case .unauthorized: return .unauthorized
+        case .contentTooLarge: return .payloadTooLarge
+        default:
+            let code = error.status.reasonPhrase.uppercased().replacingOccurrences(of: " ", with: "_")
+            return APIError(error.status, code, error.body ?? error.status.reasonPhrase)
+        }
+    }
+
+    static func isUnavailable(_ error: PSQLError) -> Bool {
+        switch error.code {
+        case .connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown:
+            return true
+        case .server:
+            // Class 08 (connection), 53 (resources), 57 (operator intervention, e.g. shutting down).
+            let state = error.serverInfo?[.sqlState] ?? ""
+            return ["08", "53", "57"].contains(String(state.prefix(2)))
+        default:
+            return false
+        }
+    }
+}
+
+/// The routes the service answers, for telling 405 from 404.
+enum Routes {
+    static let table: [String: [HTTPRequest.Method]] = [
+        "/otp/send": [.post], "/otp/verify": [.post], "/otp/resend": [.post], "/otp/status": [.get],
+        "/healthz": [.get, .head], "/readyz": [.get, .head], "/metrics": [.get], "/openapi.yaml": [.get],
+    ]
+
+    static func methods(forPath path: String) -> [HTTPRequest.Method]? {
+        table[path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path]
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import OTPCore
+
+// The bodies of the /otp routes, field names as in the contract. Every request field is optional
+// here so that a missing one is reported by name by the validation that follows decoding.
+
+struct SendRequest: Decodable {
+    var appid: String?
+    var recipient: String?
+    var channel: String?
+    var from: String?
+    var template: String?
+    var locale: String?
+    var codeLength: Int?
+    var expiresIn: Int?
+    var metadata: [String: String]?
+
+    enum CodingKeys: String, CodingKey {
+        case appid, recipient, channel, from, template, locale, metadata
+        case codeLength = "code_length"
+        case expiresIn = "expires_in"
+    }
+}
+
+struct VerifyRequest: Decodable {
+    var appid: String?
+    var verificationID: String?
+    var otpCode: String?
+    var recipient: String?
+
+    enum CodingKeys: String, CodingKey {
+        case appid, recipient
+        case verificationID = "verification_id"
+        case otpCode = "otp_code"
+    }
+}
+
+struct ResendRequest: Decodable {
+    var appid: String?
+    var verificationID: String?
+    var channel: String?
+
+    enum CodingKeys: String, CodingKey {
+        case appid, channel
+        case verificationID = "verification_id"
+    }
+}
+
+struct SendResponse: Encodable {
+    var receipt: SendReceipt
+
+    enum CodingKeys: String, CodingKey {
+        case verificationID = "verification_id"
+        case status, channel, recipient
+        case expiresAt = "expires_at"
+        case resendAvailableAt = "resend_available_at"
+        case deliveryStatus = "delivery_status"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(receipt.verificationID, forKey: .verificationID)
+        try container.encode(receipt.status, forKey: .status)
+        try container.encode(receipt.channel, forKey: .channel)
+        try container.encode(receipt.recipient, forKey: .recipient)
+        try container.encode(receipt.expiresAt, forKey: .expiresAt)
+        try container.encode(receipt.resendAvailableAt, forKey: .resendAvailableAt)
+        try container.encode(receipt.deliveryStatus, forKey: .deliveryStatus)
+    }
+}
+
+struct StatusResponse: Encodable {
+    var report: VerificationReport
+
+    enum CodingKeys: String, CodingKey {
+        case verificationID = "verification_id"
+        case appid, status, channel, recipient, attempts, sends
+        case attemptsRemaining = "attempts_remaining"
+        case deliveryStatus = "delivery_status"
+        case createdAt = "created_at"
+        case expiresAt = "expires_at"
+        case verifiedAt = "verified_at"
+        case resendAvailableAt = "resend_available_at"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(report.id, forKey: .verificationID)
+        try container.encode(report.appID, forKey: .appid)
+        try container.encode(report.status, forKey: .status)
+        try container.encode(report.channel, forKey: .channel)
+        try container.encode(PhoneNumber.mask(report.recipient), forKey: .recipient)
+        try container.encode(report.attempts, forKey: .attempts)
+        try container.encode(report.attemptsRemaining, forKey: .attemptsRemaining)
+        try container.encode(report.sends, forKey: .sends)
+        // A delivery superseded by a resend is never the latest; "canceled" shows only when a
+        // verification ended before its message went out, which to a client is a failed delivery.
+        try container.encode(
+            report.deliveryStatus == .canceled ? DeliveryStatus.failed : report.deliveryStatus, forKey: .deliveryStatus)
+        try container.encode(report.createdAt, forKey: .createdAt)
+        try container.encode(report.expiresAt, forKey: .expiresAt)
+        try container.encode(report.verifiedAt, forKey: .verifiedAt)
+        try container.encode(report.resendAvailableAt, forKey: .resendAvailableAt)
+    }
+}

@@ -1,0 +1,28 @@
+import Hummingbird
+import NIOCore
+
+/// `/healthz`, `/readyz`, `/metrics` and `/openapi.yaml`: no authentication.
+struct OperationsController {
+    /// True when the database answers and its schema is current.
+    let isReady: @Sendable () async -> Bool
+    /// The Prometheus text exposition, when metrics are collected.
+    let metricsText: (@Sendable () -> String)?
+
+    func addRoutes(to router: Router<OTPRequestContext>) {
+        router.get("healthz") { _, _ in try jsonResponse(["status": "ok"]) }
+        router.get("readyz") { _, _ in
+            guard await isReady() else { throw APIError.unavailable }
+            return try jsonResponse(["status": "ready"])
+        }
+        router.get("metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: metricsText?() ?? "")))
+        }
+        router.get("openapi.yaml") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
+        }
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import Hummingbird
+import NIOFoundationEssentialsCompat
+import Metrics
+import OTPCore
+
+/// `POST /otp/send`, `/otp/verify`, `/otp/resend` and `GET /otp/status`.
+struct VerificationController {
+    let service: VerificationService
+    let directory: any AccessDirectory
+
+    func addRoutes(to group: RouterGroup<OTPRequestContext>) {
+        group.post("send", use: send)
+        group.post("verify", use: verify)
+        group.post("resend", use: resend)
+        group.get("status", use: status)
+    }
+
+    @Sendable func send(request: Request, context: OTPRequestContext) async throws -> Response {
+        let buffer = try await JSONBody.read(request)
+        let idempotencyKey = try Self.idempotencyKey(request.headers[.idempotencyKey])
+        let body = try JSONBody.decode(SendRequest.self, from: buffer)
+        let app = try await resolveApp(body.appid, context: context)
+        let parameters = SendParameters(
+            recipient: body.recipient, channel: body.channel, from: body.from, template: body.template,
+            locale: body.locale, codeLength: body.codeLength, expiresIn: body.expiresIn, metadata: body.metadata)
+        let validated = try SendValidation.validate(parameters, policy: app.policy)
+        let claim = idempotencyKey.map {
+            IdempotencyClaim(accountID: app.accountID, key: $0, requestDigest: RequestDigest.of(buffer))
+        }
+        let outcome = try await service.send(app: app, validated, idempotency: claim, actor: context.actor())
+        switch outcome {
+        case .created(let receipt):
+            Counter(label: "otp_sends_total", dimensions: [("channel", receipt.channel.rawValue), ("kind", "send")])
+                .increment()
+            return try jsonResponse(SendResponse(receipt: receipt), status: .accepted)
+        case .replayed(let receipt):
+            return try jsonResponse(SendResponse(receipt: receipt), status: .accepted)
+        }
+    }
+
+    @Sendable func verify(request: Request, context: OTPRequestContext) async throws -> Response {
+        let body = try JSONBody.decode(VerifyRequest.self, from: try await JSONBody.read(request))
+        let app = try await resolveApp(body.appid, context: context)
+        guard let verificationID = body.verificationID else {
+            throw APIError.validation("verification_id", "verification_id is required")
+        }
+        guard let code = body.otpCode else { throw APIError.validation("otp_code", "otp_code is required") }
+        guard CodeFormat.isWellFormed(code) else {
+            throw APIError.validation("otp_code", "otp_code must be 6 to 10 digits")
+        }
+        let decision = try await service.verify(
+            app: app, verificationID: verificationID, code: code, recipient: body.recipient, actor: context.actor())
+        Counter(label: "otp_verifies_total", dimensions: [("outcome", (decision?.outcome ?? .notFound).rawValue)])
+            .increment()
+        return try VerifyAnswer(decision).response(from: request, context: context)
+    }
+
+    @Sendable func resend(request: Request, context: OTPRequestContext) async throws -> Response {
+        let body = try JSONBody.decode(ResendRequest.self, from: try await JSONBody.read(request))
+        let app = try await resolveApp(body.appid, context: context)
+        guard let verificationID = body.verificationID else {
+            throw APIError.validation("verification_id", "verification_id is required")
+        }
+        let receipt = try await service.resend(
+            app: app, verificationID: verificationID, channel: body.channel, actor: context.actor())
+        Counter(label: "otp_sends_total", dimensions: [("channel", receipt.channel.rawValue), ("kind", "resend")])
+            .increment()
+        return try jsonResponse(SendResponse(receipt: receipt), status: .accepted)
+    }
+
+    @Sendable func status(request: Request, context: OTPRequestContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        let app = try await resolveApp(query["appid"].map(String.init), context: context)
+        guard let verificationID = query["verification_id"].map(String.init) else {
+            throw APIError.validation("verification_id", "verification_id is required")
+        }
+        guard let report = try await service.report(app: app, verificationID: verificationID) else {
+            throw APIError(OTPFailure.verificationNotFound)
+        }
+        return try jsonResponse(StatusResponse(report: report))
+    }
+
+    /// The app a request names, if the caller's key may use it: 404 when the account has no such
+    /// app, 403 when the key (or its JWT) is limited to other apps.
+    private func resolveApp(_ appID: String?, context: OTPRequestContext) async throws -> App {
+        guard let principal = context.identity else { throw APIError.unauthorized }
+        guard let appID, !appID.isEmpty else { throw APIError.validation("appid", "appid is required") }
+        guard appID.utf8.count <= 64, let app = try await directory.app(id: appID, accountID: principal.key.accountID)
+        else { throw APIError(OTPFailure.appNotFound) }
+        guard principal.key.mayUse(appID: appID), principal.jwtAppID.map({ $0 == appID }) ?? true else {
+            throw APIError(OTPFailure.appForbidden)
+        }
+        return app
+    }
+
+    static func idempotencyKey(_ header: String?) throws -> String? {
+        guard let header else { return nil }
+        let valid =
+            (1...255).contains(header.utf8.count)
+            && header.utf8.allSatisfy {
+                (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) || $0 == 95 || $0 == 58
+                    || $0 == 45
+            }
+        guard valid else {
+            throw APIError.validation("Idempotency-Key", "Idempotency-Key must be 1 to 255 of A-Z a-z 0-9 _ : -")
+        }
+        return header
+    }
+}
+
+/// The verify answer: the result at the top level, and for failures the usual error beside it.
+struct VerifyAnswer {
+    let decision: VerifyDecision?
+
+    init(_ decision: VerifyDecision?) { self.decision = decision }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        let outcome = decision?.outcome ?? .notFound
+        var top: [String: JSONValue] = ["verified": .bool(outcome == .verified), "code": .string(outcome.rawValue)]
+        if let decision, outcome != .notFound { top["status"] = .string(decision.status.rawValue) }
+        if let decision, outcome == .invalidCode || outcome == .maxAttemptsExceeded {
+            top["attempts_remaining"] = .int(decision.attemptsRemaining)
+        }
+        guard outcome != .verified else {
+            return Response(
+                status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                body: .init(byteBuffer: .init(data: try JSONValue.encode(top))))
+        }
+        var error = APIError(Self.status(of: outcome), outcome.rawValue, Self.message(of: outcome))
+        error.topLevel = top
+        return try error.response(from: request, context: context)
+    }
+
+    static func status(of outcome: VerifyOutcome) -> HTTPResponse.Status {
+        switch outcome {
+        case .verified: .ok
+        case .invalidCode: .unprocessableContent
+        case .maxAttemptsExceeded: .tooManyRequests
+        case .expired: .gone
+        case .alreadyVerified: .conflict
+        case .notFound: .notFound
+        }
+    }
+
+    static func message(of outcome: VerifyOutcome) -> String {
+        switch outcome {
+        case .verified: "verified"
+        case .invalidCode: "the code is not right"
+        case .maxAttemptsExceeded: "too many wrong codes; ask for a new verification"
+        case .expired: "the code has expired"
+        case .alreadyVerified: "this verification already succeeded"
+        case .notFound: "no such verification"
+        }
+    }
+}

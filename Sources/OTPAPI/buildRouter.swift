@@ -1,0 +1,47 @@
+import Hummingbird
+import HummingbirdAuth
+import Logging
+import OTPCore
+
+/// What the HTTP API needs from the rest of the service.
+public struct APIDependencies: Sendable {
+    public var directory: any AccessDirectory
+    public var service: VerificationService
+    public var apiSecrets: APIKeySecrets
+    public var isReady: @Sendable () async -> Bool
+    public var metricsText: (@Sendable () -> String)?
+
+    public init(
+        directory: any AccessDirectory, service: VerificationService, apiSecrets: APIKeySecrets,
+        isReady: @escaping @Sendable () async -> Bool, metricsText: (@Sendable () -> String)?
+    ) {
+        self.directory = directory
+        self.service = service
+        self.apiSecrets = apiSecrets
+        self.isReady = isReady
+        self.metricsText = metricsText
+    }
+}
+
+/// The same router serves production and the tests.
+public func buildRouter(_ dependencies: APIDependencies) -> Router<OTPRequestContext> {
+    let router = Router(context: OTPRequestContext.self)
+    router.add(middleware: RequestMetricsMiddleware())
+    router.add(middleware: ErrorMiddleware())
+    OperationsController(isReady: dependencies.isReady, metricsText: dependencies.metricsText).addRoutes(to: router)
+    let otp = router.group("otp")
+        .add(middleware: APIKeyAuthenticator(directory: dependencies.directory, secrets: dependencies.apiSecrets))
+        .add(middleware: IsAuthenticatedMiddleware())
+    VerificationController(service: dependencies.service, directory: dependencies.directory).addRoutes(to: otp)
+    return router
+}
+
+/// The HTTP application: the router behind a listener on `address`.
+public func buildApplication(
+    _ dependencies: APIDependencies, host: String, port: Int, logger: Logger
+) -> some ApplicationProtocol {
+    Application(
+        router: buildRouter(dependencies),
+        configuration: .init(address: .hostname(host, port: port), serverName: "otp"),
+        logger: logger)
+}

@@ -1,0 +1,109 @@
+/// A send request's fields as the client gave them.
+public struct SendParameters: Sendable {
+    public var recipient: String?
+    public var channel: String?
+    public var from: String?
+    public var template: String?
+    public var locale: String?
+    public var codeLength: Int?
+    public var expiresIn: Int?
+    public var metadata: [String: String]?
+
+    public init(
+        recipient: String?, channel: String?, from: String?, template: String?, locale: String?, codeLength: Int?,
+        expiresIn: Int?, metadata: [String: String]?
+    ) {
+        self.recipient = recipient
+        self.channel = channel
+        self.from = from
+        self.template = template
+        self.locale = locale
+        self.codeLength = codeLength
+        self.expiresIn = expiresIn
+        self.metadata = metadata
+    }
+}
+
+/// A send request checked against the contract and the app's policy, defaults filled in.
+public struct ValidatedSend: Sendable, Equatable {
+    public var recipient: PhoneNumber
+    public var channel: Channel
+    public var sender: String?
+    public var locale: String?
+    public var codeLength: Int
+    public var ttlSeconds: Int
+    public var metadata: [String: String]
+}
+
+public enum SendValidation {
+    public static func validate(_ parameters: SendParameters, policy: AppPolicy) throws(OTPFailure) -> ValidatedSend {
+        guard let recipientText = parameters.recipient else {
+            throw .validation(field: "recipient", message: "recipient is required")
+        }
+        guard let recipient = PhoneNumber(recipientText) else { throw .invalidRecipient }
+        let channel = try channel(parameters.channel, policy: policy)
+        var sender = policy.senderName
+        if let from = parameters.from {
+            guard let normalised = SenderName.normalise(from) else {
+                throw .validation(
+                    field: "from", message: "from must be 1 to 11 letters, digits or spaces, or an E.164 number")
+            }
+            sender = normalised
+        }
+        // Templates come with their own routes; until one exists, every id is unknown.
+        if parameters.template != nil { throw .templateNotFound }
+        if let locale = parameters.locale, !isLocale(locale) {
+            throw .validation(field: "locale", message: "locale must be a BCP 47 tag such as pt-BR")
+        }
+        let codeLength = parameters.codeLength ?? policy.codeLength
+        guard AppPolicy.codeLengths.contains(codeLength) else {
+            throw .validation(field: "code_length", message: "code_length must be 6 to 10")
+        }
+        let ttl = parameters.expiresIn ?? policy.ttlSeconds
+        guard AppPolicy.ttlRange.contains(ttl) else {
+            throw .validation(field: "expires_in", message: "expires_in must be 60 to 600 seconds")
+        }
+        let metadata = parameters.metadata ?? [:]
+        guard metadata.count <= 10 else {
+            throw .validation(field: "metadata", message: "metadata may have at most 10 keys")
+        }
+        for (key, value) in metadata where key.isEmpty || key.count > 128 || value.count > 128 {
+            throw .validation(field: "metadata", message: "metadata keys and values must be 1 to 128 characters")
+        }
+        return ValidatedSend(
+            recipient: recipient, channel: channel, sender: sender, locale: parameters.locale, codeLength: codeLength,
+            ttlSeconds: ttl, metadata: metadata)
+    }
+
+    /// The requested channel (or the app's default), refused when unknown or not allowed.
+    public static func channel(_ text: String?, policy: AppPolicy) throws(OTPFailure) -> Channel {
+        guard let text else { return policy.defaultChannel }
+        guard let channel = Channel(rawValue: text) else {
+            throw .validation(field: "channel", message: "channel must be sms or whatsapp")
+        }
+        guard policy.channels.contains(channel) else { throw .channelNotAllowed(channel) }
+        return channel
+    }
+
+    /// `xx`, `xxx`, or that followed by `-` subtags of 2 to 8 letters or digits.
+    static func isLocale(_ text: String) -> Bool {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard text.utf8.count <= 35, let language = parts.first, (2...3).contains(language.count),
+            language.unicodeScalars.allSatisfy(isASCIILetter)
+        else { return false }
+        return parts.dropFirst().allSatisfy { subtag in
+            (2...8).contains(subtag.count) && subtag.unicodeScalars.allSatisfy { isASCIILetter($0) || ("0"..."9").contains($0) }
+        }
+    }
+
+    private static func isASCIILetter(_ scalar: Unicode.Scalar) -> Bool {
+        ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar)
+    }
+}
+
+public enum CodeFormat {
+    /// A submitted code: 6 to 10 ASCII digits.
+    public static func isWellFormed(_ code: String) -> Bool {
+        AppPolicy.codeLengths.contains(code.utf8.count) && code.utf8.allSatisfy { (48...57).contains($0) }
+    }
+}
