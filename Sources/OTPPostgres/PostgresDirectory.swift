@@ -92,9 +92,9 @@ public struct PostgresDirectory: AccessDirectory {
         return app
     }
 
-    public func updatePolicy(appID: String, _ change: (inout AppPolicy) -> Void) async throws -> App {
+    public func updatePolicy(appID: String, _ change: (inout AppPolicy) throws -> Void) async throws -> App {
         guard var app = try await app(id: appID) else { throw AdminError.appNotFound(appID) }
-        change(&app.policy)
+        try change(&app.policy)
         let policy = app.policy
         if let problem = policy.problem { throw AdminError.invalidPolicy(problem) }
         try await client.query(

@@ -1,0 +1,172 @@
+import ArgumentParser
+import Foundation
+import Logging
+import OTPCore
+import OTPPostgres
+
+/// The policy options shared by `apps create` and `apps update`; unset ones leave the policy alone.
+struct PolicyOptions: ParsableArguments {
+    @Option(help: "Digits per code, 6 to 10.") var codeLength: Int?
+    @Option(help: "Seconds a code lives, 60 to 600.") var ttl: Int?
+    @Option(help: "Wrong codes allowed before the verification locks.") var maxAttempts: Int?
+    @Option(help: "Messages allowed per verification (first send included).") var maxSends: Int?
+    @Option(help: "Seconds between sends of one verification.") var resendCooldown: Int?
+    @Option(help: "Allowed channels, e.g. sms,whatsapp.") var channels: String?
+    @Option(help: "Channel used when a send names none.") var defaultChannel: String?
+    @Option(help: "Sender name or number.") var from: String?
+    @Option(help: "new_code or same_code.") var resendPolicy: String?
+
+    func apply(to policy: inout AppPolicy) throws {
+        if let codeLength { policy.codeLength = codeLength }
+        if let ttl { policy.ttlSeconds = ttl }
+        if let maxAttempts { policy.maxAttempts = maxAttempts }
+        if let maxSends { policy.maxSends = maxSends }
+        if let resendCooldown { policy.resendCooldownSeconds = resendCooldown }
+        if let channels {
+            policy.channels = try channels.split(separator: ",").map { try Self.channel(String($0)) }
+            if defaultChannel == nil, let first = policy.channels.first, !policy.channels.contains(policy.defaultChannel) {
+                policy.defaultChannel = first
+            }
+        }
+        if let defaultChannel { policy.defaultChannel = try Self.channel(defaultChannel) }
+        if let from { policy.senderName = from.isEmpty ? nil : from }
+        if let resendPolicy {
+            guard let parsed = AppPolicy.ResendPolicy(rawValue: resendPolicy) else {
+                throw ValidationError("--resend-policy must be new_code or same_code")
+            }
+            policy.resendPolicy = parsed
+        }
+        if let problem = policy.problem { throw ValidationError(problem) }
+    }
+
+    static func channel(_ text: String) throws -> Channel {
+        guard let channel = Channel(rawValue: text.trimmingCharacters(in: .whitespaces)) else {
+            throw ValidationError("unknown channel \(text); expected sms or whatsapp")
+        }
+        return channel
+    }
+}
+
+/// Runs an admin action against `DATABASE_URL`.
+func withDirectory<Result: Sendable>(_ body: @Sendable (PostgresDirectory) async throws -> Result) async throws
+    -> Result
+{
+    let settings = Settings()
+    Bootstrap.logging(level: try settings.logLevel())
+    let logger = Logger(label: "otp.admin")
+    return try await withPostgres(try settings.databaseConfiguration(), logger: logger) { client in
+        try await body(PostgresDirectory(client: client, logger: logger))
+    }
+}
+
+struct AppsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apps", abstract: "Create, change and list apps.",
+        subcommands: [Create.self, Update.self, List.self])
+
+    struct AppSummary: Encodable {
+        var appid: String
+        var name: String
+        var account: String
+        var policy: AppPolicy
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an app (and its account if new).")
+        @Option(help: "The app's name, shown in messages.") var name: String
+        @Option(help: "The account that owns it.") var account = "default"
+        @OptionGroup var policy: PolicyOptions
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func run() async throws {
+            var appPolicy = AppPolicy.default
+            try policy.apply(to: &appPolicy)
+            let (name, account, chosen) = (name, account, appPolicy)
+            let app = try await withDirectory { try await $0.createApp(name: name, account: account, policy: chosen) }
+            try Output.print(["appid": app.id], json: json) { app.id }
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change an app's policy.")
+        @Argument(help: "The app id.") var appid: String
+        @OptionGroup var policy: PolicyOptions
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func run() async throws {
+            let (appid, options) = (appid, policy)
+            let app = try await withDirectory { directory in
+                try await directory.updatePolicy(appID: appid) { try options.apply(to: &$0) }
+            }
+            try Output.print(AppSummary(appid: app.id, name: app.name, account: "", policy: app.policy), json: json) {
+                "updated \(app.id)"
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List apps.")
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func run() async throws {
+            let apps = try await withDirectory { try await $0.listApps() }
+            let summaries = apps.map { AppSummary(appid: $0.app.id, name: $0.app.name, account: $0.account, policy: $0.app.policy) }
+            try Output.print(["apps": summaries], json: json) {
+                summaries.map { "\($0.appid)\t\($0.account)\t\($0.name)" }.joined(separator: "\n")
+            }
+        }
+    }
+}
+
+struct KeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys", abstract: "Create, revoke and list API keys.",
+        subcommands: [Create.self, Revoke.self, List.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a key for the given apps; prints its secret this once.")
+        @Option(name: .customLong("app"), help: "An app the key may use (repeat for more).") var apps: [String] = []
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func validate() throws {
+            if apps.isEmpty { throw ValidationError("name at least one --app") }
+        }
+
+        func run() async throws {
+            let secrets = APIKeySecrets(keys: try Settings().serverKeys())
+            let apps = apps
+            let key = try await withDirectory { try await $0.createKey(appIDs: apps, secrets: secrets) }
+            try Output.print(["key_id": key.keyID, "secret": key.secret], json: json) {
+                "key_id \(key.keyID)\nsecret \(key.secret)"
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a key; it stops working at once.")
+        @Argument(help: "The key id.") var keyID: String
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func run() async throws {
+            let keyID = keyID
+            try await withDirectory { try await $0.revokeKey(id: keyID) }
+            try Output.print(["revoked": keyID], json: json) { "revoked \(keyID)" }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List keys (never their secrets).")
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func run() async throws {
+            let keys = try await withDirectory { try await $0.listKeys() }
+            try Output.print(["keys": keys], json: json) {
+                keys.map { key in
+                    let state = key.revokedAt == nil ? "active" : "revoked"
+                    return "\(key.keyID)\t\(state)\t\(key.account)\t\((key.appIDs ?? ["*"]).joined(separator: ","))"
+                }.joined(separator: "\n")
+            }
+        }
+    }
+}

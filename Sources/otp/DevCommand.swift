@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import Logging
+import OTPCore
+import OTPPostgres
+import OTPProviders
+import OTPWorker
+import PostgresNIO
+
+/// Everything in one process on a private PostgreSQL under `.otp/`: API, worker, console provider
+/// and the scheduled jobs. Ctrl-C stops all of it, PostgreSQL included.
+struct DevCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dev", abstract: "Run everything locally on an embedded PostgreSQL, printing messages.")
+
+    @Option(help: "Folder for the cluster, the server key and the demo credentials.")
+    var directory = ".otp"
+
+    func run() async throws {
+        let settings = Settings()
+        Bootstrap.logging(level: try settings.logLevel())
+        let registry = Bootstrap.metrics()
+        let logger = Logger(label: "otp")
+        let (host, port) = try settings.httpAddress()
+        let folder = URL(fileURLWithPath: directory, isDirectory: true).standardizedFileURL
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let keys = try DevState.serverKeys(in: folder, settings: settings)
+
+        logger.info("starting embedded PostgreSQL", metadata: ["directory": "\(folder.path)"])
+        let cluster = try EmbeddedPostgres.start(in: folder)
+        defer { cluster.stop() }
+
+        let client = PostgresClient(
+            configuration: try PostgresClient.Configuration(url: cluster.url), backgroundLogger: logger)
+        let stack = ServiceStack(client: client, keys: keys, logger: logger)
+        let maintenance = PostgresMaintenance(client: client, logger: Logger(label: "otp.cron"))
+        let console = ConsoleProvider()
+        try await stack.run([
+            DevSetup(client: client, folder: folder, keys: keys, host: host, port: port, logger: logger),
+            stack.api(host: host, port: port, metrics: registry),
+            stack.worker(routes: ProviderRoutes([.sms: [console], .whatsapp: [console]]), concurrency: 64),
+            PeriodicJob(name: "expire", interval: .seconds(60), logger: logger) { _ = try await maintenance.expire() },
+        ])
+    }
+}

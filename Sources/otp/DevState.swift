@@ -1,0 +1,82 @@
+import Foundation
+import Logging
+import OTPCore
+import OTPPostgres
+import PostgresNIO
+import ServiceLifecycle
+
+/// What `otp dev` keeps between runs in its folder: the server key and the demo app and key ids.
+/// The demo secret is not stored: it is derived from the key id and the server key.
+enum DevState {
+    struct Demo: Codable {
+        var appid: String
+        var keyID: String
+    }
+
+    /// `OTP_SECRET_KEY` when set, else the one generated into `secret.key` on the first run.
+    static func serverKeys(in folder: URL, settings: Settings) throws -> ServerKeys {
+        if settings.value("OTP_SECRET_KEY") != nil { return try settings.serverKeys() }
+        let file = folder.appendingPathComponent("secret.key")
+        if let text = try? String(contentsOf: file, encoding: .utf8) { return try ServerKeys(base64: text) }
+        let secret = ServerKeys.generateSecret()
+        guard FileManager.default.createFile(atPath: file.path, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
+        else { throw CocoaError(.fileWriteUnknown) }
+        return try ServerKeys(base64: secret)
+    }
+
+    static func demoFile(in folder: URL) -> URL { folder.appendingPathComponent("demo.json") }
+
+    /// The demo app and key of an earlier run when they still work, else new ones.
+    static func demo(in folder: URL, directory: PostgresDirectory, secrets: APIKeySecrets) async throws -> Demo {
+        if let data = try? Data(contentsOf: demoFile(in: folder)), let demo = try? JSONDecoder().decode(Demo.self, from: data),
+            let key = try await directory.apiKey(id: demo.keyID), !key.revoked,
+            try await directory.app(id: demo.appid) != nil
+        {
+            return demo
+        }
+        var policy = AppPolicy.default
+        policy.senderName = "Demo"
+        let app = try await directory.createApp(name: "Demo", account: "demo", policy: policy)
+        let key = try await directory.createKey(appIDs: [app.id], secrets: secrets)
+        let demo = Demo(appid: app.id, keyID: key.keyID)
+        try JSONEncoder().encode(demo).write(to: demoFile(in: folder))
+        return demo
+    }
+}
+
+/// Migrates and prints the demo credentials once the pool runs, then waits for shutdown.
+struct DevSetup: Service {
+    let client: PostgresClient
+    let folder: URL
+    let keys: ServerKeys
+    let host: String
+    let port: Int
+    let logger: Logger
+
+    func run() async throws {
+        let files = try MigrationFile.load(from: MigrationFile.defaultDirectory())
+        try await Migrator(client: client, files: files, logger: Logger(label: "otp.migrate")).migrate()
+        let secrets = APIKeySecrets(keys: keys)
+        let demo = try await DevState.demo(
+            in: folder, directory: PostgresDirectory(client: client, logger: logger), secrets: secrets)
+        let secret = secrets.secret(forKeyID: demo.keyID)
+        print(
+            """
+
+            otp is running on http://\(host):\(port) with an embedded PostgreSQL in \(folder.path)
+            Messages are printed here by the console provider.
+
+              appid       \(demo.appid)
+              key id      \(demo.keyID)
+              secret      \(secret)
+
+            Try:
+              curl -s -u '\(demo.keyID):\(secret)' http://\(host):\(port)/otp/send \\
+                -H 'Content-Type: application/json' -d '{"appid":"\(demo.appid)","recipient":"+15555550100"}'
+
+            Press Ctrl-C to stop.
+
+            """)
+        try? await gracefulShutdown()
+    }
+}

@@ -1,0 +1,12 @@
+import ArgumentParser
+
+@main
+struct OTPCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "otp",
+        abstract: "Phone verification by SMS and WhatsApp, on PostgreSQL.",
+        subcommands: [
+            DevCommand.self, MigrateCommand.self, ServeCommand.self, WorkCommand.self, ExpireCommand.self,
+            AppsCommand.self, KeysCommand.self,
+        ])
+}

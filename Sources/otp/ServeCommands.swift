@@ -1,0 +1,43 @@
+import ArgumentParser
+import Logging
+import OTPPostgres
+import OTPWorker
+import PostgresNIO
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Serve the HTTP API (stateless: run as many as you like).")
+
+    func run() async throws {
+        let settings = Settings()
+        Bootstrap.logging(level: try settings.logLevel())
+        let registry = Bootstrap.metrics()
+        let (host, port) = try settings.httpAddress()
+        let logger = Logger(label: "otp")
+        let client = PostgresClient(configuration: try settings.databaseConfiguration(), backgroundLogger: logger)
+        let stack = ServiceStack(client: client, keys: try settings.serverKeys(), logger: logger)
+        try await stack.run([stack.api(host: host, port: port, metrics: registry)])
+    }
+}
+
+struct WorkCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "work", abstract: "Send queued deliveries (run as many as you like).")
+
+    @Option(help: "Deliveries in flight at once.")
+    var concurrency = 64
+
+    func validate() throws {
+        guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 10000") }
+    }
+
+    func run() async throws {
+        let settings = Settings()
+        Bootstrap.logging(level: try settings.logLevel())
+        _ = Bootstrap.metrics()
+        let logger = Logger(label: "otp")
+        let client = PostgresClient(configuration: try settings.databaseConfiguration(), backgroundLogger: logger)
+        let stack = ServiceStack(client: client, keys: try settings.serverKeys(), logger: logger)
+        try await stack.run([stack.worker(routes: try ProviderSetup.routes(settings), concurrency: concurrency)])
+    }
+}

@@ -1,0 +1,103 @@
+import Hummingbird
+import Logging
+import OTPAPI
+import OTPCore
+import OTPPostgres
+import OTPProviders
+import OTPWorker
+import PostgresNIO
+import Prometheus
+import ServiceLifecycle
+import UnixSignals
+
+/// Builds the long-running parts from configuration and runs them as one service group.
+struct ServiceStack {
+    let client: PostgresClient
+    let keys: ServerKeys
+    let logger: Logger
+
+    func api(host: String, port: Int, metrics: PrometheusCollectorRegistry?) -> some Service {
+        let store = PostgresVerificationStore(client: client, logger: Logger(label: "otp.store"))
+        let directory = PostgresDirectory(client: client, logger: Logger(label: "otp.store"))
+        let migrator = Migrator(
+            client: client, files: (try? MigrationFile.load(from: MigrationFile.defaultDirectory())) ?? [],
+            logger: Logger(label: "otp.migrate"))
+        var metricsText: (@Sendable () -> String)? = nil
+        if let metrics { metricsText = { metrics.emitToString() } }
+        let dependencies = APIDependencies(
+            directory: directory,
+            service: VerificationService(store: store, codes: RandomCodeGenerator(), keys: keys),
+            apiSecrets: APIKeySecrets(keys: keys),
+            isReady: { (try? await migrator.pending().isEmpty) ?? false },
+            metricsText: metricsText)
+        return buildApplication(dependencies, host: host, port: port, logger: Logger(label: "otp.api"))
+    }
+
+    func worker(routes: ProviderRoutes, concurrency: Int) -> DeliveryWorker {
+        DeliveryWorker(
+            queue: PostgresDeliveryQueue(client: client, logger: Logger(label: "otp.worker")), routes: routes,
+            sealer: CodeSealer(keys: keys), configuration: .init(concurrency: concurrency),
+            logger: Logger(label: "otp.worker"))
+    }
+
+    /// Runs the pool first and the given services after it; SIGTERM or SIGINT stops them in reverse.
+    func run(_ services: [any Service]) async throws {
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: PostgresPool(client: client))] + services.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+/// The pool as a service: it must run for queries to go out.
+struct PostgresPool: Service {
+    let client: PostgresClient
+
+    func run() async throws {
+        await client.run()
+    }
+}
+
+/// Runs `action` every `interval` until shutdown: the in-process scheduler of `otp dev`.
+struct PeriodicJob: Service {
+    let name: String
+    let interval: Duration
+    let logger: Logger
+    let action: @Sendable () async throws -> Void
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await action()
+            } catch {
+                logger.warning("scheduled job failed", metadata: ["job": "\(name)", "error": "\(error)"])
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+}
+
+enum ProviderSetup {
+    /// The routes of `OTP_SMS_PROVIDERS` and `OTP_WHATSAPP_PROVIDERS`.
+    static func routes(_ settings: Settings) throws -> ProviderRoutes {
+        var providers: [OTPCore.Channel: [any MessageProvider]] = [:]
+        for channel in OTPCore.Channel.allCases {
+            providers[channel] = try settings.providerNames(for: channel).map { try provider(named: $0) }
+        }
+        guard providers.values.contains(where: { !$0.isEmpty }) else {
+            throw SettingsError.missing("OTP_SMS_PROVIDERS or OTP_WHATSAPP_PROVIDERS")
+        }
+        return ProviderRoutes(providers)
+    }
+
+    static func provider(named name: String) throws -> any MessageProvider {
+        switch name {
+        case "console": return ConsoleProvider()
+        case "twilio", "meta", "webhook":
+            throw SettingsError.invalid("provider \(name)", "not built yet; see the README's roadmap")
+        default:
+            throw SettingsError.invalid("provider \(name)", "expected twilio, meta, webhook or console")
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import Logging
+import OTPCore
+import OTPPostgres
+import PostgresNIO
+
+/// The operator's configuration, from the environment (the names are part of the contract).
+struct Settings {
+    var environment: [String: String]
+
+    init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.environment = environment
+    }
+
+    func value(_ name: String) -> String? {
+        guard let value = environment[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        return value
+    }
+
+    func required(_ name: String) throws -> String {
+        guard let value = value(name) else { throw SettingsError.missing(name) }
+        return value
+    }
+
+    func databaseConfiguration() throws -> PostgresClient.Configuration {
+        try PostgresClient.Configuration(url: try required("DATABASE_URL"))
+    }
+
+    func serverKeys() throws -> ServerKeys {
+        try ServerKeys(base64: try required("OTP_SECRET_KEY"))
+    }
+
+    /// `OTP_HTTP_ADDRESS` as host and port; default 127.0.0.1:8080.
+    func httpAddress() throws -> (host: String, port: Int) {
+        let text = value("OTP_HTTP_ADDRESS") ?? "127.0.0.1:8080"
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port)
+        else { throw SettingsError.invalid("OTP_HTTP_ADDRESS", "expected host:port") }
+        let host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return (host.isEmpty ? "0.0.0.0" : host, port)
+    }
+
+    func logLevel() throws -> Logger.Level {
+        guard let text = value("OTP_LOG_LEVEL") else { return .info }
+        guard let level = Logger.Level(rawValue: text.lowercased()) else {
+            throw SettingsError.invalid("OTP_LOG_LEVEL", "expected trace, debug, info, notice, warning, error or critical")
+        }
+        return level
+    }
+
+    /// The ordered provider names of a channel (`OTP_SMS_PROVIDERS`, `OTP_WHATSAPP_PROVIDERS`).
+    func providerNames(for channel: OTPCore.Channel) -> [String] {
+        let name = channel == .sms ? "OTP_SMS_PROVIDERS" : "OTP_WHATSAPP_PROVIDERS"
+        return (value(name) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+    }
+}
+
+enum SettingsError: Error, CustomStringConvertible {
+    case missing(String)
+    case invalid(String, String)
+
+    var description: String {
+        switch self {
+        case .missing(let name): "\(name) is not set"
+        case .invalid(let name, let reason): "\(name) is invalid: \(reason)"
+        }
+    }
+}
