@@ -13,12 +13,14 @@ public struct ClaimedDelivery: Sendable, Equatable {
     /// 1 for the first try.
     public var attempt: Int
     public var expiresAt: Date
+    /// Whether the verification still waits for this code (not verified, locked or expired meanwhile).
+    public var verificationPending: Bool
     /// The database's clock at the claim.
     public var claimedAt: Date
 
     public init(
         id: Int64, verificationID: String, appID: String, appName: String, channel: Channel, recipient: String,
-        sender: String?, sealedCode: Data?, attempt: Int, expiresAt: Date, claimedAt: Date
+        sender: String?, sealedCode: Data?, attempt: Int, expiresAt: Date, verificationPending: Bool, claimedAt: Date
     ) {
         self.id = id
         self.verificationID = verificationID
@@ -30,6 +32,7 @@ public struct ClaimedDelivery: Sendable, Equatable {
         self.sealedCode = sealedCode
         self.attempt = attempt
         self.expiresAt = expiresAt
+        self.verificationPending = verificationPending
         self.claimedAt = claimedAt
     }
 }
@@ -52,6 +55,8 @@ public enum DeliveryResolution: Sendable, Equatable {
     case sent(provider: String, messageID: String?)
     case retry(at: Date, reason: String)
     case failed(reason: String)
+    /// Not sent because nobody needs the code any more.
+    case canceled(reason: String)
 }
 
 /// The delivery job queue.

@@ -92,38 +92,22 @@ public struct EmbeddedPostgres: Sendable {
     /// Runs a server binary (as `postgres` when we are root), appending its output to the launcher
     /// log, and returns its standard output.
     private func capture(_ executable: URL, _ arguments: [String]) throws -> String {
-        let process = Process()
-        if Self.runningAsRoot {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", "postgres", "--", executable.path] + arguments
-        } else {
-            process.executableURL = executable
-            process.arguments = arguments
-        }
+        let command =
+            Self.runningAsRoot
+            ? ["/usr/sbin/runuser", "-u", "postgres", "--", executable.path] + arguments
+            : [executable.path] + arguments
         // Output goes to files, not pipes: pg_ctl leaves a server behind that would keep a pipe open.
         let output = directory.appendingPathComponent("launcher.out")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        if !FileManager.default.fileExists(atPath: launcherLog.path) {
-            _ = FileManager.default.createFile(atPath: launcherLog.path, contents: nil)
-        }
-        let outputHandle = try FileHandle(forWritingTo: output)
-        let logHandle = try FileHandle(forWritingTo: launcherLog)
-        logHandle.seekToEndOfFile()
-        defer {
-            try? outputHandle.close()
-            try? logHandle.close()
-        }
-        process.standardOutput = outputHandle
-        process.standardError = logHandle
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
+        let status = try ChildProcess.run(command, standardOutput: output, standardError: launcherLog)
         let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-        logHandle.write(Data(text.utf8))
-        guard process.terminationStatus == 0 else {
+        if let log = try? FileHandle(forWritingTo: launcherLog) {
+            log.seekToEndOfFile()
+            log.write(Data(text.utf8))
+            try? log.close()
+        }
+        guard status == 0 else {
             throw LaunchError.commandFailed(
-                executable.lastPathComponent + " " + (arguments.first ?? ""), status: process.terminationStatus,
-                log: launcherLog)
+                executable.lastPathComponent + " " + (arguments.first ?? ""), status: status, log: launcherLog)
         }
         return text
     }

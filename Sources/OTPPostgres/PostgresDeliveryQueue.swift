@@ -23,22 +23,23 @@ public struct PostgresDeliveryQueue: DeliveryQueue {
             """
             UPDATE otp.deliveries d SET state = 'sending', attempts = d.attempts + 1,
                 locked_until = now() + make_interval(secs => \(leaseSeconds)), locked_by = \(workerID), updated_at = now()
-            FROM otp.apps a
-            WHERE a.id = d.app_id AND d.id IN (
+            FROM otp.apps a, otp.verifications v
+            WHERE a.id = d.app_id AND v.id = d.verification_id AND d.id IN (
                 SELECT id FROM otp.deliveries WHERE state = 'queued' AND run_at <= now()
                 ORDER BY run_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
             RETURNING d.id, d.verification_id, d.app_id, a.name, d.channel, d.recipient, d.sender, d.sealed_code,
-                d.attempts, d.expires_at, now()
+                d.attempts, d.expires_at, v.status = 'pending', now()
             """, logger: logger)
         var claimed: [ClaimedDelivery] = []
         for try await row in rows.decode(
-            (Int64, String, String, String, String, String, String?, Data?, Int, Date, Date).self)
+            (Int64, String, String, String, String, String, String?, Data?, Int, Date, Bool, Date).self)
         {
             claimed.append(
                 ClaimedDelivery(
                     id: row.0, verificationID: row.1, appID: row.2, appName: row.3,
                     channel: OTPCore.Channel(rawValue: row.4) ?? .sms, recipient: row.5, sender: row.6,
-                    sealedCode: row.7, attempt: row.8, expiresAt: row.9, claimedAt: row.10))
+                    sealedCode: row.7, attempt: row.8, expiresAt: row.9, verificationPending: row.10,
+                    claimedAt: row.11))
         }
         return claimed.sorted { $0.id < $1.id }
     }
@@ -65,34 +66,38 @@ public struct PostgresDeliveryQueue: DeliveryQueue {
             state = "failed"
             reason = why
             events.append("delivery_failed")
+        case .canceled(let why):
+            state = "canceled"
+            reason = why
         }
         let result = attempt?.result
         try await client.query(
             """
             WITH d AS (
-                UPDATE otp.deliveries SET state = \(state), run_at = coalesce(\(runAt), run_at),
-                    locked_until = NULL, locked_by = NULL, last_error = coalesce(\(reason), last_error),
-                    provider = coalesce(\(provider), provider),
-                    provider_message_id = coalesce(\(messageID), provider_message_id),
+                UPDATE otp.deliveries SET state = \(state), run_at = coalesce(\(runAt)::timestamptz, run_at),
+                    locked_until = NULL, locked_by = NULL, last_error = coalesce(\(reason)::text, last_error),
+                    provider = coalesce(\(provider)::text, provider),
+                    provider_message_id = coalesce(\(messageID)::text, provider_message_id),
                     sealed_code = CASE WHEN \(state) = 'queued' THEN sealed_code END,
                     sent_at = CASE WHEN \(state) = 'sent' THEN now() ELSE sent_at END,
-                    finished_at = CASE WHEN \(state) IN ('sent', 'failed') THEN now() END,
+                    finished_at = CASE WHEN \(state) <> 'queued' THEN now() END,
                     updated_at = now()
                 WHERE id = \(delivery.id) AND state = 'sending' AND locked_by = \(workerID)
                 RETURNING id
             ), a AS (
                 INSERT INTO otp.delivery_attempts (delivery_id, verification_id, app_id, provider, outcome,
                     http_status, provider_message_id, error_code, error, latency_ms)
-                SELECT \(delivery.id), \(delivery.verificationID), \(delivery.appID), \(attempt?.provider),
-                    \(result?.outcome.rawValue), \(result?.httpStatus), \(result?.providerMessageID),
-                    \(result?.errorCode), \(result?.errorMessage), \(attempt?.latencyMilliseconds)
+                SELECT \(delivery.id), \(delivery.verificationID), \(delivery.appID), \(attempt?.provider)::text,
+                    \(result?.outcome.rawValue)::text, \(result?.httpStatus)::integer,
+                    \(result?.providerMessageID)::text, \(result?.errorCode)::text, \(result?.errorMessage)::text,
+                    \(attempt?.latencyMilliseconds)::integer
                 WHERE \(attempt != nil)
             )
             INSERT INTO otp.events (event, app_id, verification_id, details)
             SELECT e, \(delivery.appID), \(delivery.verificationID),
                 jsonb_strip_nulls(jsonb_build_object('delivery_id', \(delivery.id), 'attempt', \(delivery.attempt),
-                    'provider', \(attempt?.provider ?? provider), 'http_status', \(result?.httpStatus),
-                    'error_code', \(result?.errorCode), 'reason', \(reason)))
+                    'provider', \(attempt?.provider ?? provider)::text, 'http_status', \(result?.httpStatus)::integer,
+                    'error_code', \(result?.errorCode)::text, 'reason', \(reason)::text))
             FROM unnest(\(events)::text[]) AS e WHERE EXISTS (SELECT 1 FROM d)
             """, logger: logger)
     }

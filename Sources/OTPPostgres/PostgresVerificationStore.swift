@@ -84,7 +84,7 @@ public struct PostgresVerificationStore: VerificationStore {
                 RETURNING id
             ), e AS (
                 INSERT INTO otp.events (event, app_id, verification_id, actor, ip, details)
-                SELECT x.event, v.app_id, v.id, \(actor.keyID), \(actor.ip), x.details
+                SELECT x.event, v.app_id, v.id, \(actor.keyID), \(actor.ip)::text, x.details
                 FROM v, d, LATERAL (VALUES
                     ('send_requested', jsonb_build_object('channel', v.channel)),
                     ('delivery_queued', jsonb_build_object('delivery_id', d.id, 'channel', v.channel))
@@ -135,14 +135,14 @@ public struct PostgresVerificationStore: VerificationStore {
                     WHERE id = \(verificationID)
                 ), a AS (
                     INSERT INTO otp.verify_attempts (verification_id, app_id, success, reason, ip)
-                    SELECT \(verificationID), \(appID), \(success), \(reason), \(actor.ip) WHERE \(decision.countsAsTry)
+                    SELECT \(verificationID), \(appID), \(success), \(reason), \(actor.ip)::text WHERE \(decision.countsAsTry)
                 ), c AS (
                     UPDATE otp.deliveries SET state = 'canceled', sealed_code = NULL, finished_at = now(),
                         updated_at = now()
                     WHERE verification_id = \(verificationID) AND state = 'queued' AND \(status) <> 'pending'
                 )
                 INSERT INTO otp.events (event, app_id, verification_id, actor, ip, details)
-                SELECT e, \(appID), \(verificationID), \(actor.keyID), \(actor.ip),
+                SELECT e, \(appID), \(verificationID), \(actor.keyID), \(actor.ip)::text,
                     jsonb_build_object('outcome', \(decision.outcome.rawValue), 'attempts', \(decision.attempts))
                 FROM unnest(\(events)::text[]) AS e
                 """, logger: logger)
@@ -166,8 +166,8 @@ public struct PostgresVerificationStore: VerificationStore {
                 try """
                 WITH u AS (
                     UPDATE otp.verifications SET sends = sends + 1, channel = \(resend.channel.rawValue),
-                        code_digest = coalesce(\(resend.newCodeDigest), code_digest),
-                        expires_at = CASE WHEN \(resend.newCodeDigest) IS NULL THEN expires_at
+                        code_digest = coalesce(\(resend.newCodeDigest)::bytea, code_digest),
+                        expires_at = CASE WHEN \(resend.newCodeDigest)::bytea IS NULL THEN expires_at
                             ELSE now() + make_interval(secs => ttl_seconds) END,
                         resend_available_at = now() + make_interval(secs => \(Double(resend.resendCooldownSeconds))),
                         updated_at = now()
@@ -184,7 +184,7 @@ public struct PostgresVerificationStore: VerificationStore {
                     RETURNING id
                 ), e AS (
                     INSERT INTO otp.events (event, app_id, verification_id, actor, ip, details)
-                    SELECT x.event, u.app_id, u.id, \(actor.keyID), \(actor.ip), x.details
+                    SELECT x.event, u.app_id, u.id, \(actor.keyID), \(actor.ip)::text, x.details
                     FROM u, d, LATERAL (VALUES
                         ('resend_requested', jsonb_build_object('channel', u.channel)),
                         ('delivery_queued', jsonb_build_object('delivery_id', d.id, 'channel', u.channel))

@@ -67,7 +67,7 @@ public struct DeliveryWorker: Service {
                         claimed = try await queue.claim(
                             limit: free, lease: configuration.lease, workerID: configuration.workerID)
                     } catch {
-                        logger.warning("claim failed", metadata: ["error": "\(error)"])
+                        logger.warning("claim failed", metadata: ["error": "\(String(reflecting: error))"])
                         continue
                     }
                     inFlight.count.withLock { $0 += claimed.count }
@@ -93,7 +93,7 @@ public struct DeliveryWorker: Service {
                 try await queue.listenForWork(wake)
             } catch {
                 if Task.isCancelled { return }
-                logger.debug("listen interrupted", metadata: ["error": "\(error)"])
+                logger.debug("listen interrupted", metadata: ["error": "\(String(reflecting: error))"])
             }
             try? await Task.sleep(for: .seconds(1))
         }
@@ -127,12 +127,13 @@ public struct DeliveryWorker: Service {
             // The lease will run out and the delivery will be tried again.
             logger.error(
                 "could not record a delivery outcome",
-                metadata: ["delivery.id": "\(delivery.id)", "error": "\(error)"])
+                metadata: ["delivery.id": "\(delivery.id)", "error": "\(String(reflecting: error))"])
         }
     }
 
     func attemptDelivery(_ delivery: ClaimedDelivery) async -> (DeliveryAttempt?, DeliveryResolution) {
         let now = Date()
+        guard delivery.verificationPending else { return (nil, .canceled(reason: "verification no longer pending")) }
         guard delivery.expiresAt > now else { return (nil, .failed(reason: "expired")) }
         guard let sealed = delivery.sealedCode, let code = try? sealer.open(sealed, verificationID: delivery.verificationID)
         else { return (nil, .failed(reason: "code unreadable")) }
@@ -184,6 +185,7 @@ extension DeliveryResolution {
         case .sent: "sent"
         case .retry: "retry"
         case .failed: "failed"
+        case .canceled: "canceled"
         }
     }
 }

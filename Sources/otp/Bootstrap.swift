@@ -26,7 +26,10 @@ func withPostgres<Result: Sendable>(
     _ configuration: PostgresClient.Configuration, logger: Logger,
     _ body: @Sendable (PostgresClient) async throws -> Result
 ) async throws -> Result {
-    let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+    // The pool's own chatter (reconnect attempts) would drown a command's one line of output.
+    var quiet = logger
+    quiet.logLevel = .error
+    let client = PostgresClient(configuration: configuration, backgroundLogger: quiet)
     return try await withThrowingTaskGroup(of: Void.self, returning: Result.self) { group in
         group.addTask { await client.run() }
         defer { group.cancelAll() }

@@ -30,13 +30,15 @@ struct DevCommand: AsyncParsableCommand {
         let cluster = try EmbeddedPostgres.start(in: folder)
         defer { cluster.stop() }
 
-        let client = PostgresClient(
-            configuration: try PostgresClient.Configuration(url: cluster.url), backgroundLogger: logger)
+        let database = try PostgresClient.Configuration(url: cluster.url)
+        try await withPostgres(database, logger: logger) { client in
+            try await DevState.prepare(client: client, folder: folder, keys: keys, host: host, port: port, logger: logger)
+        }
+        let client = PostgresClient(configuration: database, backgroundLogger: logger)
         let stack = ServiceStack(client: client, keys: keys, logger: logger)
         let maintenance = PostgresMaintenance(client: client, logger: Logger(label: "otp.cron"))
         let console = ConsoleProvider()
         try await stack.run([
-            DevSetup(client: client, folder: folder, keys: keys, host: host, port: port, logger: logger),
             stack.api(host: host, port: port, metrics: registry),
             stack.worker(routes: ProviderRoutes([.sms: [console], .whatsapp: [console]]), concurrency: 64),
             PeriodicJob(name: "expire", interval: .seconds(60), logger: logger) { _ = try await maintenance.expire() },

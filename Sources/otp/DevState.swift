@@ -3,7 +3,6 @@ import Logging
 import OTPCore
 import OTPPostgres
 import PostgresNIO
-import ServiceLifecycle
 
 /// What `otp dev` keeps between runs in its folder: the server key and the demo app and key ids.
 /// The demo secret is not stored: it is derived from the key id and the server key.
@@ -24,6 +23,37 @@ enum DevState {
         return try ServerKeys(base64: secret)
     }
 
+    /// Migrates, makes sure the demo app and key exist, and prints how to use them.
+    static func prepare(client: PostgresClient, folder: URL, keys: ServerKeys, host: String, port: Int, logger: Logger)
+        async throws
+    {
+        let files = try MigrationFile.load(from: MigrationFile.defaultDirectory())
+        try await Migrator(client: client, files: files, logger: Logger(label: "otp.migrate")).migrate()
+        let secrets = APIKeySecrets(keys: keys)
+        let demo = try await demo(in: folder, directory: PostgresDirectory(client: client, logger: logger), secrets: secrets)
+        let secret = secrets.secret(forKeyID: demo.keyID)
+        // Written straight to the file descriptor: print() would sit in a buffer when stdout is a file.
+        FileHandle.standardOutput.write(
+            Data(
+                """
+
+            otp is starting on http://\(host):\(port) with an embedded PostgreSQL in \(folder.path)
+            Messages are printed here by the console provider.
+
+              appid       \(demo.appid)
+              key id      \(demo.keyID)
+              secret      \(secret)
+
+            Try:
+              curl -s -u '\(demo.keyID):\(secret)' http://\(host):\(port)/otp/send \\
+                -H 'Content-Type: application/json' -d '{"appid":"\(demo.appid)","recipient":"+15555550100"}'
+
+            Press Ctrl-C to stop.
+
+
+            """.utf8))
+    }
+
     static func demoFile(in folder: URL) -> URL { folder.appendingPathComponent("demo.json") }
 
     /// The demo app and key of an earlier run when they still work, else new ones.
@@ -41,42 +71,5 @@ enum DevState {
         let demo = Demo(appid: app.id, keyID: key.keyID)
         try JSONEncoder().encode(demo).write(to: demoFile(in: folder))
         return demo
-    }
-}
-
-/// Migrates and prints the demo credentials once the pool runs, then waits for shutdown.
-struct DevSetup: Service {
-    let client: PostgresClient
-    let folder: URL
-    let keys: ServerKeys
-    let host: String
-    let port: Int
-    let logger: Logger
-
-    func run() async throws {
-        let files = try MigrationFile.load(from: MigrationFile.defaultDirectory())
-        try await Migrator(client: client, files: files, logger: Logger(label: "otp.migrate")).migrate()
-        let secrets = APIKeySecrets(keys: keys)
-        let demo = try await DevState.demo(
-            in: folder, directory: PostgresDirectory(client: client, logger: logger), secrets: secrets)
-        let secret = secrets.secret(forKeyID: demo.keyID)
-        print(
-            """
-
-            otp is running on http://\(host):\(port) with an embedded PostgreSQL in \(folder.path)
-            Messages are printed here by the console provider.
-
-              appid       \(demo.appid)
-              key id      \(demo.keyID)
-              secret      \(secret)
-
-            Try:
-              curl -s -u '\(demo.keyID):\(secret)' http://\(host):\(port)/otp/send \\
-                -H 'Content-Type: application/json' -d '{"appid":"\(demo.appid)","recipient":"+15555550100"}'
-
-            Press Ctrl-C to stop.
-
-            """)
-        try? await gracefulShutdown()
     }
 }

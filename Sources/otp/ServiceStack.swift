@@ -71,9 +71,9 @@ struct PeriodicJob: Service {
             do {
                 try await action()
             } catch {
-                logger.warning("scheduled job failed", metadata: ["job": "\(name)", "error": "\(error)"])
+                logger.warning("scheduled job failed", metadata: ["job": "\(name)", "error": "\(String(reflecting: error))"])
             }
-            try? await Task.sleep(for: interval)
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 }
