@@ -1,0 +1,133 @@
+import Crypto
+import Foundation
+import NIOFoundationCompat
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import OTPAPI
+import OTPCore
+import OTPPostgres
+import PostgresNIO
+import Synchronization
+import Testing
+
+/// Codes the tests know in advance: each call takes the next one, or a random one when the list is empty.
+final class ScriptedCodes: CodeGenerator {
+    private let queue: Mutex<[String]>
+
+    init(_ codes: [String] = []) { queue = Mutex(codes) }
+
+    func push(_ code: String) { queue.withLock { $0.append(code) } }
+
+    func makeCode(length: Int) -> String {
+        queue.withLock { $0.isEmpty ? nil : $0.removeFirst() } ?? RandomCodeGenerator().makeCode(length: length)
+    }
+}
+
+/// One test's world: its own account, app and key on the shared database, and the real router.
+struct TestApp {
+    let client: PostgresClient
+    let keys: ServerKeys
+    let directory: PostgresDirectory
+    let app: App
+    let keyID: String
+    let secret: String
+    let codes: ScriptedCodes
+    let logs: LogCapture
+
+    var basicAuth: HTTPFields {
+        [.authorization: "Basic " + Data("\(keyID):\(secret)".utf8).base64EncodedString()]
+    }
+
+    /// Runs `body` with a new app (policy changed by `configure`) and a key for it.
+    static func with<Result: Sendable>(
+        configure: @Sendable (inout AppPolicy) -> Void = { _ in },
+        _ body: @Sendable (TestApp) async throws -> Result
+    ) async throws -> Result {
+        try await withTestClient { client in
+            let logs = LogCapture()
+            let keys = ServerKeys(secret: .init(size: .bits256))
+            let directory = PostgresDirectory(client: client, logger: logs.logger("otp.test"))
+            var policy = AppPolicy.default
+            configure(&policy)
+            let app = try await directory.createApp(
+                name: "Test", account: "account-" + Identifiers.random(count: 12), policy: policy)
+            let key = try await directory.createKey(appIDs: [app.id], secrets: APIKeySecrets(keys: keys))
+            let world = TestApp(
+                client: client, keys: keys, directory: directory, app: app, keyID: key.keyID, secret: key.secret,
+                codes: ScriptedCodes(), logs: logs)
+            return try await body(world)
+        }
+    }
+
+    var dependencies: APIDependencies {
+        let store = PostgresVerificationStore(client: client, logger: logs.logger("otp.store"))
+        return APIDependencies(
+            directory: directory, service: VerificationService(store: store, codes: codes, keys: keys),
+            apiSecrets: APIKeySecrets(keys: keys), isReady: { true }, metricsText: nil)
+    }
+
+    /// The production router, called without a socket.
+    func test<Result: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> Result) async throws -> Result {
+        let application = Application(router: buildRouter(dependencies), logger: logs.logger("otp.api"))
+        return try await application.test(.router) { client in try await body(client) }
+    }
+
+    /// Another app of the same account, with or without access for this test's key.
+    func sibling() async throws -> App {
+        try await directory.createApp(name: "Sibling", account: try await accountName(), policy: .default)
+    }
+
+    func accountName() async throws -> String {
+        let rows = try await client.query(
+            "SELECT name FROM otp.accounts WHERE id = \(app.accountID)", logger: quietLogger)
+        for try await name in rows.decode(String.self) { return name }
+        throw TestFailure("account missing")
+    }
+
+    func scalar<Value: PostgresDecodable & Sendable>(_ query: PostgresQuery, as: Value.Type = Value.self) async throws
+        -> Value
+    {
+        for try await value in try await client.query(query, logger: quietLogger).decode(Value.self) { return value }
+        throw TestFailure("no row")
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension TestClientProtocol {
+    /// POSTs a JSON body (given as a string so tests can send anything at all).
+    func post(_ path: String, _ json: String, headers: HTTPFields) async throws -> TestResponse {
+        var all = headers
+        all[.contentType] = "application/json"
+        return try await execute(uri: path, method: .post, headers: all, body: ByteBuffer(string: json))
+    }
+
+    func get(_ path: String, headers: HTTPFields) async throws -> TestResponse {
+        try await execute(uri: path, method: .get, headers: headers)
+    }
+}
+
+extension TestResponse {
+    /// The body as a JSON object.
+    var json: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any]) ?? [:]
+    }
+
+    var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
+}
+
+/// A JSON object literal from Swift values, for request bodies.
+func jsonBody(_ object: [String: Any]) -> String {
+    String(decoding: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
+}
+
+extension HTTPField.Name {
+    static let retryAfter = Self("Retry-After")!
+    static let idempotencyKey = Self("Idempotency-Key")!
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Logging
+import OTPPostgres
+import PostgresNIO
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The PostgreSQL the integration tests use: `DATABASE_URL` when set, else a throwaway cluster
+/// started with the same launcher as `otp dev` (stopped when the test process exits). The schema is
+/// migrated once per process; tests keep out of each other's way by each using apps of their own.
+actor TestDatabase {
+    static let shared = TestDatabase()
+
+    private var ready: Task<String, any Error>?
+
+    /// The URL of a migrated database.
+    func url() async throws -> String {
+        if let ready { return try await ready.value }
+        let task = Task { try await Self.prepare() }
+        ready = task
+        return try await task.value
+    }
+
+    private static func prepare() async throws -> String {
+        let url: String
+        if let configured = ProcessInfo.processInfo.environment["DATABASE_URL"], !configured.isEmpty {
+            url = configured
+        } else {
+            let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
+                "otp-tests-\(getpid())-\(Int.random(in: 0..<1_000_000))")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder.path)
+            let cluster = try EmbeddedPostgres.start(in: folder, fastAndUnsafe: true)
+            runningCluster.withLock { $0 = (cluster, folder) }
+            atexit {
+                guard let (cluster, folder) = runningCluster.withLock({ $0 }) else { return }
+                cluster.stop()
+                try? FileManager.default.removeItem(at: folder)
+            }
+            url = cluster.url
+        }
+        try await withClient(url: url) { client in
+            let files = try MigrationFile.load(from: MigrationFile.defaultDirectory())
+            try await Migrator(client: client, files: files, logger: quietLogger).migrate()
+        }
+        return url
+    }
+}
+
+private let runningCluster = Mutex<(EmbeddedPostgres, URL)?>(nil)
+
+let quietLogger = Logger(label: "otp.test.quiet", factory: { _ in SwiftLogNoOpLogHandler() })
+
+/// A pool on `url` for the duration of `body`.
+func withClient<Result: Sendable>(
+    url: String, logger: Logger = quietLogger, _ body: @Sendable (PostgresClient) async throws -> Result
+) async throws -> Result {
+    let client = PostgresClient(configuration: try PostgresClient.Configuration(url: url), backgroundLogger: logger)
+    return try await withThrowingTaskGroup(of: Void.self, returning: Result.self) { group in
+        group.addTask { await client.run() }
+        defer { group.cancelAll() }
+        return try await body(client)
+    }
+}
+
+/// A pool on the shared, migrated test database.
+func withTestClient<Result: Sendable>(_ body: @Sendable (PostgresClient) async throws -> Result) async throws
+    -> Result
+{
+    try await withClient(url: try await TestDatabase.shared.url(), body)
+}
