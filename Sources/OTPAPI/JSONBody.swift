@@ -11,6 +11,8 @@ enum JSONBody {
     static func read(_ request: Request) async throws -> ByteBuffer {
         do {
             return try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw APIError.payloadTooLarge
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw APIError.payloadTooLarge
         }

@@ -11,8 +11,8 @@ struct SendRequest: Decodable {
     var from: String?
     var template: String?
     var locale: String?
-    var codeLength: Int?
-    var expiresIn: Int?
+    var codeLength: JSONInteger?
+    var expiresIn: JSONInteger?
     var metadata: [String: String]?
 
     enum CodingKeys: String, CodingKey {
@@ -101,5 +101,21 @@ struct StatusResponse: Encodable {
         try container.encode(report.expiresAt, forKey: .expiresAt)
         try container.encode(report.verifiedAt, forKey: .verifiedAt)
         try container.encode(report.resendAvailableAt, forKey: .resendAvailableAt)
+    }
+}
+
+/// An integer field that reports every bad number (fractions, exponents, values beyond 64 bits) as
+/// a wrong value of that field. Foundation's decoder reports some of these without the field's
+/// path, which would make them look like malformed JSON.
+struct JSONInteger: Decodable, Equatable {
+    var value: Int
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        guard let value = try? container.decode(Int.self) else {
+            throw DecodingError.typeMismatch(
+                Int.self, .init(codingPath: container.codingPath, debugDescription: "expected an integer"))
+        }
+        self.value = value
     }
 }

@@ -23,7 +23,8 @@ struct VerificationController {
         let app = try await resolveApp(body.appid, context: context)
         let parameters = SendParameters(
             recipient: body.recipient, channel: body.channel, from: body.from, template: body.template,
-            locale: body.locale, codeLength: body.codeLength, expiresIn: body.expiresIn, metadata: body.metadata)
+            locale: body.locale, codeLength: body.codeLength?.value, expiresIn: body.expiresIn?.value,
+            metadata: body.metadata)
         let validated = try SendValidation.validate(parameters, policy: app.policy)
         let claim = idempotencyKey.map {
             IdempotencyClaim(accountID: app.accountID, key: $0, requestDigest: RequestDigest.of(buffer))
