@@ -7,6 +7,12 @@ public struct MigrationFile: Sendable, Equatable {
     public var name: String
     public var contents: String
 
+    public init(version: Int, name: String, contents: String) {
+        self.version = version
+        self.name = name
+        self.contents = contents
+    }
+
     /// Hex SHA-256 of the file, recorded when applied so a later edit is noticed.
     public var checksum: String {
         SHA256.hash(data: Data(contents.utf8)).map { String(format: "%02x", $0) }.joined()
