@@ -28,7 +28,7 @@ public struct PostgresDeliveryQueue: DeliveryQueue {
                 SELECT id FROM otp.deliveries WHERE state = 'queued' AND run_at <= now()
                 ORDER BY run_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
             RETURNING d.id, d.verification_id, d.app_id, a.name, d.channel, d.recipient, d.sender, d.sealed_code,
-                d.attempts, d.expires_at, v.status = 'pending', now()
+                d.attempts, v.expires_at, v.status = 'pending', now()
             """, logger: logger)
         var claimed: [ClaimedDelivery] = []
         for try await row in rows.decode(

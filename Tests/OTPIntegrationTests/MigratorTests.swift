@@ -16,16 +16,10 @@ import Testing
         do {
             try await withClient(url: fresh, body)
         } catch {
-            try? await dropDatabase(name)
+            try? await dropDatabase(name, url: url)
             throw error
         }
-        try await dropDatabase(name)
-    }
-
-    func dropDatabase(_ name: String) async throws {
-        try await withTestClient { client in
-            try await client.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(name) WITH (FORCE)"), logger: quietLogger)
-        }
+        try await dropDatabase(name, url: url)
     }
 
     let files = (try? MigrationFile.load(from: MigrationFile.defaultDirectory())) ?? []

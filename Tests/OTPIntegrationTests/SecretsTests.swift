@@ -11,7 +11,7 @@ import Testing
 /// or a response.
 @Suite struct SecretsTests {
     @Test func theCodeIsNowhereButAtTheProvider() async throws {
-        try await TestApp.with { world in
+        try await TestApp.with(ownDatabase: true) { world in
             let code = "8264019375"
             let provider = CapturingProvider()
             try await world.test { client in

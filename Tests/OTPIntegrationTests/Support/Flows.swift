@@ -44,5 +44,10 @@ extension TestApp {
                 resend_available_at = least(resend_available_at, now())
             WHERE id = \(verificationID)
             """, logger: quietLogger)
+        try await client.query(
+            """
+            UPDATE otp.deliveries SET expires_at = now() + make_interval(secs => \(seconds))
+            WHERE verification_id = \(verificationID)
+            """, logger: quietLogger)
     }
 }

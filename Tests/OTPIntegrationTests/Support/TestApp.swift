@@ -43,10 +43,10 @@ struct TestApp {
 
     /// Runs `body` with a new app (policy changed by `configure`) and a key for it.
     static func with<Result: Sendable>(
-        configure: @Sendable (inout AppPolicy) -> Void = { _ in },
+        ownDatabase: Bool = false, configure: @Sendable (inout AppPolicy) -> Void = { _ in },
         _ body: @Sendable (TestApp) async throws -> Result
     ) async throws -> Result {
-        try await withTestClient { client in
+        try await withTestClient(ownDatabase: ownDatabase) { client in
             let logs = LogCapture()
             let keys = ServerKeys(secret: .init(size: .bits256))
             let directory = PostgresDirectory(client: client, logger: logs.logger("otp.test"))

@@ -66,9 +66,35 @@ func withClient<Result: Sendable>(
     }
 }
 
-/// A pool on the shared, migrated test database.
-func withTestClient<Result: Sendable>(_ body: @Sendable (PostgresClient) async throws -> Result) async throws
-    -> Result
-{
-    try await withClient(url: try await TestDatabase.shared.url(), body)
+/// A pool on the shared, migrated test database, or on a database of its own: tests that run a
+/// delivery worker need one, since a worker claims every queued delivery it can see.
+func withTestClient<Result: Sendable>(
+    ownDatabase: Bool = false, _ body: @Sendable (PostgresClient) async throws -> Result
+) async throws -> Result {
+    let shared = try await TestDatabase.shared.url()
+    guard ownDatabase else { return try await withClient(url: shared, body) }
+    let name = "test_" + String(Int.random(in: 0..<1_000_000_000))
+    try await withClient(url: shared) { client in
+        try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: quietLogger)
+    }
+    let url = shared.replacingOccurrences(of: #"/[^/?]+(\?|$)"#, with: "/\(name)$1", options: .regularExpression)
+    let result: Result
+    do {
+        result = try await withClient(url: url) { client in
+            let files = try MigrationFile.load(from: MigrationFile.defaultDirectory())
+            try await Migrator(client: client, files: files, logger: quietLogger).migrate()
+            return try await body(client)
+        }
+    } catch {
+        try? await dropDatabase(name, url: shared)
+        throw error
+    }
+    try await dropDatabase(name, url: shared)
+    return result
+}
+
+func dropDatabase(_ name: String, url: String) async throws {
+    try await withClient(url: url) { client in
+        try await client.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(name) WITH (FORCE)"), logger: quietLogger)
+    }
 }

@@ -1,0 +1,211 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import OTPCore
+
+/// Sends SMS and WhatsApp messages through Twilio Programmable Messaging (the 2010-04-01 Messages resource).
+///
+/// `POST {base}/2010-04-01/Accounts/{AccountSid}/Messages.json`, form-encoded, HTTP Basic auth with the
+/// Account SID and Auth Token. Every attempt of one delivery carries the same `I-Twilio-Idempotency-Token`,
+/// so a retry after a timeout need not put a second code on the recipient's phone.
+public struct TwilioProvider: MessageProvider {
+    public struct Configuration: Sendable {
+        public var accountSID: String
+        public var authToken: String
+        /// Default SMS sender (E.164 number or alphanumeric ID); an app's own sender name wins over it.
+        public var from: String?
+        /// Messaging Service to send through; Twilio picks the sender from its pool when no `From` is given.
+        public var messagingServiceSID: String?
+        /// The WhatsApp-enabled sender number, E.164, with or without the `whatsapp:` prefix.
+        public var whatsAppFrom: String?
+        public var baseURL: String
+        public var statusCallbackURL: String?
+        /// An approved Content template (`HX...`) for WhatsApp, with the code as variable `1`.
+        ///
+        /// WhatsApp only allows free-form text inside a 24-hour session the user opened; a code sent cold
+        /// needs a template (Twilio error 63016 otherwise). When nil, WhatsApp messages carry `Body`.
+        public var whatsAppContentSID: String?
+        public var timeout: Duration
+
+        public init(
+            accountSID: String, authToken: String, from: String? = nil, messagingServiceSID: String? = nil,
+            whatsAppFrom: String? = nil, baseURL: String = "https://api.twilio.com", statusCallbackURL: String? = nil,
+            whatsAppContentSID: String? = nil, timeout: Duration = .seconds(10)
+        ) {
+            self.accountSID = accountSID
+            self.authToken = authToken
+            self.from = from
+            self.messagingServiceSID = messagingServiceSID
+            self.whatsAppFrom = whatsAppFrom
+            self.baseURL = baseURL
+            self.statusCallbackURL = statusCallbackURL
+            self.whatsAppContentSID = whatsAppContentSID
+            self.timeout = timeout
+        }
+    }
+
+    public let name = "twilio"
+    private let configuration: Configuration
+    private let httpClient: HTTPClient
+
+    public init(configuration: Configuration, httpClient: HTTPClient) {
+        self.configuration = configuration
+        self.httpClient = httpClient
+    }
+
+    public func send(_ message: OutboundMessage) async -> ProviderResult {
+        let fields: [FormField]
+        switch formFields(for: message) {
+        case .success(let built): fields = built
+        case .failure(let problem): return problem.result
+        }
+        var request = HTTPClientRequest(url: messagesURL)
+        request.method = .POST
+        request.setBasicAuth(username: configuration.accountSID, password: configuration.authToken)
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "I-Twilio-Idempotency-Token", value: message.idempotencyToken)
+        request.body = .bytes(ByteBuffer(string: HTTPProviderSupport.formURLEncoded(fields)))
+
+        switch await HTTPProviderSupport.execute(request, on: httpClient, timeout: configuration.timeout) {
+        case .failed(let result):
+            return result
+        case .answered(let response):
+            return interpret(response, message: message)
+        }
+    }
+
+    var messagesURL: String {
+        let base = HTTPProviderSupport.trimmedBase(configuration.baseURL)
+        return "\(base)/2010-04-01/Accounts/\(HTTPProviderSupport.pathSegment(configuration.accountSID))/Messages.json"
+    }
+
+    /// A send that cannot even be attempted: the operator's configuration lacks a sender for this channel.
+    struct ConfigurationProblem: Error {
+        var result: ProviderResult
+    }
+
+    typealias FormField = (name: String, value: String)
+
+    /// The form parameters of the Messages resource, in Twilio's own (case-sensitive) names.
+    func formFields(for message: OutboundMessage) -> Result<[FormField], ConfigurationProblem> {
+        var fields: [FormField] = []
+        switch message.channel {
+        case .sms:
+            fields.append(("To", message.recipient))
+            if let service = configuration.messagingServiceSID {
+                // With a service, From is only needed to pin one sender of its pool: the app's own choice.
+                fields.append(("MessagingServiceSid", service))
+                if let sender = message.sender { fields.append(("From", sender)) }
+            } else if let sender = message.sender ?? configuration.from {
+                fields.append(("From", sender))
+            } else {
+                return .failure(
+                    Self.missingSender("no Twilio SMS sender: set TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID"))
+            }
+            fields.append(("Body", message.body))
+        case .whatsapp:
+            // An app's sender name is an SMS notion; WhatsApp needs the registered business number.
+            fields.append(("To", Self.whatsAppAddress(message.recipient)))
+            if let number = configuration.whatsAppFrom {
+                fields.append(("From", Self.whatsAppAddress(number)))
+            } else if let service = configuration.messagingServiceSID {
+                fields.append(("MessagingServiceSid", service))
+            } else {
+                return .failure(Self.missingSender("no Twilio WhatsApp sender: set TWILIO_WHATSAPP_FROM"))
+            }
+            if let content = configuration.whatsAppContentSID {
+                fields.append(("ContentSid", content))
+                fields.append(("ContentVariables", Self.contentVariables(code: message.code)))
+            } else {
+                fields.append(("Body", message.body))
+            }
+        }
+        if let callback = configuration.statusCallbackURL {
+            fields.append(("StatusCallback", callback))
+        }
+        return .success(fields)
+    }
+
+    static func whatsAppAddress(_ number: String) -> String {
+        number.hasPrefix("whatsapp:") ? number : "whatsapp:" + number
+    }
+
+    /// `{"1":"<code>"}`: the JSON object Twilio expects in `ContentVariables`.
+    static func contentVariables(code: String) -> String {
+        let data = (try? JSONEncoder().encode(["1": code])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    private static func missingSender(_ text: String) -> ConfigurationProblem {
+        ConfigurationProblem(
+            result: ProviderResult(outcome: .permanent, errorCode: "configuration", errorMessage: text))
+    }
+
+    // MARK: - Reading the answer
+
+    /// The Message resource Twilio returns on 201; only the SID matters here.
+    private struct CreatedMessage: Decodable {
+        var sid: String?
+    }
+
+    /// Twilio's error body: `{"code": 21211, "message": "...", "more_info": "...", "status": 400}`.
+    private struct ErrorBody: Decodable {
+        var code: Int?
+        var message: String?
+        var moreInfo: String?
+        var status: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case code, message, status
+            case moreInfo = "more_info"
+        }
+    }
+
+    /// Twilio codes that no retry will fix, whatever HTTP status carried them.
+    static let permanentErrorCodes: Set<Int> = [
+        21211,  // invalid 'To' number
+        21408,  // permission to send to this region not enabled
+        21606,  // 'From' number cannot send SMS
+        21608,  // unverified 'To' on a trial account
+        21610,  // recipient replied STOP
+        21612,  // 'To' not reachable from this 'From'
+        21614,  // 'To' is not a mobile number
+        21660,  // 'From' does not belong to the account
+        63003,  // WhatsApp: invalid 'To'
+        63007,  // WhatsApp: no channel with this 'From'
+        63016,  // WhatsApp: free-form text outside the 24-hour window
+    ]
+
+    /// Twilio codes that say "later", whatever HTTP status carried them.
+    static let retryableErrorCodes: Set<Int> = [
+        20429,  // too many concurrent requests: never processed, safe to retry
+        20500,  // internal error
+        20503,  // service unavailable
+    ]
+
+    func interpret(_ response: ProviderHTTPResponse, message: OutboundMessage) -> ProviderResult {
+        let decoder = JSONDecoder()
+        var outcome = HTTPProviderSupport.outcome(forStatus: response.status)
+        if outcome == .accepted {
+            let created = try? decoder.decode(CreatedMessage.self, from: response.bodyData)
+            return .accepted(messageID: created?.sid, httpStatus: response.status)
+        }
+        let error = try? decoder.decode(ErrorBody.self, from: response.bodyData)
+        if let code = error?.code {
+            if Self.permanentErrorCodes.contains(code) {
+                outcome = .permanent
+            } else if Self.retryableErrorCodes.contains(code) {
+                outcome = .retryable
+            }
+        }
+        let text = HTTPProviderSupport.safeMessage(
+            error?.message ?? "Twilio answered HTTP \(response.status)",
+            hiding: [message.code, configuration.authToken])
+        return ProviderResult(
+            outcome: outcome, httpStatus: response.status,
+            errorCode: error?.code.map(String.init) ?? "http_\(response.status)", errorMessage: text,
+            retryAfterSeconds: outcome == .retryable ? response.retryAfterSeconds : nil)
+    }
+}
