@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import NIOFoundationEssentialsCompat
 import NIOCore
+import NIOFoundationEssentialsCompat
 import OTPCore
 
 /// An error answer of the contract: `{"error": {"code", "message", "field"?, "limit"?, "request_id"?}}`,
@@ -51,7 +51,8 @@ public struct APIError: HTTPResponseError, Equatable {
     static let invalidJSON = APIError(.badRequest, "INVALID_JSON", "the body is not a JSON object")
     static let payloadTooLarge = APIError(.contentTooLarge, "PAYLOAD_TOO_LARGE", "the body is larger than 64 KiB")
     static let notFound = APIError(.notFound, "NOT_FOUND", "no such route")
-    static let unavailable = APIError(.serviceUnavailable, "UNAVAILABLE", "the database is unavailable", retryAfterSeconds: 5)
+    static let unavailable = APIError(
+        .serviceUnavailable, "UNAVAILABLE", "the database is unavailable", retryAfterSeconds: 5)
 
     /// The contract's answer for a domain refusal.
     init(_ failure: OTPFailure) {
@@ -61,9 +62,11 @@ public struct APIError: HTTPResponseError, Equatable {
         case .appForbidden: self.init(.forbidden, "APP_FORBIDDEN", "this key may not use this app", field: "appid")
         case .validation(let field, let message): self = .validation(field, message)
         case .invalidRecipient:
-            self.init(.badRequest, "INVALID_RECIPIENT", "recipient must be a phone number in E.164 form", field: "recipient")
+            self.init(
+                .badRequest, "INVALID_RECIPIENT", "recipient must be a phone number in E.164 form", field: "recipient")
         case .channelNotAllowed(let channel):
-            self.init(.badRequest, "CHANNEL_NOT_ALLOWED", "this app does not allow \(channel.rawValue)", field: "channel")
+            self.init(
+                .badRequest, "CHANNEL_NOT_ALLOWED", "this app does not allow \(channel.rawValue)", field: "channel")
         case .templateNotFound:
             self.init(.notFound, "TEMPLATE_NOT_FOUND", "no such template", field: "template")
         case .verificationNotFound:
@@ -83,10 +86,12 @@ public struct APIError: HTTPResponseError, Equatable {
     }
 }
 
+// Literal names of valid tokens: the failable initialiser cannot fail on them.
 extension HTTPField.Name {
-    static let retryAfter = Self("Retry-After")!
+    // swift-format-ignore: NeverForceUnwrap
     static let idempotencyKey = Self("Idempotency-Key")!
+    // swift-format-ignore: NeverForceUnwrap
     static let apiKey = Self("X-API-Key")!
+    // swift-format-ignore: NeverForceUnwrap
     static let apiSecret = Self("X-API-Secret")!
-    static let requestID = Self("X-Request-Id")!
 }

@@ -46,7 +46,8 @@ struct ErrorMiddleware: RouterMiddleware {
         switch error.status {
         case .notFound:
             if let allowed = Routes.methods(forPath: request.uri.path), !allowed.contains(request.method) {
-                return APIError(.methodNotAllowed, "METHOD_NOT_ALLOWED", "use \(allowed.map(\.rawValue).joined(separator: ", "))")
+                return APIError(
+                    .methodNotAllowed, "METHOD_NOT_ALLOWED", "use \(allowed.map(\.rawValue).joined(separator: ", "))")
             }
             return .notFound
         case .unauthorized: return .unauthorized

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
-import NIOFoundationEssentialsCompat
 import NIOCore
+import NIOFoundationEssentialsCompat
 
 /// Reads a request body (at most 64 KiB) and decodes it, mapping every failure to the contract's
 /// errors: `INVALID_JSON` when it is not a JSON object, `VALIDATION_ERROR` naming the field otherwise.

@@ -11,8 +11,11 @@ struct RequestMetricsMiddleware: RouterMiddleware {
     ) async throws -> Response {
         let started = ContinuousClock.now
         let response = try await next(request, context)
-        let route = context.endpointPath ?? (Routes.methods(forPath: request.uri.path) == nil ? "unknown" : request.uri.path)
-        let dimensions = [("method", request.method.rawValue), ("route", route), ("status", String(response.status.code))]
+        let route =
+            context.endpointPath ?? (Routes.methods(forPath: request.uri.path) == nil ? "unknown" : request.uri.path)
+        let dimensions = [
+            ("method", request.method.rawValue), ("route", route), ("status", String(response.status.code)),
+        ]
         Counter(label: "otp_http_requests_total", dimensions: dimensions).increment()
         let elapsed = ContinuousClock.now - started
         Metrics.Timer(label: "otp_http_request_duration", dimensions: [("route", route)]).recordNanoseconds(

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
-import NIOFoundationEssentialsCompat
 import Metrics
+import NIOFoundationEssentialsCompat
 import OTPCore
 
 /// `POST /otp/send`, `/otp/verify`, `/otp/resend` and `GET /otp/status`.

@@ -66,7 +66,8 @@ public protocol DeliveryQueue: Sendable {
     func claim(limit: Int, lease: Duration, workerID: String) async throws -> [ClaimedDelivery]
 
     /// Records the attempt (if a provider was called) and moves the delivery on, in one transaction.
-    func finish(_ delivery: ClaimedDelivery, attempt: DeliveryAttempt?, resolution: DeliveryResolution, workerID: String)
+    func finish(
+        _ delivery: ClaimedDelivery, attempt: DeliveryAttempt?, resolution: DeliveryResolution, workerID: String)
         async throws
 
     /// Puts deliveries whose lease ran out (their worker died) back in the queue; returns how many.

@@ -92,7 +92,8 @@ public enum SendValidation {
             language.unicodeScalars.allSatisfy(isASCIILetter)
         else { return false }
         return parts.dropFirst().allSatisfy { subtag in
-            (2...8).contains(subtag.count) && subtag.unicodeScalars.allSatisfy { isASCIILetter($0) || ("0"..."9").contains($0) }
+            (2...8).contains(subtag.count)
+                && subtag.unicodeScalars.allSatisfy { isASCIILetter($0) || ("0"..."9").contains($0) }
         }
     }
 

@@ -43,7 +43,8 @@ public struct EmbeddedPostgres: Sendable {
         let cluster = EmbeddedPostgres(directory: directory, port: try freePort(), binaries: binaries)
         try cluster.initialiseIfNeeded(fastAndUnsafe: fastAndUnsafe)
         _ = try? cluster.pgctl(["stop", "-m", "fast", "-w"])
-        var options = "-p \(cluster.port) -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c max_connections=200"
+        var options =
+            "-p \(cluster.port) -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c max_connections=200"
         if fastAndUnsafe { options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off" }
         try cluster.pgctl([
             "start", "-w", "-t", "60", "-l", cluster.dataDirectory.appendingPathComponent("server.log").path,

@@ -146,7 +146,8 @@ public struct PostgresDirectory: AccessDirectory {
         for try await (keyID, account, appIDs, createdAt, revokedAt) in rows.decode(
             (String, String, [String]?, Date, Date?).self)
         {
-            keys.append(KeySummary(keyID: keyID, account: account, appIDs: appIDs, createdAt: createdAt, revokedAt: revokedAt))
+            keys.append(
+                KeySummary(keyID: keyID, account: account, appIDs: appIDs, createdAt: createdAt, revokedAt: revokedAt))
         }
         return keys
     }

@@ -30,13 +30,14 @@ public struct PostgresVerificationStore: VerificationStore {
                 AND key = \(idempotency.key) AND created_at < now() - interval '24 hours'
                 """, logger: logger)
             // A concurrent request with the same key waits here until the first one commits.
-            let inserted = try await connection.query(
-                """
-                INSERT INTO otp.idempotency_keys (account_id, key, request_digest)
-                VALUES (\(idempotency.accountID), \(idempotency.key), \(idempotency.requestDigest))
-                ON CONFLICT DO NOTHING RETURNING true
-                """, logger: logger
-            ).collect().count == 1
+            let inserted =
+                try await connection.query(
+                    """
+                    INSERT INTO otp.idempotency_keys (account_id, key, request_digest)
+                    VALUES (\(idempotency.accountID), \(idempotency.key), \(idempotency.requestDigest))
+                    ON CONFLICT DO NOTHING RETURNING true
+                    """, logger: logger
+                ).collect().count == 1
             if !inserted {
                 let rows = try await connection.query(
                     """
@@ -68,30 +69,30 @@ public struct PostgresVerificationStore: VerificationStore {
         let metadata = String(decoding: try JSONEncoder().encode(new.metadata), as: UTF8.self)
         let keptSeal: Data? = new.keepsSealedCode ? new.sealedCode : nil
         let query: PostgresQuery = try """
-            WITH v AS (
-                INSERT INTO otp.verifications (id, app_id, recipient, channel, sender, locale, code_digest,
-                    sealed_code, code_length, ttl_seconds, max_attempts, max_sends, metadata, expires_at,
-                    resend_available_at)
-                VALUES (\(new.id), \(new.appID), \(new.recipient), \(new.channel.rawValue), \(new.sender),
-                    \(new.locale), \(new.codeDigest), \(keptSeal), \(new.codeLength), \(new.ttlSeconds),
-                    \(new.maxAttempts), \(new.maxSends), \(metadata)::jsonb,
-                    now() + make_interval(secs => \(Double(new.ttlSeconds))),
-                    now() + make_interval(secs => \(Double(new.resendCooldownSeconds))))
-                RETURNING id, app_id, channel, recipient, sender, expires_at, resend_available_at
-            ), d AS (
-                INSERT INTO otp.deliveries (verification_id, app_id, channel, recipient, sender, sealed_code, expires_at)
-                SELECT id, app_id, channel, recipient, sender, \(new.sealedCode), expires_at FROM v
-                RETURNING id
-            ), e AS (
-                INSERT INTO otp.events (event, app_id, verification_id, actor, ip, details)
-                SELECT x.event, v.app_id, v.id, \(actor.keyID), \(actor.ip)::text, x.details
-                FROM v, d, LATERAL (VALUES
-                    ('send_requested', jsonb_build_object('channel', v.channel)),
-                    ('delivery_queued', jsonb_build_object('delivery_id', d.id, 'channel', v.channel))
-                ) AS x (event, details)
-            )
-            SELECT v.expires_at, v.resend_available_at, pg_notify('otp_deliveries', '') IS NULL FROM v
-            """
+        WITH v AS (
+            INSERT INTO otp.verifications (id, app_id, recipient, channel, sender, locale, code_digest,
+                sealed_code, code_length, ttl_seconds, max_attempts, max_sends, metadata, expires_at,
+                resend_available_at)
+            VALUES (\(new.id), \(new.appID), \(new.recipient), \(new.channel.rawValue), \(new.sender),
+                \(new.locale), \(new.codeDigest), \(keptSeal), \(new.codeLength), \(new.ttlSeconds),
+                \(new.maxAttempts), \(new.maxSends), \(metadata)::jsonb,
+                now() + make_interval(secs => \(Double(new.ttlSeconds))),
+                now() + make_interval(secs => \(Double(new.resendCooldownSeconds))))
+            RETURNING id, app_id, channel, recipient, sender, expires_at, resend_available_at
+        ), d AS (
+            INSERT INTO otp.deliveries (verification_id, app_id, channel, recipient, sender, sealed_code, expires_at)
+            SELECT id, app_id, channel, recipient, sender, \(new.sealedCode), expires_at FROM v
+            RETURNING id
+        ), e AS (
+            INSERT INTO otp.events (event, app_id, verification_id, actor, ip, details)
+            SELECT x.event, v.app_id, v.id, \(actor.keyID), \(actor.ip)::text, x.details
+            FROM v, d, LATERAL (VALUES
+                ('send_requested', jsonb_build_object('channel', v.channel)),
+                ('delivery_queued', jsonb_build_object('delivery_id', d.id, 'channel', v.channel))
+            ) AS x (event, details)
+        )
+        SELECT v.expires_at, v.resend_available_at, pg_notify('otp_deliveries', '') IS NULL FROM v
+        """
         let rows =
             if let connection {
                 try await connection.query(query, logger: logger)
@@ -193,8 +194,7 @@ public struct PostgresVerificationStore: VerificationStore {
                 SELECT u.recipient, u.expires_at, u.resend_available_at, pg_notify('otp_deliveries', '') IS NULL
                 FROM u
                 """, logger: logger)
-            for try await (recipient, expiresAt, resendAvailableAt, _) in rows.decode((String, Date, Date, Bool).self)
-            {
+            for try await (recipient, expiresAt, resendAvailableAt, _) in rows.decode((String, Date, Date, Bool).self) {
                 return SendReceipt(
                     verificationID: verificationID, status: .pending, channel: resend.channel, recipient: recipient,
                     expiresAt: expiresAt, resendAvailableAt: resendAvailableAt, deliveryStatus: .queued)
@@ -257,14 +257,16 @@ public struct PostgresVerificationStore: VerificationStore {
                 status: VerificationStatus(rawValue: row.0) ?? .canceled, attempts: row.1, maxAttempts: row.2,
                 sends: row.3, maxSends: row.4, expiresAt: row.5, resendAvailableAt: row.6)
             return LockedVerification(
-                snapshot: snapshot, recipient: row.7, channel: OTPCore.Channel(rawValue: row.8) ?? .sms, codeLength: row.9,
+                snapshot: snapshot, recipient: row.7, channel: OTPCore.Channel(rawValue: row.8) ?? .sms,
+                codeLength: row.9,
                 codeDigest: row.10, sealedCode: row.11, now: row.12)
         }
         return nil
     }
 
     /// `withTransaction`, with our own errors unwrapped from `PostgresTransactionError`.
-    func transaction<Result>(_ body: (PostgresConnection) async throws -> sending Result) async throws -> sending Result {
+    func transaction<Result>(_ body: (PostgresConnection) async throws -> sending Result) async throws -> sending Result
+    {
         do {
             return try await client.withTransaction(logger: logger, body)
         } catch let error as PostgresTransactionError {

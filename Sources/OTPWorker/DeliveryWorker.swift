@@ -135,7 +135,8 @@ public struct DeliveryWorker: Service {
         let now = Date()
         guard delivery.verificationPending else { return (nil, .canceled(reason: "verification no longer pending")) }
         guard delivery.expiresAt > now else { return (nil, .failed(reason: "expired")) }
-        guard let sealed = delivery.sealedCode, let code = try? sealer.open(sealed, verificationID: delivery.verificationID)
+        guard let sealed = delivery.sealedCode,
+            let code = try? sealer.open(sealed, verificationID: delivery.verificationID)
         else { return (nil, .failed(reason: "code unreadable")) }
         guard let provider = routes.provider(for: delivery.channel, attempt: delivery.attempt) else {
             return (nil, .failed(reason: "no provider for \(delivery.channel.rawValue)"))
@@ -153,7 +154,8 @@ public struct DeliveryWorker: Service {
             elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         let attempt = DeliveryAttempt(
             provider: provider.name, result: result,
-            latencyMilliseconds: Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000))
+            latencyMilliseconds: Int(
+                elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000))
         switch result.outcome {
         case .accepted:
             return (attempt, .sent(provider: provider.name, messageID: result.providerMessageID))

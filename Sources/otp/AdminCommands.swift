@@ -24,7 +24,9 @@ struct PolicyOptions: ParsableArguments {
         if let resendCooldown { policy.resendCooldownSeconds = resendCooldown }
         if let channels {
             policy.channels = try channels.split(separator: ",").map { try Self.channel(String($0)) }
-            if defaultChannel == nil, let first = policy.channels.first, !policy.channels.contains(policy.defaultChannel) {
+            if defaultChannel == nil, let first = policy.channels.first,
+                !policy.channels.contains(policy.defaultChannel)
+            {
                 policy.defaultChannel = first
             }
         }
@@ -110,7 +112,9 @@ struct AppsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let apps = try await withDirectory { try await $0.listApps() }
-            let summaries = apps.map { AppSummary(appid: $0.app.id, name: $0.app.name, account: $0.account, policy: $0.app.policy) }
+            let summaries = apps.map {
+                AppSummary(appid: $0.app.id, name: $0.app.name, account: $0.account, policy: $0.app.policy)
+            }
             try Output.print(["apps": summaries], json: json) {
                 summaries.map { "\($0.appid)\t\($0.account)\t\($0.name)" }.joined(separator: "\n")
             }

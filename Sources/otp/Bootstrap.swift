@@ -1,7 +1,7 @@
 import Logging
 import Metrics
-import Prometheus
 import PostgresNIO
+import Prometheus
 
 /// Process-wide set-up; only the executable does this, and only once.
 enum Bootstrap {

@@ -32,7 +32,8 @@ struct DevCommand: AsyncParsableCommand {
 
         let database = try PostgresClient.Configuration(url: cluster.url)
         try await withPostgres(database, logger: logger) { client in
-            try await DevState.prepare(client: client, folder: folder, keys: keys, host: host, port: port, logger: logger)
+            try await DevState.prepare(
+                client: client, folder: folder, keys: keys, host: host, port: port, logger: logger)
         }
         let client = PostgresClient(configuration: database, backgroundLogger: logger)
         let stack = ServiceStack(client: client, keys: keys, logger: logger)

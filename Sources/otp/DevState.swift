@@ -18,7 +18,9 @@ enum DevState {
         let file = folder.appendingPathComponent("secret.key")
         if let text = try? String(contentsOf: file, encoding: .utf8) { return try ServerKeys(base64: text) }
         let secret = ServerKeys.generateSecret()
-        guard FileManager.default.createFile(atPath: file.path, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
+        guard
+            FileManager.default.createFile(
+                atPath: file.path, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
         else { throw CocoaError(.fileWriteUnknown) }
         return try ServerKeys(base64: secret)
     }
@@ -30,35 +32,37 @@ enum DevState {
         let files = try MigrationFile.load(from: MigrationFile.defaultDirectory())
         try await Migrator(client: client, files: files, logger: Logger(label: "otp.migrate")).migrate()
         let secrets = APIKeySecrets(keys: keys)
-        let demo = try await demo(in: folder, directory: PostgresDirectory(client: client, logger: logger), secrets: secrets)
+        let demo = try await demo(
+            in: folder, directory: PostgresDirectory(client: client, logger: logger), secrets: secrets)
         let secret = secrets.secret(forKeyID: demo.keyID)
         // Written straight to the file descriptor: print() would sit in a buffer when stdout is a file.
         FileHandle.standardOutput.write(
             Data(
                 """
 
-            otp is starting on http://\(host):\(port) with an embedded PostgreSQL in \(folder.path)
-            Messages are printed here by the console provider.
+                otp is starting on http://\(host):\(port) with an embedded PostgreSQL in \(folder.path)
+                Messages are printed here by the console provider.
 
-              appid       \(demo.appid)
-              key id      \(demo.keyID)
-              secret      \(secret)
+                  appid       \(demo.appid)
+                  key id      \(demo.keyID)
+                  secret      \(secret)
 
-            Try:
-              curl -s -u '\(demo.keyID):\(secret)' http://\(host):\(port)/otp/send \\
-                -H 'Content-Type: application/json' -d '{"appid":"\(demo.appid)","recipient":"+15555550100"}'
+                Try:
+                  curl -s -u '\(demo.keyID):\(secret)' http://\(host):\(port)/otp/send \\
+                    -H 'Content-Type: application/json' -d '{"appid":"\(demo.appid)","recipient":"+15555550100"}'
 
-            Press Ctrl-C to stop.
+                Press Ctrl-C to stop.
 
 
-            """.utf8))
+                """.utf8))
     }
 
     static func demoFile(in folder: URL) -> URL { folder.appendingPathComponent("demo.json") }
 
     /// The demo app and key of an earlier run when they still work, else new ones.
     static func demo(in folder: URL, directory: PostgresDirectory, secrets: APIKeySecrets) async throws -> Demo {
-        if let data = try? Data(contentsOf: demoFile(in: folder)), let demo = try? JSONDecoder().decode(Demo.self, from: data),
+        if let data = try? Data(contentsOf: demoFile(in: folder)),
+            let demo = try? JSONDecoder().decode(Demo.self, from: data),
             let key = try await directory.apiKey(id: demo.keyID), !key.revoked,
             try await directory.app(id: demo.appid) != nil
         {

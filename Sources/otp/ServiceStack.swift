@@ -71,7 +71,8 @@ struct PeriodicJob: Service {
             do {
                 try await action()
             } catch {
-                logger.warning("scheduled job failed", metadata: ["job": "\(name)", "error": "\(String(reflecting: error))"])
+                logger.warning(
+                    "scheduled job failed", metadata: ["job": "\(name)", "error": "\(String(reflecting: error))"])
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }

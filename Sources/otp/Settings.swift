@@ -43,7 +43,8 @@ struct Settings {
     func logLevel() throws -> Logger.Level {
         guard let text = value("OTP_LOG_LEVEL") else { return .info }
         guard let level = Logger.Level(rawValue: text.lowercased()) else {
-            throw SettingsError.invalid("OTP_LOG_LEVEL", "expected trace, debug, info, notice, warning, error or critical")
+            throw SettingsError.invalid(
+                "OTP_LOG_LEVEL", "expected trace, debug, info, notice, warning, error or critical")
         }
         return level
     }

@@ -19,18 +19,22 @@ import Testing
     }
 
     func expectUnauthorized(
-        _ headers: HTTPFields, _ world: TestApp, _ client: some TestClientProtocol, sourceLocation: SourceLocation = #_sourceLocation
+        _ headers: HTTPFields, _ world: TestApp, _ client: some TestClientProtocol,
+        sourceLocation: SourceLocation = #_sourceLocation
     ) async throws {
         let response = try await client.get(Self.statusRequest(world), headers: headers)
         #expect(response.status == .unauthorized, sourceLocation: sourceLocation)
         #expect(response.headers[.wwwAuthenticate] != nil, sourceLocation: sourceLocation)
         #expect(
-            String(buffer: response.body) == #"{"error":{"code":"UNAUTHORIZED","message":"missing or invalid credentials"}}"#,
+            String(buffer: response.body)
+                == #"{"error":{"code":"UNAUTHORIZED","message":"missing or invalid credentials"}}"#,
             sourceLocation: sourceLocation)
     }
 
-    func jwt(_ world: TestApp, kid: String? = nil, secret: String? = nil, iat: Date = Date(), lifetime: TimeInterval = 600,
-             appid: String? = nil) async throws -> String {
+    func jwt(
+        _ world: TestApp, kid: String? = nil, secret: String? = nil, iat: Date = Date(), lifetime: TimeInterval = 600,
+        appid: String? = nil
+    ) async throws -> String {
         struct Claims: JWTPayload {
             var iat: IssuedAtClaim
             var exp: ExpirationClaim
@@ -49,7 +53,8 @@ import Testing
     @Test func everyMethodAuthenticates() async throws {
         try await TestApp.with { world in
             try await world.test { client in
-                try await expectAccepted([.init("X-API-Key")!: world.keyID, .init("X-API-Secret")!: world.secret], world, client)
+                try await expectAccepted(
+                    [.init("X-API-Key")!: world.keyID, .init("X-API-Secret")!: world.secret], world, client)
                 try await expectAccepted(world.basicAuth, world, client)
                 let base64 = Data("\(world.keyID):\(world.secret)".utf8).base64EncodedString()
                 try await expectAccepted([.authorization: "Bearer \(base64)"], world, client)
@@ -110,7 +115,8 @@ import Testing
         try await TestApp.with { world in
             try await world.test { client in
                 let token = try await jwt(world, appid: "app_someotherapp")
-                let response = try await client.get(Self.statusRequest(world), headers: [.authorization: "Bearer \(token)"])
+                let response = try await client.get(
+                    Self.statusRequest(world), headers: [.authorization: "Bearer \(token)"])
                 #expect(response.status == .forbidden)
                 #expect(response.errorCode == "APP_FORBIDDEN")
             }

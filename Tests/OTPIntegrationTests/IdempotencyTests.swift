@@ -35,7 +35,10 @@ import Testing
                 let body = jsonBody(["appid": world.app.id, "recipient": "+15555550100"])
                 let ids = try await withThrowingTaskGroup(of: String?.self) { group in
                     for _ in 0..<10 {
-                        group.addTask { try await client.post("/otp/send", body, headers: headers).json["verification_id"] as? String }
+                        group.addTask {
+                            try await client.post("/otp/send", body, headers: headers).json["verification_id"]
+                                as? String
+                        }
                     }
                     return try await group.reduce(into: Set<String?>()) { $0.insert($1) }
                 }

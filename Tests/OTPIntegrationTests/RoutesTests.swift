@@ -15,7 +15,8 @@ import Testing
                 let wrongMethod = try await client.execute(uri: "/otp/send", method: .get, headers: world.basicAuth)
                 #expect(wrongMethod.status == .methodNotAllowed)
                 #expect(wrongMethod.errorCode == "METHOD_NOT_ALLOWED")
-                let deleteStatus = try await client.execute(uri: "/otp/status", method: .delete, headers: world.basicAuth)
+                let deleteStatus = try await client.execute(
+                    uri: "/otp/status", method: .delete, headers: world.basicAuth)
                 #expect(deleteStatus.errorCode == "METHOD_NOT_ALLOWED")
             }
         }
@@ -61,7 +62,8 @@ import Testing
                     let escaped = jsonBody(["x": noise]).dropFirst(5).dropLast()
                     bodies.append(noise)
                     bodies.append("{\"appid\":\"\(world.app.id)\",\"recipient\":\(escaped),\"channel\":\(escaped)}")
-                    bodies.append("{\"appid\":\"\(world.app.id)\",\"verification_id\":\"\(id)\",\"otp_code\":\(escaped)}")
+                    bodies.append(
+                        "{\"appid\":\"\(world.app.id)\",\"verification_id\":\"\(id)\",\"otp_code\":\(escaped)}")
                 }
                 for body in bodies {
                     for path in ["/otp/send", "/otp/verify", "/otp/resend"] {

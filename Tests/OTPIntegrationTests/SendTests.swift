@@ -18,7 +18,8 @@ import Testing
                 #expect(json["channel"] as? String == "sms")
                 #expect(json["recipient"] as? String == "+5511999888777")
                 #expect(json["delivery_status"] as? String == "queued")
-                let expires = try #require((json["expires_at"] as? String).flatMap { try? Date($0, strategy: .iso8601) })
+                let expires = try #require(
+                    (json["expires_at"] as? String).flatMap { try? Date($0, strategy: .iso8601) })
                 let resendAt = try #require(
                     (json["resend_available_at"] as? String).flatMap { try? Date($0, strategy: .iso8601) })
                 #expect(abs(expires.timeIntervalSince(resendAt) - 270) < 3)
@@ -38,8 +39,10 @@ import Testing
             try await world.test { client in
                 let id = try await world.send(
                     client, code: "12345678",
-                    extra: ["channel": "whatsapp", "code_length": 8, "expires_in": 60, "from": "Acme", "locale": "pt-BR",
-                            "metadata": ["order": "42"]])
+                    extra: [
+                        "channel": "whatsapp", "code_length": 8, "expires_in": 60, "from": "Acme", "locale": "pt-BR",
+                        "metadata": ["order": "42"],
+                    ])
                 let row: (String, Int, Int, String?, String?) = try await {
                     let rows = try await world.client.query(
                         """
@@ -53,35 +56,51 @@ import Testing
         }
     }
 
-    @Test(arguments: [
-        (#"{"appid":"APP","recipient":"+15555550100""#, 400, "INVALID_JSON", nil),
-        (#"[1,2,3]"#, 400, "INVALID_JSON", nil),
-        (#""just a string""#, 400, "INVALID_JSON", nil),
-        (#""#, 400, "INVALID_JSON", nil),
-        (#"{"recipient":"+15555550100"}"#, 400, "VALIDATION_ERROR", "appid"),
-        (#"{"appid":42,"recipient":"+15555550100"}"#, 400, "VALIDATION_ERROR", "appid"),
-        (#"{"appid":"APP"}"#, 400, "VALIDATION_ERROR", "recipient"),
-        (#"{"appid":"APP","recipient":"not a number"}"#, 400, "INVALID_RECIPIENT", "recipient"),
-        (#"{"appid":"APP","recipient":"5511999888777"}"#, 400, "INVALID_RECIPIENT", "recipient"),
-        (#"{"appid":"APP","recipient":"+1234"}"#, 400, "INVALID_RECIPIENT", "recipient"),
-        (#"{"appid":"APP","recipient":"+15555550100'; DROP TABLE otp.apps; --"}"#, 400, "INVALID_RECIPIENT", "recipient"),
-        (#"{"appid":"APP","recipient":"+15555550100","channel":"fax"}"#, 400, "VALIDATION_ERROR", "channel"),
-        (#"{"appid":"APP","recipient":"+15555550100","channel":"whatsapp"}"#, 400, "CHANNEL_NOT_ALLOWED", "channel"),
-        (#"{"appid":"APP","recipient":"+15555550100","template":"tpl_1"}"#, 404, "TEMPLATE_NOT_FOUND", "template"),
-        (#"{"appid":"APP","recipient":"+15555550100","code_length":5}"#, 400, "VALIDATION_ERROR", "code_length"),
-        (#"{"appid":"APP","recipient":"+15555550100","code_length":-6}"#, 400, "VALIDATION_ERROR", "code_length"),
-        (#"{"appid":"APP","recipient":"+15555550100","code_length":1e400}"#, 400, "VALIDATION_ERROR", "code_length"),
-        (#"{"appid":"APP","recipient":"+15555550100","code_length":99999999999999999999999}"#, 400, "VALIDATION_ERROR",
-         "code_length"),
-        (#"{"appid":"APP","recipient":"+15555550100","code_length":6.5}"#, 400, "VALIDATION_ERROR", "code_length"),
-        (#"{"appid":"APP","recipient":"+15555550100","expires_in":601}"#, 400, "VALIDATION_ERROR", "expires_in"),
-        (#"{"appid":"APP","recipient":"+15555550100","from":"Far too long a name"}"#, 400, "VALIDATION_ERROR", "from"),
-        (#"{"appid":"APP","recipient":"+15555550100","locale":"español"}"#, 400, "VALIDATION_ERROR", "locale"),
-        (#"{"appid":"APP","recipient":"+15555550100","metadata":{"a":1}}"#, 400, "VALIDATION_ERROR", "metadata"),
-        (#"{"appid":"APP","recipient":"+15555550100","metadata":[1]}"#, 400, "VALIDATION_ERROR", "metadata"),
-        (#"{"appid":"app_doesnotexist","recipient":"+15555550100"}"#, 404, "APP_NOT_FOUND", "appid"),
-        (#"{"appid":"🙂🙃","recipient":"+15555550100"}"#, 404, "APP_NOT_FOUND", "appid"),
-    ] as [(String, Int, String, String?)])
+    @Test(
+        arguments: [
+            (#"{"appid":"APP","recipient":"+15555550100""#, 400, "INVALID_JSON", nil),
+            (#"[1,2,3]"#, 400, "INVALID_JSON", nil),
+            (#""just a string""#, 400, "INVALID_JSON", nil),
+            (#""#, 400, "INVALID_JSON", nil),
+            (#"{"recipient":"+15555550100"}"#, 400, "VALIDATION_ERROR", "appid"),
+            (#"{"appid":42,"recipient":"+15555550100"}"#, 400, "VALIDATION_ERROR", "appid"),
+            (#"{"appid":"APP"}"#, 400, "VALIDATION_ERROR", "recipient"),
+            (#"{"appid":"APP","recipient":"not a number"}"#, 400, "INVALID_RECIPIENT", "recipient"),
+            (#"{"appid":"APP","recipient":"5511999888777"}"#, 400, "INVALID_RECIPIENT", "recipient"),
+            (#"{"appid":"APP","recipient":"+1234"}"#, 400, "INVALID_RECIPIENT", "recipient"),
+            (
+                #"{"appid":"APP","recipient":"+15555550100'; DROP TABLE otp.apps; --"}"#, 400, "INVALID_RECIPIENT",
+                "recipient"
+            ),
+            (#"{"appid":"APP","recipient":"+15555550100","channel":"fax"}"#, 400, "VALIDATION_ERROR", "channel"),
+            (
+                #"{"appid":"APP","recipient":"+15555550100","channel":"whatsapp"}"#, 400, "CHANNEL_NOT_ALLOWED",
+                "channel"
+            ),
+            (#"{"appid":"APP","recipient":"+15555550100","template":"tpl_1"}"#, 404, "TEMPLATE_NOT_FOUND", "template"),
+            (#"{"appid":"APP","recipient":"+15555550100","code_length":5}"#, 400, "VALIDATION_ERROR", "code_length"),
+            (#"{"appid":"APP","recipient":"+15555550100","code_length":-6}"#, 400, "VALIDATION_ERROR", "code_length"),
+            (
+                #"{"appid":"APP","recipient":"+15555550100","code_length":1e400}"#, 400, "VALIDATION_ERROR",
+                "code_length"
+            ),
+            (
+                #"{"appid":"APP","recipient":"+15555550100","code_length":99999999999999999999999}"#, 400,
+                "VALIDATION_ERROR",
+                "code_length"
+            ),
+            (#"{"appid":"APP","recipient":"+15555550100","code_length":6.5}"#, 400, "VALIDATION_ERROR", "code_length"),
+            (#"{"appid":"APP","recipient":"+15555550100","expires_in":601}"#, 400, "VALIDATION_ERROR", "expires_in"),
+            (
+                #"{"appid":"APP","recipient":"+15555550100","from":"Far too long a name"}"#, 400, "VALIDATION_ERROR",
+                "from"
+            ),
+            (#"{"appid":"APP","recipient":"+15555550100","locale":"español"}"#, 400, "VALIDATION_ERROR", "locale"),
+            (#"{"appid":"APP","recipient":"+15555550100","metadata":{"a":1}}"#, 400, "VALIDATION_ERROR", "metadata"),
+            (#"{"appid":"APP","recipient":"+15555550100","metadata":[1]}"#, 400, "VALIDATION_ERROR", "metadata"),
+            (#"{"appid":"app_doesnotexist","recipient":"+15555550100"}"#, 404, "APP_NOT_FOUND", "appid"),
+            (#"{"appid":"🙂🙃","recipient":"+15555550100"}"#, 404, "APP_NOT_FOUND", "appid"),
+        ] as [(String, Int, String, String?)])
     func refusals(body: String, status: Int, code: String, field: String?) async throws {
         try await TestApp.with(configure: { $0.channels = [.sms] }) { world in
             try await world.test { client in

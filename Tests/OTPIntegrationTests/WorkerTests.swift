@@ -80,7 +80,8 @@ import Testing
                         try await world.status(client, id).json["delivery_status"] as? String == "failed"
                     }
                 }
-                let expiresAt: Date = try await world.scalar("SELECT expires_at FROM otp.verifications WHERE id = \(id)")
+                let expiresAt: Date = try await world.scalar(
+                    "SELECT expires_at FROM otp.verifications WHERE id = \(id)")
                 let lastCall: Date = try await world.scalar(
                     "SELECT max(at) FROM otp.delivery_attempts WHERE verification_id = \(id)")
                 #expect(lastCall < expiresAt)

@@ -1,11 +1,11 @@
 import Crypto
 import Foundation
-import NIOFoundationCompat
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import NIOFoundationCompat
 import OTPAPI
 import OTPCore
 import OTPPostgres
@@ -70,7 +70,9 @@ struct TestApp {
     }
 
     /// The production router, called without a socket.
-    func test<Result: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> Result) async throws -> Result {
+    func test<Result: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> Result) async throws
+        -> Result
+    {
         let application = Application(router: buildRouter(dependencies), logger: logs.logger("otp.api"))
         return try await application.test(.router) { client in try await body(client) }
     }
@@ -124,10 +126,11 @@ extension TestResponse {
 
 /// A JSON object literal from Swift values, for request bodies.
 func jsonBody(_ object: [String: Any]) -> String {
-    String(decoding: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
+    String(
+        decoding: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data(), as: UTF8.self
+    )
 }
 
 extension HTTPField.Name {
-    static let retryAfter = Self("Retry-After")!
     static let idempotencyKey = Self("Idempotency-Key")!
 }

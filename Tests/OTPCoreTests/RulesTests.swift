@@ -1,0 +1,86 @@
+import Foundation
+import OTPCore
+import Testing
+
+@Suite struct RulesTests {
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    func verification(_ status: VerificationStatus = .pending, attempts: Int = 0, expiresIn: Double = 300)
+        -> VerificationSnapshot
+    {
+        VerificationSnapshot(
+            status: status, attempts: attempts, maxAttempts: 5, sends: 1, maxSends: 3,
+            expiresAt: now.addingTimeInterval(expiresIn), resendAvailableAt: now.addingTimeInterval(30))
+    }
+
+    @Test func verifyTable() {
+        let rows: [(VerificationSnapshot, Bool, Bool, VerifyOutcome, VerificationStatus, Int)] = [
+            (verification(), true, true, .verified, .verified, 0),
+            (verification(), false, true, .invalidCode, .pending, 1),
+            (verification(attempts: 4), false, true, .maxAttemptsExceeded, .locked, 5),
+            (verification(.locked, attempts: 5), true, true, .maxAttemptsExceeded, .locked, 5),
+            (verification(expiresIn: -1), true, true, .expired, .expired, 0),
+            (verification(.verified), true, true, .alreadyVerified, .verified, 0),
+            (verification(), true, false, .notFound, .pending, 1),
+            (verification(attempts: 4), true, false, .notFound, .locked, 5),
+        ]
+        for (snapshot, codeMatches, recipientMatches, outcome, status, attempts) in rows {
+            let decision = VerifyRules.decide(
+                snapshot, codeMatches: codeMatches, recipientMatches: recipientMatches, now: now)
+            #expect(decision.outcome == outcome)
+            #expect(decision.status == status)
+            #expect(decision.attempts == attempts)
+        }
+    }
+
+    @Test func resendRules() {
+        #expect(ResendRules.refusal(verification(), now: now) == .cooldown(retryAfterSeconds: 30))
+        #expect(ResendRules.refusal(verification(), now: now.addingTimeInterval(31)) == nil)
+        #expect(ResendRules.refusal(verification(.verified), now: now.addingTimeInterval(31)) == .notPending)
+        #expect(ResendRules.refusal(verification(expiresIn: 10), now: now.addingTimeInterval(31)) == .notPending)
+        var spent = verification()
+        spent.sends = 3
+        #expect(ResendRules.refusal(spent, now: now.addingTimeInterval(31)) == .maxSendsExceeded)
+    }
+
+    @Test func retriesBackOffAndStopAtExpiry() {
+        let policy = RetryPolicy(baseDelay: 1, maxDelay: 8, maxAttempts: 5)
+        var rng = SystemRandomNumberGenerator()
+        let expiry = now.addingTimeInterval(300)
+        for attempt in 1...4 {
+            let next = policy.nextAttempt(
+                after: attempt, retryAfterSeconds: nil, now: now, expiresAt: expiry, using: &rng)
+            let delay = next.map { $0.timeIntervalSince(now) } ?? -1
+            #expect(delay >= 0 && delay <= min(8, pow(2, Double(attempt - 1))))
+        }
+        #expect(policy.nextAttempt(after: 5, retryAfterSeconds: nil, now: now, expiresAt: expiry, using: &rng) == nil)
+        let honoured = policy.nextAttempt(after: 1, retryAfterSeconds: 20, now: now, expiresAt: expiry, using: &rng)
+        #expect(honoured.map { $0.timeIntervalSince(now) } == 20)
+        #expect(
+            policy.nextAttempt(
+                after: 1, retryAfterSeconds: 20, now: now, expiresAt: now.addingTimeInterval(10), using: &rng)
+                == nil)
+    }
+
+    @Test func phoneNumbers() {
+        #expect(PhoneNumber("+55 11 99988-8777")?.e164 == "+5511999888777")
+        #expect(PhoneNumber("+1 (415) 555.2671")?.e164 == "+14155552671")
+        for bad in [
+            "5511999888777", "+0123456789", "+1234567", "+1234567890123456", "+1 555 CALL", "++15555550100", "",
+        ] {
+            #expect(PhoneNumber(bad) == nil, "\(bad)")
+        }
+        #expect(PhoneNumber.mask("+5511999888777") == "+*********8777")
+    }
+
+    @Test func sendValidationFillsDefaults() throws {
+        let parameters = SendParameters(
+            recipient: "+5511999888777", channel: nil, from: nil, template: nil, locale: nil, codeLength: nil,
+            expiresIn: nil, metadata: nil)
+        let validated = try SendValidation.validate(parameters, policy: .default)
+        #expect(validated.channel == .sms && validated.codeLength == 6 && validated.ttlSeconds == 300)
+        #expect(SenderName.normalise("Acme 2FA") == "Acme 2FA")
+        #expect(SenderName.normalise("12345") == nil)
+        #expect(SenderName.normalise("+1 415 555 2671") == "+14155552671")
+    }
+}
