@@ -35,6 +35,11 @@ enum DevState {
         let demo = try await demo(
             in: folder, directory: PostgresDirectory(client: client, logger: logger), secrets: secrets)
         let secret = secrets.secret(forKeyID: demo.keyID)
+        // For the README's walk-through: `. .otp/demo.env` in another shell. Development only.
+        let env = "OTP_URL=http://\(host):\(port)\nAPPID=\(demo.appid)\nKEY_ID=\(demo.keyID)\nSECRET=\(secret)\n"
+        _ = FileManager.default.createFile(
+            atPath: folder.appendingPathComponent("demo.env").path, contents: Data(env.utf8),
+            attributes: [.posixPermissions: 0o600])
         // Written straight to the file descriptor: print() would sit in a buffer when stdout is a file.
         FileHandle.standardOutput.write(
             Data(
@@ -47,7 +52,7 @@ enum DevState {
                   key id      \(demo.keyID)
                   secret      \(secret)
 
-                Try:
+                The same values are in \(folder.path)/demo.env (see the README's walk-through). Try:
                   curl -s -u '\(demo.keyID):\(secret)' http://\(host):\(port)/otp/send \\
                     -H 'Content-Type: application/json' -d '{"appid":"\(demo.appid)","recipient":"+15555550100"}'
 
