@@ -22,8 +22,12 @@ struct Settings {
         return value
     }
 
+    /// `DATABASE_URL`, with a pool of 16: enough for group commit to pay off, few enough that many
+    /// API and worker processes fit in PostgreSQL's connection limit.
     func databaseConfiguration() throws -> PostgresClient.Configuration {
-        try PostgresClient.Configuration(url: try required("DATABASE_URL"))
+        var configuration = try PostgresClient.Configuration(url: try required("DATABASE_URL"))
+        configuration.options.maximumConnections = 16
+        return configuration
     }
 
     func serverKeys() throws -> ServerKeys {
