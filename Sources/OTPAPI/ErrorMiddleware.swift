@@ -28,6 +28,9 @@ struct ErrorMiddleware: RouterMiddleware {
             return try APIError(failure).response(from: request, context: context)
         case let error as HTTPError:
             return try mapped(error, request: request).response(from: request, context: context)
+        case is StoreUnavailable:
+            context.logger.error("database did not answer in time")
+            return try APIError.unavailable.response(from: request, context: context)
         case let error as PostgresTransactionError where error.closureError != nil:
             return try answer(for: error.closureError ?? error, request: request, context: context)
         case let error as PSQLError where Self.isUnavailable(error):

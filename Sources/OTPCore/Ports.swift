@@ -198,13 +198,13 @@ public protocol VerificationStore: Sendable {
     /// Locks the verification, asks `decide`, stores what it says. nil when the id is unknown to the app.
     func verify(
         verificationID: String, appID: String, actor: Actor,
-        decide: @Sendable (VerifyContext) -> VerifyDecision
+        decide: @escaping @Sendable (VerifyContext) -> VerifyDecision
     ) async throws -> VerifyDecision?
 
     /// Locks the verification and asks `plan`, which throws a refusal or says what to send.
     func resend(
         verificationID: String, appID: String, actor: Actor,
-        plan: @Sendable (ResendContext) throws -> ResendPlan
+        plan: @escaping @Sendable (ResendContext) throws -> ResendPlan
     ) async throws -> SendReceipt
 
     func report(verificationID: String, appID: String) async throws -> VerificationReport?

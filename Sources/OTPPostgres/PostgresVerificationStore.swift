@@ -109,7 +109,7 @@ public struct PostgresVerificationStore: VerificationStore {
 
     public func verify(
         verificationID: String, appID: String, actor: Actor,
-        decide: @Sendable (VerifyContext) -> VerifyDecision
+        decide: @escaping @Sendable (VerifyContext) -> VerifyDecision
     ) async throws -> VerifyDecision? {
         try await transaction { connection in
             guard let locked = try await lock(verificationID: verificationID, appID: appID, on: connection) else {
@@ -153,7 +153,7 @@ public struct PostgresVerificationStore: VerificationStore {
 
     public func resend(
         verificationID: String, appID: String, actor: Actor,
-        plan: @Sendable (ResendContext) throws -> ResendPlan
+        plan: @escaping @Sendable (ResendContext) throws -> ResendPlan
     ) async throws -> SendReceipt {
         try await transaction { connection in
             guard let locked = try await lock(verificationID: verificationID, appID: appID, on: connection) else {

@@ -17,8 +17,12 @@ struct ServiceStack {
     let logger: Logger
 
     func api(host: String, port: Int, metrics: PrometheusCollectorRegistry?) -> some Service {
-        let store = PostgresVerificationStore(client: client, logger: Logger(label: "otp.store"))
-        let directory = PostgresDirectory(client: client, logger: Logger(label: "otp.store"))
+        // A database that is down answers requests with 503 after this long, not never.
+        let deadline = Duration.seconds(5)
+        let store = TimeBoundVerificationStore(
+            PostgresVerificationStore(client: client, logger: Logger(label: "otp.store")), limit: deadline)
+        let directory = TimeBoundAccessDirectory(
+            PostgresDirectory(client: client, logger: Logger(label: "otp.store")), limit: deadline)
         let migrator = Migrator(
             client: client, files: (try? MigrationFile.load(from: MigrationFile.defaultDirectory())) ?? [],
             logger: Logger(label: "otp.migrate"))
@@ -28,7 +32,7 @@ struct ServiceStack {
             directory: directory,
             service: VerificationService(store: store, codes: RandomCodeGenerator(), keys: keys),
             apiSecrets: APIKeySecrets(keys: keys),
-            isReady: { (try? await migrator.pending().isEmpty) ?? false },
+            isReady: { (try? await withDeadline(.seconds(2)) { try await migrator.pending().isEmpty }) ?? false },
             metricsText: metricsText)
         return buildApplication(dependencies, host: host, port: port, logger: Logger(label: "otp.api"))
     }

@@ -1,0 +1,363 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import OTPProviders
+import ServiceLifecycle
+import Synchronization
+
+/// A stand-in for Twilio's Messages endpoint: a real HTTP server on 127.0.0.1, speaking Twilio's wire format, so
+/// that what a test exercises is the real `TwilioProvider` over a real HTTP round trip.
+///
+/// It checks what Twilio checks (Basic auth, the account in the path, `To`, `Body`, `From` or
+/// `MessagingServiceSid`), answers 201 with an `SM...` SID, keeps every accepted message, and honours
+/// `I-Twilio-Idempotency-Token`: a token seen before gets the first answer again and nothing new is recorded.
+/// Set ``behaviour`` to make it fail.
+final class FakeTwilio: Sendable {
+    typealias Behaviour = FakeVendorBehaviour
+
+    /// One message the fake accepted.
+    struct Message: Sendable, Equatable {
+        var sid: String
+        var to: String
+        var from: String?
+        var messagingServiceSID: String?
+        var body: String?
+        var contentSID: String?
+        var contentVariables: String?
+        var statusCallback: String?
+        var idempotencyToken: String?
+    }
+
+    let accountSID: String
+    let authToken: String
+
+    private struct State {
+        var port = 0
+        var behaviour = Behaviour.normal
+        var requestCount = 0
+        var messages: [Message] = []
+        /// The 201 body first given for each idempotency token.
+        var answers: [String: String] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    init(accountSID: String, authToken: String) {
+        self.accountSID = accountSID
+        self.authToken = authToken
+    }
+
+    /// `http://127.0.0.1:PORT`: what `TwilioProvider.Configuration.baseURL` should be.
+    var baseURL: String { "http://127.0.0.1:\(state.withLock { $0.port })" }
+
+    var behaviour: Behaviour {
+        get { state.withLock { $0.behaviour } }
+        set { state.withLock { $0.behaviour = newValue } }
+    }
+
+    /// Accepted messages, oldest first (repeats of an idempotency token are not in it).
+    var messages: [Message] { state.withLock { $0.messages } }
+
+    /// Every request that reached the Messages route, whatever the answer.
+    var requestCount: Int { state.withLock { $0.requestCount } }
+
+    /// A provider configuration pointing at this fake, with a short timeout so `.hang` tests stay quick.
+    func configuration(
+        from: String? = "+15005550006", messagingServiceSID: String? = nil, whatsAppFrom: String? = "+14155238886",
+        timeout: Duration = .seconds(2)
+    ) -> TwilioProvider.Configuration {
+        TwilioProvider.Configuration(
+            accountSID: accountSID, authToken: authToken, from: from, messagingServiceSID: messagingServiceSID,
+            whatsAppFrom: whatsAppFrom, baseURL: baseURL, timeout: timeout)
+    }
+
+    /// Starts a fake on a free port, runs `body` with it, and stops it.
+    static func run<R: Sendable>(
+        accountSID: String = "AC" + FakeVendor.randomHex(bytes: 16),
+        authToken: String = FakeVendor.randomHex(bytes: 16),
+        _ body: @Sendable (FakeTwilio) async throws -> R
+    ) async throws -> R {
+        let fake = FakeTwilio(accountSID: accountSID, authToken: authToken)
+        let router = Router(context: FakeVendorContext.self)
+        router.post("/2010-04-01/Accounts/:accountSID/Messages.json") { request, context in
+            try await fake.answer(request, context: context)
+        }
+        return try await FakeVendor.run(name: "fake-twilio", router: router) { port in
+            fake.state.withLock { $0.port = port }
+            return try await body(fake)
+        }
+    }
+
+    // MARK: - Answering
+
+    private func answer(_ request: Request, context: FakeVendorContext) async throws -> Response {
+        let behaviour = state.withLock { state in
+            state.requestCount += 1
+            return state.behaviour
+        }
+        switch behaviour {
+        case .closeConnection:
+            return await FakeVendor.dropConnection(context)
+        case .hang(let seconds):
+            try await Task.sleep(for: .seconds(seconds))
+        default:
+            break
+        }
+        guard let credentials = FakeVendor.basicCredentials(request.headers[.authorization]),
+            credentials.user == accountSID, credentials.password == authToken
+        else {
+            return Self.error(
+                .unauthorized, code: 20003, message: "Authenticate",
+                headers: [.wwwAuthenticate: "Basic realm=\"Twilio API\""])
+        }
+        guard context.parameters.get("accountSID") == accountSID else {
+            return Self.error(
+                .notFound, code: 20404, message: "The requested resource \(request.uri.path) was not found")
+        }
+        switch behaviour {
+        case .status500:
+            return Self.error(.internalServerError, code: 20500, message: "Internal Server Error")
+        case .failRandomly(let fraction) where Double.random(in: 0..<1) < fraction:
+            return Self.error(.internalServerError, code: 20500, message: "Internal Server Error")
+        case .rateLimited(let seconds):
+            return Self.error(
+                .tooManyRequests, code: 20429,
+                message: "Too many requests. Please retry according to the Retry-After response header.",
+                headers: [.retryAfter: String(seconds)])
+        default:
+            break
+        }
+
+        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        let form = FakeVendor.formFields(buffer)
+        guard let to = form["To"], !to.isEmpty else {
+            return Self.error(.badRequest, code: 21604, message: "A 'To' phone number is required.")
+        }
+        let from = form["From"].flatMap { $0.isEmpty ? nil : $0 }
+        let service = form["MessagingServiceSid"].flatMap { $0.isEmpty ? nil : $0 }
+        guard from != nil || service != nil else {
+            return Self.error(
+                .badRequest, code: 21603,
+                message: "A 'From' or 'MessagingServiceSid' parameter is required to send a message")
+        }
+        let body = form["Body"]
+        let content = form["ContentSid"]
+        guard !(body ?? "").isEmpty || !(content ?? "").isEmpty else {
+            return Self.error(.badRequest, code: 21602, message: "Message body is required.")
+        }
+        if behaviour == .invalidNumber || !Self.isValidAddress(to) {
+            return Self.error(.badRequest, code: 21211, message: "The 'To' number \(to) is not a valid phone number.")
+        }
+        if let from, to.hasPrefix("whatsapp:") != from.hasPrefix("whatsapp:") {
+            return Self.error(
+                .badRequest, code: 21910,
+                message: "Invalid From and To pair. From and To should be of the same channel")
+        }
+
+        let token = request.headers[.twilioIdempotencyToken]
+        let message = Message(
+            sid: "SM" + FakeVendor.randomHex(bytes: 16), to: to, from: from, messagingServiceSID: service, body: body,
+            contentSID: content, contentVariables: form["ContentVariables"], statusCallback: form["StatusCallback"],
+            idempotencyToken: token)
+        let json = state.withLock { state -> String in
+            if let token, let first = state.answers[token] { return first }
+            let json = Self.created(message, accountSID: accountSID)
+            state.messages.append(message)
+            if let token { state.answers[token] = json }
+            return json
+        }
+        return FakeVendor.json(.created, text: json)
+    }
+
+    /// E.164 (`+` and 8 to 15 digits, no leading zero), optionally behind `whatsapp:`.
+    static func isValidAddress(_ address: String) -> Bool {
+        let number = address.hasPrefix("whatsapp:") ? String(address.dropFirst("whatsapp:".count)) : address
+        guard number.hasPrefix("+") else { return false }
+        let digits = number.dropFirst()
+        return (8...15).contains(digits.count) && digits.first != "0"
+            && digits.allSatisfy { $0.isASCII && $0.isNumber }
+    }
+
+    /// Twilio's error body, e.g. `{"code": 21211, "message": "...", "more_info": "...", "status": 400}`.
+    static func error(
+        _ status: HTTPResponse.Status, code: Int, message: String, headers: HTTPFields = [:]
+    ) -> Response {
+        FakeVendor.json(
+            status,
+            [
+                "code": code, "message": message, "more_info": "https://www.twilio.com/docs/errors/\(code)",
+                "status": status.code,
+            ], headers: headers)
+    }
+
+    /// The Message resource as Twilio returns it on create.
+    static func created(_ message: Message, accountSID: String) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
+        let now = formatter.string(from: Date())
+        let object: [String: Any] = [
+            "sid": message.sid, "account_sid": accountSID, "to": message.to, "from": FakeVendor.orNull(message.from),
+            "messaging_service_sid": FakeVendor.orNull(message.messagingServiceSID), "body": message.body ?? "",
+            "status": message.messagingServiceSID == nil ? "queued" : "accepted", "num_segments": "1",
+            "num_media": "0", "direction": "outbound-api", "api_version": "2010-04-01", "price": NSNull(),
+            "price_unit": "USD", "error_code": NSNull(), "error_message": NSNull(), "date_created": now,
+            "date_updated": now, "date_sent": NSNull(),
+            "uri": "/2010-04-01/Accounts/\(accountSID)/Messages/\(message.sid).json",
+        ]
+        return FakeVendor.jsonText(object)
+    }
+}
+
+extension HTTPField.Name {
+    static let twilioIdempotencyToken = Self("I-Twilio-Idempotency-Token")!
+}
+
+// MARK: - Shared by the fake vendors (FakeTwilio, FakeMeta)
+
+/// How a fake vendor misbehaves. Tests change it between requests through the fake's `behaviour`.
+enum FakeVendorBehaviour: Sendable, Equatable {
+    /// Validate and answer like the vendor.
+    case normal
+    /// Answer 500 to about this fraction (0...1) of requests, normally to the rest.
+    case failRandomly(fraction: Double)
+    /// Answer 500 to every request.
+    case status500
+    /// Answer 429 with `Retry-After` and the vendor's rate-limit error.
+    case rateLimited(retryAfter: Int)
+    /// Sleep this long, then carry on normally, recording the message: a client that gave up in the meantime
+    /// saw a timeout although the vendor took the message ("maybe delivered").
+    case hang(seconds: Double)
+    /// Close the TCP connection without answering: the client sees the connection drop mid-request.
+    case closeConnection
+    /// Answer the vendor's "invalid recipient" error.
+    case invalidNumber
+}
+
+/// A request context that keeps the connection's channel, so a fake can drop a connection on purpose.
+struct FakeVendorContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let channel: any NIOCore.Channel
+
+    init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.channel = source.channel
+    }
+}
+
+enum FakeVendor {
+    struct DidNotStart: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Serves `router` on 127.0.0.1 at a port the system picks, runs `body` with that port, then stops the server.
+    static func run<R: Sendable>(
+        name: String, router: Router<FakeVendorContext>, _ body: @Sendable (Int) async throws -> R
+    ) async throws -> R {
+        var logger = Logger(label: name)
+        logger.logLevel = .error
+        let (ports, portSink) = AsyncStream<Int>.makeStream()
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: name),
+            onServerRunning: { channel in
+                if let port = channel.localAddress?.port { portSink.yield(port) }
+                portSink.finish()
+            },
+            logger: logger)
+        let services = ServiceGroup(services: [app], logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                defer { portSink.finish() }
+                try await services.run()
+            }
+            var bound: Int?
+            for await port in ports {
+                bound = port
+                break
+            }
+            guard let port = bound else {
+                // The server stopped before listening: surface its error if it threw one.
+                _ = try await group.next()
+                throw DidNotStart(description: "\(name) did not start listening")
+            }
+            // Cancelling as well as shutting down: a `.hang` handler would otherwise hold shutdown up.
+            defer { group.cancelAll() }
+            do {
+                let result = try await body(port)
+                await services.triggerGracefulShutdown()
+                return result
+            } catch {
+                await services.triggerGracefulShutdown()
+                throw error
+            }
+        }
+    }
+
+    /// Closes the connection under a request. The returned response is never written: the channel is gone,
+    /// and Hummingbird's failed write ends that connection's handler quietly.
+    static func dropConnection(_ context: FakeVendorContext) async -> Response {
+        try? await context.channel.close()
+        return Response(status: .internalServerError)
+    }
+
+    /// The user and password of an `Authorization: Basic ...` header.
+    static func basicCredentials(_ header: String?) -> (user: String, password: String)? {
+        guard let header, header.hasPrefix("Basic "),
+            let decoded = Data(base64Encoded: String(header.dropFirst("Basic ".count))),
+            let text = String(data: decoded, encoding: .utf8),
+            let colon = text.firstIndex(of: ":")
+        else { return nil }
+        return (String(text[..<colon]), String(text[text.index(after: colon)...]))
+    }
+
+    /// An `application/x-www-form-urlencoded` body as a dictionary (the first value of a repeated name wins).
+    static func formFields(_ buffer: ByteBuffer) -> [String: String] {
+        var fields: [String: String] = [:]
+        for pair in String(buffer: buffer).split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = decodeFormComponent(parts[0])
+            let value = parts.count > 1 ? decodeFormComponent(parts[1]) : ""
+            if fields[name] == nil { fields[name] = value }
+        }
+        return fields
+    }
+
+    private static func decodeFormComponent(_ text: Substring) -> String {
+        let spaced = text.replacingOccurrences(of: "+", with: " ")
+        return spaced.removingPercentEncoding ?? spaced
+    }
+
+    /// A JSON `null` where Swift has nil, for `JSONSerialization`.
+    static func orNull(_ value: String?) -> Any {
+        if let value { return value }
+        return NSNull()
+    }
+
+    static func jsonText(_ object: [String: Any]) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ object: [String: Any], headers: HTTPFields = [:]) -> Response {
+        json(status, text: jsonText(object), headers: headers)
+    }
+
+    static func json(_ status: HTTPResponse.Status, text: String, headers: HTTPFields = [:]) -> Response {
+        var all = headers
+        all[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: all, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// Lowercase hex of `bytes` random bytes: Twilio SIDs are a prefix and 32 of these characters.
+    static func randomHex(bytes: Int) -> String {
+        (0..<bytes).map { _ in
+            let byte = UInt8.random(in: .min ... .max)
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+}
