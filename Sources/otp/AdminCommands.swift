@@ -34,16 +34,16 @@ struct PolicyOptions: ParsableArguments {
         if let from { policy.senderName = from.isEmpty ? nil : from }
         if let resendPolicy {
             guard let parsed = AppPolicy.ResendPolicy(rawValue: resendPolicy) else {
-                throw ValidationError("--resend-policy must be new_code or same_code")
+                throw CommandError("--resend-policy must be new_code or same_code")
             }
             policy.resendPolicy = parsed
         }
-        if let problem = policy.problem { throw ValidationError(problem) }
+        if let problem = policy.problem { throw CommandError(problem) }
     }
 
     static func channel(_ text: String) throws -> Channel {
         guard let channel = Channel(rawValue: text.trimmingCharacters(in: .whitespaces)) else {
-            throw ValidationError("unknown channel \(text); expected sms or whatsapp")
+            throw CommandError("unknown channel \(text); expected sms or whatsapp")
         }
         return channel
     }
@@ -134,7 +134,7 @@ struct KeysCommand: AsyncParsableCommand {
         @Flag(help: "Print one JSON object.") var json = false
 
         func validate() throws {
-            if apps.isEmpty { throw ValidationError("name at least one --app") }
+            if apps.isEmpty { throw CommandError("name at least one --app") }
         }
 
         func run() async throws {
@@ -173,4 +173,10 @@ struct KeysCommand: AsyncParsableCommand {
             }
         }
     }
+}
+
+/// A refusal printed as one line (`Error: ...`) without the usage text that `ValidationError` adds.
+struct CommandError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }

@@ -28,7 +28,7 @@ struct WorkCommand: AsyncParsableCommand {
     var concurrency = 64
 
     func validate() throws {
-        guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 10000") }
+        guard (1...10_000).contains(concurrency) else { throw CommandError("--concurrency must be 1 to 10000") }
     }
 
     func run() async throws {
