@@ -80,6 +80,7 @@ enum Routes {
     static let table: [String: [HTTPRequest.Method]] = [
         "/otp/send": [.post], "/otp/verify": [.post], "/otp/resend": [.post], "/otp/status": [.get],
         "/healthz": [.get, .head], "/readyz": [.get, .head], "/metrics": [.get], "/openapi.yaml": [.get],
+        "/webhooks/twilio/status": [.post], "/webhooks/meta": [.get, .post],
     ]
 
     static func methods(forPath path: String) -> [HTTPRequest.Method]? {

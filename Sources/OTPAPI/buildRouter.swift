@@ -8,16 +8,21 @@ public struct APIDependencies: Sendable {
     public var directory: any AccessDirectory
     public var service: VerificationService
     public var apiSecrets: APIKeySecrets
+    public var receipts: any DeliveryReceiptStore
+    public var receiptSettings: ReceiptSettings
     public var isReady: @Sendable () async -> Bool
     public var metricsText: (@Sendable () -> String)?
 
     public init(
         directory: any AccessDirectory, service: VerificationService, apiSecrets: APIKeySecrets,
+        receipts: any DeliveryReceiptStore, receiptSettings: ReceiptSettings,
         isReady: @escaping @Sendable () async -> Bool, metricsText: (@Sendable () -> String)?
     ) {
         self.directory = directory
         self.service = service
         self.apiSecrets = apiSecrets
+        self.receipts = receipts
+        self.receiptSettings = receiptSettings
         self.isReady = isReady
         self.metricsText = metricsText
     }
@@ -29,6 +34,7 @@ public func buildRouter(_ dependencies: APIDependencies) -> Router<OTPRequestCon
     router.add(middleware: RequestMetricsMiddleware())
     router.add(middleware: ErrorMiddleware())
     OperationsController(isReady: dependencies.isReady, metricsText: dependencies.metricsText).addRoutes(to: router)
+    ReceiptController(settings: dependencies.receiptSettings, receipts: dependencies.receipts).addRoutes(to: router)
     let otp = router.group("otp")
         .add(middleware: APIKeyAuthenticator(directory: dependencies.directory, secrets: dependencies.apiSecrets))
         .add(middleware: IsAuthenticatedMiddleware())

@@ -73,6 +73,9 @@ public protocol DeliveryQueue: Sendable {
     /// Puts deliveries whose lease ran out (their worker died) back in the queue; returns how many.
     func requeueExpiredLeases() async throws -> Int
 
+    /// How many deliveries wait, and for how long the oldest due one has waited (seconds).
+    func backlog() async throws -> (queued: Int, oldestAgeSeconds: Double)
+
     /// Calls `wake` whenever new work may be queued, until cancelled. A hint only: callers also poll.
     func listenForWork(_ wake: @Sendable () -> Void) async throws
 }

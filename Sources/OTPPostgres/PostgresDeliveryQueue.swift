@@ -113,6 +113,17 @@ public struct PostgresDeliveryQueue: DeliveryQueue {
         return try await rows.collect().count
     }
 
+    public func backlog() async throws -> (queued: Int, oldestAgeSeconds: Double) {
+        let rows = try await client.query(
+            """
+            SELECT count(*)::bigint,
+                coalesce(extract(epoch FROM now() - min(run_at) FILTER (WHERE run_at <= now())), 0)::float8
+            FROM otp.deliveries WHERE state = 'queued'
+            """, logger: logger)
+        for try await (count, age) in rows.decode((Int, Double).self) { return (count, age) }
+        return (0, 0)
+    }
+
     public func listenForWork(_ wake: @Sendable () -> Void) async throws {
         try await client.withConnection { connection in
             try await connection.listen(on: Self.channel) { notifications in

@@ -109,6 +109,10 @@ public struct DeliveryWorker: Service {
                 if let count = try? await queue.requeueExpiredLeases(), count > 0 {
                     logger.notice("requeued deliveries whose lease ran out", metadata: ["count": "\(count)"])
                 }
+                if let backlog = try? await queue.backlog() {
+                    Gauge(label: "otp_delivery_queue_depth").record(backlog.queued)
+                    Gauge(label: "otp_delivery_queue_oldest_age_seconds").record(backlog.oldestAgeSeconds)
+                }
             }
             wake()
             try? await Task.sleep(for: configuration.pollInterval)
@@ -150,6 +154,7 @@ public struct DeliveryWorker: Service {
         let started = ContinuousClock.now
         let result = await provider.send(message)
         let elapsed = ContinuousClock.now - started
+        routes.breaker.record(provider.name, outcome: result.outcome)
         Timer(label: "otp_delivery_attempt_duration", dimensions: [("provider", provider.name)]).recordNanoseconds(
             elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         let attempt = DeliveryAttempt(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Foundation
 import Logging
 import OTPCore
@@ -38,11 +39,26 @@ struct DevCommand: AsyncParsableCommand {
         let client = PostgresClient(configuration: database, backgroundLogger: logger)
         let stack = ServiceStack(client: client, keys: keys, logger: logger)
         let maintenance = PostgresMaintenance(client: client, logger: Logger(label: "otp.cron"))
+        // The console provider unless the environment names real ones.
         let console = ConsoleProvider()
-        try await stack.run([
-            stack.api(host: host, port: port, metrics: registry),
-            stack.worker(routes: ProviderRoutes([.sms: [console], .whatsapp: [console]]), concurrency: 64),
-            PeriodicJob(name: "expire", interval: .seconds(60), logger: logger) { _ = try await maintenance.expire() },
-        ])
+        let httpClient = ProviderSetup.makeHTTPClient()
+        let namesProviders = OTPCore.Channel.allCases.contains { !settings.providerNames(for: $0).isEmpty }
+        do {
+            let routes =
+                namesProviders
+                ? try ProviderSetup(settings: settings, httpClient: httpClient).routes()
+                : ProviderRoutes([.sms: [console], .whatsapp: [console]])
+            try await stack.run([
+                stack.api(host: host, port: port, metrics: registry, receipts: settings.receiptSettings()),
+                stack.worker(routes: routes, concurrency: 64),
+                PeriodicJob(name: "expire", interval: .seconds(60), logger: logger) {
+                    _ = try await maintenance.expire()
+                },
+            ])
+        } catch {
+            try? await httpClient.shutdown()
+            throw error
+        }
+        try await httpClient.shutdown()
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Logging
 import OTPPostgres
 import OTPWorker
@@ -16,7 +17,8 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "otp")
         let client = PostgresClient(configuration: try settings.databaseConfiguration(), backgroundLogger: logger)
         let stack = ServiceStack(client: client, keys: try settings.serverKeys(), logger: logger)
-        try await stack.run([stack.api(host: host, port: port, metrics: registry)])
+        try await stack.run([stack.api(host: host, port: port, metrics: registry, receipts: settings.receiptSettings())]
+        )
     }
 }
 
@@ -38,6 +40,14 @@ struct WorkCommand: AsyncParsableCommand {
         let logger = Logger(label: "otp")
         let client = PostgresClient(configuration: try settings.databaseConfiguration(), backgroundLogger: logger)
         let stack = ServiceStack(client: client, keys: try settings.serverKeys(), logger: logger)
-        try await stack.run([stack.worker(routes: try ProviderSetup.routes(settings), concurrency: concurrency)])
+        let httpClient = ProviderSetup.makeHTTPClient()
+        do {
+            let routes = try ProviderSetup(settings: settings, httpClient: httpClient).routes()
+            try await stack.run([stack.worker(routes: routes, concurrency: concurrency)])
+        } catch {
+            try? await httpClient.shutdown()
+            throw error
+        }
+        try await httpClient.shutdown()
     }
 }

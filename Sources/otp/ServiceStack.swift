@@ -16,7 +16,8 @@ struct ServiceStack {
     let keys: ServerKeys
     let logger: Logger
 
-    func api(host: String, port: Int, metrics: PrometheusCollectorRegistry?) -> some Service {
+    func api(host: String, port: Int, metrics: PrometheusCollectorRegistry?, receipts: ReceiptSettings) -> some Service
+    {
         // A database that is down answers requests with 503 after this long, not never.
         let deadline = Duration.seconds(5)
         let store = TimeBoundVerificationStore(
@@ -32,6 +33,8 @@ struct ServiceStack {
             directory: directory,
             service: VerificationService(store: store, codes: RandomCodeGenerator(), keys: keys),
             apiSecrets: APIKeySecrets(keys: keys),
+            receipts: PostgresReceiptStore(client: client, logger: Logger(label: "otp.store")),
+            receiptSettings: receipts,
             isReady: { (try? await withDeadline(.seconds(2)) { try await migrator.pending().isEmpty }) ?? false },
             metricsText: metricsText)
         return buildApplication(dependencies, host: host, port: port, logger: Logger(label: "otp.api"))
@@ -79,30 +82,6 @@ struct PeriodicJob: Service {
                     "scheduled job failed", metadata: ["job": "\(name)", "error": "\(String(reflecting: error))"])
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-        }
-    }
-}
-
-enum ProviderSetup {
-    /// The routes of `OTP_SMS_PROVIDERS` and `OTP_WHATSAPP_PROVIDERS`.
-    static func routes(_ settings: Settings) throws -> ProviderRoutes {
-        var providers: [OTPCore.Channel: [any MessageProvider]] = [:]
-        for channel in OTPCore.Channel.allCases {
-            providers[channel] = try settings.providerNames(for: channel).map { try provider(named: $0) }
-        }
-        guard providers.values.contains(where: { !$0.isEmpty }) else {
-            throw SettingsError.missing("OTP_SMS_PROVIDERS or OTP_WHATSAPP_PROVIDERS")
-        }
-        return ProviderRoutes(providers)
-    }
-
-    static func provider(named name: String) throws -> any MessageProvider {
-        switch name {
-        case "console": return ConsoleProvider()
-        case "twilio", "meta", "webhook":
-            throw SettingsError.invalid("provider \(name)", "not built yet; see the README's roadmap")
-        default:
-            throw SettingsError.invalid("provider \(name)", "expected twilio, meta, webhook or console")
         }
     }
 }

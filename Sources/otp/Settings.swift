@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import OTPAPI
 import OTPCore
 import OTPPostgres
 import PostgresNIO
@@ -51,6 +52,14 @@ struct Settings {
                 "OTP_LOG_LEVEL", "expected trace, debug, info, notice, warning, error or critical")
         }
         return level
+    }
+
+    /// What the receipt routes check signatures with: Twilio's auth token and the public status
+    /// callback URL; Meta's app secret and webhook verify token.
+    func receiptSettings() -> ReceiptSettings {
+        ReceiptSettings(
+            twilioAuthToken: value("TWILIO_AUTH_TOKEN"), twilioCallbackURL: value("TWILIO_STATUS_CALLBACK_URL"),
+            metaAppSecret: value("WHATSAPP_APP_SECRET"), metaVerifyToken: value("WHATSAPP_VERIFY_TOKEN"))
     }
 
     /// The ordered provider names of a channel (`OTP_SMS_PROVIDERS`, `OTP_WHATSAPP_PROVIDERS`).

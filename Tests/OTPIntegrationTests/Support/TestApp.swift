@@ -36,6 +36,9 @@ struct TestApp {
     let secret: String
     let codes: ScriptedCodes
     let logs: LogCapture
+    var receiptSettings = ReceiptSettings(
+        twilioAuthToken: "twilio-test-token", twilioCallbackURL: "https://otp.example.com/webhooks/twilio/status",
+        metaAppSecret: "meta-test-secret", metaVerifyToken: "meta-verify")
 
     var basicAuth: HTTPFields {
         [.authorization: "Basic " + Data("\(keyID):\(secret)".utf8).base64EncodedString()]
@@ -66,7 +69,9 @@ struct TestApp {
         let store = PostgresVerificationStore(client: client, logger: logs.logger("otp.store"))
         return APIDependencies(
             directory: directory, service: VerificationService(store: store, codes: codes, keys: keys),
-            apiSecrets: APIKeySecrets(keys: keys), isReady: { true }, metricsText: nil)
+            apiSecrets: APIKeySecrets(keys: keys),
+            receipts: PostgresReceiptStore(client: client, logger: logs.logger("otp.store")),
+            receiptSettings: receiptSettings, isReady: { true }, metricsText: nil)
     }
 
     /// The production router, called without a socket.

@@ -1,0 +1,143 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOFoundationEssentialsCompat
+import OTPCore
+
+/// What the receipt routes need to check the vendors' signatures; a vendor left unset has no route.
+public struct ReceiptSettings: Sendable {
+    /// Twilio's auth token, and the exact public URL given to Twilio as `StatusCallback`.
+    public var twilioAuthToken: String?
+    public var twilioCallbackURL: String?
+    /// Meta's app secret (signatures) and the verify token of the subscription handshake.
+    public var metaAppSecret: String?
+    public var metaVerifyToken: String?
+
+    public init(
+        twilioAuthToken: String? = nil, twilioCallbackURL: String? = nil, metaAppSecret: String? = nil,
+        metaVerifyToken: String? = nil
+    ) {
+        self.twilioAuthToken = twilioAuthToken
+        self.twilioCallbackURL = twilioCallbackURL
+        self.metaAppSecret = metaAppSecret
+        self.metaVerifyToken = metaVerifyToken
+    }
+}
+
+/// `POST /webhooks/twilio/status`, `GET|POST /webhooks/meta`: delivery receipts from the vendors.
+/// A request whose signature does not check out is refused with 401 and changes nothing.
+struct ReceiptController {
+    let settings: ReceiptSettings
+    let receipts: any DeliveryReceiptStore
+
+    func addRoutes(to router: Router<OTPRequestContext>) {
+        router.post("webhooks/twilio/status", use: twilioStatus)
+        router.get("webhooks/meta", use: metaHandshake)
+        router.post("webhooks/meta", use: metaStatus)
+    }
+
+    @Sendable func twilioStatus(request: Request, context: OTPRequestContext) async throws -> Response {
+        guard let token = settings.twilioAuthToken, let url = settings.twilioCallbackURL else {
+            throw APIError.notFound
+        }
+        let body = try await JSONBody.read(request)
+        let parameters = FormBody.parse(String(buffer: body))
+        let expected = WebhookSignatures.twilio(url: url, parameters: parameters, authToken: token)
+        guard WebhookSignatures.matches(request.headers[.twilioSignature], expected) else {
+            throw APIError.unauthorized
+        }
+        let fields = Dictionary(parameters, uniquingKeysWith: { first, _ in first })
+        guard let sid = fields["MessageSid"], let status = fields["MessageStatus"] else {
+            throw APIError.validation("MessageSid", "MessageSid and MessageStatus are required")
+        }
+        let outcome: DeliveryReceipt.Outcome? =
+            switch status {
+            case "delivered", "read": .delivered
+            case "failed", "undelivered": .failed
+            default: nil  // queued, sending, sent: nothing new to us
+            }
+        if let outcome {
+            _ = try await receipts.record(
+                DeliveryReceipt(
+                    provider: "twilio", providerMessageID: sid, outcome: outcome, errorCode: fields["ErrorCode"]))
+        }
+        return Response(status: .noContent)
+    }
+
+    @Sendable func metaHandshake(request: Request, context: OTPRequestContext) async throws -> Response {
+        guard let verifyToken = settings.metaVerifyToken else { throw APIError.notFound }
+        let query = request.uri.queryParameters
+        guard query["hub.mode"] == "subscribe",
+            WebhookSignatures.matches(query["hub.verify_token"].map(String.init), verifyToken),
+            let challenge = query["hub.challenge"]
+        else { throw APIError(.forbidden, "FORBIDDEN", "verify token mismatch") }
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain"],
+            body: .init(byteBuffer: ByteBuffer(substring: challenge)))
+    }
+
+    @Sendable func metaStatus(request: Request, context: OTPRequestContext) async throws -> Response {
+        guard let secret = settings.metaAppSecret else { throw APIError.notFound }
+        let body = Data(buffer: try await JSONBody.read(request))
+        guard
+            WebhookSignatures.matches(
+                request.headers[.hubSignature], WebhookSignatures.meta(body: body, appSecret: secret))
+        else { throw APIError.unauthorized }
+        let notification = try JSONBody.decode(MetaNotification.self, from: ByteBuffer(data: body))
+        for entry in notification.entry ?? [] {
+            for change in entry.changes ?? [] {
+                for status in change.value?.statuses ?? [] {
+                    let outcome: DeliveryReceipt.Outcome? =
+                        switch status.status {
+                        case "delivered", "read": .delivered
+                        case "failed": .failed
+                        default: nil
+                        }
+                    guard let outcome, let id = status.id else { continue }
+                    _ = try await receipts.record(
+                        DeliveryReceipt(
+                            provider: "meta", providerMessageID: id, outcome: outcome,
+                            errorCode: status.errors?.first?.code.map(String.init)))
+                }
+            }
+        }
+        return Response(status: .ok)
+    }
+}
+
+/// The parts of a WhatsApp Cloud API webhook notification that carry message statuses.
+struct MetaNotification: Decodable {
+    struct Entry: Decodable { var changes: [Change]? }
+    struct Change: Decodable { var value: Value? }
+    struct Value: Decodable { var statuses: [Status]? }
+    struct Status: Decodable {
+        var id: String?
+        var status: String?
+        var errors: [StatusError]?
+    }
+    struct StatusError: Decodable { var code: Int? }
+
+    var entry: [Entry]?
+}
+
+/// `application/x-www-form-urlencoded` bodies, in the order given.
+enum FormBody {
+    static func parse(_ text: String) -> [(String, String)] {
+        text.split(separator: "&").map { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return (decode(parts[0]), parts.count > 1 ? decode(parts[1]) : "")
+        }
+    }
+
+    private static func decode(_ text: Substring) -> String {
+        text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(text)
+    }
+}
+
+extension HTTPField.Name {
+    // swift-format-ignore: NeverForceUnwrap
+    static let twilioSignature = Self("X-Twilio-Signature")!
+    // swift-format-ignore: NeverForceUnwrap
+    static let hubSignature = Self("X-Hub-Signature-256")!
+}

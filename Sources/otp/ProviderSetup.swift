@@ -1,0 +1,77 @@
+import AsyncHTTPClient
+import NIOCore
+import OTPCore
+import OTPProviders
+import OTPWorker
+
+/// Builds the providers named in `OTP_SMS_PROVIDERS` and `OTP_WHATSAPP_PROVIDERS` from their
+/// vendors' variables, all on one HTTP client.
+struct ProviderSetup {
+    let settings: Settings
+    let httpClient: HTTPClient
+
+    /// One client for every provider: no redirects (a vendor redirect is an error, not a hint), and
+    /// bounded connect and read times so a hung vendor costs a timeout, not a worker slot forever.
+    static func makeHTTPClient() -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.timeout = .init(connect: .seconds(5), read: .seconds(15))
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    func routes() throws -> ProviderRoutes {
+        var providers: [OTPCore.Channel: [any MessageProvider]] = [:]
+        var built: [String: any MessageProvider] = [:]
+        for channel in OTPCore.Channel.allCases {
+            providers[channel] = try settings.providerNames(for: channel).map { name in
+                if let provider = built[name] { return provider }
+                let provider = try provider(named: name)
+                built[name] = provider
+                return provider
+            }
+        }
+        guard providers.values.contains(where: { !$0.isEmpty }) else {
+            throw SettingsError.missing("OTP_SMS_PROVIDERS or OTP_WHATSAPP_PROVIDERS")
+        }
+        return ProviderRoutes(providers)
+    }
+
+    func provider(named name: String) throws -> any MessageProvider {
+        switch name {
+        case "console":
+            return ConsoleProvider()
+        case "twilio":
+            let from = settings.value("TWILIO_FROM")
+            let service = settings.value("TWILIO_MESSAGING_SERVICE_SID")
+            if from == nil && service == nil && settings.value("TWILIO_WHATSAPP_FROM") == nil {
+                throw SettingsError.missing("TWILIO_FROM, TWILIO_MESSAGING_SERVICE_SID or TWILIO_WHATSAPP_FROM")
+            }
+            return TwilioProvider(
+                configuration: .init(
+                    accountSID: try settings.required("TWILIO_ACCOUNT_SID"),
+                    authToken: try settings.required("TWILIO_AUTH_TOKEN"), from: from, messagingServiceSID: service,
+                    whatsAppFrom: settings.value("TWILIO_WHATSAPP_FROM"),
+                    baseURL: settings.value("TWILIO_BASE_URL") ?? "https://api.twilio.com",
+                    statusCallbackURL: settings.value("TWILIO_STATUS_CALLBACK_URL"),
+                    whatsAppContentSID: settings.value("TWILIO_WHATSAPP_CONTENT_SID")),
+                httpClient: httpClient)
+        case "meta":
+            return MetaWhatsAppProvider(
+                configuration: .init(
+                    accessToken: try settings.required("WHATSAPP_ACCESS_TOKEN"),
+                    phoneNumberID: try settings.required("WHATSAPP_PHONE_NUMBER_ID"),
+                    apiVersion: settings.value("WHATSAPP_API_VERSION") ?? "v21.0",
+                    baseURL: settings.value("WHATSAPP_BASE_URL") ?? "https://graph.facebook.com",
+                    templateName: settings.value("WHATSAPP_TEMPLATE_NAME") ?? "otp_code",
+                    languageCode: settings.value("WHATSAPP_TEMPLATE_LANGUAGE") ?? "en"),
+                httpClient: httpClient)
+        case "webhook":
+            return WebhookProvider(
+                configuration: .init(
+                    url: try settings.required("OTP_WEBHOOK_URL"), secret: try settings.required("OTP_WEBHOOK_SECRET")),
+                httpClient: httpClient)
+        default:
+            throw SettingsError.invalid("provider \(name)", "expected twilio, meta, webhook or console")
+        }
+    }
+}
