@@ -29,8 +29,12 @@ struct WorkCommand: AsyncParsableCommand {
     @Option(help: "Deliveries in flight at once.")
     var concurrency = 64
 
+    @Option(help: "Seconds a claimed delivery stays this worker's; if it dies, others send it after that.")
+    var lease = 30
+
     func validate() throws {
         guard (1...10_000).contains(concurrency) else { throw CommandError("--concurrency must be 1 to 10000") }
+        guard (1...3600).contains(lease) else { throw CommandError("--lease must be 1 to 3600 seconds") }
     }
 
     func run() async throws {
@@ -43,7 +47,7 @@ struct WorkCommand: AsyncParsableCommand {
         let httpClient = ProviderSetup.makeHTTPClient()
         do {
             let routes = try ProviderSetup(settings: settings, httpClient: httpClient).routes()
-            try await stack.run([stack.worker(routes: routes, concurrency: concurrency)])
+            try await stack.run([stack.worker(routes: routes, concurrency: concurrency, lease: .seconds(lease))])
         } catch {
             try? await httpClient.shutdown()
             throw error

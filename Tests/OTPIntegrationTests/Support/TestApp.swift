@@ -29,6 +29,9 @@ final class ScriptedCodes: CodeGenerator {
 /// One test's world: its own account, app and key on the shared database, and the real router.
 struct TestApp {
     let client: PostgresClient
+    let databaseURL: String
+    /// `keys` as `OTP_SECRET_KEY` would give them, for processes the test starts.
+    let secretKey: String
     let keys: ServerKeys
     let directory: PostgresDirectory
     let app: App
@@ -49,9 +52,10 @@ struct TestApp {
         ownDatabase: Bool = false, configure: @Sendable (inout AppPolicy) -> Void = { _ in },
         _ body: @Sendable (TestApp) async throws -> Result
     ) async throws -> Result {
-        try await withTestClient(ownDatabase: ownDatabase) { client in
+        try await withTestDatabase(ownDatabase: ownDatabase) { client, databaseURL in
             let logs = LogCapture()
-            let keys = ServerKeys(secret: .init(size: .bits256))
+            let secretKey = ServerKeys.generateSecret()
+            let keys = try ServerKeys(base64: secretKey)
             let directory = PostgresDirectory(client: client, logger: logs.logger("otp.test"))
             var policy = AppPolicy.default
             configure(&policy)
@@ -59,8 +63,8 @@ struct TestApp {
                 name: "Test", account: "account-" + Identifiers.random(count: 12), policy: policy)
             let key = try await directory.createKey(appIDs: [app.id], secrets: APIKeySecrets(keys: keys))
             let world = TestApp(
-                client: client, keys: keys, directory: directory, app: app, keyID: key.keyID, secret: key.secret,
-                codes: ScriptedCodes(), logs: logs)
+                client: client, databaseURL: databaseURL, secretKey: secretKey, keys: keys, directory: directory,
+                app: app, keyID: key.keyID, secret: key.secret, codes: ScriptedCodes(), logs: logs)
             return try await body(world)
         }
     }

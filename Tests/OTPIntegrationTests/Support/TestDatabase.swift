@@ -71,8 +71,15 @@ func withClient<Result: Sendable>(
 func withTestClient<Result: Sendable>(
     ownDatabase: Bool = false, _ body: @Sendable (PostgresClient) async throws -> Result
 ) async throws -> Result {
+    try await withTestDatabase(ownDatabase: ownDatabase) { client, _ in try await body(client) }
+}
+
+/// Like `withTestClient`, also giving the database's URL (for processes the test starts).
+func withTestDatabase<Result: Sendable>(
+    ownDatabase: Bool = false, _ body: @Sendable (PostgresClient, String) async throws -> Result
+) async throws -> Result {
     let shared = try await TestDatabase.shared.url()
-    guard ownDatabase else { return try await withClient(url: shared, body) }
+    guard ownDatabase else { return try await withClient(url: shared) { try await body($0, shared) } }
     let name = "test_" + String(Int.random(in: 0..<1_000_000_000))
     try await withClient(url: shared) { client in
         try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: quietLogger)
@@ -83,7 +90,7 @@ func withTestClient<Result: Sendable>(
         result = try await withClient(url: url) { client in
             let files = try MigrationFile.load(from: MigrationFile.defaultDirectory())
             try await Migrator(client: client, files: files, logger: quietLogger).migrate()
-            return try await body(client)
+            return try await body(client, url)
         }
     } catch {
         try? await dropDatabase(name, url: shared)

@@ -1,0 +1,267 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import OTPCore
+import OTPProviders
+import OTPWorker
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The delivery pipeline end to end: the real worker (in process or as `otp work` processes), real
+/// providers, and fake vendors on 127.0.0.1 that fail on command.
+@Suite struct PipelineTests {
+    static let fast = DeliveryWorker.Configuration(
+        concurrency: 64, lease: .seconds(30), pollInterval: .milliseconds(100), requeueInterval: .milliseconds(200),
+        retry: RetryPolicy(baseDelay: 0.01, maxDelay: 0.1, maxAttempts: 100))
+
+    func withHTTPClient<R: Sendable>(_ body: @Sendable (HTTPClient) async throws -> R) async throws -> R {
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        do {
+            let result = try await body(client)
+            try await client.shutdown()
+            return result
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    func sendMany(_ world: TestApp, _ client: some TestClientProtocol, count: Int, prefix: String) async throws
+        -> [String]
+    {
+        var ids: [String] = []
+        for index in 0..<count {
+            ids.append(try await world.send(client, recipient: prefix + String(format: "%04d", index)))
+        }
+        return ids
+    }
+
+    func processEnvironment(_ world: TestApp, twilio: FakeTwilio) -> [String: String] {
+        [
+            "DATABASE_URL": world.databaseURL, "OTP_SECRET_KEY": world.secretKey, "OTP_SMS_PROVIDERS": "twilio",
+            "TWILIO_ACCOUNT_SID": twilio.accountSID, "TWILIO_AUTH_TOKEN": twilio.authToken,
+            "TWILIO_FROM": "+15005550006", "TWILIO_BASE_URL": twilio.baseURL, "OTP_LOG_LEVEL": "warning",
+        ]
+    }
+
+    @Test func aThousandSendsThroughATwilioFailing40PercentAllArriveOnce() async throws {
+        try await TestApp.with(ownDatabase: true) { world in
+            try await withHTTPClient { http in
+                try await FakeTwilio.run { twilio in
+                    twilio.behaviour = .failRandomly(fraction: 0.4)
+                    let provider = TwilioProvider(configuration: twilio.configuration(), httpClient: http)
+                    try await world.test { client in
+                        let ids = try await sendMany(world, client, count: 1000, prefix: "+1555300")
+                        try await runWorker(world, provider: provider, configuration: Self.fast) {
+                            try await waitUntil(seconds: 120) {
+                                try await world.scalar(
+                                    "SELECT count(*)::int FROM otp.deliveries WHERE state = 'sent'", as: Int.self)
+                                    == 1000
+                            }
+                        }
+                        #expect(twilio.messages.count == 1000)
+                        #expect(Set(twilio.messages.map(\.to)).count == 1000)
+                        #expect(twilio.requestCount > 1000, "the fake did fail some calls")
+                        let sent: Int = try await world.scalar(
+                            "SELECT count(*)::int FROM otp.deliveries WHERE state = 'sent'")
+                        #expect(sent == ids.count)
+                        let accepted: Int = try await world.scalar(
+                            "SELECT count(*)::int FROM otp.delivery_attempts WHERE outcome = 'accepted'")
+                        #expect(accepted == 1000)
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func aKilledWorkersDeliveriesAreSentByAnotherAfterTheLease() async throws {
+        try await TestApp.with(ownDatabase: true) { world in
+            try await withHTTPClient { http in
+                try await FakeTwilio.run { twilio in
+                    twilio.behaviour = .hang(seconds: 20)
+                    try await world.test { client in
+                        let ids = try await sendMany(world, client, count: 5, prefix: "+1555400")
+                        let doomed = try SpawnedProcess.start(
+                            ["work", "--lease", "2"], environment: processEnvironment(world, twilio: twilio))
+                        do {
+                            try await waitUntil(seconds: 30) { twilio.requestCount >= 5 }
+                        } catch {
+                            doomed.stop(SIGKILL)
+                            Issue.record("worker log: \(doomed.log)")
+                            throw error
+                        }
+                        doomed.stop(SIGKILL)
+                        let inFlight: Int = try await world.scalar(
+                            "SELECT count(*)::int FROM otp.deliveries WHERE state = 'sending'")
+                        #expect(inFlight == 5)
+
+                        twilio.behaviour = .normal
+                        let provider = TwilioProvider(configuration: twilio.configuration(), httpClient: http)
+                        try await runWorker(world, provider: provider, configuration: Self.fast) {
+                            try await waitUntil(seconds: 30) {
+                                try await world.scalar(
+                                    "SELECT count(*)::int FROM otp.deliveries WHERE state = 'sent'", as: Int.self) == 5
+                            }
+                        }
+                        #expect(Set(twilio.messages.map(\.to)).count == ids.count)
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func twoWorkerProcessesSendEveryDeliveryExactlyOnce() async throws {
+        try await TestApp.with(ownDatabase: true) { world in
+            try await FakeTwilio.run { twilio in
+                try await world.test { client in
+                    _ = try await sendMany(world, client, count: 300, prefix: "+1555500")
+                    let environment = processEnvironment(world, twilio: twilio)
+                    let workers = try (0..<2).map { _ in
+                        try SpawnedProcess.start(["work", "--concurrency", "16"], environment: environment)
+                    }
+                    defer { workers.forEach { $0.stop() } }
+                    try await waitUntil(seconds: 60) {
+                        try await world.scalar(
+                            "SELECT count(*)::int FROM otp.deliveries WHERE state = 'sent'", as: Int.self) == 300
+                    }
+                    try await Task.sleep(for: .milliseconds(500))
+                    #expect(twilio.requestCount == 300, "no delivery was sent twice")
+                    #expect(twilio.messages.count == 300)
+                }
+            }
+        }
+    }
+
+    @Test func failoverToTheSecondProviderThenReceiptsMarkDelivered() async throws {
+        try await TestApp.with(ownDatabase: true) { world in
+            try await withHTTPClient { http in
+                try await FakeTwilio.run { twilio in
+                    try await FakeMeta.run { meta in
+                        twilio.behaviour = .status500
+                        let routes = ProviderRoutes([
+                            .whatsapp: [
+                                TwilioProvider(configuration: twilio.configuration(), httpClient: http),
+                                MetaWhatsAppProvider(configuration: meta.configuration(), httpClient: http),
+                            ],
+                            .sms: [TwilioProvider(configuration: twilio.configuration(), httpClient: http)],
+                        ])
+                        try await world.test { client in
+                            let id = try await world.send(client, extra: ["channel": "whatsapp"])
+                            try await runWorker(world, routes: routes, configuration: Self.fast) {
+                                try await waitUntil {
+                                    try await world.status(client, id).json["delivery_status"] as? String == "sent"
+                                }
+                            }
+                            #expect(twilio.requestCount >= 1)
+                            #expect(meta.messages.count == 1)
+                            let messageID = try #require(meta.messages.first?.id)
+
+                            let notification = """
+                                {"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages",\
+                                "value":{"messaging_product":"whatsapp","statuses":[{"id":"\(messageID)",\
+                                "status":"delivered","timestamp":"1700000000","recipient_id":"5511999888777"}]}}]}]}
+                                """
+                            let forged = try await client.post(
+                                "/webhooks/meta", notification, headers: [.init("X-Hub-Signature-256")!: "sha256=00"])
+                            #expect(forged.status == .unauthorized)
+                            #expect(try await world.status(client, id).json["delivery_status"] as? String == "sent")
+
+                            let mac = HMAC<SHA256>.authenticationCode(
+                                for: Data(notification.utf8),
+                                using: SymmetricKey(data: Data("meta-test-secret".utf8)))
+                            let signature = "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
+                            let receipt = try await client.post(
+                                "/webhooks/meta", notification, headers: [.init("X-Hub-Signature-256")!: signature])
+                            #expect(receipt.status == .ok)
+                            #expect(
+                                try await world.status(client, id).json["delivery_status"] as? String == "delivered")
+
+                            let handshake = try await client.get(
+                                "/webhooks/meta?hub.mode=subscribe&hub.verify_token=meta-verify&hub.challenge=42",
+                                headers: [:])
+                            #expect(String(buffer: handshake.body) == "42")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func twilioStatusCallbacksAreCheckedAndRecorded() async throws {
+        try await TestApp.with(ownDatabase: true) { world in
+            try await withHTTPClient { http in
+                try await FakeTwilio.run { twilio in
+                    let provider = TwilioProvider(configuration: twilio.configuration(), httpClient: http)
+                    try await world.test { client in
+                        let id = try await world.send(client)
+                        try await runWorker(world, provider: provider, configuration: Self.fast) {
+                            try await waitUntil {
+                                try await world.status(client, id).json["delivery_status"] as? String == "sent"
+                            }
+                        }
+                        let sid = try #require(twilio.messages.first?.sid)
+                        let parameters = [
+                            ("MessageSid", sid), ("MessageStatus", "undelivered"), ("ErrorCode", "30003"),
+                            ("AccountSid", twilio.accountSID),
+                        ]
+                        let body = parameters.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
+                        // Twilio's algorithm: the callback URL, then each parameter's name and value sorted by name.
+                        let content =
+                            world.receiptSettings.twilioCallbackURL!
+                            + parameters.sorted { $0.0 < $1.0 }.map { $0.0 + $0.1 }.joined()
+                        let mac = HMAC<Insecure.SHA1>.authenticationCode(
+                            for: Data(content.utf8), using: SymmetricKey(data: Data("twilio-test-token".utf8)))
+                        var headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+                        headers[.init("X-Twilio-Signature")!] = "bad"
+                        let forged = try await client.execute(
+                            uri: "/webhooks/twilio/status", method: .post, headers: headers,
+                            body: ByteBuffer(string: body))
+                        #expect(forged.status == .unauthorized)
+                        headers[.init("X-Twilio-Signature")!] = Data(mac).base64EncodedString()
+                        let accepted = try await client.execute(
+                            uri: "/webhooks/twilio/status", method: .post, headers: headers,
+                            body: ByteBuffer(string: body))
+                        #expect(accepted.status == .noContent)
+                        #expect(try await world.status(client, id).json["delivery_status"] as? String == "failed")
+                        let reason: String = try await world.scalar(
+                            "SELECT last_error FROM otp.deliveries WHERE verification_id = \(id)")
+                        #expect(reason == "30003")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func aVendorDownLongerThanTheCodeLivesEndsInFailedAndStopsCalling() async throws {
+        try await TestApp.with(ownDatabase: true) { world in
+            try await withHTTPClient { http in
+                try await FakeTwilio.run { twilio in
+                    twilio.behaviour = .status500
+                    let provider = TwilioProvider(configuration: twilio.configuration(), httpClient: http)
+                    try await world.test { client in
+                        let id = try await world.send(client)
+                        try await world.setExpiry(id, secondsFromNow: 2)
+                        try await runWorker(world, provider: provider, configuration: Self.fast) {
+                            try await waitUntil {
+                                try await world.status(client, id).json["delivery_status"] as? String == "failed"
+                            }
+                            let calls = twilio.requestCount
+                            try await Task.sleep(for: .seconds(1))
+                            #expect(twilio.requestCount == calls, "no call after the delivery failed")
+                        }
+                        #expect(twilio.requestCount > 1)
+                        let reason: String = try await world.scalar(
+                            "SELECT last_error FROM otp.deliveries WHERE verification_id = \(id)")
+                        #expect(reason == "expired")
+                    }
+                }
+            }
+        }
+    }
+}
