@@ -16,6 +16,8 @@ public struct AppPolicy: Sendable, Equatable, Codable {
     public var defaultChannel: Channel
     public var senderName: String?
     public var resendPolicy: ResendPolicy
+    /// Where a message goes when it failed for good on its own channel (e.g. WhatsApp, then SMS).
+    public var fallbackChannel: Channel?
 
     public static let codeLengths = 6...10
     public static let ttlRange = 60...600
@@ -29,12 +31,14 @@ public struct AppPolicy: Sendable, Equatable, Codable {
         channels: [.sms, .whatsapp],
         defaultChannel: .sms,
         senderName: nil,
-        resendPolicy: .newCode
+        resendPolicy: .newCode,
+        fallbackChannel: nil
     )
 
     public init(
         codeLength: Int, ttlSeconds: Int, maxAttempts: Int, maxSends: Int, resendCooldownSeconds: Int,
-        channels: [Channel], defaultChannel: Channel, senderName: String?, resendPolicy: ResendPolicy
+        channels: [Channel], defaultChannel: Channel, senderName: String?, resendPolicy: ResendPolicy,
+        fallbackChannel: Channel? = nil
     ) {
         self.codeLength = codeLength
         self.ttlSeconds = ttlSeconds
@@ -45,6 +49,7 @@ public struct AppPolicy: Sendable, Equatable, Codable {
         self.defaultChannel = defaultChannel
         self.senderName = senderName
         self.resendPolicy = resendPolicy
+        self.fallbackChannel = fallbackChannel
     }
 
     /// The first rule the policy breaks, as a message an operator can act on; nil when it is sound.
@@ -56,6 +61,9 @@ public struct AppPolicy: Sendable, Equatable, Codable {
         if !(0...3600).contains(resendCooldownSeconds) { return "resend cooldown must be 0 to 3600 seconds" }
         if channels.isEmpty { return "at least one channel must be allowed" }
         if !channels.contains(defaultChannel) { return "the default channel must be one of the allowed channels" }
+        if let fallbackChannel, !channels.contains(fallbackChannel) {
+            return "the fallback channel must be one of the allowed channels"
+        }
         if let senderName, SenderName.normalise(senderName) == nil {
             return "sender name must be 1 to 11 letters, digits or spaces, or an E.164 number"
         }

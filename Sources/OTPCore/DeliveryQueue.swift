@@ -13,6 +13,8 @@ public struct ClaimedDelivery: Sendable, Equatable {
     /// 1 for the first try.
     public var attempt: Int
     public var expiresAt: Date
+    /// The app's channel for messages that failed for good on their own channel.
+    public var fallbackChannel: Channel?
     /// Whether the verification still waits for this code (not verified, locked or expired meanwhile).
     public var verificationPending: Bool
     /// The database's clock at the claim.
@@ -20,7 +22,8 @@ public struct ClaimedDelivery: Sendable, Equatable {
 
     public init(
         id: Int64, verificationID: String, appID: String, appName: String, channel: Channel, recipient: String,
-        sender: String?, sealedCode: Data?, attempt: Int, expiresAt: Date, verificationPending: Bool, claimedAt: Date
+        sender: String?, sealedCode: Data?, attempt: Int, expiresAt: Date, fallbackChannel: Channel? = nil,
+        verificationPending: Bool, claimedAt: Date
     ) {
         self.id = id
         self.verificationID = verificationID
@@ -32,6 +35,7 @@ public struct ClaimedDelivery: Sendable, Equatable {
         self.sealedCode = sealedCode
         self.attempt = attempt
         self.expiresAt = expiresAt
+        self.fallbackChannel = fallbackChannel
         self.verificationPending = verificationPending
         self.claimedAt = claimedAt
     }
@@ -55,6 +59,8 @@ public enum DeliveryResolution: Sendable, Equatable {
     case sent(provider: String, messageID: String?)
     case retry(at: Date, reason: String)
     case failed(reason: String)
+    /// Failed for good on its channel; a new delivery of the same code goes out on `channel`.
+    case fallback(reason: String, channel: Channel)
     /// Not sent because nobody needs the code any more.
     case canceled(reason: String)
 }

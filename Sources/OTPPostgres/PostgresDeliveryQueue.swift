@@ -28,18 +28,19 @@ public struct PostgresDeliveryQueue: DeliveryQueue {
                 SELECT id FROM otp.deliveries WHERE state = 'queued' AND run_at <= now()
                 ORDER BY run_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
             RETURNING d.id, d.verification_id, d.app_id, a.name, d.channel, d.recipient, d.sender, d.sealed_code,
-                d.attempts, v.expires_at, v.status = 'pending', now()
+                d.attempts, v.expires_at, a.fallback_channel, v.status = 'pending', now()
             """, logger: logger)
         var claimed: [ClaimedDelivery] = []
         for try await row in rows.decode(
-            (Int64, String, String, String, String, String, String?, Data?, Int, Date, Bool, Date).self)
+            (Int64, String, String, String, String, String, String?, Data?, Int, Date, String?, Bool, Date).self)
         {
             claimed.append(
                 ClaimedDelivery(
                     id: row.0, verificationID: row.1, appID: row.2, appName: row.3,
                     channel: OTPCore.Channel(rawValue: row.4) ?? .sms, recipient: row.5, sender: row.6,
-                    sealedCode: row.7, attempt: row.8, expiresAt: row.9, verificationPending: row.10,
-                    claimedAt: row.11))
+                    sealedCode: row.7, attempt: row.8, expiresAt: row.9,
+                    fallbackChannel: row.10.flatMap(OTPCore.Channel.init(rawValue:)), verificationPending: row.11,
+                    claimedAt: row.12))
         }
         return claimed.sorted { $0.id < $1.id }
     }
@@ -52,6 +53,7 @@ public struct PostgresDeliveryQueue: DeliveryQueue {
         var provider: String? = nil
         var messageID: String? = nil
         var reason: String? = nil
+        var fallback: String? = nil
         var events: [String] = []
         if let attempt, attempt.result.outcome != .accepted { events.append("delivery_attempt_failed") }
         switch resolution {
@@ -65,6 +67,10 @@ public struct PostgresDeliveryQueue: DeliveryQueue {
         case .failed(let why):
             state = "failed"
             reason = why
+            events.append("delivery_failed")
+        case .fallback(let why, let channel):
+            state = "failed"
+            (reason, fallback) = (why, channel.rawValue)
             events.append("delivery_failed")
         case .canceled(let why):
             state = "canceled"
@@ -84,6 +90,19 @@ public struct PostgresDeliveryQueue: DeliveryQueue {
                     updated_at = now()
                 WHERE id = \(delivery.id) AND state = 'sending' AND locked_by = \(workerID)
                 RETURNING id
+            ), f AS (
+                -- The CTEs see the row as it was, sealed code included, before d erased it.
+                INSERT INTO otp.deliveries (verification_id, app_id, channel, recipient, sender, sealed_code, expires_at)
+                SELECT o.verification_id, o.app_id, \(fallback)::text, o.recipient, o.sender, o.sealed_code, o.expires_at
+                FROM otp.deliveries o, d WHERE o.id = d.id AND \(fallback)::text IS NOT NULL
+                RETURNING id, verification_id, app_id, channel
+            ), fv AS (
+                UPDATE otp.verifications v SET channel = f.channel, updated_at = now() FROM f WHERE v.id = f.verification_id
+            ), fe AS (
+                INSERT INTO otp.events (event, app_id, verification_id, details)
+                SELECT 'delivery_queued', app_id, verification_id,
+                    jsonb_build_object('delivery_id', id, 'channel', channel, 'fallback_from', \(delivery.id))
+                FROM f
             ), a AS (
                 INSERT INTO otp.delivery_attempts (delivery_id, verification_id, app_id, provider, outcome,
                     http_status, provider_message_id, error_code, error, latency_ms)
@@ -100,6 +119,7 @@ public struct PostgresDeliveryQueue: DeliveryQueue {
                     'error_code', \(result?.errorCode)::text, 'reason', \(reason)::text))
             FROM unnest(\(events)::text[]) AS e WHERE EXISTS (SELECT 1 FROM d)
             """, logger: logger)
+        if fallback != nil { try await client.query("SELECT pg_notify(\(Self.channel), '')", logger: logger) }
     }
 
     public func requeueExpiredLeases() async throws -> Int {

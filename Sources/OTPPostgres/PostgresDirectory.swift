@@ -84,10 +84,11 @@ public struct PostgresDirectory: AccessDirectory {
         try await client.query(
             """
             INSERT INTO otp.apps (id, account_id, name, code_length, ttl_seconds, max_attempts, max_sends,
-                resend_cooldown_seconds, channels, default_channel, sender_name, resend_policy)
+                resend_cooldown_seconds, channels, default_channel, sender_name, resend_policy, fallback_channel)
             VALUES (\(id), \(accountID), \(name), \(policy.codeLength), \(policy.ttlSeconds), \(policy.maxAttempts),
                 \(policy.maxSends), \(policy.resendCooldownSeconds), \(policy.channels.map(\.rawValue)),
-                \(policy.defaultChannel.rawValue), \(policy.senderName), \(policy.resendPolicy.rawValue))
+                \(policy.defaultChannel.rawValue), \(policy.senderName), \(policy.resendPolicy.rawValue),
+                \(policy.fallbackChannel?.rawValue))
             """, logger: logger)
         return app
     }
@@ -103,7 +104,8 @@ public struct PostgresDirectory: AccessDirectory {
                 max_attempts = \(policy.maxAttempts), max_sends = \(policy.maxSends),
                 resend_cooldown_seconds = \(policy.resendCooldownSeconds),
                 channels = \(policy.channels.map(\.rawValue)), default_channel = \(policy.defaultChannel.rawValue),
-                sender_name = \(policy.senderName), resend_policy = \(policy.resendPolicy.rawValue), updated_at = now()
+                sender_name = \(policy.senderName), resend_policy = \(policy.resendPolicy.rawValue),
+                fallback_channel = \(policy.fallbackChannel?.rawValue), updated_at = now()
             WHERE id = \(appID)
             """, logger: logger)
         return app
@@ -156,20 +158,22 @@ public struct PostgresDirectory: AccessDirectory {
     private func apps(id: String?, accountID: Int64?) async throws -> [App] {
         let query: PostgresQuery = """
             SELECT a.id, a.account_id, a.name, a.code_length, a.ttl_seconds, a.max_attempts, a.max_sends,
-                a.resend_cooldown_seconds, a.channels, a.default_channel, a.sender_name, a.resend_policy
+                a.resend_cooldown_seconds, a.channels, a.default_channel, a.sender_name, a.resend_policy,
+                a.fallback_channel
             FROM otp.apps a
             WHERE (\(id)::text IS NULL OR a.id = \(id)) AND (\(accountID)::bigint IS NULL OR a.account_id = \(accountID))
             ORDER BY a.created_at
             """
         var apps: [App] = []
         for try await row in try await client.query(query, logger: logger).decode(
-            (String, Int64, String, Int, Int, Int, Int, Int, [String], String, String?, String).self)
+            (String, Int64, String, Int, Int, Int, Int, Int, [String], String, String?, String, String?).self)
         {
             let policy = AppPolicy(
                 codeLength: row.3, ttlSeconds: row.4, maxAttempts: row.5, maxSends: row.6,
                 resendCooldownSeconds: row.7, channels: row.8.compactMap(OTPCore.Channel.init(rawValue:)),
                 defaultChannel: OTPCore.Channel(rawValue: row.9) ?? .sms, senderName: row.10,
-                resendPolicy: AppPolicy.ResendPolicy(rawValue: row.11) ?? .newCode)
+                resendPolicy: AppPolicy.ResendPolicy(rawValue: row.11) ?? .newCode,
+                fallbackChannel: row.12.flatMap(OTPCore.Channel.init(rawValue:)))
             apps.append(App(id: row.0, accountID: row.1, name: row.2, policy: policy))
         }
         return apps

@@ -165,7 +165,9 @@ public struct DeliveryWorker: Service {
         case .accepted:
             return (attempt, .sent(provider: provider.name, messageID: result.providerMessageID))
         case .permanent:
-            return (attempt, .failed(reason: result.errorCode ?? result.errorMessage ?? "rejected by provider"))
+            return (
+                attempt, failure(delivery, reason: result.errorCode ?? result.errorMessage ?? "rejected by provider")
+            )
         case .retryable:
             var rng = SystemRandomNumberGenerator()
             guard
@@ -173,8 +175,10 @@ public struct DeliveryWorker: Service {
                     after: delivery.attempt, retryAfterSeconds: result.retryAfterSeconds, now: Date(),
                     expiresAt: delivery.expiresAt, using: &rng)
             else {
-                let why = delivery.attempt >= configuration.retry.maxAttempts ? "retries exhausted" : "expired"
-                return (attempt, .failed(reason: why))
+                guard delivery.attempt >= configuration.retry.maxAttempts else {
+                    return (attempt, .failed(reason: "expired"))
+                }
+                return (attempt, failure(delivery, reason: "retries exhausted"))
             }
             return (attempt, .retry(at: next, reason: result.errorCode ?? result.errorMessage ?? "transient failure"))
         }
@@ -186,12 +190,23 @@ final class SlotCounter: Sendable {
     let count = Mutex(0)
 }
 
+extension DeliveryWorker {
+    /// A failure for good: handed to the app's fallback channel when it has another one.
+    func failure(_ delivery: ClaimedDelivery, reason: String) -> DeliveryResolution {
+        guard let fallback = delivery.fallbackChannel, fallback != delivery.channel,
+            routes.provider(for: fallback, attempt: 1) != nil
+        else { return .failed(reason: reason) }
+        return .fallback(reason: reason, channel: fallback)
+    }
+}
+
 extension DeliveryResolution {
     var metricOutcome: String {
         switch self {
         case .sent: "sent"
         case .retry: "retry"
         case .failed: "failed"
+        case .fallback: "fallback"
         case .canceled: "canceled"
         }
     }

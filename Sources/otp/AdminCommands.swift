@@ -15,6 +15,8 @@ struct PolicyOptions: ParsableArguments {
     @Option(help: "Channel used when a send names none.") var defaultChannel: String?
     @Option(help: "Sender name or number.") var from: String?
     @Option(help: "new_code or same_code.") var resendPolicy: String?
+    @Option(help: "Channel to try when a message failed for good on its own (\"none\" to clear).")
+    var fallbackChannel: String?
 
     func apply(to policy: inout AppPolicy) throws {
         if let codeLength { policy.codeLength = codeLength }
@@ -37,6 +39,9 @@ struct PolicyOptions: ParsableArguments {
                 throw CommandError("--resend-policy must be new_code or same_code")
             }
             policy.resendPolicy = parsed
+        }
+        if let fallbackChannel {
+            policy.fallbackChannel = fallbackChannel == "none" ? nil : try Self.channel(fallbackChannel)
         }
         if let problem = policy.problem { throw CommandError(problem) }
     }

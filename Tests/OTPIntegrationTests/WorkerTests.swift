@@ -157,4 +157,31 @@ import Testing
             }
         }
     }
+
+    @Test func whatsAppFailingForGoodFallsBackToSMSWithTheSameCode() async throws {
+        try await TestApp.with(ownDatabase: true, configure: { $0.fallbackChannel = .sms }) { world in
+            let whatsapp = CapturingProvider(name: "wa") { _ in
+                ProviderResult(outcome: .permanent, httpStatus: 400, errorCode: "131026", errorMessage: "undeliverable")
+            }
+            let sms = CapturingProvider(name: "sms")
+            try await world.test { client in
+                let id = try await world.send(client, code: "636363", extra: ["channel": "whatsapp"])
+                let routes = ProviderRoutes([.whatsapp: [whatsapp], .sms: [sms]])
+                try await runWorker(world, routes: routes, configuration: Self.fastRetries) {
+                    try await waitUntil {
+                        try await world.status(client, id).json["delivery_status"] as? String == "sent"
+                    }
+                }
+                #expect(whatsapp.attempts.count == 1)
+                #expect(sms.messages.map(\.code) == ["636363"])
+                let status = try await world.status(client, id)
+                #expect(status.json["channel"] as? String == "sms")
+                let states: [String] = try await world.scalar(
+                    "SELECT array_agg(channel || ':' || state ORDER BY id) FROM otp.deliveries WHERE verification_id = \(id)"
+                )
+                #expect(states == ["whatsapp:failed", "sms:sent"])
+                #expect(try await world.verify(client, id, code: "636363").status == .ok)
+            }
+        }
+    }
 }
