@@ -36,6 +36,8 @@ package enum OpenAPIDocument {
             description: Verifications. Every route needs credentials.
           - name: operations
             description: Health, metrics and this document. No credentials.
+          - name: receipts
+            description: Delivery receipts posted by the vendors, checked by their signatures.
         security:
           - ApiKeyId: []
             ApiKeySecret: []
@@ -509,6 +511,102 @@ package enum OpenAPIDocument {
                     application/yaml:
                       schema:
                         type: string
+
+          /webhooks/twilio/status:
+            post:
+              tags: [receipts]
+              operationId: twilioStatusCallback
+              summary: Twilio message status callback
+              description: |
+                Give this URL to Twilio as `StatusCallback` (`TWILIO_STATUS_CALLBACK_URL`, the exact public
+                URL). The `X-Twilio-Signature` header is checked with `TWILIO_AUTH_TOKEN`; `delivered` and
+                `read` move the delivery to `delivered`, `failed` and `undelivered` to `failed`. Answers
+                `404 NOT_FOUND` when Twilio receipts are not configured.
+              security: []
+              parameters:
+                - name: X-Twilio-Signature
+                  in: header
+                  required: true
+                  schema:
+                    type: string
+              requestBody:
+                required: true
+                content:
+                  application/x-www-form-urlencoded:
+                    schema:
+                      type: object
+                      required: [MessageSid, MessageStatus]
+                      properties:
+                        MessageSid:
+                          type: string
+                        MessageStatus:
+                          type: string
+                        ErrorCode:
+                          type: string
+              responses:
+                '204':
+                  description: Recorded (or nothing to record).
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
+
+          /webhooks/meta:
+            get:
+              tags: [receipts]
+              operationId: metaWebhookHandshake
+              summary: Meta webhook verification handshake
+              description: Answers `hub.challenge` when `hub.verify_token` equals `WHATSAPP_VERIFY_TOKEN`.
+              security: []
+              parameters:
+                - name: hub.mode
+                  in: query
+                  required: true
+                  schema:
+                    type: string
+                    const: subscribe
+                - name: hub.verify_token
+                  in: query
+                  required: true
+                  schema:
+                    type: string
+                - name: hub.challenge
+                  in: query
+                  required: true
+                  schema:
+                    type: string
+              responses:
+                '200':
+                  description: The challenge, echoed.
+                  content:
+                    text/plain:
+                      schema:
+                        type: string
+                '403':
+                  description: Wrong verify token.
+            post:
+              tags: [receipts]
+              operationId: metaWebhook
+              summary: WhatsApp Cloud API message statuses
+              description: |
+                `X-Hub-Signature-256` is checked with `WHATSAPP_APP_SECRET`. Each `statuses[]` entry whose
+                `status` is `delivered` or `read` moves its delivery to `delivered`; `failed` to `failed`.
+              security: []
+              parameters:
+                - name: X-Hub-Signature-256
+                  in: header
+                  required: true
+                  schema:
+                    type: string
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+              responses:
+                '200':
+                  description: Recorded.
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
 
         components:
           securitySchemes:
