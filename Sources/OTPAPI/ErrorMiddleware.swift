@@ -28,6 +28,9 @@ struct ErrorMiddleware: RouterMiddleware {
             return try APIError(failure).response(from: request, context: context)
         case let error as HTTPError:
             return try mapped(error, request: request).response(from: request, context: context)
+        case is CursorError:
+            return try APIError.validation("cursor", "cursor is not one this service gave").response(
+                from: request, context: context)
         case is StoreUnavailable:
             context.logger.error("database did not answer in time")
             return try APIError.unavailable.response(from: request, context: context)
@@ -79,6 +82,7 @@ struct ErrorMiddleware: RouterMiddleware {
 enum Routes {
     static let table: [String: [HTTPRequest.Method]] = [
         "/otp/send": [.post], "/otp/verify": [.post], "/otp/resend": [.post], "/otp/status": [.get],
+        "/otp/list": [.get], "/otp/logs": [.get], "/otp/attempts": [.get], "/otp/reports": [.get],
         "/healthz": [.get, .head], "/readyz": [.get, .head], "/metrics": [.get], "/openapi.yaml": [.get],
         "/webhooks/twilio/status": [.post], "/webhooks/meta": [.get, .post],
     ]

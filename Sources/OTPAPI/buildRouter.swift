@@ -8,6 +8,7 @@ public struct APIDependencies: Sendable {
     public var directory: any AccessDirectory
     public var service: VerificationService
     public var apiSecrets: APIKeySecrets
+    public var management: any ManagementStore
     public var receipts: any DeliveryReceiptStore
     public var receiptSettings: ReceiptSettings
     public var isReady: @Sendable () async -> Bool
@@ -15,12 +16,13 @@ public struct APIDependencies: Sendable {
 
     public init(
         directory: any AccessDirectory, service: VerificationService, apiSecrets: APIKeySecrets,
-        receipts: any DeliveryReceiptStore, receiptSettings: ReceiptSettings,
+        management: any ManagementStore, receipts: any DeliveryReceiptStore, receiptSettings: ReceiptSettings,
         isReady: @escaping @Sendable () async -> Bool, metricsText: (@Sendable () -> String)?
     ) {
         self.directory = directory
         self.service = service
         self.apiSecrets = apiSecrets
+        self.management = management
         self.receipts = receipts
         self.receiptSettings = receiptSettings
         self.isReady = isReady
@@ -39,6 +41,7 @@ public func buildRouter(_ dependencies: APIDependencies) -> Router<OTPRequestCon
         .add(middleware: APIKeyAuthenticator(directory: dependencies.directory, secrets: dependencies.apiSecrets))
         .add(middleware: IsAuthenticatedMiddleware())
     VerificationController(service: dependencies.service, directory: dependencies.directory).addRoutes(to: otp)
+    ManagementController(store: dependencies.management, directory: dependencies.directory).addRoutes(to: otp)
     return router
 }
 

@@ -16,6 +16,8 @@ public protocol AccessDirectory: Sendable {
     func apiKey(id: String) async throws -> StoredAPIKey?
     /// The app, when it exists and belongs to the account.
     func app(id: String, accountID: Int64) async throws -> App?
+    /// Every app of the account.
+    func appIDs(accountID: Int64) async throws -> [String]
 }
 
 /// A verification to create, with its first delivery.

@@ -78,4 +78,8 @@ public struct TimeBoundAccessDirectory: AccessDirectory {
     public func app(id: String, accountID: Int64) async throws -> App? {
         try await withDeadline(limit) { try await base.app(id: id, accountID: accountID) }
     }
+
+    public func appIDs(accountID: Int64) async throws -> [String] {
+        try await withDeadline(limit) { try await base.appIDs(accountID: accountID) }
+    }
 }

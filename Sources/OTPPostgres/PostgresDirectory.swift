@@ -51,6 +51,10 @@ public struct PostgresDirectory: AccessDirectory {
         try await apps(id: id, accountID: accountID).first
     }
 
+    public func appIDs(accountID: Int64) async throws -> [String] {
+        try await apps(id: nil, accountID: accountID).map(\.id)
+    }
+
     public func app(id: String) async throws -> App? {
         try await apps(id: id, accountID: nil).first
     }

@@ -74,4 +74,87 @@ public struct PostgresMaintenance: Sendable {
     private func count(_ query: PostgresQuery) async throws -> Int {
         try await client.query(query, logger: logger).collect().count
     }
+
+    /// Rolls up the given UTC days (YYYY-MM-DD) into `otp.daily_reports`; returns the rows written.
+    public func rollup(days: [String]) async throws -> Int {
+        var rows = 0
+        for day in days {
+            rows += try await count(DailyAggregate.upsert(day: day))
+        }
+        return rows
+    }
+
+    public struct PruneReport: Sendable, Codable, Equatable {
+        public var deliveryAttempts = 0
+        public var verifyAttempts = 0
+        public var deliveries = 0
+        public var events = 0
+        public var verifications = 0
+    }
+
+    /// Deletes what is older than `days`: finished deliveries, attempts, audit events, and settled
+    /// verifications with nothing left pointing at them. In batches, each its own short transaction.
+    public func prune(olderThanDays days: Int) async throws -> PruneReport {
+        var report = PruneReport()
+        let age = Double(days) * 86_400
+        report.deliveryAttempts = try await repeatBatches(
+            """
+            DELETE FROM otp.delivery_attempts WHERE id IN (
+                SELECT id FROM otp.delivery_attempts WHERE at < now() - make_interval(secs => \(age))
+                LIMIT \(batchSize) FOR UPDATE SKIP LOCKED)
+            RETURNING 1
+            """)
+        report.verifyAttempts = try await repeatBatches(
+            """
+            DELETE FROM otp.verify_attempts WHERE id IN (
+                SELECT id FROM otp.verify_attempts WHERE at < now() - make_interval(secs => \(age))
+                LIMIT \(batchSize) FOR UPDATE SKIP LOCKED)
+            RETURNING 1
+            """)
+        report.deliveries = try await repeatBatches(
+            """
+            DELETE FROM otp.deliveries WHERE id IN (
+                SELECT id FROM otp.deliveries
+                WHERE created_at < now() - make_interval(secs => \(age)) AND state NOT IN ('queued', 'sending')
+                LIMIT \(batchSize) FOR UPDATE SKIP LOCKED)
+            RETURNING 1
+            """)
+        report.events = try await repeatBatches(
+            """
+            DELETE FROM otp.events WHERE id IN (
+                SELECT id FROM otp.events WHERE at < now() - make_interval(secs => \(age))
+                LIMIT \(batchSize) FOR UPDATE SKIP LOCKED)
+            RETURNING 1
+            """, transactionSetting: true)
+        report.verifications = try await repeatBatches(
+            """
+            DELETE FROM otp.verifications v WHERE id IN (
+                SELECT id FROM otp.verifications x
+                WHERE x.created_at < now() - make_interval(secs => \(age)) AND x.status <> 'pending'
+                    AND NOT EXISTS (SELECT 1 FROM otp.deliveries d WHERE d.verification_id = x.id)
+                    AND NOT EXISTS (SELECT 1 FROM otp.verify_attempts a WHERE a.verification_id = x.id)
+                LIMIT \(batchSize) FOR UPDATE SKIP LOCKED)
+            RETURNING 1
+            """)
+        return report
+    }
+
+    /// Runs a batch statement until it touches fewer rows than a batch.
+    private func repeatBatches(_ query: PostgresQuery, transactionSetting: Bool = false) async throws -> Int {
+        var total = 0
+        while true {
+            let touched: Int
+            if transactionSetting {
+                // set_config(..., true) lasts for the transaction: give the statement one of its own.
+                touched = try await client.withTransaction(logger: logger) { connection in
+                    try await connection.query("SELECT set_config('otp.allow_prune', 'on', true)", logger: logger)
+                    return try await connection.query(query, logger: logger).collect().count
+                }
+            } else {
+                touched = try await count(query)
+            }
+            total += touched
+            if touched < batchSize { return total }
+        }
+    }
 }

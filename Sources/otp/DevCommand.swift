@@ -51,8 +51,18 @@ struct DevCommand: AsyncParsableCommand {
             try await stack.run([
                 stack.api(host: host, port: port, metrics: registry, receipts: settings.receiptSettings()),
                 stack.worker(routes: routes, concurrency: 64),
+                // The crontab's jobs, on its schedule.
                 PeriodicJob(name: "expire", interval: .seconds(60), logger: logger) {
                     _ = try await maintenance.expire()
+                },
+                PeriodicJob(name: "rollup", interval: .seconds(3600), logger: logger) {
+                    let now = Date()
+                    _ = try await maintenance.rollup(days: [
+                        UTCDay.format(now.addingTimeInterval(-86_400)), UTCDay.format(now),
+                    ])
+                },
+                PeriodicJob(name: "prune", interval: .seconds(86_400), logger: logger) {
+                    _ = try await maintenance.prune(olderThanDays: 90)
                 },
             ])
         } catch {

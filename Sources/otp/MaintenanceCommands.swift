@@ -43,6 +43,95 @@ struct ExpireCommand: AsyncParsableCommand {
     }
 }
 
+struct RollupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rollup",
+        abstract: "Roll up daily reports (default: yesterday, UTC). Upserts: reruns and backfills give the same rows.")
+
+    @Option(help: "One UTC day, YYYY-MM-DD.") var day: String?
+    @Option(help: "Every UTC day from this one (YYYY-MM-DD) to today.") var since: String?
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func validate() throws {
+        if day != nil && since != nil { throw CommandError("give --day or --since, not both") }
+        for text in [day, since].compactMap({ $0 }) where UTCDay.parse(text) == nil {
+            throw CommandError("\(text) is not a day in the form YYYY-MM-DD")
+        }
+    }
+
+    func run() async throws {
+        let settings = Settings()
+        Bootstrap.logging(level: try settings.logLevel())
+        let days = try UTCDay.range(day: day, since: since, now: Date())
+        let logger = Logger(label: "otp.cron")
+        let rows = try await withPostgres(try settings.databaseConfiguration(), logger: logger) { client in
+            try await PostgresMaintenance(client: client, logger: logger).rollup(days: days)
+        }
+        try Output.print(["days": days.count, "rows": rows], json: json) {
+            "rolled up \(days.count) day(s), \(rows) row(s)"
+        }
+    }
+}
+
+struct PruneCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prune",
+        abstract: "Delete deliveries, attempts and events older than the retention (default 90 days), in batches.")
+
+    @Option(help: "Keep this many days (default: OTP_RETENTION_DAYS, else 90).") var days: Int?
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() async throws {
+        let settings = Settings()
+        Bootstrap.logging(level: try settings.logLevel())
+        let retention =
+            try days ?? settings.value("OTP_RETENTION_DAYS").map {
+                guard let days = Int($0) else { throw SettingsError.invalid("OTP_RETENTION_DAYS", "expected a number") }
+                return days
+            } ?? 90
+        guard retention >= 1 else { throw CommandError("retention must be at least one day") }
+        let logger = Logger(label: "otp.cron")
+        let report = try await withPostgres(try settings.databaseConfiguration(), logger: logger) { client in
+            try await PostgresMaintenance(client: client, logger: logger).prune(olderThanDays: retention)
+        }
+        try Output.print(report, json: json) { "pruned rows older than \(retention) days" }
+    }
+}
+
+/// UTC days as `YYYY-MM-DD`.
+enum UTCDay {
+    static func parse(_ text: String) -> Date? {
+        guard text.utf8.count == 10 else { return nil }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd"
+        return formatter.date(from: text).flatMap { format($0) == text ? $0 : nil }
+    }
+
+    static func format(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd"
+        return formatter.string(from: date)
+    }
+
+    /// `--day`, or every day from `--since` to today, or yesterday.
+    static func range(day: String?, since: String?, now: Date) throws -> [String] {
+        if let day { return [day] }
+        guard let since, let start = parse(since) else { return [format(now.addingTimeInterval(-86_400))] }
+        guard start <= now else { throw CommandError("--since is in the future") }
+        var days: [String] = []
+        var cursor = start
+        while cursor <= now && days.count < 3660 {
+            days.append(format(cursor))
+            cursor = cursor.addingTimeInterval(86_400)
+        }
+        return days
+    }
+}
+
 /// Command output: one JSON object with `--json`, a line of text otherwise.
 enum Output {
     static func print(_ value: some Encodable, json: Bool, text: () -> String) throws {

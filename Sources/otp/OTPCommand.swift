@@ -7,6 +7,7 @@ struct OTPCommand: AsyncParsableCommand {
         abstract: "Phone verification by SMS and WhatsApp, on PostgreSQL.",
         subcommands: [
             DevCommand.self, MigrateCommand.self, ServeCommand.self, WorkCommand.self, ExpireCommand.self,
+            RollupCommand.self, PruneCommand.self,
             AppsCommand.self, KeysCommand.self,
         ])
 }

@@ -33,6 +33,7 @@ struct ServiceStack {
             directory: directory,
             service: VerificationService(store: store, codes: RandomCodeGenerator(), keys: keys),
             apiSecrets: APIKeySecrets(keys: keys),
+            management: PostgresManagementStore(client: client, logger: Logger(label: "otp.store")),
             receipts: PostgresReceiptStore(client: client, logger: Logger(label: "otp.store")),
             receiptSettings: receipts,
             isReady: { (try? await withDeadline(.seconds(2)) { try await migrator.pending().isEmpty }) ?? false },

@@ -74,6 +74,7 @@ struct TestApp {
         return APIDependencies(
             directory: directory, service: VerificationService(store: store, codes: codes, keys: keys),
             apiSecrets: APIKeySecrets(keys: keys),
+            management: PostgresManagementStore(client: client, logger: logs.logger("otp.store")),
             receipts: PostgresReceiptStore(client: client, logger: logs.logger("otp.store")),
             receiptSettings: receiptSettings, isReady: { true }, metricsText: nil)
     }

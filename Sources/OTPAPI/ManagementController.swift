@@ -1,0 +1,154 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import OTPCore
+
+/// `GET /otp/list`, `/otp/logs`, `/otp/attempts`, `/otp/reports`: scoped to the apps the key may use.
+struct ManagementController {
+    let store: any ManagementStore
+    let directory: any AccessDirectory
+
+    func addRoutes(to group: RouterGroup<OTPRequestContext>) {
+        group.get("list", use: list)
+        group.get("logs", use: logs)
+        group.get("attempts", use: attempts)
+        group.get("reports", use: reports)
+    }
+
+    @Sendable func list(request: Request, context: OTPRequestContext) async throws -> Response {
+        let query = QueryReader(request)
+        let scope = try await self.scope(query, context: context)
+        let filter = VerificationFilter(
+            status: try query.enumeration("status", VerificationStatus.self),
+            channel: try query.enumeration("channel", Channel.self),
+            recipient: try query.string("recipient").map { PhoneNumber($0)?.e164 ?? $0 })
+        let page = try await store.verifications(scope, filter)
+        return try jsonResponse(ListResponse(items: page.items.map(StatusResponse.init), nextCursor: page.nextCursor))
+    }
+
+    @Sendable func logs(request: Request, context: OTPRequestContext) async throws -> Response {
+        let query = QueryReader(request)
+        let page = try await store.events(
+            try await scope(query, context: context), verificationID: try query.string("verification_id"),
+            event: try query.string("event"))
+        return try jsonResponse(ListResponse(items: page.items.map(EventItem.init), nextCursor: page.nextCursor))
+    }
+
+    @Sendable func attempts(request: Request, context: OTPRequestContext) async throws -> Response {
+        let query = QueryReader(request)
+        let page = try await store.attempts(
+            try await scope(query, context: context), verificationID: try query.string("verification_id"),
+            recipient: try query.string("recipient").map { PhoneNumber($0)?.e164 ?? $0 },
+            kind: try query.enumeration("kind", AttemptRecord.Kind.self))
+        return try jsonResponse(ListResponse(items: page.items.map(AttemptItem.init), nextCursor: page.nextCursor))
+    }
+
+    @Sendable func reports(request: Request, context: OTPRequestContext) async throws -> Response {
+        let query = QueryReader(request)
+        let appIDs = try await usableApps(query.string("appid"), context: context)
+        let today = Date()
+        let to = try query.day("to") ?? ReportDays.format(today)
+        let from = try query.day("from") ?? ReportDays.format(today.addingTimeInterval(-6 * 86_400))
+        guard from <= to else { throw APIError.validation("from", "from must not be after to") }
+        let groupBy = try query.enumeration("group_by", ReportGrouping.self) ?? .day
+        let (rows, totals) = try await store.report(appIDs: appIDs, from: from, to: to, groupBy: groupBy)
+        switch try query.string("format") {
+        case nil, "json":
+            return try jsonResponse(ReportResponse(groupBy: groupBy, rows: rows, totals: totals))
+        case "csv":
+            return Response(
+                status: .ok, headers: [.contentType: "text/csv; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: ReportCSV.render(groupBy: groupBy, rows: rows))))
+        default:
+            throw APIError.validation("format", "format must be json or csv")
+        }
+    }
+
+    private func scope(_ query: QueryReader, context: OTPRequestContext) async throws -> ListScope {
+        let limit = try query.integer("limit") ?? 50
+        guard (1...1000).contains(limit) else { throw APIError.validation("limit", "limit must be 1 to 1000") }
+        return ListScope(
+            appIDs: try await usableApps(query.string("appid"), context: context), from: try query.time("from"),
+            to: try query.time("to"), limit: limit, cursor: try query.string("cursor"))
+    }
+
+    /// The named app (checked as every route checks it), or every app of the account the key may use.
+    private func usableApps(_ appID: String?, context: OTPRequestContext) async throws -> [String] {
+        guard let principal = context.identity else { throw APIError.unauthorized }
+        if let appID {
+            guard appID.utf8.count <= 64, try await directory.app(id: appID, accountID: principal.key.accountID) != nil
+            else { throw APIError(OTPFailure.appNotFound) }
+            guard principal.key.mayUse(appID: appID), principal.jwtAppID.map({ $0 == appID }) ?? true else {
+                throw APIError(OTPFailure.appForbidden)
+            }
+            return [appID]
+        }
+        return try await directory.appIDs(accountID: principal.key.accountID).filter { appID in
+            principal.key.mayUse(appID: appID) && (principal.jwtAppID.map { $0 == appID } ?? true)
+        }
+    }
+}
+
+/// Reads query parameters, refusing bad values with a `VALIDATION_ERROR` that names the parameter.
+struct QueryReader {
+    let parameters: [String: String]
+
+    init(_ request: Request) {
+        var parameters: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters where parameters[String(key)] == nil {
+            parameters[String(key)] = String(value)
+        }
+        self.parameters = parameters
+    }
+
+    func string(_ name: String) throws -> String? {
+        guard let value = parameters[name], !value.isEmpty else { return nil }
+        guard value.utf8.count <= 512 else { throw APIError.validation(name, "\(name) is too long") }
+        return value
+    }
+
+    func integer(_ name: String) throws -> Int? {
+        guard let text = try string(name) else { return nil }
+        guard let value = Int(text) else { throw APIError.validation(name, "\(name) must be an integer") }
+        return value
+    }
+
+    func enumeration<Value: RawRepresentable>(_ name: String, _: Value.Type) throws -> Value?
+    where Value.RawValue == String {
+        guard let text = try string(name) else { return nil }
+        guard let value = Value(rawValue: text) else { throw APIError.validation(name, "\(name) has no value \(text)") }
+        return value
+    }
+
+    func time(_ name: String) throws -> Date? {
+        guard let text = try string(name) else { return nil }
+        guard let date = RFC3339.parse(text) else {
+            throw APIError.validation(name, "\(name) must be an RFC 3339 time such as 2026-01-31T23:59:59Z")
+        }
+        return date
+    }
+
+    func day(_ name: String) throws -> String? {
+        guard let text = try string(name) else { return nil }
+        guard ReportDays.parse(text) != nil else { throw APIError.validation(name, "\(name) must be YYYY-MM-DD") }
+        return text
+    }
+}
+
+enum RFC3339 {
+    static func parse(_ text: String) -> Date? {
+        if let date = try? Date(text, strategy: .iso8601) { return date }
+        return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+}
+
+enum ReportDays {
+    static func parse(_ text: String) -> Date? {
+        guard text.utf8.count == 10, let date = try? Date(text + "T00:00:00Z", strategy: .iso8601) else { return nil }
+        return format(date) == text ? date : nil
+    }
+
+    static func format(_ date: Date) -> String {
+        String(date.formatted(Date.ISO8601FormatStyle().year().month().day().dateSeparator(.dash)))
+    }
+}

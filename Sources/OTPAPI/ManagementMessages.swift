@@ -1,0 +1,164 @@
+import Foundation
+import OTPCore
+
+struct ListResponse<Item: Encodable>: Encodable {
+    var items: [Item]
+    var nextCursor: String?
+
+    enum CodingKeys: String, CodingKey {
+        case items
+        case nextCursor = "next_cursor"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(items, forKey: .items)
+        try container.encode(nextCursor, forKey: .nextCursor)
+    }
+}
+
+struct EventItem: Encodable {
+    var event: AuditEvent
+
+    init(_ event: AuditEvent) { self.event = event }
+
+    enum CodingKeys: String, CodingKey {
+        case id, at, event, appid, actor, ip, details
+        case verificationID = "verification_id"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(String(event.id), forKey: .id)
+        try container.encode(event.at, forKey: .at)
+        try container.encode(event.event, forKey: .event)
+        try container.encode(event.appID, forKey: .appid)
+        try container.encode(event.verificationID, forKey: .verificationID)
+        try container.encode(event.actor, forKey: .actor)
+        try container.encode(event.ip, forKey: .ip)
+        let details = (try? JSONDecoder().decode([String: DetailValue].self, from: Data(event.details.utf8))) ?? [:]
+        try container.encode(details, forKey: .details)
+    }
+}
+
+/// A value in an event's details: the store writes strings, numbers and booleans only.
+enum DetailValue: Codable {
+    case string(String)
+    case number(Double)
+    case bool(Bool)
+    case null
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else {
+            self = .null
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .string(let value): try container.encode(value)
+        case .number(let value) where value == value.rounded() && abs(value) < 1e15: try container.encode(Int64(value))
+        case .number(let value): try container.encode(value)
+        case .bool(let value): try container.encode(value)
+        case .null: try container.encodeNil()
+        }
+    }
+}
+
+struct AttemptItem: Encodable {
+    var attempt: AttemptRecord
+
+    init(_ attempt: AttemptRecord) { self.attempt = attempt }
+
+    enum CodingKeys: String, CodingKey {
+        case kind, at, success, reason, ip, provider, outcome, error
+        case verificationID = "verification_id"
+        case appid
+        case httpStatus = "http_status"
+        case providerMessageID = "provider_message_id"
+        case latencyMilliseconds = "latency_ms"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(attempt.kind.rawValue, forKey: .kind)
+        try container.encode(attempt.at, forKey: .at)
+        try container.encode(attempt.verificationID, forKey: .verificationID)
+        try container.encode(attempt.appID, forKey: .appid)
+        switch attempt.kind {
+        case .verify:
+            try container.encode(attempt.success, forKey: .success)
+            try container.encode(attempt.reason, forKey: .reason)
+            try container.encode(attempt.ip, forKey: .ip)
+        case .delivery:
+            try container.encode(attempt.provider, forKey: .provider)
+            try container.encode(attempt.outcome, forKey: .outcome)
+            try container.encode(attempt.httpStatus, forKey: .httpStatus)
+            try container.encode(attempt.providerMessageID, forKey: .providerMessageID)
+            try container.encode(attempt.error, forKey: .error)
+            try container.encode(attempt.latencyMilliseconds, forKey: .latencyMilliseconds)
+        }
+    }
+}
+
+struct ReportResponse: Encodable {
+    var groupBy: ReportGrouping
+    var rows: [ReportRow]
+    var totals: ReportRow
+
+    enum CodingKeys: String, CodingKey { case items, totals }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(rows.map { ReportItem(row: $0, keyName: groupBy.rawValue) }, forKey: .items)
+        try container.encode(ReportItem(row: totals, keyName: nil), forKey: .totals)
+    }
+}
+
+struct ReportItem: Encodable {
+    var row: ReportRow
+    var keyName: String?
+
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        if let keyName { try container.encode(row.key, forKey: Key(stringValue: keyName)) }
+        for (name, value) in ReportCSV.numbers(row) { try container.encode(value, forKey: Key(stringValue: name)) }
+        try container.encode(row.conversionRate, forKey: Key(stringValue: "conversion_rate"))
+    }
+}
+
+/// `format=csv`: a header line, then one line per group, in the JSON's order and names.
+enum ReportCSV {
+    static func numbers(_ row: ReportRow) -> [(String, Int?)] {
+        [
+            ("verifications", row.verifications), ("sent", row.sent), ("delivered", row.delivered),
+            ("failed", row.failed), ("verified", row.verified), ("expired", row.expired), ("locked", row.locked),
+            ("delivery_latency_ms_p50", row.latencyP50), ("delivery_latency_ms_p95", row.latencyP95),
+        ]
+    }
+
+    static func render(groupBy: ReportGrouping, rows: [ReportRow]) -> String {
+        let names = [groupBy.rawValue] + numbers(ReportRow(key: "")).map(\.0) + ["conversion_rate"]
+        var lines = [names.joined(separator: ",")]
+        for row in rows {
+            let values = numbers(row).map { $0.1.map(String.init) ?? "" }
+            lines.append(([row.key] + values + [String(format: "%.4f", row.conversionRate)]).joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,82 @@
+import PostgresNIO
+
+/// The report numbers of one UTC day, per app, channel and country, counted from the raw tables.
+/// The rollup stores this; the reports compute it live for today. One query serves both.
+enum DailyAggregate {
+    struct Row: Sendable {
+        typealias Columns = (String, String, String, String, Int, Int, Int, Int, Int, Int, Int, Int?, Int?)
+
+        var appID: String
+        var day: String
+        var channel: String
+        var country: String
+        var verifications: Int
+        var sent: Int
+        var delivered: Int
+        var failed: Int
+        var verified: Int
+        var expired: Int
+        var locked: Int
+        var latencyP50: Int?
+        var latencyP95: Int?
+
+        init(_ columns: Columns) {
+            (appID, day, channel, country) = (columns.0, columns.1, columns.2, columns.3)
+            (verifications, sent, delivered, failed) = (columns.4, columns.5, columns.6, columns.7)
+            (verified, expired, locked) = (columns.8, columns.9, columns.10)
+            (latencyP50, latencyP95) = (columns.11, columns.12)
+        }
+    }
+
+    /// Verifications started on `day` (YYYY-MM-DD, UTC) of `appIDs` (every app when nil). Delivery
+    /// latency is from the send request to the first message a provider accepted.
+    static func select(day: String, appIDs: [String]?) -> PostgresQuery {
+        """
+        SELECT v.app_id, \(day)::date::text, v.channel, v.country,
+            count(*)::int,
+            coalesce(sum(d.sent), 0)::int, coalesce(sum(d.delivered), 0)::int, coalesce(sum(d.failed), 0)::int,
+            (count(*) FILTER (WHERE v.status = 'verified'))::int,
+            (count(*) FILTER (WHERE v.status = 'expired' OR (v.status = 'pending' AND v.expires_at <= now())))::int,
+            (count(*) FILTER (WHERE v.status = 'locked'))::int,
+            round(percentile_cont(0.5) WITHIN GROUP (ORDER BY d.latency_ms))::int,
+            round(percentile_cont(0.95) WITHIN GROUP (ORDER BY d.latency_ms))::int
+        FROM otp.verifications v
+        LEFT JOIN LATERAL (
+            SELECT count(*) FILTER (WHERE sent_at IS NOT NULL) AS sent,
+                count(*) FILTER (WHERE state = 'delivered') AS delivered,
+                count(*) FILTER (WHERE state = 'failed') AS failed,
+                extract(epoch FROM min(sent_at) - v.created_at)::float8 * 1000 AS latency_ms
+            FROM otp.deliveries WHERE verification_id = v.id
+        ) d ON true
+        WHERE (\(appIDs)::text[] IS NULL OR v.app_id = ANY(\(appIDs)::text[]))
+            AND v.created_at >= (\(day)::date)::timestamp AT TIME ZONE 'UTC'
+            AND v.created_at < (\(day)::date + 1)::timestamp AT TIME ZONE 'UTC'
+        GROUP BY v.app_id, v.channel, v.country
+        """
+    }
+
+    /// Upserts `day`'s rows into `otp.daily_reports`: a rerun gives the same rows, and two runs at
+    /// once serialise on the primary key.
+    static func upsert(day: String) -> PostgresQuery {
+        var query = select(day: day, appIDs: nil)
+        query.sql =
+            """
+            INSERT INTO otp.daily_reports (app_id, day, channel, country, verifications, sent, delivered, failed,
+                verified, expired, locked, delivery_latency_ms_p50, delivery_latency_ms_p95)
+            SELECT app_id, day::date, channel, country, verifications, sent, delivered, failed, verified, expired,
+                locked, p50, p95
+            FROM (
+            """ + query.sql
+                + """
+                ) AS today (app_id, day, channel, country, verifications, sent, delivered, failed, verified, expired,
+                    locked, p50, p95)
+                ON CONFLICT (app_id, day, channel, country) DO UPDATE SET verifications = EXCLUDED.verifications,
+                    sent = EXCLUDED.sent, delivered = EXCLUDED.delivered, failed = EXCLUDED.failed,
+                    verified = EXCLUDED.verified, expired = EXCLUDED.expired, locked = EXCLUDED.locked,
+                    delivery_latency_ms_p50 = EXCLUDED.delivery_latency_ms_p50,
+                    delivery_latency_ms_p95 = EXCLUDED.delivery_latency_ms_p95, updated_at = now()
+                RETURNING 1
+                """
+        return query
+    }
+}
