@@ -17,30 +17,7 @@ public struct PostgresManagementStore: ManagementStore {
     public func verifications(_ scope: ListScope, _ filter: VerificationFilter) async throws
         -> Page<VerificationReport>
     {
-        let after = try scope.cursor.map { try Cursor.decode($0, parts: 2) }
-        let status = filter.status?.rawValue
-        let rows = try await client.query(
-            """
-            SELECT v.id, v.app_id, v.status, v.channel, v.recipient, v.attempts, v.max_attempts, v.sends,
-                v.created_at, v.expires_at, v.verified_at, v.resend_available_at, now(),
-                (SELECT d.state FROM otp.deliveries d WHERE d.verification_id = v.id ORDER BY d.id DESC LIMIT 1),
-                v.created_at::text
-            FROM otp.verifications v
-            WHERE v.app_id = ANY(\(scope.appIDs))
-                AND (\(status)::text IS NULL
-                    OR (\(status)::text = 'expired' AND (v.status = 'expired'
-                        OR (v.status = 'pending' AND v.expires_at <= now())))
-                    OR (\(status)::text = 'pending' AND v.status = 'pending' AND v.expires_at > now())
-                    OR (\(status)::text NOT IN ('expired', 'pending') AND v.status = \(status)::text))
-                AND (\(filter.channel?.rawValue)::text IS NULL OR v.channel = \(filter.channel?.rawValue)::text)
-                AND (\(filter.recipient)::text IS NULL OR v.recipient = \(filter.recipient)::text)
-                AND (\(scope.from)::timestamptz IS NULL OR v.created_at >= \(scope.from)::timestamptz)
-                AND (\(scope.to)::timestamptz IS NULL OR v.created_at <= \(scope.to)::timestamptz)
-                AND (\(after?[0])::text IS NULL
-                    OR (v.created_at, v.id) < (\(after?[0])::timestamptz, \(after?[1])::text))
-            ORDER BY v.created_at DESC, v.id DESC
-            LIMIT \(scope.limit + 1)
-            """, logger: logger)
+        let rows = try await client.query(try Self.verificationsQuery(scope, filter), logger: logger)
         var items: [VerificationReport] = []
         var keys: [String] = []
         for try await row in rows.decode(
@@ -63,19 +40,8 @@ public struct PostgresManagementStore: ManagementStore {
     }
 
     public func events(_ scope: ListScope, verificationID: String?, event: String?) async throws -> Page<AuditEvent> {
-        let after = try scope.cursor.map { try Cursor.decode($0, parts: 1) }.flatMap { Int64($0[0]) }
         let rows = try await client.query(
-            """
-            SELECT id, at, event, app_id, verification_id, actor, ip, details::text FROM otp.events
-            WHERE app_id = ANY(\(scope.appIDs))
-                AND (\(verificationID)::text IS NULL OR verification_id = \(verificationID)::text)
-                AND (\(event)::text IS NULL OR event = \(event)::text)
-                AND (\(scope.from)::timestamptz IS NULL OR at >= \(scope.from)::timestamptz)
-                AND (\(scope.to)::timestamptz IS NULL OR at <= \(scope.to)::timestamptz)
-                AND (\(after)::bigint IS NULL OR id < \(after)::bigint)
-            ORDER BY id DESC
-            LIMIT \(scope.limit + 1)
-            """, logger: logger)
+            try Self.eventsQuery(scope, verificationID: verificationID, event: event), logger: logger)
         var items: [AuditEvent] = []
         for try await row in rows.decode((Int64, Date, String, String?, String?, String?, String?, String).self) {
             items.append(
@@ -89,44 +55,9 @@ public struct PostgresManagementStore: ManagementStore {
     public func attempts(_ scope: ListScope, verificationID: String?, recipient: String?, kind: AttemptRecord.Kind?)
         async throws -> Page<AttemptRecord>
     {
-        let after = try scope.cursor.map { try Cursor.decode($0, parts: 3) }
-        let kindName = kind?.rawValue
         let rows = try await client.query(
-            """
-            WITH scoped AS (
-                SELECT id FROM otp.verifications
-                WHERE app_id = ANY(\(scope.appIDs)) AND recipient = \(recipient)::text
-            )
-            SELECT * FROM (
-                (SELECT 'verify' AS kind, a.id, a.at, a.verification_id, a.app_id, a.success, a.reason, a.ip,
-                    NULL::text AS provider, NULL::text AS outcome, NULL::int AS http_status,
-                    NULL::text AS provider_message_id, NULL::text AS error, NULL::int AS latency_ms, a.at::text AS key
-                FROM otp.verify_attempts a
-                WHERE a.app_id = ANY(\(scope.appIDs)) AND coalesce(\(kindName)::text, 'verify') = 'verify'
-                    AND (\(verificationID)::text IS NULL OR a.verification_id = \(verificationID)::text)
-                    AND (\(recipient)::text IS NULL OR a.verification_id IN (SELECT id FROM scoped))
-                    AND (\(scope.from)::timestamptz IS NULL OR a.at >= \(scope.from)::timestamptz)
-                    AND (\(scope.to)::timestamptz IS NULL OR a.at <= \(scope.to)::timestamptz)
-                    AND (\(after?[0])::text IS NULL
-                        OR (a.at, 'verify', a.id) < (\(after?[0])::timestamptz, \(after?[1])::text, \(after?[2])::bigint))
-                ORDER BY a.at DESC, a.id DESC LIMIT \(scope.limit + 1))
-                UNION ALL
-                (SELECT 'delivery', a.id, a.at, a.verification_id, a.app_id, NULL, NULL, NULL, a.provider, a.outcome,
-                    a.http_status, a.provider_message_id, coalesce(a.error_code || ': ' || a.error, a.error_code, a.error),
-                    a.latency_ms, a.at::text
-                FROM otp.delivery_attempts a
-                WHERE a.app_id = ANY(\(scope.appIDs)) AND coalesce(\(kindName)::text, 'delivery') = 'delivery'
-                    AND (\(verificationID)::text IS NULL OR a.verification_id = \(verificationID)::text)
-                    AND (\(recipient)::text IS NULL OR a.verification_id IN (SELECT id FROM scoped))
-                    AND (\(scope.from)::timestamptz IS NULL OR a.at >= \(scope.from)::timestamptz)
-                    AND (\(scope.to)::timestamptz IS NULL OR a.at <= \(scope.to)::timestamptz)
-                    AND (\(after?[0])::text IS NULL
-                        OR (a.at, 'delivery', a.id) < (\(after?[0])::timestamptz, \(after?[1])::text, \(after?[2])::bigint))
-                ORDER BY a.at DESC, a.id DESC LIMIT \(scope.limit + 1))
-            ) both_kinds
-            ORDER BY at DESC, kind DESC, id DESC
-            LIMIT \(scope.limit + 1)
-            """, logger: logger)
+            try Self.attemptsQuery(scope, verificationID: verificationID, recipient: recipient, kind: kind),
+            logger: logger)
         var items: [AttemptRecord] = []
         var keys: [String] = []
         for try await row in rows.decode(
@@ -215,6 +146,89 @@ public struct PostgresManagementStore: ManagementStore {
             totals.latencyP95 = totalWeights.p95
         }
         return (groups.values.sorted { $0.key < $1.key }, totals)
+    }
+
+    static func verificationsQuery(_ scope: ListScope, _ filter: VerificationFilter) throws -> PostgresQuery {
+        let after = try scope.cursor.map { try Cursor.decode($0, parts: 2) }
+        let status = filter.status?.rawValue
+        return """
+            SELECT v.id, v.app_id, v.status, v.channel, v.recipient, v.attempts, v.max_attempts, v.sends,
+                v.created_at, v.expires_at, v.verified_at, v.resend_available_at, now(),
+                (SELECT d.state FROM otp.deliveries d WHERE d.verification_id = v.id ORDER BY d.id DESC LIMIT 1),
+                v.created_at::text
+            FROM otp.verifications v
+            WHERE v.app_id = ANY(\(scope.appIDs))
+                AND (\(status)::text IS NULL
+                    OR (\(status)::text = 'expired' AND (v.status = 'expired'
+                        OR (v.status = 'pending' AND v.expires_at <= now())))
+                    OR (\(status)::text = 'pending' AND v.status = 'pending' AND v.expires_at > now())
+                    OR (\(status)::text NOT IN ('expired', 'pending') AND v.status = \(status)::text))
+                AND (\(filter.channel?.rawValue)::text IS NULL OR v.channel = \(filter.channel?.rawValue)::text)
+                AND (\(filter.recipient)::text IS NULL OR v.recipient = \(filter.recipient)::text)
+                AND (\(scope.from)::timestamptz IS NULL OR v.created_at >= \(scope.from)::timestamptz)
+                AND (\(scope.to)::timestamptz IS NULL OR v.created_at <= \(scope.to)::timestamptz)
+                AND (\(after?[0])::text IS NULL
+                    OR (v.created_at, v.id) < (\(after?[0])::timestamptz, \(after?[1])::text))
+            ORDER BY v.created_at DESC, v.id DESC
+            LIMIT \(scope.limit + 1)
+            """
+    }
+
+    static func eventsQuery(_ scope: ListScope, verificationID: String?, event: String?) throws -> PostgresQuery {
+        let after = try scope.cursor.map { try Cursor.decode($0, parts: 1) }.flatMap { Int64($0[0]) }
+        return """
+            SELECT id, at, event, app_id, verification_id, actor, ip, details::text FROM otp.events
+            WHERE app_id = ANY(\(scope.appIDs))
+                AND (\(verificationID)::text IS NULL OR verification_id = \(verificationID)::text)
+                AND (\(event)::text IS NULL OR event = \(event)::text)
+                AND (\(scope.from)::timestamptz IS NULL OR at >= \(scope.from)::timestamptz)
+                AND (\(scope.to)::timestamptz IS NULL OR at <= \(scope.to)::timestamptz)
+                AND (\(after)::bigint IS NULL OR id < \(after)::bigint)
+            ORDER BY id DESC
+            LIMIT \(scope.limit + 1)
+            """
+    }
+
+    static func attemptsQuery(
+        _ scope: ListScope, verificationID: String?, recipient: String?, kind: AttemptRecord.Kind?
+    ) throws -> PostgresQuery {
+        let after = try scope.cursor.map { try Cursor.decode($0, parts: 3) }
+        let kindName = kind?.rawValue
+        return """
+            WITH scoped AS (
+                SELECT id FROM otp.verifications
+                WHERE app_id = ANY(\(scope.appIDs)) AND recipient = \(recipient)::text
+            )
+            SELECT * FROM (
+                (SELECT 'verify' AS kind, a.id, a.at, a.verification_id, a.app_id, a.success, a.reason, a.ip,
+                    NULL::text AS provider, NULL::text AS outcome, NULL::int AS http_status,
+                    NULL::text AS provider_message_id, NULL::text AS error, NULL::int AS latency_ms, a.at::text AS key
+                FROM otp.verify_attempts a
+                WHERE a.app_id = ANY(\(scope.appIDs)) AND coalesce(\(kindName)::text, 'verify') = 'verify'
+                    AND (\(verificationID)::text IS NULL OR a.verification_id = \(verificationID)::text)
+                    AND (\(recipient)::text IS NULL OR a.verification_id IN (SELECT id FROM scoped))
+                    AND (\(scope.from)::timestamptz IS NULL OR a.at >= \(scope.from)::timestamptz)
+                    AND (\(scope.to)::timestamptz IS NULL OR a.at <= \(scope.to)::timestamptz)
+                    AND (\(after?[0])::text IS NULL
+                        OR (a.at, 'verify', a.id) < (\(after?[0])::timestamptz, \(after?[1])::text, \(after?[2])::bigint))
+                ORDER BY a.at DESC, a.id DESC LIMIT \(scope.limit + 1))
+                UNION ALL
+                (SELECT 'delivery', a.id, a.at, a.verification_id, a.app_id, NULL, NULL, NULL, a.provider, a.outcome,
+                    a.http_status, a.provider_message_id, coalesce(a.error_code || ': ' || a.error, a.error_code, a.error),
+                    a.latency_ms, a.at::text
+                FROM otp.delivery_attempts a
+                WHERE a.app_id = ANY(\(scope.appIDs)) AND coalesce(\(kindName)::text, 'delivery') = 'delivery'
+                    AND (\(verificationID)::text IS NULL OR a.verification_id = \(verificationID)::text)
+                    AND (\(recipient)::text IS NULL OR a.verification_id IN (SELECT id FROM scoped))
+                    AND (\(scope.from)::timestamptz IS NULL OR a.at >= \(scope.from)::timestamptz)
+                    AND (\(scope.to)::timestamptz IS NULL OR a.at <= \(scope.to)::timestamptz)
+                    AND (\(after?[0])::text IS NULL
+                        OR (a.at, 'delivery', a.id) < (\(after?[0])::timestamptz, \(after?[1])::text, \(after?[2])::bigint))
+                ORDER BY a.at DESC, a.id DESC LIMIT \(scope.limit + 1))
+            ) both_kinds
+            ORDER BY at DESC, kind DESC, id DESC
+            LIMIT \(scope.limit + 1)
+            """
     }
 
     static func page<Item>(_ items: [Item], keys: [String], limit: Int) -> Page<Item> {
