@@ -40,6 +40,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Google's libphonenumber (Debian: libphonenumber-dev) behind a C API.
+        .target(
+            name: "CPhoneNumber",
+            linkerSettings: [.linkedLibrary("phonenumber")]
+        ),
+        .target(
+            name: "OTPPhoneNumbers",
+            dependencies: ["OTPCore", "CPhoneNumber"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "OTPPostgres",
             dependencies: [
@@ -94,6 +104,7 @@ let package = Package(
                 "OTPProviders",
                 "OTPWorker",
                 "OTPAPI",
+                "OTPPhoneNumbers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -109,7 +120,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OTPCoreTests",
-            dependencies: ["OTPCore"],
+            dependencies: ["OTPCore", "OTPPhoneNumbers"],
             swiftSettings: testSwiftSettings
         ),
         .testTarget(
@@ -120,6 +131,7 @@ let package = Package(
                 "OTPProviders",
                 "OTPWorker",
                 "OTPAPI",
+                "OTPPhoneNumbers",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -14,6 +14,8 @@ public struct APIError: HTTPResponseError, Equatable {
     public var field: String?
     public var retryAfterSeconds: Int?
     public var requestID: String?
+    /// The rule a `RATE_LIMITED` refusal names.
+    public var limit: String?
     /// Extra top-level members, already encoded.
     public var topLevel: [String: JSONValue] = [:]
 
@@ -32,6 +34,7 @@ public struct APIError: HTTPResponseError, Equatable {
         var error: [String: JSONValue] = ["code": .string(code), "message": .string(message)]
         if let field { error["field"] = .string(field) }
         if let requestID { error["request_id"] = .string(requestID) }
+        if let limit { error["limit"] = .string(limit) }
         var body = topLevel
         body["error"] = .object(error)
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
@@ -82,6 +85,16 @@ public struct APIError: HTTPResponseError, Equatable {
         case .resend(.cooldown(let seconds)):
             self.init(
                 .tooManyRequests, "RESEND_COOLDOWN", "wait before asking for another code", retryAfterSeconds: seconds)
+        case .rateLimited(let rule, let seconds):
+            self.init(
+                .tooManyRequests, "RATE_LIMITED", "too many requests; try again later", retryAfterSeconds: seconds)
+            limit = rule
+        case .countryNotAllowed:
+            self.init(.forbidden, "COUNTRY_NOT_ALLOWED", "this app does not send to that country", field: "recipient")
+        case .lineTypeRefused(let type):
+            self.init(
+                .badRequest, "INVALID_RECIPIENT", "this app does not send to \(type.rawValue) numbers on this channel",
+                field: "recipient")
         }
     }
 }

@@ -82,7 +82,8 @@ struct ErrorMiddleware: RouterMiddleware {
 enum Routes {
     static let table: [String: [HTTPRequest.Method]] = [
         "/otp/send": [.post], "/otp/verify": [.post], "/otp/resend": [.post], "/otp/status": [.get],
-        "/otp/list": [.get], "/otp/logs": [.get], "/otp/attempts": [.get], "/otp/reports": [.get],
+        "/otp/rate-limits": [.get], "/otp/list": [.get], "/otp/logs": [.get], "/otp/attempts": [.get],
+        "/otp/reports": [.get],
         "/healthz": [.get, .head], "/readyz": [.get, .head], "/metrics": [.get], "/openapi.yaml": [.get],
         "/webhooks/twilio/status": [.post], "/webhooks/meta": [.get, .post],
     ]

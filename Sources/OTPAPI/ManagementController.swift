@@ -7,6 +7,7 @@ import OTPCore
 struct ManagementController {
     let store: any ManagementStore
     let directory: any AccessDirectory
+    let numbers: any PhoneNumberParser
 
     func addRoutes(to group: RouterGroup<OTPRequestContext>) {
         group.get("list", use: list)
@@ -21,7 +22,7 @@ struct ManagementController {
         let filter = VerificationFilter(
             status: try query.enumeration("status", VerificationStatus.self),
             channel: try query.enumeration("channel", Channel.self),
-            recipient: try query.string("recipient").map { PhoneNumber($0)?.e164 ?? $0 })
+            recipient: try query.string("recipient").map { numbers.parse($0)?.e164 ?? $0 })
         let page = try await store.verifications(scope, filter)
         return try jsonResponse(ListResponse(items: page.items.map(StatusResponse.init), nextCursor: page.nextCursor))
     }
@@ -38,7 +39,7 @@ struct ManagementController {
         let query = QueryReader(request)
         let page = try await store.attempts(
             try await scope(query, context: context), verificationID: try query.string("verification_id"),
-            recipient: try query.string("recipient").map { PhoneNumber($0)?.e164 ?? $0 },
+            recipient: try query.string("recipient").map { numbers.parse($0)?.e164 ?? $0 },
             kind: try query.enumeration("kind", AttemptRecord.Kind.self))
         return try jsonResponse(ListResponse(items: page.items.map(AttemptItem.init), nextCursor: page.nextCursor))
     }

@@ -162,3 +162,30 @@ enum ReportCSV {
         return lines.joined(separator: "\n") + "\n"
     }
 }
+
+struct RateLimitsResponse: Encodable {
+    var rules: [RateLimitItem]
+}
+
+struct RateLimitItem: Encodable {
+    var status: RateLimitStatus
+
+    init(_ status: RateLimitStatus) { self.status = status }
+
+    enum CodingKeys: String, CodingKey {
+        case rule, scope, limit, used, remaining
+        case windowSeconds = "window_seconds"
+        case resetAt = "reset_at"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(status.rule.rawValue, forKey: .rule)
+        try container.encode(status.scope, forKey: .scope)
+        try container.encode(status.limit, forKey: .limit)
+        try container.encode(status.rule.windowSeconds, forKey: .windowSeconds)
+        try container.encode(status.used, forKey: .used)
+        try container.encode(status.remaining, forKey: .remaining)
+        try container.encode(status.resetAt, forKey: .resetAt)
+    }
+}

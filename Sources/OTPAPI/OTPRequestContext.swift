@@ -14,14 +14,16 @@ public struct OTPRequestContext: AuthRequestContext, RemoteAddressRequestContext
     public var coreContext: CoreRequestContextStorage
     public var identity: Principal?
     public let remoteAddress: SocketAddress?
+    /// Set when the peer is a trusted proxy: the client it forwarded for.
+    var forwardedFor: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
     }
 
-    /// The client's address for the audit trail (the socket's peer; proxies come with the limits work).
-    var clientIP: String? { remoteAddress?.ipAddress }
+    /// The client's address, for limits and the audit trail.
+    var clientIP: String? { forwardedFor ?? remoteAddress?.ipAddress }
 
     func actor() -> Actor {
         Actor(keyID: identity?.key.keyID ?? "", ip: clientIP)

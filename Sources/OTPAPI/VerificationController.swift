@@ -14,6 +14,7 @@ struct VerificationController {
         group.post("verify", use: verify)
         group.post("resend", use: resend)
         group.get("status", use: status)
+        group.get("rate-limits", use: rateLimits)
     }
 
     @Sendable func send(request: Request, context: OTPRequestContext) async throws -> Response {
@@ -25,7 +26,7 @@ struct VerificationController {
             recipient: body.recipient, channel: body.channel, from: body.from, template: body.template,
             locale: body.locale, codeLength: body.codeLength?.value, expiresIn: body.expiresIn?.value,
             metadata: body.metadata)
-        let validated = try SendValidation.validate(parameters, policy: app.policy)
+        let validated = try SendValidation.validate(parameters, policy: app.policy, numbers: service.numbers)
         let claim = idempotencyKey.map {
             IdempotencyClaim(accountID: app.accountID, key: $0, requestDigest: RequestDigest.of(buffer))
         }
@@ -80,6 +81,16 @@ struct VerificationController {
             throw APIError(OTPFailure.verificationNotFound)
         }
         return try jsonResponse(StatusResponse(report: report))
+    }
+
+    @Sendable func rateLimits(request: Request, context: OTPRequestContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        let app = try await resolveApp(query["appid"].map(String.init), context: context)
+        guard let recipient = query["recipient"].map(String.init) else {
+            throw APIError.validation("recipient", "recipient is required")
+        }
+        let statuses = try await service.rateLimits(app: app, recipient: recipient, ip: context.clientIP)
+        return try jsonResponse(RateLimitsResponse(rules: statuses.map(RateLimitItem.init)))
     }
 
     /// The app a request names, if the caller's key may use it: 404 when the account has no such

@@ -11,6 +11,7 @@ public struct APIDependencies: Sendable {
     public var management: any ManagementStore
     public var receipts: any DeliveryReceiptStore
     public var receiptSettings: ReceiptSettings
+    public var trustedProxies: TrustedProxies = .none
     public var isReady: @Sendable () async -> Bool
     public var metricsText: (@Sendable () -> String)?
 
@@ -35,13 +36,16 @@ public func buildRouter(_ dependencies: APIDependencies) -> Router<OTPRequestCon
     let router = Router(context: OTPRequestContext.self)
     router.add(middleware: RequestMetricsMiddleware())
     router.add(middleware: ErrorMiddleware())
+    router.add(middleware: ClientAddressMiddleware(trustedProxies: dependencies.trustedProxies))
     OperationsController(isReady: dependencies.isReady, metricsText: dependencies.metricsText).addRoutes(to: router)
     ReceiptController(settings: dependencies.receiptSettings, receipts: dependencies.receipts).addRoutes(to: router)
     let otp = router.group("otp")
         .add(middleware: APIKeyAuthenticator(directory: dependencies.directory, secrets: dependencies.apiSecrets))
         .add(middleware: IsAuthenticatedMiddleware())
     VerificationController(service: dependencies.service, directory: dependencies.directory).addRoutes(to: otp)
-    ManagementController(store: dependencies.management, directory: dependencies.directory).addRoutes(to: otp)
+    ManagementController(
+        store: dependencies.management, directory: dependencies.directory, numbers: dependencies.service.numbers
+    ).addRoutes(to: otp)
     return router
 }
 

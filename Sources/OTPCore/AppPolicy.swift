@@ -18,6 +18,12 @@ public struct AppPolicy: Sendable, Equatable, Codable {
     public var resendPolicy: ResendPolicy
     /// Where a message goes when it failed for good on its own channel (e.g. WhatsApp, then SMS).
     public var fallbackChannel: Channel?
+    /// Limits that differ from the defaults, by rule name (`recipient_10m`...); 0 turns a rule off.
+    public var rateLimits: [String: Int] = [:]
+    /// Per channel, the countries a message may go to.
+    public var countries: [Channel: CountryRule] = [:]
+    /// Per channel, the line types refused (e.g. SMS to fixed lines and VoIP).
+    public var refusedLineTypes: [Channel: [LineType]] = [:]
 
     public static let codeLengths = 6...10
     public static let ttlRange = 60...600
@@ -64,9 +70,26 @@ public struct AppPolicy: Sendable, Equatable, Codable {
         if let fallbackChannel, !channels.contains(fallbackChannel) {
             return "the fallback channel must be one of the allowed channels"
         }
+        for (rule, limit) in rateLimits where RateLimitRule(rawValue: rule) == nil || !(0...1_000_000).contains(limit) {
+            return "unknown rate-limit rule \(rule) or a limit outside 0...1000000"
+        }
         if let senderName, SenderName.normalise(senderName) == nil {
             return "sender name must be 1 to 11 letters, digits or spaces, or an E.164 number"
         }
         return nil
+    }
+}
+
+/// Which countries (ISO 3166 region codes) a channel may send to: only those allowed, or all but
+/// those denied.
+public enum CountryRule: Sendable, Equatable, Codable {
+    case allow([String])
+    case deny([String])
+
+    public func permits(_ region: String) -> Bool {
+        switch self {
+        case .allow(let regions): regions.contains(region)
+        case .deny(let regions): !regions.contains(region)
+        }
     }
 }

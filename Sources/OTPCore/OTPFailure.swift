@@ -10,4 +10,7 @@ public enum OTPFailure: Error, Sendable, Equatable {
     case verificationNotFound
     case idempotencyKeyReused
     case resend(ResendRefusal)
+    case rateLimited(rule: String, retryAfterSeconds: Int)
+    case countryNotAllowed(String)
+    case lineTypeRefused(LineType)
 }

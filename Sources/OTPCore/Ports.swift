@@ -25,6 +25,8 @@ public struct NewVerification: Sendable {
     public var id: String
     public var appID: String
     public var recipient: String
+    /// ISO 3166 region of the recipient.
+    public var country: String
     public var channel: Channel
     public var sender: String?
     public var locale: String?
@@ -41,13 +43,15 @@ public struct NewVerification: Sendable {
     public var metadata: [String: String]
 
     public init(
-        id: String, appID: String, recipient: String, channel: Channel, sender: String?, locale: String?,
+        id: String, appID: String, recipient: String, country: String, channel: Channel, sender: String?,
+        locale: String?,
         codeDigest: Data, sealedCode: Data, keepsSealedCode: Bool, codeLength: Int, ttlSeconds: Int,
         maxAttempts: Int, maxSends: Int, resendCooldownSeconds: Int, metadata: [String: String]
     ) {
         self.id = id
         self.appID = appID
         self.recipient = recipient
+        self.country = country
         self.channel = channel
         self.sender = sender
         self.locale = locale
@@ -114,8 +118,13 @@ public struct ResendContext: Sendable {
     public var sealedCode: Data?
     /// The database's clock.
     public var now: Date
+    public var recipient: String
 
-    public init(snapshot: VerificationSnapshot, channel: Channel, codeLength: Int, sealedCode: Data?, now: Date) {
+    public init(
+        snapshot: VerificationSnapshot, channel: Channel, codeLength: Int, sealedCode: Data?, now: Date,
+        recipient: String
+    ) {
+        self.recipient = recipient
         self.snapshot = snapshot
         self.channel = channel
         self.codeLength = codeLength
@@ -130,12 +139,18 @@ public struct ResendPlan: Sendable {
     public var newCodeDigest: Data?
     public var sealedCode: Data
     public var resendCooldownSeconds: Int
+    /// The send limits this resend counts against.
+    public var charges: [RateLimitCharge]
 
-    public init(channel: Channel, newCodeDigest: Data?, sealedCode: Data, resendCooldownSeconds: Int) {
+    public init(
+        channel: Channel, newCodeDigest: Data?, sealedCode: Data, resendCooldownSeconds: Int,
+        charges: [RateLimitCharge]
+    ) {
         self.channel = channel
         self.newCodeDigest = newCodeDigest
         self.sealedCode = sealedCode
         self.resendCooldownSeconds = resendCooldownSeconds
+        self.charges = charges
     }
 }
 
@@ -192,14 +207,18 @@ public struct VerificationReport: Sendable, Equatable {
 
 /// The verifications and their deliveries. Each call is one transaction.
 public protocol VerificationStore: Sendable {
-    /// Creates the verification and queues its delivery atomically; throws
-    /// `OTPFailure.idempotencyKeyReused` when the key came with another body.
-    func send(_ verification: NewVerification, idempotency: IdempotencyClaim?, actor: Actor) async throws
-        -> SendOutcome
+    /// Charges the limits, creates the verification and queues its delivery, atomically. Throws
+    /// `OTPFailure.rateLimited` when a limit is reached (nothing is written but a `rate_limited`
+    /// event), `OTPFailure.idempotencyKeyReused` when the key came with another body.
+    func send(
+        _ verification: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge], actor: Actor
+    ) async throws -> SendOutcome
 
-    /// Locks the verification, asks `decide`, stores what it says. nil when the id is unknown to the app.
+    /// Charges `gate`, locks the verification, asks `decide`, stores what it says, and charges the
+    /// counter `onFailure` gives for the verification's recipient when the try was wrong. nil when the id is unknown to the app.
     func verify(
-        verificationID: String, appID: String, actor: Actor,
+        verificationID: String, appID: String, actor: Actor, gate: RateLimitCharge?,
+        onFailure: @escaping @Sendable (_ recipient: String) -> RateLimitCharge?,
         decide: @escaping @Sendable (VerifyContext) -> VerifyDecision
     ) async throws -> VerifyDecision?
 
@@ -210,4 +229,7 @@ public protocol VerificationStore: Sendable {
     ) async throws -> SendReceipt
 
     func report(verificationID: String, appID: String) async throws -> VerificationReport?
+
+    /// How far each charge's counter is in its current window.
+    func usage(of charges: [RateLimitCharge]) async throws -> [RateLimitStatus]
 }

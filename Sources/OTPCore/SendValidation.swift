@@ -26,7 +26,7 @@ public struct SendParameters: Sendable {
 
 /// A send request checked against the contract and the app's policy, defaults filled in.
 public struct ValidatedSend: Sendable, Equatable {
-    public var recipient: PhoneNumber
+    public var recipient: ParsedPhoneNumber
     public var channel: Channel
     public var sender: String?
     public var locale: String?
@@ -36,12 +36,15 @@ public struct ValidatedSend: Sendable, Equatable {
 }
 
 public enum SendValidation {
-    public static func validate(_ parameters: SendParameters, policy: AppPolicy) throws(OTPFailure) -> ValidatedSend {
+    public static func validate(_ parameters: SendParameters, policy: AppPolicy, numbers: any PhoneNumberParser)
+        throws(OTPFailure) -> ValidatedSend
+    {
         guard let recipientText = parameters.recipient else {
             throw .validation(field: "recipient", message: "recipient is required")
         }
-        guard let recipient = PhoneNumber(recipientText) else { throw .invalidRecipient }
+        guard let recipient = numbers.parse(recipientText) else { throw .invalidRecipient }
         let channel = try channel(parameters.channel, policy: policy)
+        try checkDestination(recipient, channel: channel, policy: policy)
         var sender = policy.senderName
         if let from = parameters.from {
             guard let normalised = SenderName.normalise(from) else {
@@ -73,6 +76,18 @@ public enum SendValidation {
         return ValidatedSend(
             recipient: recipient, channel: channel, sender: sender, locale: parameters.locale, codeLength: codeLength,
             ttlSeconds: ttl, metadata: metadata)
+    }
+
+    /// The app's country and line-type rules for `channel`.
+    public static func checkDestination(_ recipient: ParsedPhoneNumber, channel: Channel, policy: AppPolicy)
+        throws(OTPFailure)
+    {
+        if let rule = policy.countries[channel], !rule.permits(recipient.region) {
+            throw .countryNotAllowed(recipient.region)
+        }
+        if policy.refusedLineTypes[channel]?.contains(recipient.lineType) == true {
+            throw .lineTypeRefused(recipient.lineType)
+        }
     }
 
     /// The requested channel (or the app's default), refused when unknown or not allowed.

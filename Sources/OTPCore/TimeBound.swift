@@ -32,18 +32,23 @@ public struct TimeBoundVerificationStore: VerificationStore {
         self.limit = limit
     }
 
-    public func send(_ verification: NewVerification, idempotency: IdempotencyClaim?, actor: Actor) async throws
-        -> SendOutcome
-    {
-        try await withDeadline(limit) { try await base.send(verification, idempotency: idempotency, actor: actor) }
+    public func send(
+        _ verification: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge], actor: Actor
+    ) async throws -> SendOutcome {
+        try await withDeadline(limit) {
+            try await base.send(verification, idempotency: idempotency, charges: charges, actor: actor)
+        }
     }
 
     public func verify(
-        verificationID: String, appID: String, actor: Actor,
+        verificationID: String, appID: String, actor: Actor, gate: RateLimitCharge?,
+        onFailure: @escaping @Sendable (_ recipient: String) -> RateLimitCharge?,
         decide: @escaping @Sendable (VerifyContext) -> VerifyDecision
     ) async throws -> VerifyDecision? {
         try await withDeadline(limit) {
-            try await base.verify(verificationID: verificationID, appID: appID, actor: actor, decide: decide)
+            try await base.verify(
+                verificationID: verificationID, appID: appID, actor: actor, gate: gate, onFailure: onFailure,
+                decide: decide)
         }
     }
 
@@ -58,6 +63,10 @@ public struct TimeBoundVerificationStore: VerificationStore {
 
     public func report(verificationID: String, appID: String) async throws -> VerificationReport? {
         try await withDeadline(limit) { try await base.report(verificationID: verificationID, appID: appID) }
+    }
+
+    public func usage(of charges: [RateLimitCharge]) async throws -> [RateLimitStatus] {
+        try await withDeadline(limit) { try await base.usage(of: charges) }
     }
 }
 

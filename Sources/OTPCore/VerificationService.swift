@@ -1,7 +1,8 @@
 import Foundation
 import Logging
 
-/// The use cases behind the routes: make and protect codes, and let the store keep them.
+/// The use cases behind the routes: make and protect codes, apply the limits, and let the store
+/// keep them.
 ///
 /// The code exists in plaintext only here, between its generation and its digest and seal; it is
 /// never returned, logged or stored.
@@ -10,12 +11,16 @@ public struct VerificationService: Sendable {
     let codes: any CodeGenerator
     let digester: CodeDigester
     let sealer: CodeSealer
+    public let numbers: any PhoneNumberParser
 
-    public init(store: any VerificationStore, codes: any CodeGenerator, keys: ServerKeys) {
+    public init(
+        store: any VerificationStore, codes: any CodeGenerator, keys: ServerKeys, numbers: any PhoneNumberParser
+    ) {
         self.store = store
         self.codes = codes
         self.digester = CodeDigester(keys: keys)
         self.sealer = CodeSealer(keys: keys)
+        self.numbers = numbers
     }
 
     public func send(app: App, _ request: ValidatedSend, idempotency: IdempotencyClaim?, actor: Actor) async throws
@@ -25,13 +30,14 @@ public struct VerificationService: Sendable {
         let code = codes.makeCode(length: request.codeLength)
         let sealed = try sealer.seal(code: code, verificationID: id)
         let verification = NewVerification(
-            id: id, appID: app.id, recipient: request.recipient.e164, channel: request.channel,
-            sender: request.sender, locale: request.locale,
+            id: id, appID: app.id, recipient: request.recipient.e164, country: request.recipient.region,
+            channel: request.channel, sender: request.sender, locale: request.locale,
             codeDigest: digester.digest(code: code, verificationID: id), sealedCode: sealed,
             keepsSealedCode: app.policy.resendPolicy == .sameCode, codeLength: request.codeLength,
             ttlSeconds: request.ttlSeconds, maxAttempts: app.policy.maxAttempts, maxSends: app.policy.maxSends,
             resendCooldownSeconds: app.policy.resendCooldownSeconds, metadata: request.metadata)
-        return try await store.send(verification, idempotency: idempotency, actor: actor)
+        let charges = RateLimits.sendCharges(app: app, recipient: request.recipient, ip: actor.ip)
+        return try await store.send(verification, idempotency: idempotency, charges: charges, actor: actor)
     }
 
     /// nil when the id is not one of the app's verifications.
@@ -39,9 +45,13 @@ public struct VerificationService: Sendable {
         -> VerifyDecision?
     {
         guard Identifiers.isVerificationID(verificationID) else { return nil }
-        let claimedRecipient = recipient.map { PhoneNumber($0)?.e164 ?? $0 }
+        let claimedRecipient = recipient.map { numbers.parse($0)?.e164 ?? $0 }
         let digester = digester
-        return try await store.verify(verificationID: verificationID, appID: app.id, actor: actor) { locked in
+        return try await store.verify(
+            verificationID: verificationID, appID: app.id, actor: actor,
+            gate: RateLimits.verifyCharge(app: app, ip: actor.ip),
+            onFailure: { RateLimits.failureCharge(app: app, recipient: $0) }
+        ) { locked in
             let codeMatches = locked.codeDigest.map {
                 digester.matches(code: code, verificationID: verificationID, digest: $0)
             }
@@ -58,26 +68,41 @@ public struct VerificationService: Sendable {
         let requestedChannel = try requested.map { text throws(OTPFailure) in
             try SendValidation.channel(text, policy: app.policy)
         }
-        let (codes, digester, sealer, policy) = (codes, digester, sealer, app.policy)
+        let (codes, digester, sealer, numbers) = (codes, digester, sealer, numbers)
         return try await store.resend(verificationID: verificationID, appID: app.id, actor: actor) { locked in
             if let refusal = ResendRules.refusal(locked.snapshot, now: locked.now) { throw OTPFailure.resend(refusal) }
+            let channel = requestedChannel ?? locked.channel
+            guard let recipient = numbers.parse(locked.recipient) else { throw OTPFailure.invalidRecipient }
+            try SendValidation.checkDestination(recipient, channel: channel, policy: app.policy)
             let code: String
             var newDigest: Data? = nil
-            if policy.resendPolicy == .sameCode, let kept = locked.sealedCode {
+            if app.policy.resendPolicy == .sameCode, let kept = locked.sealedCode {
                 code = try sealer.open(kept, verificationID: verificationID)
             } else {
                 code = codes.makeCode(length: locked.codeLength)
                 newDigest = digester.digest(code: code, verificationID: verificationID)
             }
             return ResendPlan(
-                channel: requestedChannel ?? locked.channel, newCodeDigest: newDigest,
+                channel: channel, newCodeDigest: newDigest,
                 sealedCode: try sealer.seal(code: code, verificationID: verificationID),
-                resendCooldownSeconds: policy.resendCooldownSeconds)
+                resendCooldownSeconds: app.policy.resendCooldownSeconds,
+                charges: RateLimits.sendCharges(app: app, recipient: recipient, ip: actor.ip))
         }
     }
 
     public func report(app: App, verificationID: String) async throws -> VerificationReport? {
         guard Identifiers.isVerificationID(verificationID) else { return nil }
         return try await store.report(verificationID: verificationID, appID: app.id)
+    }
+
+    /// Every rule that applies to sends to `recipient` from `ip`, and to verifies from `ip`.
+    public func rateLimits(app: App, recipient: String, ip: String?) async throws -> [RateLimitStatus] {
+        guard let number = numbers.parse(recipient) else { throw OTPFailure.invalidRecipient }
+        var charges = RateLimits.sendCharges(app: app, recipient: number, ip: ip, sharded: false)
+        charges += [
+            RateLimits.verifyCharge(app: app, ip: ip), RateLimits.failureCharge(app: app, recipient: number.e164),
+        ]
+        .compactMap { $0 }
+        return try await store.usage(of: charges)
     }
 }

@@ -88,11 +88,13 @@ public struct PostgresDirectory: AccessDirectory {
         try await client.query(
             """
             INSERT INTO otp.apps (id, account_id, name, code_length, ttl_seconds, max_attempts, max_sends,
-                resend_cooldown_seconds, channels, default_channel, sender_name, resend_policy, fallback_channel)
+                resend_cooldown_seconds, channels, default_channel, sender_name, resend_policy, fallback_channel,
+                rate_limits, countries, refused_line_types)
             VALUES (\(id), \(accountID), \(name), \(policy.codeLength), \(policy.ttlSeconds), \(policy.maxAttempts),
                 \(policy.maxSends), \(policy.resendCooldownSeconds), \(policy.channels.map(\.rawValue)),
                 \(policy.defaultChannel.rawValue), \(policy.senderName), \(policy.resendPolicy.rawValue),
-                \(policy.fallbackChannel?.rawValue))
+                \(policy.fallbackChannel?.rawValue), \(PolicyJSON.rateLimits(policy))::jsonb,
+                \(PolicyJSON.countries(policy))::jsonb, \(PolicyJSON.lineTypes(policy))::jsonb)
             """, logger: logger)
         return app
     }
@@ -109,7 +111,9 @@ public struct PostgresDirectory: AccessDirectory {
                 resend_cooldown_seconds = \(policy.resendCooldownSeconds),
                 channels = \(policy.channels.map(\.rawValue)), default_channel = \(policy.defaultChannel.rawValue),
                 sender_name = \(policy.senderName), resend_policy = \(policy.resendPolicy.rawValue),
-                fallback_channel = \(policy.fallbackChannel?.rawValue), updated_at = now()
+                fallback_channel = \(policy.fallbackChannel?.rawValue),
+                rate_limits = \(PolicyJSON.rateLimits(policy))::jsonb, countries = \(PolicyJSON.countries(policy))::jsonb,
+                refused_line_types = \(PolicyJSON.lineTypes(policy))::jsonb, updated_at = now()
             WHERE id = \(appID)
             """, logger: logger)
         return app
@@ -163,14 +167,18 @@ public struct PostgresDirectory: AccessDirectory {
         let query: PostgresQuery = """
             SELECT a.id, a.account_id, a.name, a.code_length, a.ttl_seconds, a.max_attempts, a.max_sends,
                 a.resend_cooldown_seconds, a.channels, a.default_channel, a.sender_name, a.resend_policy,
-                a.fallback_channel
+                a.fallback_channel, a.rate_limits::text, a.countries::text, a.refused_line_types::text
             FROM otp.apps a
             WHERE (\(id)::text IS NULL OR a.id = \(id)) AND (\(accountID)::bigint IS NULL OR a.account_id = \(accountID))
             ORDER BY a.created_at
             """
         var apps: [App] = []
         for try await row in try await client.query(query, logger: logger).decode(
-            (String, Int64, String, Int, Int, Int, Int, Int, [String], String, String?, String, String?).self)
+            (
+                String, Int64, String, Int, Int, Int, Int, Int, [String], String, String?, String, String?, String,
+                String, String
+            )
+            .self)
         {
             let policy = AppPolicy(
                 codeLength: row.3, ttlSeconds: row.4, maxAttempts: row.5, maxSends: row.6,
@@ -178,7 +186,9 @@ public struct PostgresDirectory: AccessDirectory {
                 defaultChannel: OTPCore.Channel(rawValue: row.9) ?? .sms, senderName: row.10,
                 resendPolicy: AppPolicy.ResendPolicy(rawValue: row.11) ?? .newCode,
                 fallbackChannel: row.12.flatMap(OTPCore.Channel.init(rawValue:)))
-            apps.append(App(id: row.0, accountID: row.1, name: row.2, policy: policy))
+            var withRules = policy
+            PolicyJSON.read(rateLimits: row.13, countries: row.14, lineTypes: row.15, into: &withRules)
+            apps.append(App(id: row.0, accountID: row.1, name: row.2, policy: withRules))
         }
         return apps
     }

@@ -17,11 +17,28 @@ public struct PostgresVerificationStore: VerificationStore {
         self.logger = logger
     }
 
-    public func send(_ new: NewVerification, idempotency: IdempotencyClaim?, actor: Actor) async throws
-        -> SendOutcome
-    {
+    public func send(
+        _ new: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge], actor: Actor
+    ) async throws -> SendOutcome {
+        do {
+            return try await insertAndCharge(new, idempotency: idempotency, charges: charges, actor: actor)
+        } catch OTPFailure.rateLimited(let rule, let seconds) {
+            await PostgresRateLimiter.recordRefusal(
+                rule: rule, appID: new.appID, verificationID: nil, actor: actor, client: client, logger: logger)
+            throw OTPFailure.rateLimited(rule: rule, retryAfterSeconds: seconds)
+        }
+    }
+
+    private func insertAndCharge(
+        _ new: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge], actor: Actor
+    ) async throws -> SendOutcome {
         guard let idempotency else {
-            return .created(try await insert(new, actor: actor, on: nil))
+            // Without limits to charge, the send is one statement; with them, one short transaction.
+            guard !charges.isEmpty else { return .created(try await insert(new, actor: actor, on: nil)) }
+            return try await transaction { connection in
+                try await PostgresRateLimiter.charge(charges, on: connection, logger: logger)
+                return .created(try await insert(new, actor: actor, on: connection))
+            }
         }
         return try await transaction { connection in
             try await connection.query(
@@ -52,6 +69,7 @@ public struct PostgresVerificationStore: VerificationStore {
                 }
                 throw OTPFailure.idempotencyKeyReused
             }
+            try await PostgresRateLimiter.charge(charges, on: connection, logger: logger)
             let receipt = try await insert(new, actor: actor, on: connection)
             let body = String(decoding: try Self.encoder.encode(receipt), as: UTF8.self)
             try await connection.query(
@@ -70,10 +88,10 @@ public struct PostgresVerificationStore: VerificationStore {
         let keptSeal: Data? = new.keepsSealedCode ? new.sealedCode : nil
         let query: PostgresQuery = try """
         WITH v AS (
-            INSERT INTO otp.verifications (id, app_id, recipient, channel, sender, locale, code_digest,
+            INSERT INTO otp.verifications (id, app_id, recipient, country, channel, sender, locale, code_digest,
                 sealed_code, code_length, ttl_seconds, max_attempts, max_sends, metadata, expires_at,
                 resend_available_at)
-            VALUES (\(new.id), \(new.appID), \(new.recipient), \(new.channel.rawValue), \(new.sender),
+            VALUES (\(new.id), \(new.appID), \(new.recipient), \(new.country), \(new.channel.rawValue), \(new.sender),
                 \(new.locale), \(new.codeDigest), \(keptSeal), \(new.codeLength), \(new.ttlSeconds),
                 \(new.maxAttempts), \(new.maxSends), \(metadata)::jsonb,
                 now() + make_interval(secs => \(Double(new.ttlSeconds))),
@@ -108,10 +126,28 @@ public struct PostgresVerificationStore: VerificationStore {
     }
 
     public func verify(
-        verificationID: String, appID: String, actor: Actor,
+        verificationID: String, appID: String, actor: Actor, gate: RateLimitCharge?,
+        onFailure: @escaping @Sendable (_ recipient: String) -> RateLimitCharge?,
+        decide: @escaping @Sendable (VerifyContext) -> VerifyDecision
+    ) async throws -> VerifyDecision? {
+        do {
+            return try await decideVerify(
+                verificationID: verificationID, appID: appID, actor: actor, gate: gate, onFailure: onFailure,
+                decide: decide)
+        } catch OTPFailure.rateLimited(let rule, let seconds) {
+            await PostgresRateLimiter.recordRefusal(
+                rule: rule, appID: appID, verificationID: nil, actor: actor, client: client, logger: logger)
+            throw OTPFailure.rateLimited(rule: rule, retryAfterSeconds: seconds)
+        }
+    }
+
+    private func decideVerify(
+        verificationID: String, appID: String, actor: Actor, gate: RateLimitCharge?,
+        onFailure: @escaping @Sendable (_ recipient: String) -> RateLimitCharge?,
         decide: @escaping @Sendable (VerifyContext) -> VerifyDecision
     ) async throws -> VerifyDecision? {
         try await transaction { connection in
+            try await PostgresRateLimiter.charge(gate.map { [$0] } ?? [], on: connection, logger: logger)
             guard let locked = try await lock(verificationID: verificationID, appID: appID, on: connection) else {
                 return nil
             }
@@ -119,6 +155,9 @@ public struct PostgresVerificationStore: VerificationStore {
                 VerifyContext(
                     snapshot: locked.snapshot, recipient: locked.recipient, codeDigest: locked.codeDigest,
                     now: locked.now))
+            if decision.countsAsTry && decision.outcome != .verified, let charge = onFailure(locked.recipient) {
+                try await PostgresRateLimiter.charge([charge], on: connection, logger: logger)
+            }
             let status = decision.status.rawValue
             let success = decision.outcome == .verified
             let reason = decision.outcome.rawValue.lowercased()
@@ -155,6 +194,19 @@ public struct PostgresVerificationStore: VerificationStore {
         verificationID: String, appID: String, actor: Actor,
         plan: @escaping @Sendable (ResendContext) throws -> ResendPlan
     ) async throws -> SendReceipt {
+        do {
+            return try await planResend(verificationID: verificationID, appID: appID, actor: actor, plan: plan)
+        } catch OTPFailure.rateLimited(let rule, let seconds) {
+            await PostgresRateLimiter.recordRefusal(
+                rule: rule, appID: appID, verificationID: verificationID, actor: actor, client: client, logger: logger)
+            throw OTPFailure.rateLimited(rule: rule, retryAfterSeconds: seconds)
+        }
+    }
+
+    private func planResend(
+        verificationID: String, appID: String, actor: Actor,
+        plan: @escaping @Sendable (ResendContext) throws -> ResendPlan
+    ) async throws -> SendReceipt {
         try await transaction { connection in
             guard let locked = try await lock(verificationID: verificationID, appID: appID, on: connection) else {
                 throw OTPFailure.verificationNotFound
@@ -162,7 +214,8 @@ public struct PostgresVerificationStore: VerificationStore {
             let resend = try plan(
                 ResendContext(
                     snapshot: locked.snapshot, channel: locked.channel, codeLength: locked.codeLength,
-                    sealedCode: locked.sealedCode, now: locked.now))
+                    sealedCode: locked.sealedCode, now: locked.now, recipient: locked.recipient))
+            try await PostgresRateLimiter.charge(resend.charges, on: connection, logger: logger)
             let rows = try await connection.query(
                 try """
                 WITH u AS (
@@ -229,6 +282,10 @@ public struct PostgresVerificationStore: VerificationStore {
                 expiresAt: row.8, verifiedAt: row.9, resendAvailableAt: row.10)
         }
         return nil
+    }
+
+    public func usage(of charges: [RateLimitCharge]) async throws -> [RateLimitStatus] {
+        try await PostgresRateLimiter.usage(of: charges, client: client, logger: logger)
     }
 
     struct LockedVerification {

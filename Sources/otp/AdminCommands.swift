@@ -17,6 +17,14 @@ struct PolicyOptions: ParsableArguments {
     @Option(help: "new_code or same_code.") var resendPolicy: String?
     @Option(help: "Channel to try when a message failed for good on its own (\"none\" to clear).")
     var fallbackChannel: String?
+    @Option(help: "A limit, RULE=N (e.g. recipient_10m=3; 0 turns the rule off). Repeatable.")
+    var rateLimit: [String] = []
+    @Option(help: "Only these countries on a channel, CHANNEL=BR,PT. Repeatable.")
+    var allowCountries: [String] = []
+    @Option(help: "All countries but these on a channel, CHANNEL=RU. Repeatable; CHANNEL= clears.")
+    var denyCountries: [String] = []
+    @Option(help: "Line types a channel refuses, CHANNEL=fixed_line,voip. Repeatable; CHANNEL= clears.")
+    var refuseLineTypes: [String] = []
 
     func apply(to policy: inout AppPolicy) throws {
         if let codeLength { policy.codeLength = codeLength }
@@ -43,7 +51,41 @@ struct PolicyOptions: ParsableArguments {
         if let fallbackChannel {
             policy.fallbackChannel = fallbackChannel == "none" ? nil : try Self.channel(fallbackChannel)
         }
+        for entry in rateLimit {
+            let (rule, value) = try Self.pair(entry, "--rate-limit")
+            guard RateLimitRule(rawValue: rule) != nil, let limit = Int(value) else {
+                throw CommandError("--rate-limit \(entry): expected RULE=N with a rule of \(Self.ruleNames)")
+            }
+            policy.rateLimits[rule] = limit
+        }
+        for (entries, allow) in [(allowCountries, true), (denyCountries, false)] {
+            for entry in entries {
+                let (channelName, list) = try Self.pair(entry, allow ? "--allow-countries" : "--deny-countries")
+                let channel = try Self.channel(channelName)
+                let regions = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).uppercased() }
+                policy.countries[channel] = regions.isEmpty ? nil : allow ? .allow(regions) : .deny(regions)
+            }
+        }
+        for entry in refuseLineTypes {
+            let (channelName, list) = try Self.pair(entry, "--refuse-line-types")
+            let types = try list.split(separator: ",").map { name in
+                guard let type = LineType(rawValue: String(name)) else {
+                    throw CommandError(
+                        "unknown line type \(name); expected one of \(LineType.allCases.map(\.rawValue))")
+                }
+                return type
+            }
+            policy.refusedLineTypes[try Self.channel(channelName)] = types.isEmpty ? nil : types
+        }
         if let problem = policy.problem { throw CommandError(problem) }
+    }
+
+    static let ruleNames = RateLimitRule.allCases.map(\.rawValue).joined(separator: ", ")
+
+    static func pair(_ entry: String, _ option: String) throws -> (String, String) {
+        let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 2 else { throw CommandError("\(option) \(entry): expected NAME=VALUE") }
+        return (parts[0], parts[1])
     }
 
     static func channel(_ text: String) throws -> Channel {

@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import Logging
+import OTPAPI
 import OTPCore
 import OTPPostgres
 import OTPProviders
@@ -49,7 +50,9 @@ struct DevCommand: AsyncParsableCommand {
                 ? try ProviderSetup(settings: settings, httpClient: httpClient).routes()
                 : ProviderRoutes([.sms: [console], .whatsapp: [console]])
             try await stack.run([
-                stack.api(host: host, port: port, metrics: registry, receipts: settings.receiptSettings()),
+                stack.api(
+                    host: host, port: port, metrics: registry, receipts: settings.receiptSettings(),
+                    trustedProxies: TrustedProxies(settings.value("OTP_TRUSTED_PROXIES") ?? "")),
                 stack.worker(routes: routes, concurrency: 64),
                 // The crontab's jobs, on its schedule.
                 PeriodicJob(name: "expire", interval: .seconds(60), logger: logger) {

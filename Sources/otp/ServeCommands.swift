@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Logging
+import OTPAPI
 import OTPPostgres
 import OTPWorker
 import PostgresNIO
@@ -17,7 +18,11 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "otp")
         let client = PostgresClient(configuration: try settings.databaseConfiguration(), backgroundLogger: logger)
         let stack = ServiceStack(client: client, keys: try settings.serverKeys(), logger: logger)
-        try await stack.run([stack.api(host: host, port: port, metrics: registry, receipts: settings.receiptSettings())]
+        try await stack.run([
+            stack.api(
+                host: host, port: port, metrics: registry, receipts: settings.receiptSettings(),
+                trustedProxies: TrustedProxies(settings.value("OTP_TRUSTED_PROXIES") ?? ""))
+        ]
         )
     }
 }

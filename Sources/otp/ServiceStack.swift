@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import OTPAPI
 import OTPCore
+import OTPPhoneNumbers
 import OTPPostgres
 import OTPProviders
 import OTPWorker
@@ -16,8 +17,10 @@ struct ServiceStack {
     let keys: ServerKeys
     let logger: Logger
 
-    func api(host: String, port: Int, metrics: PrometheusCollectorRegistry?, receipts: ReceiptSettings) -> some Service
-    {
+    func api(
+        host: String, port: Int, metrics: PrometheusCollectorRegistry?, receipts: ReceiptSettings,
+        trustedProxies: TrustedProxies
+    ) -> some Service {
         // A database that is down answers requests with 503 after this long, not never.
         let deadline = Duration.seconds(5)
         let store = TimeBoundVerificationStore(
@@ -29,15 +32,17 @@ struct ServiceStack {
             logger: Logger(label: "otp.migrate"))
         var metricsText: (@Sendable () -> String)? = nil
         if let metrics { metricsText = { metrics.emitToString() } }
-        let dependencies = APIDependencies(
+        var dependencies = APIDependencies(
             directory: directory,
-            service: VerificationService(store: store, codes: RandomCodeGenerator(), keys: keys),
+            service: VerificationService(
+                store: store, codes: RandomCodeGenerator(), keys: keys, numbers: LibPhoneNumberParser()),
             apiSecrets: APIKeySecrets(keys: keys),
             management: PostgresManagementStore(client: client, logger: Logger(label: "otp.store")),
             receipts: PostgresReceiptStore(client: client, logger: Logger(label: "otp.store")),
             receiptSettings: receipts,
             isReady: { (try? await withDeadline(.seconds(2)) { try await migrator.pending().isEmpty }) ?? false },
             metricsText: metricsText)
+        dependencies.trustedProxies = trustedProxies
         return buildApplication(dependencies, host: host, port: port, logger: Logger(label: "otp.api"))
     }
 

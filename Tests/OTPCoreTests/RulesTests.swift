@@ -1,5 +1,6 @@
 import Foundation
 import OTPCore
+import OTPPhoneNumbers
 import Testing
 
 @Suite struct RulesTests {
@@ -77,7 +78,7 @@ import Testing
         let parameters = SendParameters(
             recipient: "+5511999888777", channel: nil, from: nil, template: nil, locale: nil, codeLength: nil,
             expiresIn: nil, metadata: nil)
-        let validated = try SendValidation.validate(parameters, policy: .default)
+        let validated = try SendValidation.validate(parameters, policy: .default, numbers: LibPhoneNumberParser())
         #expect(validated.channel == .sms && validated.codeLength == 6 && validated.ttlSeconds == 300)
         #expect(SenderName.normalise("Acme 2FA") == "Acme 2FA")
         #expect(SenderName.normalise("12345") == nil)

@@ -9,7 +9,7 @@ import Testing
             try await world.test { client in
                 var headers = world.basicAuth
                 headers[.idempotencyKey] = "order-42:attempt_1"
-                let body = jsonBody(["appid": world.app.id, "recipient": "+15555550100"])
+                let body = jsonBody(["appid": world.app.id, "recipient": "+12025550100"])
                 let first = try await client.post("/otp/send", body, headers: headers)
                 let second = try await client.post("/otp/send", body, headers: headers)
                 #expect(first.status == .accepted)
@@ -32,7 +32,7 @@ import Testing
                 var burst = world.basicAuth
                 burst[.idempotencyKey] = "burst"
                 let headers = burst
-                let body = jsonBody(["appid": world.app.id, "recipient": "+15555550100"])
+                let body = jsonBody(["appid": world.app.id, "recipient": "+12025550100"])
                 let ids = try await withThrowingTaskGroup(of: String?.self) { group in
                     for _ in 0..<10 {
                         group.addTask {
@@ -56,9 +56,9 @@ import Testing
                 var headers = world.basicAuth
                 headers[.idempotencyKey] = "k1"
                 _ = try await client.post(
-                    "/otp/send", jsonBody(["appid": world.app.id, "recipient": "+15555550100"]), headers: headers)
+                    "/otp/send", jsonBody(["appid": world.app.id, "recipient": "+12025550100"]), headers: headers)
                 let other = try await client.post(
-                    "/otp/send", jsonBody(["appid": world.app.id, "recipient": "+15555550199"]), headers: headers)
+                    "/otp/send", jsonBody(["appid": world.app.id, "recipient": "+12025550199"]), headers: headers)
                 #expect(other.status == .unprocessableContent)
                 #expect(other.errorCode == "IDEMPOTENCY_KEY_REUSED")
             }
@@ -72,7 +72,7 @@ import Testing
                     var headers = world.basicAuth
                     headers[.idempotencyKey] = key
                     let response = try await client.post(
-                        "/otp/send", jsonBody(["appid": world.app.id, "recipient": "+15555550100"]), headers: headers)
+                        "/otp/send", jsonBody(["appid": world.app.id, "recipient": "+12025550100"]), headers: headers)
                     #expect(response.status == .badRequest)
                     #expect(response.errorCode == "VALIDATION_ERROR")
                 }

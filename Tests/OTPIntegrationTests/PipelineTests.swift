@@ -57,7 +57,7 @@ import Testing
                     twilio.behaviour = .failRandomly(fraction: 0.4)
                     let provider = TwilioProvider(configuration: twilio.configuration(), httpClient: http)
                     try await world.test { client in
-                        let ids = try await sendMany(world, client, count: 1000, prefix: "+1555300")
+                        let ids = try await sendMany(world, client, count: 1000, prefix: "+551199930")
                         try await runWorker(world, provider: provider, configuration: Self.fast) {
                             try await waitUntil(seconds: 120) {
                                 try await world.scalar(
@@ -86,7 +86,7 @@ import Testing
                 try await FakeTwilio.run { twilio in
                     twilio.behaviour = .hang(seconds: 20)
                     try await world.test { client in
-                        let ids = try await sendMany(world, client, count: 5, prefix: "+1555400")
+                        let ids = try await sendMany(world, client, count: 5, prefix: "+551199940")
                         let doomed = try SpawnedProcess.start(
                             ["work", "--lease", "2"], environment: processEnvironment(world, twilio: twilio))
                         do {
@@ -120,7 +120,7 @@ import Testing
         try await TestApp.with(ownDatabase: true) { world in
             try await FakeTwilio.run { twilio in
                 try await world.test { client in
-                    _ = try await sendMany(world, client, count: 300, prefix: "+1555500")
+                    _ = try await sendMany(world, client, count: 300, prefix: "+551199950")
                     let environment = processEnvironment(world, twilio: twilio)
                     let workers = try (0..<2).map { _ in
                         try SpawnedProcess.start(["work", "--concurrency", "16"], environment: environment)

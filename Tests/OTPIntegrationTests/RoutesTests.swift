@@ -48,9 +48,9 @@ import Testing
                     "{\"appid\":\"\(world.app.id)\",\"verification_id\":\"\(id)\",\"otp_code\":\"١٢٣٤٥٦\"}",
                     "{\"appid\":\"\(world.app.id)\",\"verification_id\":\"\(id)\",\"otp_code\":\"123456\",\"recipient\":\"' OR ''='\"}",
                     "{\"appid\":\"\(world.app.id)\",\"verification_id\":[\"\(id)\"],\"otp_code\":\"123456\"}",
-                    "{\"appid\":\"\(world.app.id)\",\"recipient\":\"+15555550100\",\"code_length\":-99999999999}",
-                    "{\"appid\":\"\(world.app.id)\",\"recipient\":\"+15555550100\",\"expires_in\":\"300\"}",
-                    "{\"appid\":\"\(world.app.id)\",\"recipient\":\"+15555550100\",\"metadata\":{\"\":\"x\"}}",
+                    "{\"appid\":\"\(world.app.id)\",\"recipient\":\"+12025550100\",\"code_length\":-99999999999}",
+                    "{\"appid\":\"\(world.app.id)\",\"recipient\":\"+12025550100\",\"expires_in\":\"300\"}",
+                    "{\"appid\":\"\(world.app.id)\",\"recipient\":\"+12025550100\",\"metadata\":{\"\":\"x\"}}",
                     "\u{FEFF}{\"appid\":\"x\"}", "{\"appid\":\"\\ud800\"}",
                 ]
                 var generator = SystemRandomNumberGenerator()

@@ -58,48 +58,48 @@ import Testing
 
     @Test(
         arguments: [
-            (#"{"appid":"APP","recipient":"+15555550100""#, 400, "INVALID_JSON", nil),
+            (#"{"appid":"APP","recipient":"+12025550100""#, 400, "INVALID_JSON", nil),
             (#"[1,2,3]"#, 400, "INVALID_JSON", nil),
             (#""just a string""#, 400, "INVALID_JSON", nil),
             (#""#, 400, "INVALID_JSON", nil),
-            (#"{"recipient":"+15555550100"}"#, 400, "VALIDATION_ERROR", "appid"),
-            (#"{"appid":42,"recipient":"+15555550100"}"#, 400, "VALIDATION_ERROR", "appid"),
+            (#"{"recipient":"+12025550100"}"#, 400, "VALIDATION_ERROR", "appid"),
+            (#"{"appid":42,"recipient":"+12025550100"}"#, 400, "VALIDATION_ERROR", "appid"),
             (#"{"appid":"APP"}"#, 400, "VALIDATION_ERROR", "recipient"),
             (#"{"appid":"APP","recipient":"not a number"}"#, 400, "INVALID_RECIPIENT", "recipient"),
             (#"{"appid":"APP","recipient":"5511999888777"}"#, 400, "INVALID_RECIPIENT", "recipient"),
             (#"{"appid":"APP","recipient":"+1234"}"#, 400, "INVALID_RECIPIENT", "recipient"),
             (
-                #"{"appid":"APP","recipient":"+15555550100'; DROP TABLE otp.apps; --"}"#, 400, "INVALID_RECIPIENT",
+                #"{"appid":"APP","recipient":"+12025550100'; DROP TABLE otp.apps; --"}"#, 400, "INVALID_RECIPIENT",
                 "recipient"
             ),
-            (#"{"appid":"APP","recipient":"+15555550100","channel":"fax"}"#, 400, "VALIDATION_ERROR", "channel"),
+            (#"{"appid":"APP","recipient":"+12025550100","channel":"fax"}"#, 400, "VALIDATION_ERROR", "channel"),
             (
-                #"{"appid":"APP","recipient":"+15555550100","channel":"whatsapp"}"#, 400, "CHANNEL_NOT_ALLOWED",
+                #"{"appid":"APP","recipient":"+12025550100","channel":"whatsapp"}"#, 400, "CHANNEL_NOT_ALLOWED",
                 "channel"
             ),
-            (#"{"appid":"APP","recipient":"+15555550100","template":"tpl_1"}"#, 404, "TEMPLATE_NOT_FOUND", "template"),
-            (#"{"appid":"APP","recipient":"+15555550100","code_length":5}"#, 400, "VALIDATION_ERROR", "code_length"),
-            (#"{"appid":"APP","recipient":"+15555550100","code_length":-6}"#, 400, "VALIDATION_ERROR", "code_length"),
+            (#"{"appid":"APP","recipient":"+12025550100","template":"tpl_1"}"#, 404, "TEMPLATE_NOT_FOUND", "template"),
+            (#"{"appid":"APP","recipient":"+12025550100","code_length":5}"#, 400, "VALIDATION_ERROR", "code_length"),
+            (#"{"appid":"APP","recipient":"+12025550100","code_length":-6}"#, 400, "VALIDATION_ERROR", "code_length"),
             (
-                #"{"appid":"APP","recipient":"+15555550100","code_length":1e400}"#, 400, "VALIDATION_ERROR",
+                #"{"appid":"APP","recipient":"+12025550100","code_length":1e400}"#, 400, "VALIDATION_ERROR",
                 "code_length"
             ),
             (
-                #"{"appid":"APP","recipient":"+15555550100","code_length":99999999999999999999999}"#, 400,
+                #"{"appid":"APP","recipient":"+12025550100","code_length":99999999999999999999999}"#, 400,
                 "VALIDATION_ERROR",
                 "code_length"
             ),
-            (#"{"appid":"APP","recipient":"+15555550100","code_length":6.5}"#, 400, "VALIDATION_ERROR", "code_length"),
-            (#"{"appid":"APP","recipient":"+15555550100","expires_in":601}"#, 400, "VALIDATION_ERROR", "expires_in"),
+            (#"{"appid":"APP","recipient":"+12025550100","code_length":6.5}"#, 400, "VALIDATION_ERROR", "code_length"),
+            (#"{"appid":"APP","recipient":"+12025550100","expires_in":601}"#, 400, "VALIDATION_ERROR", "expires_in"),
             (
-                #"{"appid":"APP","recipient":"+15555550100","from":"Far too long a name"}"#, 400, "VALIDATION_ERROR",
+                #"{"appid":"APP","recipient":"+12025550100","from":"Far too long a name"}"#, 400, "VALIDATION_ERROR",
                 "from"
             ),
-            (#"{"appid":"APP","recipient":"+15555550100","locale":"español"}"#, 400, "VALIDATION_ERROR", "locale"),
-            (#"{"appid":"APP","recipient":"+15555550100","metadata":{"a":1}}"#, 400, "VALIDATION_ERROR", "metadata"),
-            (#"{"appid":"APP","recipient":"+15555550100","metadata":[1]}"#, 400, "VALIDATION_ERROR", "metadata"),
-            (#"{"appid":"app_doesnotexist","recipient":"+15555550100"}"#, 404, "APP_NOT_FOUND", "appid"),
-            (#"{"appid":"🙂🙃","recipient":"+15555550100"}"#, 404, "APP_NOT_FOUND", "appid"),
+            (#"{"appid":"APP","recipient":"+12025550100","locale":"español"}"#, 400, "VALIDATION_ERROR", "locale"),
+            (#"{"appid":"APP","recipient":"+12025550100","metadata":{"a":1}}"#, 400, "VALIDATION_ERROR", "metadata"),
+            (#"{"appid":"APP","recipient":"+12025550100","metadata":[1]}"#, 400, "VALIDATION_ERROR", "metadata"),
+            (#"{"appid":"app_doesnotexist","recipient":"+12025550100"}"#, 404, "APP_NOT_FOUND", "appid"),
+            (#"{"appid":"🙂🙃","recipient":"+12025550100"}"#, 404, "APP_NOT_FOUND", "appid"),
         ] as [(String, Int, String, String?)])
     func refusals(body: String, status: Int, code: String, field: String?) async throws {
         try await TestApp.with(configure: { $0.channels = [.sms] }) { world in
@@ -119,7 +119,7 @@ import Testing
             try await world.test { client in
                 let metadata = Dictionary(uniqueKeysWithValues: (0..<11).map { ("k\($0)", "v") })
                 let response = try await client.post(
-                    "/otp/send", jsonBody(["appid": world.app.id, "recipient": "+15555550100", "metadata": metadata]),
+                    "/otp/send", jsonBody(["appid": world.app.id, "recipient": "+12025550100", "metadata": metadata]),
                     headers: world.basicAuth)
                 #expect(response.errorCode == "VALIDATION_ERROR")
             }
@@ -131,7 +131,7 @@ import Testing
             try await world.test { client in
                 let padding = String(repeating: "x", count: 70_000)
                 let response = try await client.post(
-                    "/otp/send", jsonBody(["appid": world.app.id, "recipient": "+15555550100", "pad": padding]),
+                    "/otp/send", jsonBody(["appid": world.app.id, "recipient": "+12025550100", "pad": padding]),
                     headers: world.basicAuth)
                 #expect(response.status == .contentTooLarge)
                 #expect(response.errorCode == "PAYLOAD_TOO_LARGE")
@@ -144,7 +144,7 @@ import Testing
             let sibling = try await world.sibling()
             try await world.test { client in
                 let response = try await client.post(
-                    "/otp/send", jsonBody(["appid": sibling.id, "recipient": "+15555550100"]), headers: world.basicAuth)
+                    "/otp/send", jsonBody(["appid": sibling.id, "recipient": "+12025550100"]), headers: world.basicAuth)
                 #expect(response.status == .forbidden)
                 #expect(response.errorCode == "APP_FORBIDDEN")
             }
@@ -156,7 +156,7 @@ import Testing
             let foreignApp = try await TestApp.with { other in other.app.id }
             try await world.test { client in
                 let response = try await client.post(
-                    "/otp/send", jsonBody(["appid": foreignApp, "recipient": "+15555550100"]), headers: world.basicAuth)
+                    "/otp/send", jsonBody(["appid": foreignApp, "recipient": "+12025550100"]), headers: world.basicAuth)
                 #expect(response.status == .notFound)
                 #expect(response.errorCode == "APP_NOT_FOUND")
             }

@@ -22,7 +22,7 @@ import Testing
             try await world.test { client in
                 var ids: [String] = []
                 for index in 0..<200 {
-                    ids.append(try await world.send(client, recipient: "+1555555\(String(format: "%04d", index))"))
+                    ids.append(try await world.send(client, recipient: "+551199955\(String(format: "%04d", index))"))
                 }
                 try await runWorker(world, provider: provider, configuration: Self.fastRetries) {
                     try await waitUntil(seconds: 30) {
@@ -124,7 +124,7 @@ import Testing
             let provider = CapturingProvider()
             try await world.test { client in
                 for index in 0..<150 {
-                    _ = try await world.send(client, recipient: "+1555444\(String(format: "%04d", index))")
+                    _ = try await world.send(client, recipient: "+551199944\(String(format: "%04d", index))")
                 }
                 try await runWorker(world, provider: provider, configuration: Self.fastRetries) {
                     try await runWorker(world, provider: provider, configuration: Self.fastRetries) {
@@ -134,7 +134,7 @@ import Testing
                         }
                     }
                 }
-                let mine = provider.messages.filter { message in message.recipient.hasPrefix("+1555444") }
+                let mine = provider.messages.filter { message in message.recipient.hasPrefix("+551199944") }
                 #expect(mine.count == 150)
                 #expect(Set(mine.map(\.deliveryID)).count == 150)
             }

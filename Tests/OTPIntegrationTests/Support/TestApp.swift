@@ -8,6 +8,7 @@ import NIOCore
 import NIOFoundationCompat
 import OTPAPI
 import OTPCore
+import OTPPhoneNumbers
 import OTPPostgres
 import PostgresNIO
 import Synchronization
@@ -57,7 +58,9 @@ struct TestApp {
             let secretKey = ServerKeys.generateSecret()
             let keys = try ServerKeys(base64: secretKey)
             let directory = PostgresDirectory(client: client, logger: logs.logger("otp.test"))
+            // Tests of other things send freely; the limit tests set the limits they test.
             var policy = AppPolicy.default
+            policy.rateLimits = Dictionary(uniqueKeysWithValues: RateLimitRule.allCases.map { ($0.rawValue, 0) })
             configure(&policy)
             let app = try await directory.createApp(
                 name: "Test", account: "account-" + Identifiers.random(count: 12), policy: policy)
@@ -72,7 +75,8 @@ struct TestApp {
     var dependencies: APIDependencies {
         let store = PostgresVerificationStore(client: client, logger: logs.logger("otp.store"))
         return APIDependencies(
-            directory: directory, service: VerificationService(store: store, codes: codes, keys: keys),
+            directory: directory,
+            service: VerificationService(store: store, codes: codes, keys: keys, numbers: LibPhoneNumberParser()),
             apiSecrets: APIKeySecrets(keys: keys),
             management: PostgresManagementStore(client: client, logger: logs.logger("otp.store")),
             receipts: PostgresReceiptStore(client: client, logger: logs.logger("otp.store")),

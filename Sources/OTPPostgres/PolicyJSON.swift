@@ -1,0 +1,52 @@
+import Foundation
+import OTPCore
+
+/// The JSON columns of `otp.apps` that hold an app's limit, country and line-type rules:
+/// `{"recipient_10m": 3}`, `{"sms": {"allow": ["BR"]}}`, `{"sms": ["fixed_line", "voip"]}`.
+enum PolicyJSON {
+    static func rateLimits(_ policy: AppPolicy) -> String {
+        encode(policy.rateLimits)
+    }
+
+    static func countries(_ policy: AppPolicy) -> String {
+        var object: [String: [String: [String]]] = [:]
+        for (channel, rule) in policy.countries {
+            switch rule {
+            case .allow(let regions): object[channel.rawValue] = ["allow": regions]
+            case .deny(let regions): object[channel.rawValue] = ["deny": regions]
+            }
+        }
+        return encode(object)
+    }
+
+    static func lineTypes(_ policy: AppPolicy) -> String {
+        encode(
+            Dictionary(
+                uniqueKeysWithValues: policy.refusedLineTypes.map { ($0.key.rawValue, $0.value.map(\.rawValue)) }))
+    }
+
+    static func read(rateLimits: String, countries: String, lineTypes: String, into policy: inout AppPolicy) {
+        let decoder = JSONDecoder()
+        policy.rateLimits = (try? decoder.decode([String: Int].self, from: Data(rateLimits.utf8))) ?? [:]
+        let countryObject = (try? decoder.decode([String: [String: [String]]].self, from: Data(countries.utf8))) ?? [:]
+        for (channelName, rule) in countryObject {
+            guard let channel = Channel(rawValue: channelName) else { continue }
+            if let allowed = rule["allow"] {
+                policy.countries[channel] = .allow(allowed)
+            } else if let denied = rule["deny"] {
+                policy.countries[channel] = .deny(denied)
+            }
+        }
+        let lineObject = (try? decoder.decode([String: [String]].self, from: Data(lineTypes.utf8))) ?? [:]
+        for (channelName, names) in lineObject {
+            guard let channel = Channel(rawValue: channelName) else { continue }
+            policy.refusedLineTypes[channel] = names.compactMap(LineType.init(rawValue:))
+        }
+    }
+
+    private static func encode(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import Logging
+import OTPCore
+import PostgresNIO
+
+/// Fixed-window counters in `otp.rate_limit_counters`, charged inside the caller's transaction.
+///
+/// One statement charges every counter and refuses when any is full: a counter only goes up while
+/// below its limit (`ON CONFLICT ... WHERE count < max_count`), and when one did not, the statement
+/// raises `OT429` and the whole transaction rolls back, the other counters' charges with it.
+/// Concurrent charges of one counter wait on its row lock, so a limit of 5 admits exactly 5.
+enum PostgresRateLimiter {
+    static func charge(_ charges: [RateLimitCharge], on connection: PostgresConnection, logger: Logger) async throws {
+        guard !charges.isEmpty else { return }
+        do {
+            try await connection.query(
+                """
+                WITH charges AS (
+                    SELECT rule, scope_key, max_count, win,
+                        to_timestamp((floor(extract(epoch FROM now()) / win) * win)::float8) AS window_start
+                    FROM unnest(\(charges.map(\.rule.rawValue)), \(charges.map(\.scopeKey)), \(charges.map(\.limit)),
+                        \(charges.map(\.rule.windowSeconds))) AS x (rule, scope_key, max_count, win)
+                ), charged AS (
+                    INSERT INTO otp.rate_limit_counters AS c (rule, scope_key, window_start, count, expires_at, max_count)
+                    SELECT rule, scope_key, window_start, 1, window_start + make_interval(secs => win), max_count
+                    FROM charges
+                    ON CONFLICT (rule, scope_key, window_start) DO UPDATE
+                        SET count = c.count + 1, max_count = EXCLUDED.max_count
+                        WHERE c.count < EXCLUDED.max_count
+                    RETURNING c.rule
+                )
+                SELECT CASE WHEN (SELECT count(*) FROM charged) = \(charges.count) THEN true
+                    ELSE otp.refuse_over_limit((
+                        SELECT rule || ' ' || ceil(extract(epoch FROM window_start + make_interval(secs => win) - now()))
+                        FROM charges WHERE rule NOT IN (SELECT rule FROM charged) ORDER BY rule LIMIT 1))
+                END
+                """, logger: logger)
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "OT429" {
+            let detail = (error.serverInfo?[.detail] ?? "").split(separator: " ")
+            let seconds = detail.count == 2 ? Int(detail[1]) ?? 1 : 1
+            throw OTPFailure.rateLimited(
+                rule: detail.first.map(String.init) ?? "unknown", retryAfterSeconds: max(1, seconds))
+        }
+    }
+
+    /// Each charge's counter in its current window (all shards of a sharded counter together).
+    static func usage(of charges: [RateLimitCharge], client: PostgresClient, logger: Logger) async throws
+        -> [RateLimitStatus]
+    {
+        guard !charges.isEmpty else { return [] }
+        let rows = try await client.query(
+            """
+            WITH charges AS (
+                SELECT rule, scope_key, max_count, win, ordinality,
+                    to_timestamp((floor(extract(epoch FROM now()) / win) * win)::float8) AS window_start
+                FROM unnest(\(charges.map(\.rule.rawValue)), \(charges.map(\.scopeKey)), \(charges.map(\.limit)),
+                    \(charges.map(\.rule.windowSeconds))) WITH ORDINALITY AS x (rule, scope_key, max_count, win, ordinality)
+            )
+            SELECT x.rule,
+                coalesce((SELECT sum(c.count) FROM otp.rate_limit_counters c
+                    WHERE c.rule = x.rule AND c.window_start = x.window_start
+                        AND (c.scope_key = x.scope_key OR c.scope_key LIKE x.scope_key || '#%')), 0)::bigint,
+                x.window_start + make_interval(secs => x.win)
+            FROM charges x ORDER BY x.ordinality
+            """, logger: logger)
+        var statuses: [RateLimitStatus] = []
+        var index = 0
+        for try await (rule, used, resetAt) in rows.decode((String, Int, Date).self) {
+            let charge = charges[index]
+            index += 1
+            guard let known = RateLimitRule(rawValue: rule) else { continue }
+            statuses.append(
+                RateLimitStatus(rule: known, scope: known.scope, limit: charge.limit, used: used, resetAt: resetAt))
+        }
+        return statuses
+    }
+
+    /// The audit event of a refusal, written after the refused transaction rolled back.
+    static func recordRefusal(
+        rule: String, appID: String, verificationID: String?, actor: Actor, client: PostgresClient, logger: Logger
+    ) async {
+        _ = try? await client.query(
+            """
+            INSERT INTO otp.events (event, app_id, verification_id, actor, ip, details)
+            VALUES ('rate_limited', \(appID), \(verificationID), \(actor.keyID), \(actor.ip),
+                jsonb_build_object('limit', \(rule)::text))
+            """, logger: logger)
+    }
+}
