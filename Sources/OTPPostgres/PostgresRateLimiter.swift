@@ -13,7 +13,8 @@ enum PostgresRateLimiter {
     static func charge(_ charges: [RateLimitCharge], on connection: PostgresConnection, logger: Logger) async throws {
         guard !charges.isEmpty else { return }
         do {
-            try await connection.query(
+            // Read the answer: the refusal is raised while the statement runs, after query() returned.
+            _ = try await connection.query(
                 """
                 WITH charges AS (
                     SELECT rule, scope_key, max_count, win,
@@ -34,7 +35,8 @@ enum PostgresRateLimiter {
                         SELECT rule || ' ' || ceil(extract(epoch FROM window_start + make_interval(secs => win) - now()))
                         FROM charges WHERE rule NOT IN (SELECT rule FROM charged) ORDER BY rule LIMIT 1))
                 END
-                """, logger: logger)
+                """, logger: logger
+            ).collect()
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "OT429" {
             let detail = (error.serverInfo?[.detail] ?? "").split(separator: " ")
             let seconds = detail.count == 2 ? Int(detail[1]) ?? 1 : 1

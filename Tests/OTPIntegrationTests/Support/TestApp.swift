@@ -83,12 +83,18 @@ struct TestApp {
             receiptSettings: receiptSettings, isReady: { true }, metricsText: nil)
     }
 
-    /// The production router, called without a socket.
-    func test<Result: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> Result) async throws
-        -> Result
-    {
-        let application = Application(router: buildRouter(dependencies), logger: logs.logger("otp.api"))
-        return try await application.test(.router) { client in try await body(client) }
+    /// The production router, called without a socket (or over one on 127.0.0.1 with `.live`, when
+    /// the client's address matters).
+    func test<Result: Sendable>(
+        _ framework: TestingSetup = .router, trustedProxies: TrustedProxies = .none,
+        _ body: @Sendable (any TestClientProtocol) async throws -> Result
+    ) async throws -> Result {
+        var dependencies = dependencies
+        dependencies.trustedProxies = trustedProxies
+        let application = Application(
+            router: buildRouter(dependencies), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            logger: logs.logger("otp.api"))
+        return try await application.test(framework) { client in try await body(client) }
     }
 
     /// Another app of the same account, with or without access for this test's key.
