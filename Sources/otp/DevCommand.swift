@@ -8,6 +8,8 @@ import OTPPostgres
 import OTPProviders
 import OTPWorker
 import PostgresNIO
+import ServiceLifecycle
+import UnixSignals
 
 /// Everything in one process on a private PostgreSQL under `.otp/`: API, worker, console provider
 /// and the scheduled jobs. Ctrl-C stops all of it, PostgreSQL included.
@@ -17,6 +19,9 @@ struct DevCommand: AsyncParsableCommand {
 
     @Option(help: "Folder for the cluster, the server key and the demo credentials.")
     var directory = ".otp"
+
+    @Flag(help: "Only run the embedded PostgreSQL (migrated), print its DATABASE_URL, and wait for Ctrl-C.")
+    var databaseOnly = false
 
     func run() async throws {
         let settings = Settings()
@@ -33,6 +38,18 @@ struct DevCommand: AsyncParsableCommand {
         defer { cluster.stop() }
 
         let database = try PostgresClient.Configuration(url: cluster.url)
+        if databaseOnly {
+            try await withPostgres(database, logger: logger) { client in
+                let files = try MigrationFile.load(from: MigrationFile.defaultDirectory())
+                try await Migrator(client: client, files: files, logger: Logger(label: "otp.migrate")).migrate()
+            }
+            FileHandle.standardOutput.write(Data("DATABASE_URL=\(cluster.url)\n".utf8))
+            let waiter = ServiceGroup(
+                services: [UntilShutdown()], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
+                logger: logger)
+            try await waiter.run()
+            return
+        }
         try await withPostgres(database, logger: logger) { client in
             try await DevState.prepare(
                 client: client, folder: folder, keys: keys, host: host, port: port, logger: logger)
@@ -73,5 +90,12 @@ struct DevCommand: AsyncParsableCommand {
             throw error
         }
         try await httpClient.shutdown()
+    }
+}
+
+/// Does nothing until told to stop: keeps `otp dev --database-only` up.
+struct UntilShutdown: Service {
+    func run() async throws {
+        try? await gracefulShutdown()
     }
 }

@@ -16,6 +16,9 @@ struct ProviderSetup {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.timeout = .init(connect: .seconds(5), read: .seconds(15))
+        // The default of 8 connections per vendor would cap a worker at 8 messages in flight per vendor,
+        // whatever its --concurrency: with a 200 ms vendor, 40 messages a second.
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 512
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
