@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         .target(
@@ -48,6 +49,11 @@ let package = Package(
         .target(
             name: "OTPPhoneNumbers",
             dependencies: ["OTPCore", "CPhoneNumber"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OTPTemplates",
+            dependencies: ["OTPCore", .product(name: "Mustache", package: "swift-mustache")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -75,6 +81,7 @@ let package = Package(
             name: "OTPWorker",
             dependencies: [
                 "OTPCore",
+                "OTPTemplates",
                 "OTPPostgres",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -86,6 +93,7 @@ let package = Package(
             name: "OTPAPI",
             dependencies: [
                 "OTPCore",
+                "OTPTemplates",
                 "OTPPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
@@ -120,7 +128,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OTPCoreTests",
-            dependencies: ["OTPCore", "OTPPhoneNumbers"],
+            dependencies: ["OTPCore", "OTPPhoneNumbers", "OTPTemplates"],
             swiftSettings: testSwiftSettings
         ),
         .testTarget(

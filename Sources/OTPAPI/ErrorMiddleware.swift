@@ -82,13 +82,20 @@ struct ErrorMiddleware: RouterMiddleware {
 enum Routes {
     static let table: [String: [HTTPRequest.Method]] = [
         "/otp/send": [.post], "/otp/verify": [.post], "/otp/resend": [.post], "/otp/status": [.get],
-        "/otp/rate-limits": [.get], "/otp/list": [.get], "/otp/logs": [.get], "/otp/attempts": [.get],
+        "/otp/rate-limits": [.get], "/otp/templates": [.get, .post], "/otp/list": [.get], "/otp/logs": [.get],
+        "/otp/attempts": [.get],
         "/otp/reports": [.get],
         "/healthz": [.get, .head], "/readyz": [.get, .head], "/metrics": [.get], "/openapi.yaml": [.get],
         "/webhooks/twilio/status": [.post], "/webhooks/meta": [.get, .post],
     ]
 
     static func methods(forPath path: String) -> [HTTPRequest.Method]? {
-        table[path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path]
+        let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+        if let methods = table[trimmed] { return methods }
+        // The parameterised template routes.
+        let parts = trimmed.split(separator: "/")
+        guard parts.count >= 3, parts[0] == "otp", parts[1] == "templates" else { return nil }
+        if parts.count == 3 { return [.get, .put, .delete] }
+        return parts.count == 4 && parts[3] == "preview" ? [.post] : nil
     }
 }

@@ -6,7 +6,7 @@ import OTPCore
 /// `GET /otp/list`, `/otp/logs`, `/otp/attempts`, `/otp/reports`: scoped to the apps the key may use.
 struct ManagementController {
     let store: any ManagementStore
-    let directory: any AccessDirectory
+    let access: AppAccess
     let numbers: any PhoneNumberParser
 
     func addRoutes(to group: RouterGroup<OTPRequestContext>) {
@@ -46,7 +46,7 @@ struct ManagementController {
 
     @Sendable func reports(request: Request, context: OTPRequestContext) async throws -> Response {
         let query = QueryReader(request)
-        let appIDs = try await usableApps(query.string("appid"), context: context)
+        let appIDs = try await access.usableApps(query.string("appid"), context: context)
         let today = Date()
         let to = try query.day("to") ?? ReportDays.format(today)
         let from = try query.day("from") ?? ReportDays.format(today.addingTimeInterval(-6 * 86_400))
@@ -69,24 +69,8 @@ struct ManagementController {
         let limit = try query.integer("limit") ?? 50
         guard (1...1000).contains(limit) else { throw APIError.validation("limit", "limit must be 1 to 1000") }
         return ListScope(
-            appIDs: try await usableApps(query.string("appid"), context: context), from: try query.time("from"),
+            appIDs: try await access.usableApps(query.string("appid"), context: context), from: try query.time("from"),
             to: try query.time("to"), limit: limit, cursor: try query.string("cursor"))
-    }
-
-    /// The named app (checked as every route checks it), or every app of the account the key may use.
-    private func usableApps(_ appID: String?, context: OTPRequestContext) async throws -> [String] {
-        guard let principal = context.identity else { throw APIError.unauthorized }
-        if let appID {
-            guard appID.utf8.count <= 64, try await directory.app(id: appID, accountID: principal.key.accountID) != nil
-            else { throw APIError(OTPFailure.appNotFound) }
-            guard principal.key.mayUse(appID: appID), principal.jwtAppID.map({ $0 == appID }) ?? true else {
-                throw APIError(OTPFailure.appForbidden)
-            }
-            return [appID]
-        }
-        return try await directory.appIDs(accountID: principal.key.accountID).filter { appID in
-            principal.key.mayUse(appID: appID) && (principal.jwtAppID.map { $0 == appID } ?? true)
-        }
     }
 }
 

@@ -7,7 +7,7 @@ import OTPCore
 /// `POST /otp/send`, `/otp/verify`, `/otp/resend` and `GET /otp/status`.
 struct VerificationController {
     let service: VerificationService
-    let directory: any AccessDirectory
+    let access: AppAccess
 
     func addRoutes(to group: RouterGroup<OTPRequestContext>) {
         group.post("send", use: send)
@@ -21,7 +21,7 @@ struct VerificationController {
         let buffer = try await JSONBody.read(request)
         let idempotencyKey = try Self.idempotencyKey(request.headers[.idempotencyKey])
         let body = try JSONBody.decode(SendRequest.self, from: buffer)
-        let app = try await resolveApp(body.appid, context: context)
+        let app = try await access.app(body.appid, context: context)
         let parameters = SendParameters(
             recipient: body.recipient, channel: body.channel, from: body.from, template: body.template,
             locale: body.locale, codeLength: body.codeLength?.value, expiresIn: body.expiresIn?.value,
@@ -43,7 +43,7 @@ struct VerificationController {
 
     @Sendable func verify(request: Request, context: OTPRequestContext) async throws -> Response {
         let body = try JSONBody.decode(VerifyRequest.self, from: try await JSONBody.read(request))
-        let app = try await resolveApp(body.appid, context: context)
+        let app = try await access.app(body.appid, context: context)
         guard let verificationID = body.verificationID else {
             throw APIError.validation("verification_id", "verification_id is required")
         }
@@ -60,7 +60,7 @@ struct VerificationController {
 
     @Sendable func resend(request: Request, context: OTPRequestContext) async throws -> Response {
         let body = try JSONBody.decode(ResendRequest.self, from: try await JSONBody.read(request))
-        let app = try await resolveApp(body.appid, context: context)
+        let app = try await access.app(body.appid, context: context)
         guard let verificationID = body.verificationID else {
             throw APIError.validation("verification_id", "verification_id is required")
         }
@@ -73,7 +73,7 @@ struct VerificationController {
 
     @Sendable func status(request: Request, context: OTPRequestContext) async throws -> Response {
         let query = request.uri.queryParameters
-        let app = try await resolveApp(query["appid"].map(String.init), context: context)
+        let app = try await access.app(query["appid"].map(String.init), context: context)
         guard let verificationID = query["verification_id"].map(String.init) else {
             throw APIError.validation("verification_id", "verification_id is required")
         }
@@ -85,25 +85,12 @@ struct VerificationController {
 
     @Sendable func rateLimits(request: Request, context: OTPRequestContext) async throws -> Response {
         let query = request.uri.queryParameters
-        let app = try await resolveApp(query["appid"].map(String.init), context: context)
+        let app = try await access.app(query["appid"].map(String.init), context: context)
         guard let recipient = query["recipient"].map(String.init) else {
             throw APIError.validation("recipient", "recipient is required")
         }
         let statuses = try await service.rateLimits(app: app, recipient: recipient, ip: context.clientIP)
         return try jsonResponse(RateLimitsResponse(rules: statuses.map(RateLimitItem.init)))
-    }
-
-    /// The app a request names, if the caller's key may use it: 404 when the account has no such
-    /// app, 403 when the key (or its JWT) is limited to other apps.
-    private func resolveApp(_ appID: String?, context: OTPRequestContext) async throws -> App {
-        guard let principal = context.identity else { throw APIError.unauthorized }
-        guard let appID, !appID.isEmpty else { throw APIError.validation("appid", "appid is required") }
-        guard appID.utf8.count <= 64, let app = try await directory.app(id: appID, accountID: principal.key.accountID)
-        else { throw APIError(OTPFailure.appNotFound) }
-        guard principal.key.mayUse(appID: appID), principal.jwtAppID.map({ $0 == appID }) ?? true else {
-            throw APIError(OTPFailure.appForbidden)
-        }
-        return app
     }
 
     static func idempotencyKey(_ header: String?) throws -> String? {

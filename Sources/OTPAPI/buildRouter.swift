@@ -9,6 +9,7 @@ public struct APIDependencies: Sendable {
     public var service: VerificationService
     public var apiSecrets: APIKeySecrets
     public var management: any ManagementStore
+    public var templates: any TemplateStore
     public var receipts: any DeliveryReceiptStore
     public var receiptSettings: ReceiptSettings
     public var trustedProxies: TrustedProxies = .none
@@ -17,13 +18,15 @@ public struct APIDependencies: Sendable {
 
     public init(
         directory: any AccessDirectory, service: VerificationService, apiSecrets: APIKeySecrets,
-        management: any ManagementStore, receipts: any DeliveryReceiptStore, receiptSettings: ReceiptSettings,
+        management: any ManagementStore, templates: any TemplateStore, receipts: any DeliveryReceiptStore,
+        receiptSettings: ReceiptSettings,
         isReady: @escaping @Sendable () async -> Bool, metricsText: (@Sendable () -> String)?
     ) {
         self.directory = directory
         self.service = service
         self.apiSecrets = apiSecrets
         self.management = management
+        self.templates = templates
         self.receipts = receipts
         self.receiptSettings = receiptSettings
         self.isReady = isReady
@@ -42,10 +45,11 @@ public func buildRouter(_ dependencies: APIDependencies) -> Router<OTPRequestCon
     let otp = router.group("otp")
         .add(middleware: APIKeyAuthenticator(directory: dependencies.directory, secrets: dependencies.apiSecrets))
         .add(middleware: IsAuthenticatedMiddleware())
-    VerificationController(service: dependencies.service, directory: dependencies.directory).addRoutes(to: otp)
-    ManagementController(
-        store: dependencies.management, directory: dependencies.directory, numbers: dependencies.service.numbers
-    ).addRoutes(to: otp)
+    let access = AppAccess(directory: dependencies.directory)
+    VerificationController(service: dependencies.service, access: access).addRoutes(to: otp)
+    ManagementController(store: dependencies.management, access: access, numbers: dependencies.service.numbers)
+        .addRoutes(to: otp)
+    TemplateController(store: dependencies.templates, access: access).addRoutes(to: otp)
     return router
 }
 

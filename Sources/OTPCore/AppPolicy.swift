@@ -1,5 +1,5 @@
 /// What a new code of an app looks like and how it may be used.
-public struct AppPolicy: Sendable, Equatable, Codable {
+public struct AppPolicy: Sendable, Equatable {
     public enum ResendPolicy: String, Sendable, Codable, CaseIterable {
         /// Every resend makes a new code; the previous one stops working.
         case newCode = "new_code"
@@ -24,6 +24,8 @@ public struct AppPolicy: Sendable, Equatable, Codable {
     public var countries: [Channel: CountryRule] = [:]
     /// Per channel, the line types refused (e.g. SMS to fixed lines and VoIP).
     public var refusedLineTypes: [Channel: [LineType]] = [:]
+    /// Templates, locale and the optional lines of messages.
+    public var messages = MessageSettings()
 
     public static let codeLengths = 6...10
     public static let ttlRange = 60...600

@@ -19,12 +19,18 @@ public struct ClaimedDelivery: Sendable, Equatable {
     public var verificationPending: Bool
     /// The database's clock at the claim.
     public var claimedAt: Date
+    /// What to say, fixed when queued (nil: the default verification text).
+    public var messageTemplate: String?
+    public var whatsAppTemplate: WhatsAppTemplate?
 
     public init(
         id: Int64, verificationID: String, appID: String, appName: String, channel: Channel, recipient: String,
         sender: String?, sealedCode: Data?, attempt: Int, expiresAt: Date, fallbackChannel: Channel? = nil,
-        verificationPending: Bool, claimedAt: Date
+        verificationPending: Bool, claimedAt: Date, messageTemplate: String? = nil,
+        whatsAppTemplate: WhatsAppTemplate? = nil
     ) {
+        self.messageTemplate = messageTemplate
+        self.whatsAppTemplate = whatsAppTemplate
         self.id = id
         self.verificationID = verificationID
         self.appID = appID

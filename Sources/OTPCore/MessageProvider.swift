@@ -11,11 +11,14 @@ public struct OutboundMessage: Sendable {
     public var body: String
     /// Stable across retries of one delivery, so a vendor that deduplicates can drop a repeat.
     public var idempotencyToken: String
+    /// The app's approved WhatsApp template for the message's locale, when it has one.
+    public var whatsAppTemplate: WhatsAppTemplate?
 
     public init(
         deliveryID: Int64, verificationID: String, channel: Channel, recipient: String, sender: String?, code: String,
-        body: String, idempotencyToken: String
+        body: String, idempotencyToken: String, whatsAppTemplate: WhatsAppTemplate? = nil
     ) {
+        self.whatsAppTemplate = whatsAppTemplate
         self.deliveryID = deliveryID
         self.verificationID = verificationID
         self.channel = channel

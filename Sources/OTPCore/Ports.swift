@@ -41,13 +41,15 @@ public struct NewVerification: Sendable {
     public var maxSends: Int
     public var resendCooldownSeconds: Int
     public var metadata: [String: String]
+    public var message: QueuedMessage
 
     public init(
         id: String, appID: String, recipient: String, country: String, channel: Channel, sender: String?,
         locale: String?,
         codeDigest: Data, sealedCode: Data, keepsSealedCode: Bool, codeLength: Int, ttlSeconds: Int,
-        maxAttempts: Int, maxSends: Int, resendCooldownSeconds: Int, metadata: [String: String]
+        maxAttempts: Int, maxSends: Int, resendCooldownSeconds: Int, metadata: [String: String], message: QueuedMessage
     ) {
+        self.message = message
         self.id = id
         self.appID = appID
         self.recipient = recipient

@@ -33,6 +33,8 @@ public struct ValidatedSend: Sendable, Equatable {
     public var codeLength: Int
     public var ttlSeconds: Int
     public var metadata: [String: String]
+    /// A use case name or a custom template id, checked when the message is chosen.
+    public var template: String?
 }
 
 public enum SendValidation {
@@ -53,8 +55,7 @@ public enum SendValidation {
             }
             sender = normalised
         }
-        // Templates come with their own routes; until one exists, every id is unknown.
-        if parameters.template != nil { throw .templateNotFound }
+
         if let locale = parameters.locale, !isLocale(locale) {
             throw .validation(field: "locale", message: "locale must be a BCP 47 tag such as pt-BR")
         }
@@ -75,7 +76,7 @@ public enum SendValidation {
         }
         return ValidatedSend(
             recipient: recipient, channel: channel, sender: sender, locale: parameters.locale, codeLength: codeLength,
-            ttlSeconds: ttl, metadata: metadata)
+            ttlSeconds: ttl, metadata: metadata, template: parameters.template)
     }
 
     /// The app's country and line-type rules for `channel`.
@@ -101,7 +102,7 @@ public enum SendValidation {
     }
 
     /// `xx`, `xxx`, or that followed by `-` subtags of 2 to 8 letters or digits.
-    static func isLocale(_ text: String) -> Bool {
+    public static func isLocale(_ text: String) -> Bool {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard text.utf8.count <= 35, let language = parts.first, (2...3).contains(language.count),
             language.unicodeScalars.allSatisfy(isASCIILetter)

@@ -8,15 +8,18 @@ import Logging
 /// never returned, logged or stored.
 public struct VerificationService: Sendable {
     let store: any VerificationStore
+    let templates: any TemplateStore
     let codes: any CodeGenerator
     let digester: CodeDigester
     let sealer: CodeSealer
     public let numbers: any PhoneNumberParser
 
     public init(
-        store: any VerificationStore, codes: any CodeGenerator, keys: ServerKeys, numbers: any PhoneNumberParser
+        store: any VerificationStore, templates: any TemplateStore, codes: any CodeGenerator, keys: ServerKeys,
+        numbers: any PhoneNumberParser
     ) {
         self.store = store
+        self.templates = templates
         self.codes = codes
         self.digester = CodeDigester(keys: keys)
         self.sealer = CodeSealer(keys: keys)
@@ -26,6 +29,7 @@ public struct VerificationService: Sendable {
     public func send(app: App, _ request: ValidatedSend, idempotency: IdempotencyClaim?, actor: Actor) async throws
         -> SendOutcome
     {
+        let message = try await chooseMessage(app: app, request)
         let id = Identifiers.verificationID()
         let code = codes.makeCode(length: request.codeLength)
         let sealed = try sealer.seal(code: code, verificationID: id)
@@ -35,9 +39,24 @@ public struct VerificationService: Sendable {
             codeDigest: digester.digest(code: code, verificationID: id), sealedCode: sealed,
             keepsSealedCode: app.policy.resendPolicy == .sameCode, codeLength: request.codeLength,
             ttlSeconds: request.ttlSeconds, maxAttempts: app.policy.maxAttempts, maxSends: app.policy.maxSends,
-            resendCooldownSeconds: app.policy.resendCooldownSeconds, metadata: request.metadata)
+            resendCooldownSeconds: app.policy.resendCooldownSeconds, metadata: request.metadata, message: message)
         let charges = RateLimits.sendCharges(app: app, recipient: request.recipient, ip: actor.ip)
         return try await store.send(verification, idempotency: idempotency, charges: charges, actor: actor)
+    }
+
+    func chooseMessage(app: App, _ request: ValidatedSend) async throws -> QueuedMessage {
+        let settings = app.policy.messages
+        let name = request.template ?? settings.defaultTemplate
+        var custom: CustomTemplate? = nil
+        if let name, UseCase(rawValue: name) == nil {
+            guard name.utf8.count <= 64, let found = try await templates.template(id: name, appIDs: [app.id]) else {
+                throw OTPFailure.templateNotFound
+            }
+            custom = found
+        }
+        return try MessageChoice.choose(
+            template: name, custom: custom, locale: request.locale, settings: settings, region: request.recipient.region
+        )
     }
 
     /// nil when the id is not one of the app's verifications.

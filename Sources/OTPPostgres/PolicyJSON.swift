@@ -44,6 +44,34 @@ enum PolicyJSON {
         }
     }
 
+    static func messageOptions(_ policy: AppPolicy) -> String {
+        let extras = policy.messages.extras
+        var object: [String: String] = [:]
+        if extras.doNotShare { object["do_not_share"] = "true" }
+        if let domain = extras.webOTPDomain { object["web_otp_domain"] = domain.value }
+        if let hash = extras.smsRetrieverHash { object["sms_retriever_hash"] = hash.value }
+        return encode(object)
+    }
+
+    static func whatsAppTemplates(_ policy: AppPolicy) -> String {
+        encode(policy.messages.whatsAppTemplates)
+    }
+
+    static func readMessages(
+        defaultTemplate: String?, defaultLocale: String?, options: String, whatsApp: String,
+        into policy: inout AppPolicy
+    ) {
+        let decoder = JSONDecoder()
+        let object = (try? decoder.decode([String: String].self, from: Data(options.utf8))) ?? [:]
+        policy.messages = MessageSettings(
+            defaultTemplate: defaultTemplate, defaultLocale: defaultLocale,
+            extras: TemplateExtras(
+                doNotShare: object["do_not_share"] == "true",
+                smsRetrieverHash: object["sms_retriever_hash"].flatMap(SMSRetrieverHash.init),
+                webOTPDomain: object["web_otp_domain"].flatMap(WebOTPDomain.init)),
+            whatsAppTemplates: (try? decoder.decode([String: WhatsAppTemplate].self, from: Data(whatsApp.utf8))) ?? [:])
+    }
+
     private static func encode(_ value: some Encodable) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys

@@ -28,11 +28,15 @@ public struct PostgresDeliveryQueue: DeliveryQueue {
                 SELECT id FROM otp.deliveries WHERE state = 'queued' AND run_at <= now()
                 ORDER BY run_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
             RETURNING d.id, d.verification_id, d.app_id, a.name, d.channel, d.recipient, d.sender, d.sealed_code,
-                d.attempts, v.expires_at, a.fallback_channel, v.status = 'pending', now()
+                d.attempts, v.expires_at, a.fallback_channel, v.status = 'pending', now(), d.message_template,
+                d.whatsapp_template, d.whatsapp_language
             """, logger: logger)
         var claimed: [ClaimedDelivery] = []
         for try await row in rows.decode(
-            (Int64, String, String, String, String, String, String?, Data?, Int, Date, String?, Bool, Date).self)
+            (
+                Int64, String, String, String, String, String, String?, Data?, Int, Date, String?, Bool, Date, String?,
+                String?, String?
+            ).self)
         {
             claimed.append(
                 ClaimedDelivery(
@@ -40,7 +44,9 @@ public struct PostgresDeliveryQueue: DeliveryQueue {
                     channel: OTPCore.Channel(rawValue: row.4) ?? .sms, recipient: row.5, sender: row.6,
                     sealedCode: row.7, attempt: row.8, expiresAt: row.9,
                     fallbackChannel: row.10.flatMap(OTPCore.Channel.init(rawValue:)), verificationPending: row.11,
-                    claimedAt: row.12))
+                    claimedAt: row.12, messageTemplate: row.13,
+                    whatsAppTemplate: row.14.flatMap { name in row.15.map { WhatsAppTemplate(name: name, language: $0) }
+                    }))
         }
         return claimed.sorted { $0.id < $1.id }
     }
@@ -92,8 +98,11 @@ public struct PostgresDeliveryQueue: DeliveryQueue {
                 RETURNING id
             ), f AS (
                 -- The CTEs see the row as it was, sealed code included, before d erased it.
-                INSERT INTO otp.deliveries (verification_id, app_id, channel, recipient, sender, sealed_code, expires_at)
-                SELECT o.verification_id, o.app_id, \(fallback)::text, o.recipient, o.sender, o.sealed_code, o.expires_at
+                INSERT INTO otp.deliveries (verification_id, app_id, channel, recipient, sender, sealed_code, expires_at,
+                    message_template, template_id, template_version, locale, whatsapp_template, whatsapp_language)
+                SELECT o.verification_id, o.app_id, \(fallback)::text, o.recipient, o.sender, o.sealed_code, o.expires_at,
+                    o.message_template, o.template_id, o.template_version, o.locale, o.whatsapp_template,
+                    o.whatsapp_language
                 FROM otp.deliveries o, d WHERE o.id = d.id AND \(fallback)::text IS NOT NULL
                 RETURNING id, verification_id, app_id, channel
             ), fv AS (

@@ -89,12 +89,15 @@ public struct PostgresDirectory: AccessDirectory {
             """
             INSERT INTO otp.apps (id, account_id, name, code_length, ttl_seconds, max_attempts, max_sends,
                 resend_cooldown_seconds, channels, default_channel, sender_name, resend_policy, fallback_channel,
-                rate_limits, countries, refused_line_types)
+                rate_limits, countries, refused_line_types, default_template, default_locale, message_options,
+                whatsapp_templates)
             VALUES (\(id), \(accountID), \(name), \(policy.codeLength), \(policy.ttlSeconds), \(policy.maxAttempts),
                 \(policy.maxSends), \(policy.resendCooldownSeconds), \(policy.channels.map(\.rawValue)),
                 \(policy.defaultChannel.rawValue), \(policy.senderName), \(policy.resendPolicy.rawValue),
                 \(policy.fallbackChannel?.rawValue), \(PolicyJSON.rateLimits(policy))::jsonb,
-                \(PolicyJSON.countries(policy))::jsonb, \(PolicyJSON.lineTypes(policy))::jsonb)
+                \(PolicyJSON.countries(policy))::jsonb, \(PolicyJSON.lineTypes(policy))::jsonb,
+                \(policy.messages.defaultTemplate), \(policy.messages.defaultLocale),
+                \(PolicyJSON.messageOptions(policy))::jsonb, \(PolicyJSON.whatsAppTemplates(policy))::jsonb)
             """, logger: logger)
         return app
     }
@@ -113,7 +116,10 @@ public struct PostgresDirectory: AccessDirectory {
                 sender_name = \(policy.senderName), resend_policy = \(policy.resendPolicy.rawValue),
                 fallback_channel = \(policy.fallbackChannel?.rawValue),
                 rate_limits = \(PolicyJSON.rateLimits(policy))::jsonb, countries = \(PolicyJSON.countries(policy))::jsonb,
-                refused_line_types = \(PolicyJSON.lineTypes(policy))::jsonb, updated_at = now()
+                refused_line_types = \(PolicyJSON.lineTypes(policy))::jsonb,
+                default_template = \(policy.messages.defaultTemplate), default_locale = \(policy.messages.defaultLocale),
+                message_options = \(PolicyJSON.messageOptions(policy))::jsonb,
+                whatsapp_templates = \(PolicyJSON.whatsAppTemplates(policy))::jsonb, updated_at = now()
             WHERE id = \(appID)
             """, logger: logger)
         return app
@@ -167,7 +173,8 @@ public struct PostgresDirectory: AccessDirectory {
         let query: PostgresQuery = """
             SELECT a.id, a.account_id, a.name, a.code_length, a.ttl_seconds, a.max_attempts, a.max_sends,
                 a.resend_cooldown_seconds, a.channels, a.default_channel, a.sender_name, a.resend_policy,
-                a.fallback_channel, a.rate_limits::text, a.countries::text, a.refused_line_types::text
+                a.fallback_channel, a.rate_limits::text, a.countries::text, a.refused_line_types::text,
+                a.default_template, a.default_locale, a.message_options::text, a.whatsapp_templates::text
             FROM otp.apps a
             WHERE (\(id)::text IS NULL OR a.id = \(id)) AND (\(accountID)::bigint IS NULL OR a.account_id = \(accountID))
             ORDER BY a.created_at
@@ -176,7 +183,7 @@ public struct PostgresDirectory: AccessDirectory {
         for try await row in try await client.query(query, logger: logger).decode(
             (
                 String, Int64, String, Int, Int, Int, Int, Int, [String], String, String?, String, String?, String,
-                String, String
+                String, String, String?, String?, String, String
             )
             .self)
         {
@@ -188,6 +195,8 @@ public struct PostgresDirectory: AccessDirectory {
                 fallbackChannel: row.12.flatMap(OTPCore.Channel.init(rawValue:)))
             var withRules = policy
             PolicyJSON.read(rateLimits: row.13, countries: row.14, lineTypes: row.15, into: &withRules)
+            PolicyJSON.readMessages(
+                defaultTemplate: row.16, defaultLocale: row.17, options: row.18, whatsApp: row.19, into: &withRules)
             apps.append(App(id: row.0, accountID: row.1, name: row.2, policy: withRules))
         }
         return apps

@@ -98,8 +98,12 @@ public struct PostgresVerificationStore: VerificationStore {
                 now() + make_interval(secs => \(Double(new.resendCooldownSeconds))))
             RETURNING id, app_id, channel, recipient, sender, expires_at, resend_available_at
         ), d AS (
-            INSERT INTO otp.deliveries (verification_id, app_id, channel, recipient, sender, sealed_code, expires_at)
-            SELECT id, app_id, channel, recipient, sender, \(new.sealedCode), expires_at FROM v
+            INSERT INTO otp.deliveries (verification_id, app_id, channel, recipient, sender, sealed_code, expires_at,
+                    message_template, template_id, template_version, locale, whatsapp_template, whatsapp_language)
+                SELECT id, app_id, channel, recipient, sender, \(new.sealedCode), expires_at,
+                    \(new.message.template), \(new.message.templateID), \(new.message.templateVersion),
+                    \(new.message.locale), \(new.message.whatsAppTemplate?.name),
+                    \(new.message.whatsAppTemplate?.language) FROM v
             RETURNING id
         ), e AS (
             INSERT INTO otp.events (event, app_id, verification_id, actor, ip, details)
@@ -233,8 +237,15 @@ public struct PostgresVerificationStore: VerificationStore {
                     WHERE verification_id = \(verificationID) AND state = 'queued'
                 ), d AS (
                     INSERT INTO otp.deliveries (verification_id, app_id, channel, recipient, sender, sealed_code,
-                        expires_at)
-                    SELECT id, app_id, channel, recipient, sender, \(resend.sealedCode), expires_at FROM u
+                        expires_at, message_template, template_id, template_version, locale, whatsapp_template,
+                        whatsapp_language)
+                    -- The same message as the verification's first delivery.
+                    SELECT u.id, u.app_id, u.channel, u.recipient, u.sender, \(resend.sealedCode), u.expires_at,
+                        first.message_template, first.template_id, first.template_version, first.locale,
+                        first.whatsapp_template, first.whatsapp_language
+                    FROM u LEFT JOIN LATERAL (
+                        SELECT * FROM otp.deliveries x WHERE x.verification_id = u.id ORDER BY x.id LIMIT 1
+                    ) first ON true
                     RETURNING id
                 ), e AS (
                     INSERT INTO otp.events (event, app_id, verification_id, actor, ip, details)

@@ -134,8 +134,8 @@ public struct MetaWhatsAppProvider: MessageProvider {
         TemplateMessage(
             to: Self.recipientDigits(message.recipient),
             template: Template(
-                name: configuration.templateName,
-                language: Language(code: configuration.languageCode),
+                name: message.whatsAppTemplate?.name ?? configuration.templateName,
+                language: Language(code: message.whatsAppTemplate?.language ?? configuration.languageCode),
                 components: [
                     Component(type: "body", parameters: [Parameter(text: message.code)]),
                     Component(type: "button", subType: "url", index: "0", parameters: [Parameter(text: message.code)]),

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Metrics
 import OTPCore
+import OTPTemplates
 import ServiceLifecycle
 import Synchronization
 
@@ -149,8 +150,8 @@ public struct DeliveryWorker: Service {
         let message = OutboundMessage(
             deliveryID: delivery.id, verificationID: delivery.verificationID, channel: delivery.channel,
             recipient: delivery.recipient, sender: delivery.sender, code: code,
-            body: MessageText.verification(appName: delivery.appName, code: code, ttlSeconds: secondsLeft),
-            idempotencyToken: "otp-delivery-\(delivery.id)")
+            body: Self.render(delivery, code: code, secondsLeft: secondsLeft),
+            idempotencyToken: "otp-delivery-\(delivery.id)", whatsAppTemplate: delivery.whatsAppTemplate)
         let started = ContinuousClock.now
         let result = await provider.send(message)
         let elapsed = ContinuousClock.now - started
@@ -191,6 +192,15 @@ final class SlotCounter: Sendable {
 }
 
 extension DeliveryWorker {
+    /// The message text the delivery was queued with, rendered with the code. A template that no
+    /// longer parses (it was checked when saved) falls back to the default text rather than losing the code.
+    static func render(_ delivery: ClaimedDelivery, code: String, secondsLeft: Int) -> String {
+        let minutes = max(1, (secondsLeft + 59) / 60)
+        if let text = delivery.messageTemplate, let template = try? MessageTemplate(validating: text) {
+            return template.render(code: code, appName: delivery.appName, expiresInMinutes: minutes)
+        }
+        return MessageText.verification(appName: delivery.appName, code: code, ttlSeconds: secondsLeft)
+    }
     /// A failure for good: handed to the app's fallback channel when it has another one.
     func failure(_ delivery: ClaimedDelivery, reason: String) -> DeliveryResolution {
         guard let fallback = delivery.fallbackChannel, fallback != delivery.channel,

@@ -117,7 +117,11 @@ struct AppsCommand: AsyncParsableCommand {
         var appid: String
         var name: String
         var account: String
-        var policy: AppPolicy
+        var policy: PolicyView
+
+        init(appid: String, name: String, account: String, policy: AppPolicy) {
+            (self.appid, self.name, self.account, self.policy) = (appid, name, account, PolicyView(policy: policy))
+        }
     }
 
     struct Create: AsyncParsableCommand {
@@ -226,4 +230,51 @@ struct KeysCommand: AsyncParsableCommand {
 struct CommandError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+/// An app's policy as `otp apps ... --json` prints it.
+struct PolicyView: Encodable {
+    let policy: AppPolicy
+
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ name: String) { stringValue = name }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(policy.codeLength, forKey: Key("code_length"))
+        try container.encode(policy.ttlSeconds, forKey: Key("ttl"))
+        try container.encode(policy.maxAttempts, forKey: Key("max_attempts"))
+        try container.encode(policy.maxSends, forKey: Key("max_sends"))
+        try container.encode(policy.resendCooldownSeconds, forKey: Key("resend_cooldown"))
+        try container.encode(policy.channels.map(\.rawValue), forKey: Key("channels"))
+        try container.encode(policy.defaultChannel.rawValue, forKey: Key("default_channel"))
+        try container.encode(policy.fallbackChannel?.rawValue, forKey: Key("fallback_channel"))
+        try container.encode(policy.senderName, forKey: Key("from"))
+        try container.encode(policy.resendPolicy.rawValue, forKey: Key("resend_policy"))
+        try container.encode(policy.rateLimits, forKey: Key("rate_limits"))
+        var countries: [String: [String: [String]]] = [:]
+        for (channel, rule) in policy.countries {
+            switch rule {
+            case .allow(let regions): countries[channel.rawValue] = ["allow": regions]
+            case .deny(let regions): countries[channel.rawValue] = ["deny": regions]
+            }
+        }
+        try container.encode(countries, forKey: Key("countries"))
+        try container.encode(
+            Dictionary(
+                uniqueKeysWithValues: policy.refusedLineTypes.map { ($0.key.rawValue, $0.value.map(\.rawValue)) }),
+            forKey: Key("refused_line_types"))
+        let messages = policy.messages
+        try container.encode(messages.defaultTemplate, forKey: Key("default_template"))
+        try container.encode(messages.defaultLocale, forKey: Key("default_locale"))
+        try container.encode(messages.extras.doNotShare, forKey: Key("do_not_share"))
+        try container.encode(messages.extras.webOTPDomain?.value, forKey: Key("web_otp_domain"))
+        try container.encode(messages.extras.smsRetrieverHash?.value, forKey: Key("sms_retriever_hash"))
+        try container.encode(messages.whatsAppTemplates, forKey: Key("whatsapp_templates"))
+    }
 }

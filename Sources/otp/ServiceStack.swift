@@ -25,6 +25,7 @@ struct ServiceStack {
         let deadline = Duration.seconds(5)
         let store = TimeBoundVerificationStore(
             PostgresVerificationStore(client: client, logger: Logger(label: "otp.store")), limit: deadline)
+        let templates = PostgresTemplateStore(client: client, logger: Logger(label: "otp.store"))
         let directory = TimeBoundAccessDirectory(
             PostgresDirectory(client: client, logger: Logger(label: "otp.store")), limit: deadline)
         let migrator = Migrator(
@@ -35,9 +36,11 @@ struct ServiceStack {
         var dependencies = APIDependencies(
             directory: directory,
             service: VerificationService(
-                store: store, codes: RandomCodeGenerator(), keys: keys, numbers: LibPhoneNumberParser()),
+                store: store, templates: templates, codes: RandomCodeGenerator(), keys: keys,
+                numbers: LibPhoneNumberParser()),
             apiSecrets: APIKeySecrets(keys: keys),
             management: PostgresManagementStore(client: client, logger: Logger(label: "otp.store")),
+            templates: templates,
             receipts: PostgresReceiptStore(client: client, logger: Logger(label: "otp.store")),
             receiptSettings: receipts,
             isReady: { (try? await withDeadline(.seconds(2)) { try await migrator.pending().isEmpty }) ?? false },

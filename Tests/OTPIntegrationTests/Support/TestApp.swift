@@ -74,11 +74,14 @@ struct TestApp {
 
     var dependencies: APIDependencies {
         let store = PostgresVerificationStore(client: client, logger: logs.logger("otp.store"))
+        let templates = PostgresTemplateStore(client: client, logger: logs.logger("otp.store"))
         return APIDependencies(
             directory: directory,
-            service: VerificationService(store: store, codes: codes, keys: keys, numbers: LibPhoneNumberParser()),
+            service: VerificationService(
+                store: store, templates: templates, codes: codes, keys: keys, numbers: LibPhoneNumberParser()),
             apiSecrets: APIKeySecrets(keys: keys),
             management: PostgresManagementStore(client: client, logger: logs.logger("otp.store")),
+            templates: templates,
             receipts: PostgresReceiptStore(client: client, logger: logs.logger("otp.store")),
             receiptSettings: receiptSettings, isReady: { true }, metricsText: nil)
     }

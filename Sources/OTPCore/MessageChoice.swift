@@ -1,0 +1,139 @@
+import Foundation
+
+/// An app's message settings: its default template and locale, the optional lines under every
+/// message, and its approved WhatsApp templates per locale.
+public struct MessageSettings: Sendable, Equatable {
+    public var defaultTemplate: String?
+    public var defaultLocale: String?
+    public var extras: TemplateExtras
+    /// Locale tag → the approved Meta authentication template for it.
+    public var whatsAppTemplates: [String: WhatsAppTemplate]
+
+    public init(
+        defaultTemplate: String? = nil, defaultLocale: String? = nil, extras: TemplateExtras = TemplateExtras(),
+        whatsAppTemplates: [String: WhatsAppTemplate] = [:]
+    ) {
+        self.defaultTemplate = defaultTemplate
+        self.defaultLocale = defaultLocale
+        self.extras = extras
+        self.whatsAppTemplates = whatsAppTemplates
+    }
+}
+
+/// A Meta-approved template: its name and the language it was approved in (`pt_BR`).
+public struct WhatsAppTemplate: Sendable, Equatable, Codable {
+    public var name: String
+    public var language: String
+
+    public init(name: String, language: String) {
+        self.name = name
+        self.language = language
+    }
+}
+
+/// A template an app wrote, at one version.
+public struct CustomTemplate: Sendable, Equatable {
+    public var id: String
+    public var appID: String
+    public var name: String
+    public var locale: String
+    public var body: String
+    public var version: Int
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(
+        id: String, appID: String, name: String, locale: String, body: String, version: Int, createdAt: Date,
+        updatedAt: Date
+    ) {
+        self.id = id
+        self.appID = appID
+        self.name = name
+        self.locale = locale
+        self.body = body
+        self.version = version
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// What a queued delivery will say, fixed when it is queued so that later edits do not change it.
+public struct QueuedMessage: Sendable, Equatable {
+    /// Mustache text with `{{code}}`, `{{app_name}}`, `{{expires_in_minutes}}`; never the code itself.
+    public var template: String
+    public var templateID: String?
+    public var templateVersion: Int?
+    public var locale: String
+    public var whatsAppTemplate: WhatsAppTemplate?
+
+    public init(
+        template: String, templateID: String?, templateVersion: Int?, locale: String,
+        whatsAppTemplate: WhatsAppTemplate?
+    ) {
+        self.template = template
+        self.templateID = templateID
+        self.templateVersion = templateVersion
+        self.locale = locale
+        self.whatsAppTemplate = whatsAppTemplate
+    }
+}
+
+/// Chooses a message: the request's template and locale, else the app's defaults, else the locale
+/// of the recipient's country; predefined texts fall back `pt-BR` → `pt` → `en`.
+public enum MessageChoice {
+    /// `template` is a use case name (`login`) or a custom template (already looked up, or nil).
+    public static func choose(
+        template: String?, custom: CustomTemplate?, locale: String?, settings: MessageSettings, region: String
+    ) throws(OTPFailure) -> QueuedMessage {
+        let requestedLocale = locale ?? settings.defaultLocale ?? TemplateCatalog.defaultLocale(forRegion: region)
+        if let custom {
+            return QueuedMessage(
+                template: withExtras(custom.body, locale: custom.locale, extras: settings.extras),
+                templateID: custom.id,
+                templateVersion: custom.version, locale: custom.locale,
+                whatsAppTemplate: whatsApp(settings, locale: custom.locale))
+        }
+        let useCase: UseCase
+        if let template {
+            guard let named = UseCase(rawValue: template) else { throw .templateNotFound }
+            useCase = named
+        } else {
+            useCase = .verification
+        }
+        let (resolved, text) = TemplateCatalog.message(for: useCase, locale: requestedLocale, extras: settings.extras)
+        return QueuedMessage(
+            template: text, templateID: nil, templateVersion: nil, locale: resolved,
+            whatsAppTemplate: whatsApp(settings, locale: requestedLocale))
+    }
+
+    /// A custom body with the app's optional lines, in the order `TemplateCatalog.message` uses.
+    static func withExtras(_ body: String, locale: String, extras: TemplateExtras) -> String {
+        var lines = [body]
+        if extras.doNotShare { lines.append(TemplateCatalog.doNotShare(locale: locale)) }
+        if let hash = extras.smsRetrieverHash { lines.append(hash.value) }
+        if let domain = extras.webOTPDomain { lines.append("@" + domain.value + " #{{code}}") }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The app's WhatsApp template for the locale: the exact tag, then its language, then `en`.
+    static func whatsApp(_ settings: MessageSettings, locale: String) -> WhatsAppTemplate? {
+        let templates = Dictionary(
+            settings.whatsAppTemplates.map { ($0.key.lowercased().replacingOccurrences(of: "_", with: "-"), $0.value) },
+            uniquingKeysWith: { first, _ in first })
+        let tag = locale.lowercased().replacingOccurrences(of: "_", with: "-")
+        let language = String(tag.prefix { $0 != "-" })
+        return templates[tag] ?? templates[language] ?? templates["en"]
+    }
+}
+
+/// The custom templates of the apps.
+public protocol TemplateStore: Sendable {
+    func create(appID: String, name: String, locale: String, body: String) async throws -> CustomTemplate
+    /// The template when it exists, is not deleted, and belongs to one of `appIDs`.
+    func template(id: String, appIDs: [String]) async throws -> CustomTemplate?
+    func list(appIDs: [String], limit: Int, cursor: String?) async throws -> Page<CustomTemplate>
+    /// A new version; nil when there is no such template.
+    func update(id: String, appIDs: [String], name: String?, locale: String?, body: String?) async throws
+        -> CustomTemplate?
+    func delete(id: String, appIDs: [String]) async throws -> Bool
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Mustache
+import OTPCore
+
+/// A message text in Mustache, checked and rendered as plain text (no HTML escaping).
+public struct MessageTemplate: Sendable {
+    public enum Problem: Error, Equatable, CustomStringConvertible {
+        case syntax(String)
+        case codeCount(Int)
+        case unknownVariable(String)
+        case unsupportedTag(String)
+        case tooLong(segments: Int)
+        case empty
+
+        public var description: String {
+            switch self {
+            case .syntax(let reason): "the template does not parse: \(reason)"
+            case .codeCount(let count): "the template must contain {{code}} exactly once, not \(count) times"
+            case .unknownVariable(let name):
+                "unknown variable {{\(name)}}; use \(TemplateCatalog.variables.map { "{{\($0)}}" }.joined(separator: ", "))"
+            case .unsupportedTag(let tag): "only plain variables are allowed, not {{\(tag)}}"
+            case .tooLong(let segments):
+                "the message can take \(segments) SMS segments; at most \(MessageTemplate.maximumSegments) are allowed"
+            case .empty: "the template is empty"
+            }
+        }
+    }
+
+    /// A long message costs one segment each 153 (GSM-7) or 67 (UCS-2) characters: three is plenty
+    /// for a code and a sentence or two.
+    public static let maximumSegments = 3
+    public static let maximumLength = 1000
+
+    public let text: String
+    private let template: MustacheTemplate
+
+    /// Checks the text: it parses; it uses only `{{code}}`, `{{app_name}}` and `{{expires_in_minutes}}`,
+    /// with `{{code}}` exactly once; rendered with a 10-digit code and a 30-character app name it fits
+    /// `maximumSegments` SMS segments.
+    public init(validating text: String) throws(Problem) {
+        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw .empty }
+        guard text.count <= Self.maximumLength else { throw .tooLong(segments: Self.maximumSegments + 1) }
+        var codes = 0
+        for tag in Self.tags(in: text) {
+            guard let first = tag.first, first.isLetter || first == "_" else { throw .unsupportedTag(tag) }
+            guard TemplateCatalog.variables.contains(tag) else { throw .unknownVariable(tag) }
+            if tag == "code" { codes += 1 }
+        }
+        guard codes == 1 else { throw .codeCount(codes) }
+        do {
+            template = try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + text)
+        } catch {
+            throw .syntax("\(error)")
+        }
+        self.text = text
+        let longest = render(code: "0123456789", appName: String(repeating: "W", count: 30), expiresInMinutes: 10)
+        let segments = SMSCounter.measure(longest).segments
+        guard segments <= Self.maximumSegments else { throw .tooLong(segments: segments) }
+    }
+
+    public func render(code: String, appName: String, expiresInMinutes: Int) -> String {
+        template.render(["code": code, "app_name": appName, "expires_in_minutes": String(expiresInMinutes)])
+    }
+
+    /// What the message costs with a 6-digit code and this app name.
+    public func measure(appName: String) -> SMSSegments {
+        SMSCounter.measure(render(code: "123456", appName: appName, expiresInMinutes: 10))
+    }
+
+    /// The names inside `{{...}}`, `{{{...}}}` and `{{& ...}}` tags, trimmed; sigils kept.
+    static func tags(in text: String) -> [String] {
+        var tags: [String] = []
+        var rest = Substring(text)
+        while let open = rest.range(of: "{{") {
+            rest = rest[open.upperBound...]
+            guard let close = rest.range(of: "}}") else { break }
+            var inner = rest[..<close.lowerBound]
+            if inner.hasPrefix("{") { inner = inner.dropFirst() }
+            tags.append(inner.trimmingCharacters(in: .whitespaces))
+            rest = rest[close.upperBound...]
+            if rest.hasPrefix("}") { rest = rest.dropFirst() }
+        }
+        return tags
+    }
+}
