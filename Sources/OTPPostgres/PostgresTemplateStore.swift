@@ -42,10 +42,11 @@ public struct PostgresTemplateStore: TemplateStore {
         let after = try cursor.map { try Cursor.decode($0, parts: 2) }
         let rows = try await client.query(
             """
-            SELECT id, app_id, name, locale, body, version, created_at, updated_at, created_at::text FROM otp.templates
+            SELECT id, app_id, name, locale, body, version, created_at, updated_at, created_at::text AS cursor_time
+            FROM otp.templates
             WHERE app_id = ANY(\(appIDs)) AND deleted_at IS NULL
                 AND (\(after?[0])::text IS NULL OR (created_at, id) < (\(after?[0])::timestamptz, \(after?[1])::text))
-            ORDER BY created_at DESC, id DESC LIMIT \(limit + 1)
+            ORDER BY otp.templates.created_at DESC, id DESC LIMIT \(limit + 1)
             """, logger: logger)
         var items: [CustomTemplate] = []
         var keys: [String] = []

@@ -41,7 +41,8 @@ public struct MessageTemplate: Sendable {
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw .empty }
         guard text.count <= Self.maximumLength else { throw .tooLong(segments: Self.maximumSegments + 1) }
         var codes = 0
-        for tag in Self.tags(in: text) {
+        guard let tags = Self.tags(in: text) else { throw .syntax("a {{ is never closed") }
+        for tag in tags {
             guard let first = tag.first, first.isLetter || first == "_" else { throw .unsupportedTag(tag) }
             guard TemplateCatalog.variables.contains(tag) else { throw .unknownVariable(tag) }
             if tag == "code" { codes += 1 }
@@ -58,6 +59,17 @@ public struct MessageTemplate: Sendable {
         guard segments <= Self.maximumSegments else { throw .tooLong(segments: segments) }
     }
 
+    /// A text queued earlier (checked when its template was saved, or predefined): only parsed here,
+    /// so a message is never dropped for a limit that came later.
+    public init(queued text: String) throws(Problem) {
+        do {
+            template = try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + text)
+        } catch {
+            throw .syntax("\(error)")
+        }
+        self.text = text
+    }
+
     public func render(code: String, appName: String, expiresInMinutes: Int) -> String {
         template.render(["code": code, "app_name": appName, "expires_in_minutes": String(expiresInMinutes)])
     }
@@ -67,13 +79,14 @@ public struct MessageTemplate: Sendable {
         SMSCounter.measure(render(code: "123456", appName: appName, expiresInMinutes: 10))
     }
 
-    /// The names inside `{{...}}`, `{{{...}}}` and `{{& ...}}` tags, trimmed; sigils kept.
-    static func tags(in text: String) -> [String] {
+    /// The names inside `{{...}}`, `{{{...}}}` and `{{& ...}}` tags, trimmed; sigils kept. nil when a
+    /// tag is never closed.
+    static func tags(in text: String) -> [String]? {
         var tags: [String] = []
         var rest = Substring(text)
         while let open = rest.range(of: "{{") {
             rest = rest[open.upperBound...]
-            guard let close = rest.range(of: "}}") else { break }
+            guard let close = rest.range(of: "}}") else { return nil }
             var inner = rest[..<close.lowerBound]
             if inner.hasPrefix("{") { inner = inner.dropFirst() }
             tags.append(inner.trimmingCharacters(in: .whitespaces))

@@ -196,7 +196,7 @@ extension DeliveryWorker {
     /// longer parses (it was checked when saved) falls back to the default text rather than losing the code.
     static func render(_ delivery: ClaimedDelivery, code: String, secondsLeft: Int) -> String {
         let minutes = max(1, (secondsLeft + 59) / 60)
-        if let text = delivery.messageTemplate, let template = try? MessageTemplate(validating: text) {
+        if let text = delivery.messageTemplate, let template = try? MessageTemplate(queued: text) {
             return template.render(code: code, appName: delivery.appName, expiresInMinutes: minutes)
         }
         return MessageText.verification(appName: delivery.appName, code: code, ttlSeconds: secondsLeft)

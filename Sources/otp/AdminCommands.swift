@@ -25,6 +25,18 @@ struct PolicyOptions: ParsableArguments {
     var denyCountries: [String] = []
     @Option(help: "Line types a channel refuses, CHANNEL=fixed_line,voip. Repeatable; CHANNEL= clears.")
     var refuseLineTypes: [String] = []
+    @Option(help: "Template when a send names none: a use case (signup, login...) or a template id; \"none\" clears.")
+    var defaultTemplate: String?
+    @Option(help: "Locale when a send names none (e.g. pt-BR); \"none\" to pick by the recipient's country.")
+    var defaultLocale: String?
+    @Option(help: "Add a do-not-share line to every message: true or false.")
+    var doNotShare: Bool?
+    @Option(help: "Domain of the WebOTP line (@domain #code) for browsers to autofill; \"none\" clears.")
+    var webOTPDomain: String?
+    @Option(help: "Android SMS Retriever app hash (11 characters); \"none\" clears.")
+    var smsRetrieverHash: String?
+    @Option(help: "Approved WhatsApp template for a locale, LOCALE=NAME:LANGUAGE (e.g. pt-BR=otp_code:pt_BR).")
+    var whatsappTemplate: [String] = []
 
     func apply(to policy: inout AppPolicy) throws {
         if let codeLength { policy.codeLength = codeLength }
@@ -77,7 +89,39 @@ struct PolicyOptions: ParsableArguments {
             }
             policy.refusedLineTypes[try Self.channel(channelName)] = types.isEmpty ? nil : types
         }
+        try applyMessages(to: &policy.messages)
         if let problem = policy.problem { throw CommandError(problem) }
+    }
+
+    func applyMessages(to messages: inout MessageSettings) throws {
+        if let defaultTemplate { messages.defaultTemplate = defaultTemplate == "none" ? nil : defaultTemplate }
+        if let defaultLocale {
+            guard defaultLocale == "none" || SendValidation.isLocale(defaultLocale) else {
+                throw CommandError("--default-locale must be a BCP 47 tag such as pt-BR")
+            }
+            messages.defaultLocale = defaultLocale == "none" ? nil : defaultLocale
+        }
+        if let doNotShare { messages.extras.doNotShare = doNotShare }
+        if let webOTPDomain {
+            guard webOTPDomain == "none" || WebOTPDomain(webOTPDomain) != nil else {
+                throw CommandError("--web-otp-domain must be a host name such as example.com")
+            }
+            messages.extras.webOTPDomain = WebOTPDomain(webOTPDomain)
+        }
+        if let smsRetrieverHash {
+            guard smsRetrieverHash == "none" || SMSRetrieverHash(smsRetrieverHash) != nil else {
+                throw CommandError("--sms-retriever-hash must be the 11-character app hash")
+            }
+            messages.extras.smsRetrieverHash = SMSRetrieverHash(smsRetrieverHash)
+        }
+        for entry in whatsappTemplate {
+            let (locale, value) = try Self.pair(entry, "--whatsapp-template")
+            let parts = value.split(separator: ":").map(String.init)
+            guard parts.count == 2 else {
+                throw CommandError("--whatsapp-template \(entry): expected LOCALE=NAME:LANGUAGE")
+            }
+            messages.whatsAppTemplates[locale] = WhatsAppTemplate(name: parts[0], language: parts[1])
+        }
     }
 
     static let ruleNames = RateLimitRule.allCases.map(\.rawValue).joined(separator: ", ")
