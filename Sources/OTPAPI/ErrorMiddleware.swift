@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
 import OTPCore
 import PostgresNIO
 
@@ -24,6 +25,9 @@ struct ErrorMiddleware: RouterMiddleware {
         switch error {
         case let error as APIError:
             return try error.response(from: request, context: context)
+        case let failure as OTPFailure where failure.isRefusal:
+            Counter(label: "otp_refusals_total", dimensions: [("code", APIError(failure).code)]).increment()
+            return try APIError(failure).response(from: request, context: context)
         case let failure as OTPFailure:
             return try APIError(failure).response(from: request, context: context)
         case let error as HTTPError:

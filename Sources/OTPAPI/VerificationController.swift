@@ -26,11 +26,11 @@ struct VerificationController {
             recipient: body.recipient, channel: body.channel, from: body.from, template: body.template,
             locale: body.locale, codeLength: body.codeLength?.value, expiresIn: body.expiresIn?.value,
             metadata: body.metadata)
-        let validated = try SendValidation.validate(parameters, policy: app.policy, numbers: service.numbers)
+
         let claim = idempotencyKey.map {
             IdempotencyClaim(accountID: app.accountID, key: $0, requestDigest: RequestDigest.of(buffer))
         }
-        let outcome = try await service.send(app: app, validated, idempotency: claim, actor: context.actor())
+        let outcome = try await service.send(app: app, parameters, idempotency: claim, actor: context.actor())
         switch outcome {
         case .created(let receipt):
             Counter(label: "otp_sends_total", dimensions: [("channel", receipt.channel.rawValue), ("kind", "send")])

@@ -13,4 +13,23 @@ public enum OTPFailure: Error, Sendable, Equatable {
     case rateLimited(rule: String, retryAfterSeconds: Int)
     case countryNotAllowed(String)
     case lineTypeRefused(LineType)
+
+    /// Refusals by a limit or an app rule, counted in `otp_refusals_total`.
+    public var isRefusal: Bool {
+        if case .rateLimited = self { return true }
+        return refusalReason != nil
+    }
+
+    /// The audit name of a refusal the app's rules made (rate limits are recorded where they are
+    /// counted); nil for mistakes in the request itself.
+    public var refusalReason: String? {
+        switch self {
+        case .countryNotAllowed: "COUNTRY_NOT_ALLOWED"
+        case .lineTypeRefused: "LINE_TYPE_REFUSED"
+        case .resend(.cooldown): "RESEND_COOLDOWN"
+        case .resend(.maxSendsExceeded): "MAX_SENDS_EXCEEDED"
+        case .resend(.notPending): "NOT_PENDING"
+        default: nil
+        }
+    }
 }

@@ -232,6 +232,9 @@ public protocol VerificationStore: Sendable {
 
     func report(verificationID: String, appID: String) async throws -> VerificationReport?
 
+    /// Writes the audit event of a refused request (country, line type, resend rules).
+    func recordRefusal(appID: String, verificationID: String?, reason: String, actor: Actor) async
+
     /// How far each charge's counter is in its current window.
     func usage(of charges: [RateLimitCharge]) async throws -> [RateLimitStatus]
 }

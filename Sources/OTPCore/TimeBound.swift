@@ -65,6 +65,12 @@ public struct TimeBoundVerificationStore: VerificationStore {
         try await withDeadline(limit) { try await base.report(verificationID: verificationID, appID: appID) }
     }
 
+    public func recordRefusal(appID: String, verificationID: String?, reason: String, actor: Actor) async {
+        _ = try? await withDeadline(limit) {
+            await base.recordRefusal(appID: appID, verificationID: verificationID, reason: reason, actor: actor)
+        }
+    }
+
     public func usage(of charges: [RateLimitCharge]) async throws -> [RateLimitStatus] {
         try await withDeadline(limit) { try await base.usage(of: charges) }
     }

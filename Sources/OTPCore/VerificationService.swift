@@ -26,6 +26,23 @@ public struct VerificationService: Sendable {
         self.numbers = numbers
     }
 
+    /// Checks the request against the contract and the app's rules, then sends. Refusals by the
+    /// app's destination rules are written to the audit trail.
+    public func send(app: App, _ parameters: SendParameters, idempotency: IdempotencyClaim?, actor: Actor)
+        async throws -> SendOutcome
+    {
+        let request: ValidatedSend
+        do {
+            request = try SendValidation.validate(parameters, policy: app.policy, numbers: numbers)
+        } catch let failure {
+            if let reason = failure.refusalReason {
+                await store.recordRefusal(appID: app.id, verificationID: nil, reason: reason, actor: actor)
+            }
+            throw failure
+        }
+        return try await send(app: app, request, idempotency: idempotency, actor: actor)
+    }
+
     public func send(app: App, _ request: ValidatedSend, idempotency: IdempotencyClaim?, actor: Actor) async throws
         -> SendOutcome
     {
@@ -87,6 +104,19 @@ public struct VerificationService: Sendable {
         let requestedChannel = try requested.map { text throws(OTPFailure) in
             try SendValidation.channel(text, policy: app.policy)
         }
+        do {
+            return try await resend(app: app, verificationID: verificationID, channel: requestedChannel, actor: actor)
+        } catch let failure as OTPFailure {
+            if let reason = failure.refusalReason {
+                await store.recordRefusal(appID: app.id, verificationID: verificationID, reason: reason, actor: actor)
+            }
+            throw failure
+        }
+    }
+
+    private func resend(app: App, verificationID: String, channel requestedChannel: Channel?, actor: Actor)
+        async throws -> SendReceipt
+    {
         let (codes, digester, sealer, numbers) = (codes, digester, sealer, numbers)
         return try await store.resend(verificationID: verificationID, appID: app.id, actor: actor) { locked in
             if let refusal = ResendRules.refusal(locked.snapshot, now: locked.now) { throw OTPFailure.resend(refusal) }

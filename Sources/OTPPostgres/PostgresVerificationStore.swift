@@ -295,6 +295,14 @@ public struct PostgresVerificationStore: VerificationStore {
         return nil
     }
 
+    public func recordRefusal(appID: String, verificationID: String?, reason: String, actor: Actor) async {
+        _ = try? await client.query(
+            """
+            INSERT INTO otp.events (event, app_id, verification_id, actor, ip, details)
+            VALUES ('refused', \(appID), \(verificationID), \(actor.keyID), \(actor.ip), jsonb_build_object('reason', \(reason)::text))
+            """, logger: logger)
+    }
+
     public func usage(of charges: [RateLimitCharge]) async throws -> [RateLimitStatus] {
         try await PostgresRateLimiter.usage(of: charges, client: client, logger: logger)
     }

@@ -216,6 +216,16 @@ import Testing
                     #expect(response.errorCode == code, "\(recipient) by \(channel)")
                     #expect(response.status.code == (code == nil ? 202 : code == "COUNTRY_NOT_ALLOWED" ? 403 : 400))
                 }
+                let refusals: [String] = try await world.scalar(
+                    """
+                    SELECT array_agg(details->>'reason' ORDER BY id) FROM otp.events
+                    WHERE app_id = \(world.app.id) AND event = 'refused'
+                    """)
+                #expect(
+                    refusals == [
+                        "COUNTRY_NOT_ALLOWED", "COUNTRY_NOT_ALLOWED", "LINE_TYPE_REFUSED", "COUNTRY_NOT_ALLOWED",
+                        "LINE_TYPE_REFUSED",
+                    ])
             }
         }
     }
