@@ -137,7 +137,7 @@ public struct EmbeddedPostgres: Sendable {
     }
 
     /// A TCP port nothing listens on right now, from the kernel's ephemeral range.
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socketFD >= 0 else { throw POSIXError(.EMFILE) }
         defer { close(socketFD) }

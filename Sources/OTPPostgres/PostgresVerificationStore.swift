@@ -20,12 +20,8 @@ public struct PostgresVerificationStore: VerificationStore {
     public func send(
         _ new: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge], actor: Actor
     ) async throws -> SendOutcome {
-        do {
-            return try await insertAndCharge(new, idempotency: idempotency, charges: charges, actor: actor)
-        } catch OTPFailure.rateLimited(let rule, let seconds) {
-            await PostgresRateLimiter.recordRefusal(
-                rule: rule, appID: new.appID, verificationID: nil, actor: actor, client: client, logger: logger)
-            throw OTPFailure.rateLimited(rule: rule, retryAfterSeconds: seconds)
+        try await recordingRefusals(appID: new.appID, verificationID: nil, actor: actor) {
+            try await insertAndCharge(new, idempotency: idempotency, charges: charges, actor: actor)
         }
     }
 
@@ -99,11 +95,11 @@ public struct PostgresVerificationStore: VerificationStore {
             RETURNING id, app_id, channel, recipient, sender, expires_at, resend_available_at
         ), d AS (
             INSERT INTO otp.deliveries (verification_id, app_id, channel, recipient, sender, sealed_code, expires_at,
-                    message_template, template_id, template_version, locale, whatsapp_template, whatsapp_language)
-                SELECT id, app_id, channel, recipient, sender, \(new.sealedCode), expires_at,
-                    \(new.message.template), \(new.message.templateID), \(new.message.templateVersion),
-                    \(new.message.locale), \(new.message.whatsAppTemplate?.name),
-                    \(new.message.whatsAppTemplate?.language) FROM v
+                message_template, template_id, template_version, locale, whatsapp_template, whatsapp_language)
+            SELECT id, app_id, channel, recipient, sender, \(new.sealedCode), expires_at,
+                \(new.message.template), \(new.message.templateID), \(new.message.templateVersion),
+                \(new.message.locale), \(new.message.whatsAppTemplate?.name),
+                \(new.message.whatsAppTemplate?.language) FROM v
             RETURNING id
         ), e AS (
             INSERT INTO otp.events (event, app_id, verification_id, actor, ip, details)
@@ -134,14 +130,10 @@ public struct PostgresVerificationStore: VerificationStore {
         onFailure: @escaping @Sendable (_ recipient: String) -> RateLimitCharge?,
         decide: @escaping @Sendable (VerifyContext) -> VerifyDecision
     ) async throws -> VerifyDecision? {
-        do {
-            return try await decideVerify(
+        try await recordingRefusals(appID: appID, verificationID: verificationID, actor: actor) {
+            try await decideVerify(
                 verificationID: verificationID, appID: appID, actor: actor, gate: gate, onFailure: onFailure,
                 decide: decide)
-        } catch OTPFailure.rateLimited(let rule, let seconds) {
-            await PostgresRateLimiter.recordRefusal(
-                rule: rule, appID: appID, verificationID: nil, actor: actor, client: client, logger: logger)
-            throw OTPFailure.rateLimited(rule: rule, retryAfterSeconds: seconds)
         }
     }
 
@@ -198,12 +190,8 @@ public struct PostgresVerificationStore: VerificationStore {
         verificationID: String, appID: String, actor: Actor,
         plan: @escaping @Sendable (ResendContext) throws -> ResendPlan
     ) async throws -> SendReceipt {
-        do {
-            return try await planResend(verificationID: verificationID, appID: appID, actor: actor, plan: plan)
-        } catch OTPFailure.rateLimited(let rule, let seconds) {
-            await PostgresRateLimiter.recordRefusal(
-                rule: rule, appID: appID, verificationID: verificationID, actor: actor, client: client, logger: logger)
-            throw OTPFailure.rateLimited(rule: rule, retryAfterSeconds: seconds)
+        try await recordingRefusals(appID: appID, verificationID: verificationID, actor: actor) {
+            try await planResend(verificationID: verificationID, appID: appID, actor: actor, plan: plan)
         }
     }
 
@@ -338,6 +326,20 @@ public struct PostgresVerificationStore: VerificationStore {
                 codeDigest: row.10, sealedCode: row.11, now: row.12)
         }
         return nil
+    }
+
+    /// Runs `body`; a rate-limit refusal leaves a `rate_limited` audit event, written after the
+    /// refused transaction rolled back (it would have rolled back with it).
+    private func recordingRefusals<Result>(
+        appID: String, verificationID: String?, actor: Actor, _ body: () async throws -> Result
+    ) async throws -> Result {
+        do {
+            return try await body()
+        } catch OTPFailure.rateLimited(let rule, let seconds) {
+            await PostgresRateLimiter.recordRefusal(
+                rule: rule, appID: appID, verificationID: verificationID, actor: actor, client: client, logger: logger)
+            throw OTPFailure.rateLimited(rule: rule, retryAfterSeconds: seconds)
+        }
     }
 
     /// `withTransaction`, with our own errors unwrapped from `PostgresTransactionError`.

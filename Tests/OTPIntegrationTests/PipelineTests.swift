@@ -20,18 +20,6 @@ import Testing
         concurrency: 64, lease: .seconds(30), pollInterval: .milliseconds(100), requeueInterval: .milliseconds(200),
         retry: RetryPolicy(baseDelay: 0.01, maxDelay: 0.1, maxAttempts: 100))
 
-    func withHTTPClient<R: Sendable>(_ body: @Sendable (HTTPClient) async throws -> R) async throws -> R {
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        do {
-            let result = try await body(client)
-            try await client.shutdown()
-            return result
-        } catch {
-            try? await client.shutdown()
-            throw error
-        }
-    }
-
     func sendMany(_ world: TestApp, _ client: some TestClientProtocol, count: Int, prefix: String) async throws
         -> [String]
     {

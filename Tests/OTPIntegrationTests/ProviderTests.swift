@@ -14,18 +14,6 @@ import Testing
             code: code, body: "Your Test verification code is \(code).", idempotencyToken: token)
     }
 
-    func withHTTPClient<R: Sendable>(_ body: @Sendable (HTTPClient) async throws -> R) async throws -> R {
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        do {
-            let result = try await body(client)
-            try await client.shutdown()
-            return result
-        } catch {
-            try? await client.shutdown()
-            throw error
-        }
-    }
-
     @Test func twilioSendsSMSAndWhatsAppInTwiliosFormat() async throws {
         try await withHTTPClient { http in
             try await FakeTwilio.run { twilio in

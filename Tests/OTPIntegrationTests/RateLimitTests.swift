@@ -5,11 +5,8 @@ import HummingbirdTesting
 import NIOCore
 import OTPAPI
 import OTPCore
+import OTPPostgres
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// The limits, counted in PostgreSQL: exact under concurrency, per rule, per scope.
 @Suite struct RateLimitTests {
@@ -50,7 +47,7 @@ import Testing
 
     @Test func twoServerProcessesShareTheLimit() async throws {
         try await TestApp.with(ownDatabase: true, configure: Self.only([.recipient10m: 5])) { world in
-            let ports = [Self.freePort(), Self.freePort()]
+            let ports = [try EmbeddedPostgres.freePort(), try EmbeddedPostgres.freePort()]
             let servers = try ports.map { port in
                 try SpawnedProcess.start(
                     ["serve"],
@@ -60,8 +57,7 @@ import Testing
                     ])
             }
             defer { servers.forEach { $0.stop() } }
-            let http = HTTPClient(eventLoopGroupProvider: .singleton)
-            do {
+            try await withHTTPClient { http in
                 try await waitUntil(seconds: 30) {
                     for port in ports {
                         let ready = try? await http.execute(
@@ -86,11 +82,7 @@ import Testing
                 }
                 #expect(codes.filter { $0 == 202 }.count == 5, "\(codes)")
                 #expect(codes.filter { $0 == 429 }.count == 45)
-            } catch {
-                try? await http.shutdown()
-                throw error
             }
-            try await http.shutdown()
         }
     }
 
@@ -264,23 +256,5 @@ import Testing
                 #expect(full.errorCode == "RATE_LIMITED", "remaining 0 is where the limiter refuses")
             }
         }
-    }
-
-    static func freePort() -> Int {
-        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socketFD) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(socketFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketFD, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
