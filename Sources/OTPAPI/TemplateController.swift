@@ -41,7 +41,7 @@ struct TemplateController {
         let locale = try Self.locale(body.locale ?? "en")
         let text = try Self.validated(body.body)
         let template = try await store.create(appID: app.id, name: name, locale: locale, body: text.text)
-        return try jsonResponse(TemplateItem(template, measure: text.measure(appName: app.name)), status: .created)
+        return try jsonResponse(TemplateItem(template, measure: text.measure()), status: .created)
     }
 
     @Sendable func list(request: Request, context: OTPRequestContext) async throws -> Response {
@@ -58,8 +58,7 @@ struct TemplateController {
         return try jsonResponse(
             TemplateItem(
                 template,
-                measure: try? MessageTemplate(validating: template.body)
-                    .measure(appName: "")))
+                measure: try? MessageTemplate(queued: template.body).measure()))
     }
 
     @Sendable func update(request: Request, context: OTPRequestContext) async throws -> Response {
@@ -68,13 +67,16 @@ struct TemplateController {
         if let name = body.name, !(1...100).contains(name.count) {
             throw APIError.validation("name", "name must be 1 to 100 characters")
         }
+        guard body.name != nil || body.locale != nil || body.body != nil else {
+            throw APIError.validation("body", "give at least one of name, locale and body")
+        }
         let text = try body.body.map { try Self.validated($0) }
         let locale = try body.locale.map { try Self.locale($0) }
         guard
             let template = try await store.update(
                 id: try templateID(context), appIDs: apps, name: body.name, locale: locale, body: text?.text)
         else { throw APIError(OTPFailure.templateNotFound) }
-        return try jsonResponse(TemplateItem(template, measure: text?.measure(appName: "")))
+        return try jsonResponse(TemplateItem(template, measure: try? MessageTemplate(queued: template.body).measure()))
     }
 
     @Sendable func delete(request: Request, context: OTPRequestContext) async throws -> Response {
@@ -90,8 +92,8 @@ struct TemplateController {
         let body = buffer.readableBytes == 0 ? nil : try JSONBody.decode(TemplateRequest.self, from: buffer)
         let template = try await find(context)
         let text = try Self.validated(template.body)
-        let appName = body?.appName ?? "Acme"
-        let rendered = text.render(code: "123456", appName: appName, expiresInMinutes: 5)
+        let appName = body?.appName ?? MessageTemplate.sampleAppName
+        let rendered = text.render(code: "123456", appName: appName, expiresInMinutes: MessageTemplate.sampleMinutes)
         return try jsonResponse(PreviewResponse(text: rendered, segments: SMSCounter.measure(rendered)))
     }
 

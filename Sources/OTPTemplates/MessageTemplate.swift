@@ -10,6 +10,7 @@ public struct MessageTemplate: Sendable {
         case unknownVariable(String)
         case unsupportedTag(String)
         case tooLong(segments: Int)
+        case tooManyCharacters
         case empty
 
         public var description: String {
@@ -21,6 +22,7 @@ public struct MessageTemplate: Sendable {
             case .unsupportedTag(let tag): "only plain variables are allowed, not {{\(tag)}}"
             case .tooLong(let segments):
                 "the message can take \(segments) SMS segments; at most \(MessageTemplate.maximumSegments) are allowed"
+            case .tooManyCharacters: "the template is longer than \(MessageTemplate.maximumLength) characters"
             case .empty: "the template is empty"
             }
         }
@@ -39,7 +41,7 @@ public struct MessageTemplate: Sendable {
     /// `maximumSegments` SMS segments.
     public init(validating text: String) throws(Problem) {
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw .empty }
-        guard text.count <= Self.maximumLength else { throw .tooLong(segments: Self.maximumSegments + 1) }
+        guard text.count <= Self.maximumLength else { throw .tooManyCharacters }
         var codes = 0
         guard let tags = Self.tags(in: text) else { throw .syntax("a {{ is never closed") }
         for tag in tags {
@@ -74,9 +76,13 @@ public struct MessageTemplate: Sendable {
         template.render(["code": code, "app_name": appName, "expires_in_minutes": String(expiresInMinutes)])
     }
 
-    /// What the message costs with a 6-digit code and this app name.
-    public func measure(appName: String) -> SMSSegments {
-        SMSCounter.measure(render(code: "123456", appName: appName, expiresInMinutes: 10))
+    /// The app name and lifetime that answers and previews measure with, unless told otherwise.
+    public static let sampleAppName = "Acme"
+    public static let sampleMinutes = 5
+
+    /// What the message costs with a 6-digit code.
+    public func measure(appName: String = sampleAppName) -> SMSSegments {
+        SMSCounter.measure(render(code: "123456", appName: appName, expiresInMinutes: Self.sampleMinutes))
     }
 
     /// The names inside `{{...}}`, `{{{...}}}` and `{{& ...}}` tags, trimmed; sigils kept. nil when a

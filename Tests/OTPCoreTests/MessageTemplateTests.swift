@@ -32,6 +32,7 @@ import Testing
         ("{{code}} {{> partial}}", .unsupportedTag("> partial")),
         ("   ", .empty),
         ("{{code}} " + String(repeating: "x", count: 470), .tooLong(segments: 4)),
+        ("{{code}} " + String(repeating: "x", count: 1000), .tooManyCharacters),
     ])
     func customTextsAreChecked(text: String, problem: MessageTemplate.Problem) {
         #expect(throws: problem) { try MessageTemplate(validating: text) }
