@@ -252,4 +252,28 @@ import Testing
             }
         }
     }
+
+    @Test func onSIGTERMAWorkerFinishesWhatIsInFlightAndStops() async throws {
+        try await TestApp.with(ownDatabase: true) { world in
+            try await FakeTwilio.run { twilio in
+                twilio.behaviour = .hang(seconds: 30)
+                try await world.test { client in
+                    _ = try await sendMany(world, client, count: 3, prefix: "+551199960")
+                    let worker = try SpawnedProcess.start(
+                        ["work"], environment: processEnvironment(world, twilio: twilio))
+                    try await waitUntil(seconds: 30) { twilio.requestCount >= 3 }
+                    // In flight calls end at the provider timeout (10 s), then the worker exits.
+                    let stopped = await worker.signalAndWait(SIGTERM, seconds: 20)
+                    if !stopped { worker.stop(SIGKILL) }
+                    #expect(stopped, "the worker exits within the bound")
+                    let stuck: Int = try await world.scalar(
+                        "SELECT count(*)::int FROM otp.deliveries WHERE state = 'sending'")
+                    #expect(stuck == 0, "nothing is left leased to a stopped worker")
+                    let queued: Int = try await world.scalar(
+                        "SELECT count(*)::int FROM otp.deliveries WHERE state = 'queued'")
+                    #expect(queued == 3, "the timed-out calls wait for another try")
+                }
+            }
+        }
+    }
 }

@@ -44,5 +44,17 @@ struct SpawnedProcess {
         _ = waitpid(pid, &status, 0)
     }
 
+    /// Sends `signal` and waits up to `seconds` for the process to end; false when it did not.
+    func signalAndWait(_ signal: Int32, seconds: Double) async -> Bool {
+        kill(pid, signal)
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        var status: Int32 = 0
+        while ContinuousClock.now < deadline {
+            if waitpid(pid, &status, WNOHANG) == pid { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
     var log: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
 }
