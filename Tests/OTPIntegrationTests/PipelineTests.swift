@@ -276,4 +276,36 @@ import Testing
             }
         }
     }
+
+    @Test func whatsAppMessagesUseTheAppsApprovedTemplateForTheLocale() async throws {
+        try await TestApp.with(
+            ownDatabase: true,
+            configure: {
+                $0.messages.whatsAppTemplates = ["pt-BR": WhatsAppTemplate(name: "otp_ptbr", language: "pt_BR")]
+            }
+        ) { world in
+            try await withHTTPClient { http in
+                // The fake knows only the app's template, as Meta knows only approved ones.
+                try await FakeMeta.run(templateName: "otp_ptbr") { meta in
+                    var configuration = meta.configuration()
+                    configuration.templateName = "otp_code"
+                    configuration.languageCode = "en"
+                    let routes = ProviderRoutes([
+                        .whatsapp: [MetaWhatsAppProvider(configuration: configuration, httpClient: http)]
+                    ])
+                    try await world.test { client in
+                        let id = try await world.send(client, code: "909192", extra: ["channel": "whatsapp"])
+                        try await runWorker(world, routes: routes, configuration: Self.fast) {
+                            try await waitUntil {
+                                try await world.status(client, id).json["delivery_status"] as? String == "sent"
+                            }
+                        }
+                        let sent = try #require(meta.messages.first)
+                        #expect(sent.templateName == "otp_ptbr" && sent.languageCode == "pt_BR")
+                        #expect(sent.bodyCode == "909192" && sent.buttonCode == "909192")
+                    }
+                }
+            }
+        }
+    }
 }
