@@ -1,0 +1,27 @@
+-- One send's SQL, as PostgresVerificationStore.insert runs it with no rate limit to charge:
+-- the verification, its delivery, two events and the worker wake-up, in one statement (one
+-- implicit transaction). Random id, recipient, digest and seal. Run with -D appid=app_...
+WITH v AS (
+    INSERT INTO otp.verifications (id, app_id, recipient, country, channel, sender, locale, code_digest,
+        sealed_code, code_length, ttl_seconds, max_attempts, max_sends, metadata, expires_at,
+        resend_available_at)
+    VALUES ('otp_' || substr(md5(random()::text || clock_timestamp()::text), 1, 26), :appid,
+        '+55119' || lpad((random() * 99999999)::int::text, 8, '0'), 'BR', 'sms', NULL, NULL,
+        sha256(convert_to(random()::text, 'UTF8')), NULL, 6, 300, 100, 5, '{}'::jsonb,
+        now() + make_interval(secs => 300), now() + make_interval(secs => 30))
+    RETURNING id, app_id, channel, recipient, sender, expires_at, resend_available_at
+), d AS (
+    INSERT INTO otp.deliveries (verification_id, app_id, channel, recipient, sender, sealed_code, expires_at)
+    SELECT id, app_id, channel, recipient, sender,
+        sha256(convert_to(random()::text, 'UTF8')) || substr(sha256(convert_to(random()::text, 'UTF8')), 1, 2),
+        expires_at FROM v
+    RETURNING id
+), e AS (
+    INSERT INTO otp.events (event, app_id, verification_id, actor, ip, details)
+    SELECT x.event, v.app_id, v.id, 'ak_pgbench', '127.0.0.1', x.details
+    FROM v, d, LATERAL (VALUES
+        ('send_requested', jsonb_build_object('channel', v.channel)),
+        ('delivery_queued', jsonb_build_object('delivery_id', d.id, 'channel', v.channel))
+    ) AS x (event, details)
+)
+SELECT v.expires_at, v.resend_available_at, pg_notify('otp_deliveries', '') IS NULL FROM v;

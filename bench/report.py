@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Merges the phase-*.json files bench/run wrote, prints the table, writes results/latest.json.
+
+  report.py WORK_DIR OUT_JSON OTP_BINARY
+"""
+import glob, json, os, platform, subprocess, sys, time
+
+work, out, binary = sys.argv[1:4]
+phases = {os.path.basename(p)[6:-5]: json.load(open(p)) for p in sorted(glob.glob(f"{work}/phase-*.json"))}
+
+
+def get(phase, key):
+    return phases.get(phase, {}).get(key)
+
+
+base = get("baseline", "tps")
+rows = []  # metric, value, unit, target text, check (ratio or pass)
+
+
+def row(metric, value, unit="", target="", check=""):
+    rows.append({"metric": metric, "value": value, "unit": unit, "target": target, "check": check})
+
+
+def at_least(value, goal):
+    return "" if value is None or goal is None else ("pass" if value >= goal else "MISS")
+
+
+def at_most(value, goal):
+    return "" if value is None else ("pass" if value <= goal else "MISS")
+
+
+send = get("send", "rps")
+row("baseline: send SQL in pgbench (16 clients)", base, "tx/s")
+row("  same SQL without pg_notify (information)", get("baseline", "tps_without_notify"), "tx/s")
+goal = None if base is None else 0.6 * base
+row("send: POST /otp/send (16 connections)", send, "req/s", f">= 0.6 x baseline",
+    "" if None in (send, base) else f"{send / base:.2f} x, {at_least(send, goal)}")
+row("send p50", get("send", "p50_ms"), "ms")
+row("send p99", get("send", "p99_ms"), "ms")
+row("verify, wrong code (16 connections)", get("verify", "rps"), "req/s")
+row("verify p50", get("verify", "p50_ms"), "ms")
+row("verify p99", get("verify", "p99_ms"), "ms")
+for name, label, goal in (("drain_instant", "drain, provider answers at once", 5000),
+                          ("drain_delay200", "drain, provider answers after 200 ms", 1000)):
+    rate = get(name, "per_second")
+    row(f"{label} (concurrency {get(name, 'concurrency')})", rate, "deliveries/s", f">= {goal}",
+        at_least(rate, goal))
+row("end to end p50 at 100 sends/s", get("e2e", "p50_ms"), "ms", "<= 10", at_most(get("e2e", "p50_ms"), 10))
+row("end to end p99 at 100 sends/s", get("e2e", "p99_ms"), "ms", "<= 50", at_most(get("e2e", "p99_ms"), 50))
+for metric, value in (("peak RSS: serve", get("memory", "serve_peak_rss_mb")),
+                      ("peak RSS: work, drain at once", get("drain_instant", "worker_peak_rss_mb")),
+                      ("peak RSS: work, drain 200 ms", get("drain_delay200", "worker_peak_rss_mb")),
+                      ("peak RSS: work, end to end", get("e2e", "worker_peak_rss_mb"))):
+    row(metric, value, "MB", "< 150", "" if value is None else ("pass" if value < 150 else "MISS"))
+
+# What else is worth a look: answers that were not the expected one, deliveries not sent.
+notes = []
+for phase, expected in (("send", "202"), ("verify", "422")):
+    statuses = get(phase, "statuses") or {}
+    other = {k: v for k, v in statuses.items() if k != expected}
+    if other or get(phase, "socket_errors"):
+        notes.append(f"{phase}: answers other than {expected}: {other}; socket errors {get(phase, 'socket_errors')}")
+for name in ("drain_instant", "drain_delay200"):
+    states, count = get(name, "states") or {}, get(name, "deliveries")
+    if states.get("sent") != count or get(name, "left"):
+        notes.append(f"{name}: {count} queued, ended as {states}, {get(name, 'left')} left")
+    if get(name, "provider_requests") not in (None, count):
+        notes.append(f"{name}: the provider got {get(name, 'provider_requests')} calls for {count} deliveries")
+if get("e2e", "arrived") != get("e2e", "sent") or get("e2e", "send_errors"):
+    notes.append(f"e2e: {get('e2e', 'sent')} sent, {get('e2e', 'arrived')} reached the provider, "
+                 f"{get('e2e', 'send_errors')} send errors")
+idle = get("baseline", "cpu_idle_before_pct")
+if idle is not None and idle < 85:
+    notes.append(f"the machine was only {idle}% idle before the run: something else is using the CPU, "
+                 "numbers are not trustworthy")
+notes.append("verify measures WRONG codes (422): the right code is only known to the provider, as a keyed hash in the database")
+
+width = max(len(r["metric"]) for r in rows)
+print(f"\n{'metric':<{width}}  {'value':>12}  {'unit':<13} {'target':<20} ratio/pass")
+for r in rows:
+    value = "n/a" if r["value"] is None else f"{r['value']:,.1f}" if isinstance(r["value"], float) else f"{r['value']:,}"
+    print(f"{r['metric']:<{width}}  {value:>12}  {r['unit']:<13} {r['target']:<20} {r['check']}")
+for note in notes:
+    print(f"note: {note}")
+
+try:
+    # The commit of the checkout the binary sits in (.build/release/otp), when it sits in one.
+    commit = subprocess.run(["git", "-C", os.path.dirname(os.path.realpath(binary)), "rev-parse", "HEAD"],
+                            capture_output=True, text=True).stdout.strip() or None
+except OSError:
+    commit = None
+os.makedirs(os.path.dirname(out), exist_ok=True)
+with open(out, "w") as f:
+    json.dump({"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "binary": binary, "commit": commit,
+               "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+               "table": rows, "notes": notes, "phases": phases}, f, indent=2)
+print(f"\nwritten: {out}")
