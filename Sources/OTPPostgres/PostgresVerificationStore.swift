@@ -11,18 +11,22 @@ import PostgresNIO
 public struct PostgresVerificationStore: VerificationStore {
     let client: PostgresClient
     let logger: Logger
+    let notifier: WorkNotifier
 
     public init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger
+        self.notifier = WorkNotifier(client: client, logger: logger)
     }
 
     public func send(
         _ new: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge], actor: Actor
     ) async throws -> SendOutcome {
-        try await recordingRefusals(appID: new.appID, verificationID: nil, actor: actor) {
+        let outcome = try await recordingRefusals(appID: new.appID, verificationID: nil, actor: actor) {
             try await insertAndCharge(new, idempotency: idempotency, charges: charges, actor: actor)
         }
+        if case .created = outcome { await notifier.notify() }
+        return outcome
     }
 
     private func insertAndCharge(
@@ -109,7 +113,7 @@ public struct PostgresVerificationStore: VerificationStore {
                 ('delivery_queued', jsonb_build_object('delivery_id', d.id, 'channel', v.channel))
             ) AS x (event, details)
         )
-        SELECT v.expires_at, v.resend_available_at, pg_notify('otp_deliveries', '') IS NULL FROM v
+        SELECT v.expires_at, v.resend_available_at FROM v
         """
         let rows =
             if let connection {
@@ -117,7 +121,7 @@ public struct PostgresVerificationStore: VerificationStore {
             } else {
                 try await client.query(query, logger: logger)
             }
-        for try await (expiresAt, resendAvailableAt, _) in rows.decode((Date, Date, Bool).self) {
+        for try await (expiresAt, resendAvailableAt) in rows.decode((Date, Date).self) {
             return SendReceipt(
                 verificationID: new.id, status: .pending, channel: new.channel, recipient: new.recipient,
                 expiresAt: expiresAt, resendAvailableAt: resendAvailableAt, deliveryStatus: .queued)
@@ -190,9 +194,11 @@ public struct PostgresVerificationStore: VerificationStore {
         verificationID: String, appID: String, actor: Actor,
         plan: @escaping @Sendable (ResendContext) throws -> ResendPlan
     ) async throws -> SendReceipt {
-        try await recordingRefusals(appID: appID, verificationID: verificationID, actor: actor) {
+        let receipt = try await recordingRefusals(appID: appID, verificationID: verificationID, actor: actor) {
             try await planResend(verificationID: verificationID, appID: appID, actor: actor, plan: plan)
         }
+        await notifier.notify()
+        return receipt
     }
 
     private func planResend(
@@ -243,10 +249,10 @@ public struct PostgresVerificationStore: VerificationStore {
                         ('delivery_queued', jsonb_build_object('delivery_id', d.id, 'channel', u.channel))
                     ) AS x (event, details)
                 )
-                SELECT u.recipient, u.expires_at, u.resend_available_at, pg_notify('otp_deliveries', '') IS NULL
+                SELECT u.recipient, u.expires_at, u.resend_available_at
                 FROM u
                 """, logger: logger)
-            for try await (recipient, expiresAt, resendAvailableAt, _) in rows.decode((String, Date, Date, Bool).self) {
+            for try await (recipient, expiresAt, resendAvailableAt) in rows.decode((String, Date, Date).self) {
                 return SendReceipt(
                     verificationID: verificationID, status: .pending, channel: resend.channel, recipient: recipient,
                     expiresAt: expiresAt, resendAvailableAt: resendAvailableAt, deliveryStatus: .queued)

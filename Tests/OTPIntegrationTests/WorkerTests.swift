@@ -184,4 +184,27 @@ import Testing
             }
         }
     }
+
+    @Test func aVendorGivingEveryMessageTheSameIDStillGetsEachMessageOnce() async throws {
+        try await TestApp.with(ownDatabase: true) { world in
+            let provider = CapturingProvider { _ in .accepted(messageID: "queued") }
+            try await world.test { client in
+                for index in 0..<5 {
+                    _ = try await world.send(client, recipient: "+551199977\(String(format: "%04d", index))")
+                }
+                var configuration = Self.fastRetries
+                configuration.lease = .seconds(1)
+                configuration.requeueInterval = .milliseconds(200)
+                try await runWorker(world, provider: provider, configuration: configuration) {
+                    try await waitUntil {
+                        try await world.scalar(
+                            "SELECT count(*)::int FROM otp.deliveries WHERE state = 'sent'", as: Int.self) == 5
+                    }
+                    // Longer than a lease: a delivery whose outcome failed to record would be sent again.
+                    try await Task.sleep(for: .milliseconds(1500))
+                }
+                #expect(provider.attempts.count == 5)
+            }
+        }
+    }
 }
