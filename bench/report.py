@@ -31,7 +31,6 @@ def at_most(value, goal):
 
 send = get("send", "rps")
 row("baseline: send SQL in pgbench (16 clients)", base, "tx/s")
-row("  same SQL without pg_notify (information)", get("baseline", "tps_without_notify"), "tx/s")
 goal = None if base is None else 0.6 * base
 row("send: POST /otp/send (16 connections)", send, "req/s", f">= 0.6 x baseline",
     "" if None in (send, base) else f"{send / base:.2f} x, {at_least(send, goal)}")
