@@ -59,9 +59,8 @@ struct DevCommand: AsyncParsableCommand {
         let maintenance = PostgresMaintenance(client: client, logger: Logger(label: "otp.cron"))
         // The console provider unless the environment names real ones.
         let console = ConsoleProvider()
-        let httpClient = ProviderSetup.makeHTTPClient()
         let namesProviders = OTPCore.Channel.allCases.contains { !settings.providerNames(for: $0).isEmpty }
-        do {
+        try await ProviderSetup.withHTTPClient { httpClient in
             let routes =
                 namesProviders
                 ? try ProviderSetup(settings: settings, httpClient: httpClient).routes()
@@ -85,11 +84,7 @@ struct DevCommand: AsyncParsableCommand {
                     _ = try await maintenance.prune(olderThanDays: 90)
                 },
             ])
-        } catch {
-            try? await httpClient.shutdown()
-            throw error
         }
-        try await httpClient.shutdown()
     }
 }
 

@@ -22,6 +22,18 @@ struct ProviderSetup {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
+    /// Runs `body` with the providers' HTTP client, shut down afterwards whatever happens.
+    static func withHTTPClient(_ body: (HTTPClient) async throws -> Void) async throws {
+        let client = makeHTTPClient()
+        do {
+            try await body(client)
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+    }
+
     func routes() throws -> ProviderRoutes {
         var providers: [OTPCore.Channel: [any MessageProvider]] = [:]
         var built: [String: any MessageProvider] = [:]

@@ -55,14 +55,9 @@ struct WorkCommand: AsyncParsableCommand {
         database.options.additionalStartupParameters.append(("synchronous_commit", "off"))
         let client = PostgresClient(configuration: database, backgroundLogger: logger)
         let stack = ServiceStack(client: client, keys: try settings.serverKeys(), logger: logger)
-        let httpClient = ProviderSetup.makeHTTPClient()
-        do {
+        try await ProviderSetup.withHTTPClient { httpClient in
             let routes = try ProviderSetup(settings: settings, httpClient: httpClient).routes()
             try await stack.run([stack.worker(routes: routes, concurrency: concurrency, lease: .seconds(lease))])
-        } catch {
-            try? await httpClient.shutdown()
-            throw error
         }
-        try await httpClient.shutdown()
     }
 }
