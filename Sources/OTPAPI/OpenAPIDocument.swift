@@ -798,7 +798,7 @@ package enum OpenAPIDocument {
               description: |
                 A custom message text of one app, usable as `template` on `/otp/send`. The body
                 is checked as `TemplateBody` describes. The answer measures the body rendered
-                with the app's name, a 6-digit code and 10 minutes (`encoding`, `segments`).
+                with the sample app name `Acme`, a 6-digit code and 5 minutes (`encoding`, `segments`).
               requestBody:
                 required: true
                 content:
@@ -870,8 +870,8 @@ package enum OpenAPIDocument {
               operationId: getTemplate
               summary: One template, latest version
               description: |
-                `encoding` and `segments` measure the body with an empty app name, a 6-digit
-                code and 10 minutes.
+                `encoding` and `segments` measure the body with the sample app name `Acme`, a
+                6-digit code and 5 minutes.
               responses:
                 '200':
                   description: The template.
@@ -892,10 +892,11 @@ package enum OpenAPIDocument {
               operationId: updateTemplate
               summary: Change a template (a new version)
               description: |
-                Each field given replaces the current one; the others stay. Every update makes
-                a new version (`version` + 1). Messages already queued keep the text and
-                version they were queued with; each delivery records the version it used. The
-                answer has `encoding` and `segments` (empty app name) only when `body` was given.
+                Each field given replaces the current one; the others stay; a body with none of
+                `name`, `locale` and `body` is `400 VALIDATION_ERROR`. Every update makes a new
+                version (`version` + 1). Messages already queued keep the text and version they
+                were queued with; each delivery records the version it used. The answer has
+                `encoding` and `segments`, measured with the sample app name `Acme`.
               requestBody:
                 required: true
                 content:
