@@ -18,8 +18,7 @@ struct RequestMetricsMiddleware: RouterMiddleware {
         ]
         Counter(label: "otp_http_requests_total", dimensions: dimensions).increment()
         let elapsed = ContinuousClock.now - started
-        Metrics.Timer(label: "otp_http_request_duration", dimensions: [("route", route)]).recordNanoseconds(
-            elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        Metrics.Timer(label: "otp_http_request_duration", dimensions: [("route", route)]).record(duration: elapsed)
         return response
     }
 }

@@ -121,11 +121,7 @@ struct VerifyAnswer {
         if let decision, outcome == .invalidCode || outcome == .maxAttemptsExceeded {
             top["attempts_remaining"] = .int(decision.attemptsRemaining)
         }
-        guard outcome != .verified else {
-            return Response(
-                status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
-                body: .init(byteBuffer: .init(data: try JSONValue.encode(top))))
-        }
+        guard outcome != .verified else { return try jsonResponse(top) }
         var error = APIError(Self.status(of: outcome), outcome.rawValue, Self.message(of: outcome))
         error.topLevel = top
         return try error.response(from: request, context: context)

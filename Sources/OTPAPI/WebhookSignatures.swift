@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import OTPCore
 
 /// The vendors' ways of signing the receipts they post to us.
 enum WebhookSignatures {
@@ -21,8 +22,6 @@ enum WebhookSignatures {
 
     static func matches(_ presented: String?, _ expected: String) -> Bool {
         guard let presented else { return false }
-        let (left, right) = (Data(presented.utf8), Data(expected.utf8))
-        guard left.count == right.count else { return false }
-        return zip(left, right).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+        return constantTimeEquals(Data(presented.utf8), Data(expected.utf8))
     }
 }

@@ -9,18 +9,20 @@ public struct CodeDigester: Sendable {
     public init(keys: ServerKeys) { key = keys.codeHashKey }
 
     public func digest(code: String, verificationID: String) -> Data {
-        var message = Data(verificationID.utf8)
-        message.append(0)
-        message.append(contentsOf: code.utf8)
-        return Data(HMAC<SHA256>.authenticationCode(for: message, using: key))
+        Data(HMAC<SHA256>.authenticationCode(for: Self.message(code, verificationID), using: key))
     }
 
     /// Constant-time: recomputes the digest and compares with `HMAC.isValidAuthenticationCode`.
     public func matches(code: String, verificationID: String, digest: Data) -> Bool {
+        HMAC<SHA256>.isValidAuthenticationCode(digest, authenticating: Self.message(code, verificationID), using: key)
+    }
+
+    /// The id, a zero byte, the code: the zero keeps id and code from running into each other.
+    private static func message(_ code: String, _ verificationID: String) -> Data {
         var message = Data(verificationID.utf8)
         message.append(0)
         message.append(contentsOf: code.utf8)
-        return HMAC<SHA256>.isValidAuthenticationCode(digest, authenticating: message, using: key)
+        return message
     }
 }
 

@@ -28,8 +28,6 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
     public var description: String { e164 }
 
     /// Every digit but the last four replaced by `*`, the leading `+` kept.
-    public var masked: String { Self.mask(e164) }
-
     public static func mask(_ e164: String) -> String {
         let digits = e164.dropFirst()
         let hidden = max(0, digits.count - 4)

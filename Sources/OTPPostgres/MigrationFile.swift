@@ -49,6 +49,11 @@ public struct MigrationFile: Sendable, Equatable {
         }.sorted { $0.version < $1.version }
     }
 
+    /// The migrations of `defaultDirectory()`.
+    public static func loadDefault() throws -> [MigrationFile] {
+        try load(from: defaultDirectory())
+    }
+
     /// Where the migrations are: `OTP_MIGRATIONS_DIR`, else `./sql`, else `share/otp/sql` beside the
     /// binary's prefix, else the `sql/` of the source checkout this binary was built from.
     public static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {

@@ -156,12 +156,10 @@ public struct DeliveryWorker: Service {
         let result = await provider.send(message)
         let elapsed = ContinuousClock.now - started
         routes.breaker.record(provider.name, outcome: result.outcome)
-        Timer(label: "otp_delivery_attempt_duration", dimensions: [("provider", provider.name)]).recordNanoseconds(
-            elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        Timer(label: "otp_delivery_attempt_duration", dimensions: [("provider", provider.name)])
+            .record(duration: elapsed)
         let attempt = DeliveryAttempt(
-            provider: provider.name, result: result,
-            latencyMilliseconds: Int(
-                elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000))
+            provider: provider.name, result: result, latencyMilliseconds: Int(elapsed / .milliseconds(1)))
         switch result.outcome {
         case .accepted:
             return (attempt, .sent(provider: provider.name, messageID: result.providerMessageID))

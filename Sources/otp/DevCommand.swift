@@ -40,7 +40,7 @@ struct DevCommand: AsyncParsableCommand {
         let database = try PostgresClient.Configuration(url: cluster.url)
         if databaseOnly {
             try await withPostgres(database, logger: logger) { client in
-                let files = try MigrationFile.load(from: MigrationFile.defaultDirectory())
+                let files = try MigrationFile.loadDefault()
                 try await Migrator(client: client, files: files, logger: Logger(label: "otp.migrate")).migrate()
             }
             FileHandle.standardOutput.write(Data("DATABASE_URL=\(cluster.url)\n".utf8))

@@ -29,7 +29,7 @@ enum DevState {
     static func prepare(client: PostgresClient, folder: URL, keys: ServerKeys, host: String, port: Int, logger: Logger)
         async throws
     {
-        let files = try MigrationFile.load(from: MigrationFile.defaultDirectory())
+        let files = try MigrationFile.loadDefault()
         try await Migrator(client: client, files: files, logger: Logger(label: "otp.migrate")).migrate()
         let secrets = APIKeySecrets(keys: keys)
         let demo = try await demo(

@@ -13,7 +13,7 @@ struct MigrateCommand: AsyncParsableCommand {
     func run() async throws {
         let settings = Settings()
         Bootstrap.logging(level: try settings.logLevel())
-        let files = try MigrationFile.load(from: MigrationFile.defaultDirectory())
+        let files = try MigrationFile.loadDefault()
         let logger = Logger(label: "otp.migrate")
         let applied = try await withPostgres(try settings.databaseConfiguration(), logger: logger) { client in
             try await Migrator(client: client, files: files, logger: logger).migrate()

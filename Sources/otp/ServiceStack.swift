@@ -29,7 +29,7 @@ struct ServiceStack {
         let directory = TimeBoundAccessDirectory(
             PostgresDirectory(client: client, logger: Logger(label: "otp.store")), limit: deadline)
         let migrator = Migrator(
-            client: client, files: (try? MigrationFile.load(from: MigrationFile.defaultDirectory())) ?? [],
+            client: client, files: (try? MigrationFile.loadDefault()) ?? [],
             logger: Logger(label: "otp.migrate"))
         var metricsText: (@Sendable () -> String)? = nil
         if let metrics { metricsText = { metrics.emitToString() } }

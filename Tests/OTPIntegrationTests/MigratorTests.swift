@@ -22,7 +22,7 @@ import Testing
         try await dropDatabase(name, url: url)
     }
 
-    let files = (try? MigrationFile.load(from: MigrationFile.defaultDirectory())) ?? []
+    let files = (try? MigrationFile.loadDefault()) ?? []
 
     @Test func appliesOnceThenIsANoOp() async throws {
         #expect(!files.isEmpty)

@@ -99,14 +99,7 @@ final class FakeMeta: Sendable {
             state.requestCount += 1
             return state.behaviour
         }
-        switch behaviour {
-        case .closeConnection:
-            return await FakeVendor.dropConnection(context)
-        case .hang(let seconds):
-            try await Task.sleep(for: .seconds(seconds))
-        default:
-            break
-        }
+        if let dropped = try await FakeVendor.actOnConnection(behaviour, context) { return dropped }
         guard request.headers[.authorization] == "Bearer \(accessToken)" else {
             return Self.error(
                 .unauthorized, code: 190, message: "Invalid OAuth access token - Cannot parse access token")

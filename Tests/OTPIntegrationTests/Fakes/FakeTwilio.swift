@@ -97,14 +97,7 @@ final class FakeTwilio: Sendable {
             state.requestCount += 1
             return state.behaviour
         }
-        switch behaviour {
-        case .closeConnection:
-            return await FakeVendor.dropConnection(context)
-        case .hang(let seconds):
-            try await Task.sleep(for: .seconds(seconds))
-        default:
-            break
-        }
+        if let dropped = try await FakeVendor.actOnConnection(behaviour, context) { return dropped }
         guard let credentials = FakeVendor.basicCredentials(request.headers[.authorization]),
             credentials.user == accountSID, credentials.password == authToken
         else {
@@ -294,6 +287,22 @@ enum FakeVendor {
                 await services.triggerGracefulShutdown()
                 throw error
             }
+        }
+    }
+
+    /// The behaviours that act before a request is read: a dropped connection (its response, never
+    /// written), or a hang before answering. nil to go on answering.
+    static func actOnConnection(_ behaviour: FakeVendorBehaviour, _ context: FakeVendorContext) async throws
+        -> Response?
+    {
+        switch behaviour {
+        case .closeConnection:
+            return await dropConnection(context)
+        case .hang(let seconds):
+            try await Task.sleep(for: .seconds(seconds))
+            return nil
+        default:
+            return nil
         }
     }
 

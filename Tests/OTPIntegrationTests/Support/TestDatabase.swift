@@ -43,7 +43,7 @@ actor TestDatabase {
             url = cluster.url
         }
         try await withClient(url: url) { client in
-            let files = try MigrationFile.load(from: MigrationFile.defaultDirectory())
+            let files = try MigrationFile.loadDefault()
             try await Migrator(client: client, files: files, logger: quietLogger).migrate()
         }
         return url
@@ -88,7 +88,7 @@ func withTestDatabase<Result: Sendable>(
     let result: Result
     do {
         result = try await withClient(url: url) { client in
-            let files = try MigrationFile.load(from: MigrationFile.defaultDirectory())
+            let files = try MigrationFile.loadDefault()
             try await Migrator(client: client, files: files, logger: quietLogger).migrate()
             return try await body(client, url)
         }
