@@ -71,16 +71,28 @@ public enum DeliveryResolution: Sendable, Equatable {
     case canceled(reason: String)
 }
 
+/// What became of one claimed delivery: the provider call made (if any) and where the delivery goes.
+public struct DeliveryOutcome: Sendable, Equatable {
+    public var delivery: ClaimedDelivery
+    public var attempt: DeliveryAttempt?
+    public var resolution: DeliveryResolution
+
+    public init(delivery: ClaimedDelivery, attempt: DeliveryAttempt?, resolution: DeliveryResolution) {
+        self.delivery = delivery
+        self.attempt = attempt
+        self.resolution = resolution
+    }
+}
+
 /// The delivery job queue.
 public protocol DeliveryQueue: Sendable {
     /// Claims up to `limit` due deliveries for `lease`, in one statement that skips rows other
     /// workers hold.
     func claim(limit: Int, lease: Duration, workerID: String) async throws -> [ClaimedDelivery]
 
-    /// Records the attempt (if a provider was called) and moves the delivery on, in one transaction.
-    func finish(
-        _ delivery: ClaimedDelivery, attempt: DeliveryAttempt?, resolution: DeliveryResolution, workerID: String)
-        async throws
+    /// Records the attempts and moves the deliveries on, all in one transaction. An outcome for a
+    /// delivery `workerID` no longer holds (its lease ran out and it was requeued) only records the attempt.
+    func finish(_ outcomes: [DeliveryOutcome], workerID: String) async throws
 
     /// Puts deliveries whose lease ran out (their worker died) back in the queue; returns how many.
     func requeueExpiredLeases() async throws -> Int

@@ -38,17 +38,15 @@ public struct PostgresDirectory: AccessDirectory {
     }
 
     public func apiKey(id: String) async throws -> StoredAPIKey? {
-        let rows = try await client.query(
-            "SELECT account_id, secret_digest, app_ids, revoked_at IS NOT NULL FROM otp.api_keys WHERE key_id = \(id)",
-            logger: logger)
-        for try await (accountID, digest, appIDs, revoked) in rows.decode((Int64, Data, [String]?, Bool).self) {
-            return StoredAPIKey(keyID: id, accountID: accountID, secretDigest: digest, appIDs: appIDs, revoked: revoked)
-        }
+        for try await key in try await client.execute(APIKeyStatement(keyID: id), logger: logger) { return key }
         return nil
     }
 
     public func app(id: String, accountID: Int64) async throws -> App? {
-        try await apps(id: id, accountID: accountID).first
+        for try await app in try await client.execute(AppStatement(appID: id, accountID: accountID), logger: logger) {
+            return app
+        }
+        return nil
     }
 
     public func appIDs(accountID: Int64) async throws -> [String] {
@@ -171,34 +169,12 @@ public struct PostgresDirectory: AccessDirectory {
     /// Apps filtered by id and account, either of which may be nil for "any".
     private func apps(id: String?, accountID: Int64?) async throws -> [App] {
         let query: PostgresQuery = """
-            SELECT a.id, a.account_id, a.name, a.code_length, a.ttl_seconds, a.max_attempts, a.max_sends,
-                a.resend_cooldown_seconds, a.channels, a.default_channel, a.sender_name, a.resend_policy,
-                a.fallback_channel, a.rate_limits::text, a.countries::text, a.refused_line_types::text,
-                a.default_template, a.default_locale, a.message_options::text, a.whatsapp_templates::text
-            FROM otp.apps a
+            SELECT \(unescaped: AppColumns.list) FROM otp.apps a
             WHERE (\(id)::text IS NULL OR a.id = \(id)) AND (\(accountID)::bigint IS NULL OR a.account_id = \(accountID))
             ORDER BY a.created_at
             """
         var apps: [App] = []
-        for try await row in try await client.query(query, logger: logger).decode(
-            (
-                String, Int64, String, Int, Int, Int, Int, Int, [String], String, String?, String, String?, String,
-                String, String, String?, String?, String, String
-            )
-            .self)
-        {
-            let policy = AppPolicy(
-                codeLength: row.3, ttlSeconds: row.4, maxAttempts: row.5, maxSends: row.6,
-                resendCooldownSeconds: row.7, channels: row.8.compactMap(OTPCore.Channel.init(rawValue:)),
-                defaultChannel: OTPCore.Channel(rawValue: row.9) ?? .sms, senderName: row.10,
-                resendPolicy: AppPolicy.ResendPolicy(rawValue: row.11) ?? .newCode,
-                fallbackChannel: row.12.flatMap(OTPCore.Channel.init(rawValue:)))
-            var withRules = policy
-            PolicyJSON.read(rateLimits: row.13, countries: row.14, lineTypes: row.15, into: &withRules)
-            PolicyJSON.readMessages(
-                defaultTemplate: row.16, defaultLocale: row.17, options: row.18, whatsApp: row.19, into: &withRules)
-            apps.append(App(id: row.0, accountID: row.1, name: row.2, policy: withRules))
-        }
+        for try await row in try await client.query(query, logger: logger) { apps.append(try AppColumns.app(row)) }
         return apps
     }
 }

@@ -84,44 +84,14 @@ public struct PostgresVerificationStore: VerificationStore {
     private func insert(_ new: NewVerification, actor: Actor, on connection: PostgresConnection?) async throws
         -> SendReceipt
     {
-        let metadata = String(decoding: try JSONEncoder().encode(new.metadata), as: UTF8.self)
-        let keptSeal: Data? = new.keepsSealedCode ? new.sealedCode : nil
-        let query: PostgresQuery = try """
-        WITH v AS (
-            INSERT INTO otp.verifications (id, app_id, recipient, country, channel, sender, locale, code_digest,
-                sealed_code, code_length, ttl_seconds, max_attempts, max_sends, metadata, expires_at,
-                resend_available_at)
-            VALUES (\(new.id), \(new.appID), \(new.recipient), \(new.country), \(new.channel.rawValue), \(new.sender),
-                \(new.locale), \(new.codeDigest), \(keptSeal), \(new.codeLength), \(new.ttlSeconds),
-                \(new.maxAttempts), \(new.maxSends), \(metadata)::jsonb,
-                now() + make_interval(secs => \(Double(new.ttlSeconds))),
-                now() + make_interval(secs => \(Double(new.resendCooldownSeconds))))
-            RETURNING id, app_id, channel, recipient, sender, expires_at, resend_available_at
-        ), d AS (
-            INSERT INTO otp.deliveries (verification_id, app_id, channel, recipient, sender, sealed_code, expires_at,
-                message_template, template_id, template_version, locale, whatsapp_template, whatsapp_language)
-            SELECT id, app_id, channel, recipient, sender, \(new.sealedCode), expires_at,
-                \(new.message.template), \(new.message.templateID), \(new.message.templateVersion),
-                \(new.message.locale), \(new.message.whatsAppTemplate?.name),
-                \(new.message.whatsAppTemplate?.language) FROM v
-            RETURNING id
-        ), e AS (
-            INSERT INTO otp.events (event, app_id, verification_id, actor, ip, details)
-            SELECT x.event, v.app_id, v.id, \(actor.keyID), \(actor.ip)::text, x.details
-            FROM v, d, LATERAL (VALUES
-                ('send_requested', jsonb_build_object('channel', v.channel)),
-                ('delivery_queued', jsonb_build_object('delivery_id', d.id, 'channel', v.channel))
-            ) AS x (event, details)
-        )
-        SELECT v.expires_at, v.resend_available_at FROM v
-        """
+        let statement = SendStatement(new: new, actor: actor)
         let rows =
             if let connection {
-                try await connection.query(query, logger: logger)
+                try await connection.execute(statement, logger: logger)
             } else {
-                try await client.query(query, logger: logger)
+                try await client.execute(statement, logger: logger)
             }
-        for try await (expiresAt, resendAvailableAt) in rows.decode((Date, Date).self) {
+        for try await (expiresAt, resendAvailableAt) in rows {
             return SendReceipt(
                 verificationID: new.id, status: .pending, channel: new.channel, recipient: new.recipient,
                 expiresAt: expiresAt, resendAvailableAt: resendAvailableAt, deliveryStatus: .queued)

@@ -7,7 +7,7 @@ import ServiceLifecycle
 import Synchronization
 
 /// Sends queued deliveries: claims as many as it has free slots, calls the provider with no
-/// transaction open, records the outcome. Wakes on NOTIFY and polls as a fallback.
+/// transaction open, records the outcomes in batches. Wakes on NOTIFY and polls as a fallback.
 ///
 /// On graceful shutdown it stops claiming and lets the deliveries in flight finish (each is bounded
 /// by its provider's timeout). Deliveries of a worker that dies are requeued by any worker once
@@ -55,37 +55,46 @@ public struct DeliveryWorker: Service {
     public func run() async throws {
         let (doorbell, ring) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let inFlight = SlotCounter()
-        await withTaskGroup(of: Void.self) { wakeSources in
-            wakeSources.addTask { await listen { ring.yield() } }
-            wakeSources.addTask { await poll { ring.yield() } }
-            ring.yield()
-            await withDiscardingTaskGroup { deliveries in
-                for await _ in doorbell.cancelOnGracefulShutdown() {
-                    let free = configuration.concurrency - inFlight.count.withLock { $0 }
-                    guard free > 0 else { continue }
-                    let claimed: [ClaimedDelivery]
-                    do {
-                        claimed = try await queue.claim(
-                            limit: free, lease: configuration.lease, workerID: configuration.workerID)
-                    } catch {
-                        logger.warning("claim failed", metadata: ["error": "\(String(reflecting: error))"])
-                        continue
-                    }
-                    inFlight.count.withLock { $0 += claimed.count }
-                    for delivery in claimed {
-                        deliveries.addTask {
-                            await deliver(delivery)
-                            inFlight.count.withLock { $0 -= 1 }
-                            ring.yield()
+        let outcomes = OutcomeBatcher(maximumBatch: Self.maximumOutcomeBatch)
+        await withTaskGroup(of: Void.self) { recorder in
+            recorder.addTask { await outcomes.run(write: record) }
+            await withTaskGroup(of: Void.self) { wakeSources in
+                wakeSources.addTask { await listen { ring.yield() } }
+                wakeSources.addTask { await poll { ring.yield() } }
+                ring.yield()
+                await withDiscardingTaskGroup { deliveries in
+                    for await _ in doorbell.cancelOnGracefulShutdown() {
+                        let free = configuration.concurrency - inFlight.count.withLock { $0 }
+                        guard free > 0 else { continue }
+                        let claimed: [ClaimedDelivery]
+                        do {
+                            claimed = try await queue.claim(
+                                limit: free, lease: configuration.lease, workerID: configuration.workerID)
+                        } catch {
+                            logger.warning("claim failed", metadata: ["error": "\(String(reflecting: error))"])
+                            continue
                         }
+                        inFlight.count.withLock { $0 += claimed.count }
+                        for delivery in claimed {
+                            deliveries.addTask {
+                                await deliver(delivery, recordingIn: outcomes)
+                                inFlight.count.withLock { $0 -= 1 }
+                                ring.yield()
+                            }
+                        }
+                        // A full batch means more may be waiting: look again without waiting for a bell.
+                        if claimed.count == free { ring.yield() }
                     }
-                    // A full batch means more may be waiting: look again without waiting for a bell.
-                    if claimed.count == free { ring.yield() }
                 }
+                wakeSources.cancelAll()
             }
-            wakeSources.cancelAll()
+            // Every delivery is recorded by now; the recorder may stop.
+            outcomes.close()
         }
     }
+
+    /// The most outcomes one statement records.
+    static let maximumOutcomeBatch = 256
 
     /// LISTEN for the wake-up hint, reconnecting after errors until cancelled.
     private func listen(_ wake: @escaping @Sendable () -> Void) async {
@@ -120,19 +129,25 @@ public struct DeliveryWorker: Service {
         }
     }
 
-    func deliver(_ delivery: ClaimedDelivery) async {
+    func deliver(_ delivery: ClaimedDelivery, recordingIn outcomes: OutcomeBatcher) async {
         let (attempt, resolution) = await attemptDelivery(delivery)
         Counter(
             label: "otp_deliveries_total",
             dimensions: [("provider", attempt?.provider ?? "none"), ("outcome", resolution.metricOutcome)]
         ).increment()
+        await outcomes.record(DeliveryOutcome(delivery: delivery, attempt: attempt, resolution: resolution))
+    }
+
+    func record(_ batch: [DeliveryOutcome]) async {
         do {
-            try await queue.finish(delivery, attempt: attempt, resolution: resolution, workerID: configuration.workerID)
+            try await queue.finish(batch, workerID: configuration.workerID)
         } catch {
-            // The lease will run out and the delivery will be tried again.
+            // The leases will run out and the deliveries will be tried again.
             logger.error(
-                "could not record a delivery outcome",
-                metadata: ["delivery.id": "\(delivery.id)", "error": "\(String(reflecting: error))"])
+                "could not record delivery outcomes",
+                metadata: [
+                    "deliveries": "\(batch.map(\.delivery.id))", "error": "\(String(reflecting: error))",
+                ])
         }
     }
 

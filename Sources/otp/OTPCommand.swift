@@ -1,6 +1,18 @@
 import ArgumentParser
+import NIOCore
+import NIOPosix
 
 @main
+enum Entry {
+    static func main() async {
+        // Tasks run on NIO's event loops rather than on a pool of their own, so a handler and the
+        // sockets it awaits (client, database, provider) share threads instead of handing work
+        // across. It must happen before the first task is scheduled.
+        _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        await OTPCommand.main()
+    }
+}
+
 struct OTPCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "otp",

@@ -1,0 +1,178 @@
+import Foundation
+import OTPCore
+import PostgresNIO
+
+// The worker's two statements, prepared once per connection.
+
+/// Claims up to `limit` due deliveries through the partial index of queued rows, skipping rows other
+/// workers hold, and returns them with what sending needs (app name, verification status).
+struct ClaimStatement: PostgresPreparedStatement {
+    static let sql = """
+        UPDATE otp.deliveries d SET state = 'sending', attempts = d.attempts + 1,
+            locked_until = now() + make_interval(secs => $2::bigint), locked_by = $3::text, updated_at = now()
+        FROM otp.apps a, otp.verifications v
+        WHERE a.id = d.app_id AND v.id = d.verification_id AND d.id IN (
+            SELECT id FROM otp.deliveries WHERE state = 'queued' AND run_at <= now()
+            ORDER BY run_at, id LIMIT $1::bigint FOR UPDATE SKIP LOCKED)
+        RETURNING d.id, d.verification_id, d.app_id, a.name, d.channel, d.recipient, d.sender, d.sealed_code,
+            d.attempts, v.expires_at, a.fallback_channel, v.status = 'pending', now(), d.message_template,
+            d.whatsapp_template, d.whatsapp_language
+        """
+    typealias Row = ClaimedDelivery
+
+    var limit: Int
+    var leaseSeconds: Int
+    var workerID: String
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        bindings.append(limit)
+        bindings.append(leaseSeconds)
+        bindings.append(workerID)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> ClaimedDelivery {
+        let row = try row.decode(
+            (
+                Int64, String, String, String, String, String, String?, Data?, Int, Date, String?, Bool, Date, String?,
+                String?, String?
+            ).self)
+        return ClaimedDelivery(
+            id: row.0, verificationID: row.1, appID: row.2, appName: row.3,
+            channel: OTPCore.Channel(rawValue: row.4) ?? .sms, recipient: row.5, sender: row.6,
+            sealedCode: row.7, attempt: row.8, expiresAt: row.9,
+            fallbackChannel: row.10.flatMap(OTPCore.Channel.init(rawValue:)), verificationPending: row.11,
+            claimedAt: row.12, messageTemplate: row.13,
+            whatsAppTemplate: row.14.flatMap { name in row.15.map { WhatsAppTemplate(name: name, language: $0) } })
+    }
+}
+
+/// Records a batch of outcomes (QUEUE.md: acknowledge completions in batches): moves each delivery
+/// the worker still holds to its next state, hands failed ones to their fallback channel, and writes
+/// the attempts and events. The batch travels as one JSON array, which keeps its nulls.
+struct FinishStatement: PostgresPreparedStatement {
+    static let sql = """
+        WITH o AS (
+            SELECT * FROM json_to_recordset($1::json) AS o (id bigint, verification_id text, app_id text,
+                state text, run_at double precision, reason text, sent_by text, message_id text, fallback text,
+                attempt integer, provider text, outcome text, http_status integer, provider_message_id text,
+                error_code text, error text, latency_ms integer)
+        ), d AS (
+            UPDATE otp.deliveries t SET state = o.state, run_at = coalesce(to_timestamp(o.run_at), t.run_at),
+                locked_until = NULL, locked_by = NULL, last_error = coalesce(o.reason, t.last_error),
+                provider = coalesce(o.sent_by, t.provider),
+                provider_message_id = coalesce(o.message_id, t.provider_message_id),
+                sealed_code = CASE WHEN o.state = 'queued' THEN t.sealed_code END,
+                sent_at = CASE WHEN o.state = 'sent' THEN now() ELSE t.sent_at END,
+                finished_at = CASE WHEN o.state <> 'queued' THEN now() END,
+                updated_at = now()
+            FROM o WHERE t.id = o.id AND t.state = 'sending' AND t.locked_by = $2::text
+            RETURNING t.id
+        ), handed AS (
+            -- The new delivery's id is drawn first so that its event can name the one it replaces.
+            SELECT o.id AS from_id, nextval(pg_get_serial_sequence('otp.deliveries', 'id')) AS id, o.fallback AS channel
+            FROM o JOIN d USING (id) WHERE o.fallback IS NOT NULL
+        ), f AS (
+            -- The CTEs see the row as it was, sealed code included, before d erased it.
+            INSERT INTO otp.deliveries (id, verification_id, app_id, channel, recipient, sender, sealed_code,
+                expires_at, message_template, template_id, template_version, locale, whatsapp_template,
+                whatsapp_language)
+            OVERRIDING SYSTEM VALUE
+            SELECT h.id, x.verification_id, x.app_id, h.channel, x.recipient, x.sender, x.sealed_code, x.expires_at,
+                x.message_template, x.template_id, x.template_version, x.locale, x.whatsapp_template,
+                x.whatsapp_language
+            FROM handed h JOIN otp.deliveries x ON x.id = h.from_id
+            RETURNING id, verification_id, app_id, channel
+        ), fv AS (
+            UPDATE otp.verifications v SET channel = f.channel, updated_at = now() FROM f WHERE v.id = f.verification_id
+        ), fe AS (
+            INSERT INTO otp.events (event, app_id, verification_id, details)
+            SELECT 'delivery_queued', f.app_id, f.verification_id,
+                jsonb_build_object('delivery_id', f.id, 'channel', f.channel, 'fallback_from', h.from_id)
+            FROM f JOIN handed h USING (id)
+        ), a AS (
+            INSERT INTO otp.delivery_attempts (delivery_id, verification_id, app_id, provider, outcome,
+                http_status, provider_message_id, error_code, error, latency_ms)
+            SELECT id, verification_id, app_id, provider, outcome, http_status, provider_message_id, error_code, error,
+                latency_ms
+            FROM o WHERE provider IS NOT NULL
+        ), ev AS (
+            INSERT INTO otp.events (event, app_id, verification_id, details)
+            SELECT e.event, o.app_id, o.verification_id,
+                jsonb_strip_nulls(jsonb_build_object('delivery_id', o.id, 'attempt', o.attempt,
+                    'provider', coalesce(o.provider, o.sent_by), 'http_status', o.http_status,
+                    'error_code', o.error_code, 'reason', o.reason))
+            FROM o JOIN d USING (id), LATERAL (VALUES
+                (1, 'delivery_attempt_failed', o.outcome <> 'accepted'),
+                (2, 'delivery_sent', o.state = 'sent'),
+                (3, 'delivery_failed', o.state = 'failed')
+            ) AS e (n, event, happened)
+            WHERE e.happened
+            ORDER BY o.id, e.n
+        )
+        SELECT count(*) FROM handed
+        """
+    /// How many deliveries were handed to a fallback channel (new work to wake workers for).
+    typealias Row = Int
+
+    var outcomes: [DeliveryOutcome]
+    var workerID: String
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        bindings.append(String(decoding: try encoder.encode(outcomes.map(OutcomeRow.init)), as: UTF8.self))
+        bindings.append(workerID)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Int { try row.decode(Int.self) }
+}
+
+/// One outcome as a row of the batch: the shape `json_to_recordset` reads (keys in snake case).
+private struct OutcomeRow: Encodable {
+    var id: Int64
+    var verificationId: String
+    var appId: String
+    var state: String
+    var runAt: Double?
+    var reason: String?
+    var sentBy: String?
+    var messageId: String?
+    var fallback: String?
+    var attempt: Int
+    var provider: String?
+    var outcome: String?
+    var httpStatus: Int?
+    var providerMessageId: String?
+    var errorCode: String?
+    var error: String?
+    var latencyMs: Int?
+
+    init(_ source: DeliveryOutcome) {
+        let delivery = source.delivery
+        (id, verificationId, appId, attempt) = (
+            delivery.id, delivery.verificationID, delivery.appID, delivery.attempt
+        )
+        switch source.resolution {
+        case .sent(let by, let id):
+            (state, sentBy, messageId) = ("sent", by, id)
+        case .retry(let at, let why):
+            (state, runAt, reason) = ("queued", at.timeIntervalSince1970, why)
+        case .failed(let why):
+            (state, reason) = ("failed", why)
+        case .fallback(let why, let channel):
+            (state, reason, fallback) = ("failed", why, channel.rawValue)
+        case .canceled(let why):
+            (state, reason) = ("canceled", why)
+        }
+        if let attempt = source.attempt {
+            let result = attempt.result
+            (provider, outcome, httpStatus) = (attempt.provider, result.outcome.rawValue, result.httpStatus)
+            (providerMessageId, errorCode, error) = (result.providerMessageID, result.errorCode, result.errorMessage)
+            latencyMs = attempt.latencyMilliseconds
+        }
+    }
+}
