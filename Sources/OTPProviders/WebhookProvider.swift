@@ -71,7 +71,7 @@ public struct WebhookProvider: MessageProvider {
     public func send(_ message: OutboundMessage) async -> ProviderResult {
         let now = Date()
         let event = Event(
-            timestamp: ISO8601DateFormatter().string(from: now),
+            timestamp: now.ISO8601Format(),
             data: .init(
                 deliveryID: message.deliveryID, verificationID: message.verificationID,
                 channel: message.channel.rawValue, to: message.recipient, from: message.sender, body: message.body,

@@ -40,6 +40,7 @@ public struct DeliveryWorker: Service {
     let sealer: CodeSealer
     let configuration: Configuration
     let logger: Logger
+    let templates = ParsedTemplates()
 
     public init(
         queue: any DeliveryQueue, routes: ProviderRoutes, sealer: CodeSealer, configuration: Configuration,
@@ -165,7 +166,7 @@ public struct DeliveryWorker: Service {
         let message = OutboundMessage(
             deliveryID: delivery.id, verificationID: delivery.verificationID, channel: delivery.channel,
             recipient: delivery.recipient, sender: delivery.sender, code: code,
-            body: Self.render(delivery, code: code, secondsLeft: secondsLeft),
+            body: render(delivery, code: code, secondsLeft: secondsLeft),
             idempotencyToken: "otp-delivery-\(delivery.id)", whatsAppTemplate: delivery.whatsAppTemplate)
         let started = ContinuousClock.now
         let result = await provider.send(message)
@@ -207,9 +208,9 @@ final class SlotCounter: Sendable {
 extension DeliveryWorker {
     /// The message text the delivery was queued with, rendered with the code. A template that no
     /// longer parses (it was checked when saved) falls back to the default text rather than losing the code.
-    static func render(_ delivery: ClaimedDelivery, code: String, secondsLeft: Int) -> String {
+    func render(_ delivery: ClaimedDelivery, code: String, secondsLeft: Int) -> String {
         let minutes = max(1, (secondsLeft + 59) / 60)
-        if let text = delivery.messageTemplate, let template = try? MessageTemplate(queued: text) {
+        if let text = delivery.messageTemplate, let template = templates.template(text) {
             return template.render(code: code, appName: delivery.appName, expiresInMinutes: minutes)
         }
         return MessageText.verification(appName: delivery.appName, code: code, ttlSeconds: secondsLeft)

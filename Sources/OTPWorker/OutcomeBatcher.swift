@@ -23,6 +23,9 @@ final class OutcomeBatcher: Sendable {
         (bell, ring) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
+    /// Outcomes handed in and not yet written.
+    var waitingCount: Int { state.withLock { $0.waiting.count } }
+
     func record(_ outcome: DeliveryOutcome) async {
         await withCheckedContinuation { written in
             let accepted = state.withLock { state in
