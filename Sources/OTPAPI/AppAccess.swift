@@ -8,10 +8,17 @@ struct AppAccess {
     func app(_ appID: String?, context: OTPRequestContext) async throws -> App {
         guard let principal = context.identity else { throw APIError.unauthorized }
         guard let appID, !appID.isEmpty else { throw APIError.validation("appid", "appid is required") }
-        guard appID.utf8.count <= 64, let app = try await directory.app(id: appID, accountID: principal.key.accountID)
-        else { throw APIError(OTPFailure.appNotFound) }
+        guard appID.utf8.count <= 64, let app = try await lookUp(appID, principal) else {
+            throw APIError(OTPFailure.appNotFound)
+        }
         guard Self.mayUse(appID, principal) else { throw APIError(OTPFailure.appForbidden) }
         return app
+    }
+
+    /// The key's sole app came with the key; any other is looked up.
+    private func lookUp(_ appID: String, _ principal: Principal) async throws -> App? {
+        if let app = principal.key.soleApp, app.id == appID, app.accountID == principal.key.accountID { return app }
+        return try await directory.app(id: appID, accountID: principal.key.accountID)
     }
 
     func usableApps(_ appID: String?, context: OTPRequestContext) async throws -> [String] {

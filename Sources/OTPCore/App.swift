@@ -23,13 +23,19 @@ public struct StoredAPIKey: Sendable, Equatable {
     /// The apps the key may use; nil for every app of its account.
     public var appIDs: [String]?
     public var revoked: Bool
+    /// The key's app when it may use exactly one, read together with the key: most keys serve one
+    /// app, and its requests then need no second lookup.
+    public var soleApp: App?
 
-    public init(keyID: String, accountID: Int64, secretDigest: Data, appIDs: [String]?, revoked: Bool) {
+    public init(
+        keyID: String, accountID: Int64, secretDigest: Data, appIDs: [String]?, revoked: Bool, soleApp: App? = nil
+    ) {
         self.keyID = keyID
         self.accountID = accountID
         self.secretDigest = secretDigest
         self.appIDs = appIDs
         self.revoked = revoked
+        self.soleApp = soleApp
     }
 
     public func mayUse(appID: String) -> Bool { appIDs?.contains(appID) ?? true }

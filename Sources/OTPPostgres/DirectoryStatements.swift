@@ -5,11 +5,15 @@ import PostgresNIO
 // The two lookups every authenticated request makes, as statements PostgreSQL parses and plans
 // once per connection rather than once per request.
 
-/// An API key by its id.
+/// An API key by its id, with its app when it may use exactly one.
 struct APIKeyStatement: PostgresPreparedStatement {
-    static let sql = """
-        SELECT account_id, secret_digest, app_ids, revoked_at IS NOT NULL FROM otp.api_keys WHERE key_id = $1::text
+    static var sql: String {
         """
+        SELECT k.account_id, k.secret_digest, k.app_ids, k.revoked_at IS NOT NULL, \(AppColumns.list)
+        FROM otp.api_keys k LEFT JOIN otp.apps a ON cardinality(k.app_ids) = 1 AND a.id = k.app_ids[1]
+        WHERE k.key_id = $1::text
+        """
+    }
     typealias Row = StoredAPIKey
 
     var keyID: String
@@ -21,8 +25,12 @@ struct APIKeyStatement: PostgresPreparedStatement {
     }
 
     func decodeRow(_ row: PostgresRow) throws -> StoredAPIKey {
-        let (accountID, digest, appIDs, revoked) = try row.decode((Int64, Data, [String]?, Bool).self)
-        return StoredAPIKey(keyID: keyID, accountID: accountID, secretDigest: digest, appIDs: appIDs, revoked: revoked)
+        let columns = row.makeRandomAccess()
+        let hasSoleApp = try columns[4].decode(String?.self) != nil
+        return StoredAPIKey(
+            keyID: keyID, accountID: try columns[0].decode(Int64.self), secretDigest: try columns[1].decode(Data.self),
+            appIDs: try columns[2].decode([String]?.self), revoked: try columns[3].decode(Bool.self),
+            soleApp: hasSoleApp ? try AppColumns.app(columns, from: 4) : nil)
     }
 }
 
@@ -43,7 +51,7 @@ struct AppStatement: PostgresPreparedStatement {
         return bindings
     }
 
-    func decodeRow(_ row: PostgresRow) throws -> App { try AppColumns.app(row) }
+    func decodeRow(_ row: PostgresRow) throws -> App { try AppColumns.app(row.makeRandomAccess(), from: 0) }
 }
 
 /// The columns an `App` is read from (table alias `a`), and how.
@@ -55,21 +63,23 @@ enum AppColumns {
         a.default_template, a.default_locale, a.message_options::text, a.whatsapp_templates::text
         """
 
-    static func app(_ row: PostgresRow) throws -> App {
-        let row = try row.decode(
-            (
-                String, Int64, String, Int, Int, Int, Int, Int, [String], String, String?, String, String?, String,
-                String, String, String?, String?, String, String
-            ).self)
+    /// The app in the columns of `list`, the first of them at `first`.
+    static func app(_ columns: PostgresRandomAccessRow, from first: Int) throws -> App {
+        func column<Value: PostgresDecodable>(_ index: Int, _: Value.Type = Value.self) throws -> Value {
+            try columns[first + index].decode(Value.self)
+        }
         var policy = AppPolicy(
-            codeLength: row.3, ttlSeconds: row.4, maxAttempts: row.5, maxSends: row.6,
-            resendCooldownSeconds: row.7, channels: row.8.compactMap(OTPCore.Channel.init(rawValue:)),
-            defaultChannel: OTPCore.Channel(rawValue: row.9) ?? .sms, senderName: row.10,
-            resendPolicy: AppPolicy.ResendPolicy(rawValue: row.11) ?? .newCode,
-            fallbackChannel: row.12.flatMap(OTPCore.Channel.init(rawValue:)))
-        PolicyJSON.read(rateLimits: row.13, countries: row.14, lineTypes: row.15, into: &policy)
+            codeLength: try column(3), ttlSeconds: try column(4), maxAttempts: try column(5),
+            maxSends: try column(6), resendCooldownSeconds: try column(7),
+            channels: try column(8, [String].self).compactMap(OTPCore.Channel.init(rawValue:)),
+            defaultChannel: OTPCore.Channel(rawValue: try column(9)) ?? .sms, senderName: try column(10),
+            resendPolicy: AppPolicy.ResendPolicy(rawValue: try column(11)) ?? .newCode,
+            fallbackChannel: try column(12, String?.self).flatMap(OTPCore.Channel.init(rawValue:)))
+        PolicyJSON.read(
+            rateLimits: try column(13), countries: try column(14), lineTypes: try column(15), into: &policy)
         PolicyJSON.readMessages(
-            defaultTemplate: row.16, defaultLocale: row.17, options: row.18, whatsApp: row.19, into: &policy)
-        return App(id: row.0, accountID: row.1, name: row.2, policy: policy)
+            defaultTemplate: try column(16), defaultLocale: try column(17), options: try column(18),
+            whatsApp: try column(19), into: &policy)
+        return App(id: try column(0), accountID: try column(1), name: try column(2), policy: policy)
     }
 }

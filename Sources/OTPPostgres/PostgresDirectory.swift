@@ -174,7 +174,9 @@ public struct PostgresDirectory: AccessDirectory {
             ORDER BY a.created_at
             """
         var apps: [App] = []
-        for try await row in try await client.query(query, logger: logger) { apps.append(try AppColumns.app(row)) }
+        for try await row in try await client.query(query, logger: logger) {
+            apps.append(try AppColumns.app(row.makeRandomAccess(), from: 0))
+        }
         return apps
     }
 }
