@@ -22,12 +22,12 @@ struct ServiceStack {
         trustedProxies: TrustedProxies
     ) -> some Service {
         // A database that is down answers requests with 503 after this long, not never.
-        let deadline = Duration.seconds(5)
+        let deadline = Deadline(.seconds(5), sleep: EventLoopTimer.sleep)
         let store = TimeBoundVerificationStore(
-            PostgresVerificationStore(client: client, logger: Logger(label: "otp.store")), limit: deadline)
+            PostgresVerificationStore(client: client, logger: Logger(label: "otp.store")), deadline: deadline)
         let templates = PostgresTemplateStore(client: client, logger: Logger(label: "otp.store"))
         let directory = TimeBoundAccessDirectory(
-            PostgresDirectory(client: client, logger: Logger(label: "otp.store")), limit: deadline)
+            PostgresDirectory(client: client, logger: Logger(label: "otp.store")), deadline: deadline)
         let migrator = Migrator(
             client: client, files: (try? MigrationFile.loadDefault()) ?? [],
             logger: Logger(label: "otp.migrate"))
@@ -43,7 +43,10 @@ struct ServiceStack {
             templates: templates,
             receipts: PostgresReceiptStore(client: client, logger: Logger(label: "otp.store")),
             receiptSettings: receipts,
-            isReady: { (try? await withDeadline(.seconds(2)) { try await migrator.pending().isEmpty }) ?? false },
+            isReady: {
+                let deadline = Deadline(.seconds(2), sleep: EventLoopTimer.sleep)
+                return (try? await deadline.run { try await migrator.pending().isEmpty }) ?? false
+            },
             metricsText: metricsText)
         dependencies.trustedProxies = trustedProxies
         return buildApplication(dependencies, host: host, port: port, logger: Logger(label: "otp.api"))
