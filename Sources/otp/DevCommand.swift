@@ -54,7 +54,8 @@ struct DevCommand: AsyncParsableCommand {
             try await DevState.prepare(
                 client: client, folder: folder, keys: keys, host: host, port: port, logger: logger)
         }
-        let client = PostgresClient(configuration: database, backgroundLogger: logger)
+        let client = PostgresClient(
+            configuration: Settings.pooled(database, servesForLong: true), backgroundLogger: logger)
         let stack = ServiceStack(client: client, keys: keys, logger: logger)
         let maintenance = PostgresMaintenance(client: client, logger: Logger(label: "otp.cron"))
         // The console provider unless the environment names real ones.

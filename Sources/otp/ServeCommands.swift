@@ -16,7 +16,8 @@ struct ServeCommand: AsyncParsableCommand {
         let registry = Bootstrap.metrics()
         let (host, port) = try settings.httpAddress()
         let logger = Logger(label: "otp")
-        let client = PostgresClient(configuration: try settings.databaseConfiguration(), backgroundLogger: logger)
+        let client = PostgresClient(
+            configuration: try settings.databaseConfiguration(servesForLong: true), backgroundLogger: logger)
         let stack = ServiceStack(client: client, keys: try settings.serverKeys(), logger: logger)
         try await stack.run([
             stack.api(
@@ -47,7 +48,7 @@ struct WorkCommand: AsyncParsableCommand {
         Bootstrap.logging(level: try settings.logLevel())
         _ = Bootstrap.metrics()
         let logger = Logger(label: "otp")
-        var database = try settings.databaseConfiguration()
+        var database = try settings.databaseConfiguration(servesForLong: true)
         // A worker's writes are acknowledgements: if PostgreSQL crashed before flushing the last few
         // hundred milliseconds of them, those deliveries would be claimed and sent again after
         // their lease: a duplicate message, never a lost one. Not waiting for each flush lets one

@@ -23,14 +23,23 @@ struct Settings {
         return value
     }
 
-    /// `DATABASE_URL`, with a pool of 16: enough for group commit to pay off, few enough that many
-    /// API and worker processes fit in PostgreSQL's connection limit.
-    func databaseConfiguration() throws -> PostgresClient.Configuration {
-        var configuration = try PostgresClient.Configuration(url: try required("DATABASE_URL"))
+    /// `DATABASE_URL`, pooled as `pooled` says.
+    func databaseConfiguration(servesForLong: Bool = false) throws -> PostgresClient.Configuration {
+        Self.pooled(try PostgresClient.Configuration(url: try required("DATABASE_URL")), servesForLong: servesForLong)
+    }
+
+    /// A pool of 16: enough for group commit to pay off, few enough that many API and worker
+    /// processes fit in PostgreSQL's connection limit.
+    ///
+    /// PostgresNIO starts a timer each time it takes a connection back: a keep-alive ping for every
+    /// connection, an idle timeout for those above the minimum. On Linux a cancelled timer keeps its
+    /// memory until its deadline (60 s), so at thousands of queries a second they held hundreds of
+    /// megabytes. So: no keep-alive pings, and a process that serves for long (`serve`, `work`,
+    /// `dev`) opens all 16 connections and keeps them.
+    static func pooled(_ base: PostgresClient.Configuration, servesForLong: Bool) -> PostgresClient.Configuration {
+        var configuration = base
         configuration.options.maximumConnections = 16
-        // The pool's keep-alive pings start a timer each time a connection is handed back; on Linux a
-        // cancelled timer keeps its memory until its deadline, so at thousands of queries a second
-        // they held hundreds of megabytes. Idle connections are closed by the idle timeout instead.
+        if servesForLong { configuration.options.minimumConnections = 16 }
         configuration.options.keepAliveBehavior = nil
         return configuration
     }
