@@ -1,4 +1,5 @@
--- One send's SQL, as PostgresVerificationStore.insert runs it with no rate limit to charge:
+-- One send's SQL, as SendStatement runs it with no rate limit to charge (bench/run runs it prepared,
+-- as otp does, and parsed each time, as otp did before):
 -- the verification, its delivery (with its message text) and two events, in one statement (one
 -- implicit transaction). The NOTIFY that wakes the workers comes after, at most every 5 ms per API
 -- process, and is left out. Random id, recipient, digest and seal. Run with -D appid=app_...

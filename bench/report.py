@@ -30,7 +30,9 @@ def at_most(value, goal):
 
 
 send = get("send", "rps")
-row("baseline: send SQL in pgbench (16 clients)", base, "tx/s")
+base_extended = get("baseline", "tps_extended")
+row("baseline: send SQL in pgbench, prepared (16 clients)", base, "tx/s")
+row("baseline: send SQL in pgbench, parsed each time", base_extended, "tx/s")
 goal = None if base is None else 0.6 * base
 row("send: POST /otp/send (16 connections)", send, "req/s", f">= 0.6 x baseline",
     "" if None in (send, base) else f"{send / base:.2f} x, {at_least(send, goal)}")
@@ -72,6 +74,8 @@ idle = get("baseline", "cpu_idle_before_pct")
 if idle is not None and idle < 85:
     notes.append(f"the machine was only {idle}% idle before the run: something else is using the CPU, "
                  "numbers are not trustworthy")
+if None not in (send, base_extended):
+    notes.append(f"send is {send / base_extended:.2f} x the baseline parsed each time (how runs before prepared statements compared)")
 notes.append("verify measures WRONG codes (422): the right code is only known to the provider, as a keyed hash in the database")
 
 width = max(len(r["metric"]) for r in rows)
