@@ -54,43 +54,49 @@ public struct DeliveryWorker: Service {
     }
 
     public func run() async throws {
-        let (doorbell, ring) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        let inFlight = SlotCounter()
         let outcomes = OutcomeBatcher(maximumBatch: Self.maximumOutcomeBatch)
         await withTaskGroup(of: Void.self) { recorder in
             recorder.addTask { await outcomes.run(write: record) }
-            await withTaskGroup(of: Void.self) { wakeSources in
-                wakeSources.addTask { await listen { ring.yield() } }
-                wakeSources.addTask { await poll { ring.yield() } }
-                ring.yield()
-                await withDiscardingTaskGroup { deliveries in
-                    for await _ in doorbell.cancelOnGracefulShutdown() {
-                        let free = configuration.concurrency - inFlight.count.withLock { $0 }
-                        guard free > 0 else { continue }
-                        let claimed: [ClaimedDelivery]
-                        do {
-                            claimed = try await queue.claim(
-                                limit: free, lease: configuration.lease, workerID: configuration.workerID)
-                        } catch {
-                            logger.warning("claim failed", metadata: ["error": "\(String(reflecting: error))"])
-                            continue
-                        }
-                        inFlight.count.withLock { $0 += claimed.count }
-                        for delivery in claimed {
-                            deliveries.addTask {
-                                await deliver(delivery, recordingIn: outcomes)
-                                inFlight.count.withLock { $0 -= 1 }
-                                ring.yield()
-                            }
-                        }
-                        // A full batch means more may be waiting: look again without waiting for a bell.
-                        if claimed.count == free { ring.yield() }
-                    }
-                }
-                wakeSources.cancelAll()
-            }
+            await claimAndDeliver(recordingIn: outcomes)
             // Every delivery is recorded by now; the recorder may stop.
             outcomes.close()
+        }
+    }
+
+    /// Claims as many deliveries as there are free slots each time it is woken, until graceful
+    /// shutdown; then waits for the deliveries in flight.
+    private func claimAndDeliver(recordingIn outcomes: OutcomeBatcher) async {
+        let (doorbell, ring) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let inFlight = SlotCounter()
+        await withTaskGroup(of: Void.self) { wakeSources in
+            wakeSources.addTask { await listen { ring.yield() } }
+            wakeSources.addTask { await poll { ring.yield() } }
+            ring.yield()
+            await withDiscardingTaskGroup { deliveries in
+                for await _ in doorbell.cancelOnGracefulShutdown() {
+                    let free = configuration.concurrency - inFlight.count.withLock { $0 }
+                    guard free > 0 else { continue }
+                    let claimed: [ClaimedDelivery]
+                    do {
+                        claimed = try await queue.claim(
+                            limit: free, lease: configuration.lease, workerID: configuration.workerID)
+                    } catch {
+                        logger.warning("claim failed", metadata: ["error": "\(String(reflecting: error))"])
+                        continue
+                    }
+                    inFlight.count.withLock { $0 += claimed.count }
+                    for delivery in claimed {
+                        deliveries.addTask {
+                            await deliver(delivery, recordingIn: outcomes)
+                            inFlight.count.withLock { $0 -= 1 }
+                            ring.yield()
+                        }
+                    }
+                    // A full batch means more may be waiting: look again without waiting for a bell.
+                    if claimed.count == free { ring.yield() }
+                }
+            }
+            wakeSources.cancelAll()
         }
     }
 
