@@ -13,30 +13,8 @@ enum PostgresRateLimiter {
     static func charge(_ charges: [RateLimitCharge], on connection: PostgresConnection, logger: Logger) async throws {
         guard !charges.isEmpty else { return }
         do {
-            // Read the answer: the refusal is raised while the statement runs, after query() returned.
-            _ = try await connection.query(
-                """
-                WITH charges AS (
-                    SELECT rule, scope_key, max_count, win,
-                        to_timestamp((floor(extract(epoch FROM now()) / win) * win)::float8) AS window_start
-                    FROM unnest(\(charges.map(\.rule.rawValue)), \(charges.map(\.scopeKey)), \(charges.map(\.limit)),
-                        \(charges.map(\.rule.windowSeconds))) AS x (rule, scope_key, max_count, win)
-                ), charged AS (
-                    INSERT INTO otp.rate_limit_counters AS c (rule, scope_key, window_start, count, expires_at, max_count)
-                    SELECT rule, scope_key, window_start, 1, window_start + make_interval(secs => win), max_count
-                    FROM charges
-                    ON CONFLICT (rule, scope_key, window_start) DO UPDATE
-                        SET count = c.count + 1, max_count = EXCLUDED.max_count
-                        WHERE c.count < EXCLUDED.max_count
-                    RETURNING c.rule
-                )
-                SELECT CASE WHEN (SELECT count(*) FROM charged) = \(charges.count) THEN true
-                    ELSE otp.refuse_over_limit((
-                        SELECT rule || ' ' || ceil(extract(epoch FROM window_start + make_interval(secs => win) - now()))
-                        FROM charges WHERE rule NOT IN (SELECT rule FROM charged) ORDER BY rule LIMIT 1))
-                END
-                """, logger: logger
-            ).collect()
+            // Read the answer: the refusal is raised while the statement runs, after execute() returned.
+            for try await _ in try await connection.execute(ChargeStatement(charges: charges), logger: logger) {}
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "OT429" {
             let detail = (error.serverInfo?[.detail] ?? "").split(separator: " ")
             let seconds = detail.count == 2 ? Int(detail[1]) ?? 1 : 1
@@ -88,4 +66,42 @@ enum PostgresRateLimiter {
                 jsonb_build_object('limit', \(rule)::text))
             """, logger: logger)
     }
+}
+
+/// Charges one use to each counter, in one statement prepared once per connection.
+struct ChargeStatement: PostgresPreparedStatement {
+    static let sql = """
+        WITH charges AS (
+            SELECT rule, scope_key, max_count, win,
+                to_timestamp((floor(extract(epoch FROM now()) / win) * win)::float8) AS window_start
+            FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS x (rule, scope_key, max_count, win)
+        ), charged AS (
+            INSERT INTO otp.rate_limit_counters AS c (rule, scope_key, window_start, count, expires_at, max_count)
+            SELECT rule, scope_key, window_start, 1, window_start + make_interval(secs => win), max_count
+            FROM charges
+            ON CONFLICT (rule, scope_key, window_start) DO UPDATE
+                SET count = c.count + 1, max_count = EXCLUDED.max_count
+                WHERE c.count < EXCLUDED.max_count
+            RETURNING c.rule
+        )
+        SELECT CASE WHEN (SELECT count(*) FROM charged) = (SELECT count(*) FROM charges) THEN true
+            ELSE otp.refuse_over_limit((
+                SELECT rule || ' ' || ceil(extract(epoch FROM window_start + make_interval(secs => win) - now()))
+                FROM charges WHERE rule NOT IN (SELECT rule FROM charged) ORDER BY rule LIMIT 1))
+        END
+        """
+    typealias Row = Bool
+
+    var charges: [RateLimitCharge]
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        bindings.append(charges.map(\.rule.rawValue))
+        bindings.append(charges.map(\.scopeKey))
+        bindings.append(charges.map(\.limit))
+        bindings.append(charges.map(\.rule.windowSeconds))
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Bool { try row.decode(Bool.self) }
 }

@@ -128,34 +128,13 @@ public struct PostgresVerificationStore: VerificationStore {
             if decision.countsAsTry && decision.outcome != .verified, let charge = onFailure(locked.recipient) {
                 try await PostgresRateLimiter.charge([charge], on: connection, logger: logger)
             }
-            let status = decision.status.rawValue
-            let success = decision.outcome == .verified
-            let reason = decision.outcome.rawValue.lowercased()
             var events = [(decision.outcome == .verified ? "verify_succeeded" : "verify_failed")]
             if decision.status == .locked && locked.snapshot.status != .locked { events.append("locked") }
             if decision.status == .expired && locked.snapshot.status != .expired { events.append("expired") }
-            try await connection.query(
-                """
-                WITH u AS (
-                    UPDATE otp.verifications SET status = \(status), attempts = \(decision.attempts),
-                        verified_at = CASE WHEN \(success) THEN now() ELSE verified_at END,
-                        code_digest = CASE WHEN \(status) = 'pending' THEN code_digest END,
-                        sealed_code = CASE WHEN \(status) = 'pending' THEN sealed_code END,
-                        updated_at = now()
-                    WHERE id = \(verificationID)
-                ), a AS (
-                    INSERT INTO otp.verify_attempts (verification_id, app_id, success, reason, ip)
-                    SELECT \(verificationID), \(appID), \(success), \(reason), \(actor.ip)::text WHERE \(decision.countsAsTry)
-                ), c AS (
-                    UPDATE otp.deliveries SET state = 'canceled', sealed_code = NULL, finished_at = now(),
-                        updated_at = now()
-                    WHERE verification_id = \(verificationID) AND state = 'queued' AND \(status) <> 'pending'
-                )
-                INSERT INTO otp.events (event, app_id, verification_id, actor, ip, details)
-                SELECT e, \(appID), \(verificationID), \(actor.keyID), \(actor.ip)::text,
-                    jsonb_build_object('outcome', \(decision.outcome.rawValue), 'attempts', \(decision.attempts))
-                FROM unnest(\(events)::text[]) AS e
-                """, logger: logger)
+            _ = try await connection.execute(
+                RecordVerifyStatement(
+                    verificationID: verificationID, appID: appID, actor: actor, decision: decision, events: events),
+                logger: logger)
             return decision
         }
     }
@@ -271,36 +250,11 @@ public struct PostgresVerificationStore: VerificationStore {
         try await PostgresRateLimiter.usage(of: charges, client: client, logger: logger)
     }
 
-    struct LockedVerification {
-        var snapshot: VerificationSnapshot
-        var recipient: String
-        var channel: OTPCore.Channel
-        var codeLength: Int
-        var codeDigest: Data?
-        var sealedCode: Data?
-        var now: Date
-    }
-
     private func lock(verificationID: String, appID: String, on connection: PostgresConnection) async throws
         -> LockedVerification?
     {
-        let rows = try await connection.query(
-            """
-            SELECT status, attempts, max_attempts, sends, max_sends, expires_at, resend_available_at, recipient,
-                channel, code_length, code_digest, sealed_code, now()
-            FROM otp.verifications WHERE id = \(verificationID) AND app_id = \(appID) FOR UPDATE
-            """, logger: logger)
-        for try await row in rows.decode(
-            (String, Int, Int, Int, Int, Date, Date, String, String, Int, Data?, Data?, Date).self)
-        {
-            let snapshot = VerificationSnapshot(
-                status: VerificationStatus(rawValue: row.0) ?? .canceled, attempts: row.1, maxAttempts: row.2,
-                sends: row.3, maxSends: row.4, expiresAt: row.5, resendAvailableAt: row.6)
-            return LockedVerification(
-                snapshot: snapshot, recipient: row.7, channel: OTPCore.Channel(rawValue: row.8) ?? .sms,
-                codeLength: row.9,
-                codeDigest: row.10, sealedCode: row.11, now: row.12)
-        }
+        let statement = LockVerificationStatement(verificationID: verificationID, appID: appID)
+        for try await locked in try await connection.execute(statement, logger: logger) { return locked }
         return nil
     }
 
