@@ -1,18 +1,23 @@
 /// Random public identifiers: a prefix and lowercase base-36 characters from the system CSPRNG.
 public enum Identifiers {
-    private static let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyz")
+    private static let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyz".utf8)
 
     /// `count` characters of `[0-9a-z]`, each uniform (rejection sampling over bytes).
     public static func random(count: Int) -> String {
         var rng = SystemRandomNumberGenerator()
-        var result = ""
-        result.reserveCapacity(count)
-        while result.count < count {
-            let byte = UInt8.random(in: 0...255, using: &rng)
-            // 252 is the largest multiple of 36 not above 255.
-            if byte < 252 { result.append(alphabet[Int(byte % 36)]) }
+        var characters: [UInt8] = []
+        characters.reserveCapacity(count)
+        while characters.count < count {
+            // Eight bytes per call to the CSPRNG (each call is a system call).
+            var bytes = rng.next()
+            for _ in 0..<8 where characters.count < count {
+                let byte = UInt8(truncatingIfNeeded: bytes)
+                bytes >>= 8
+                // 252 is the largest multiple of 36 not above 255.
+                if byte < 252 { characters.append(alphabet[Int(byte % 36)]) }
+            }
         }
-        return result
+        return String(decoding: characters, as: UTF8.self)
     }
 
     /// `otp_` + 26 characters: about 134 bits, unguessable.

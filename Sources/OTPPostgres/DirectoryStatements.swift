@@ -75,11 +75,12 @@ enum AppColumns {
             defaultChannel: OTPCore.Channel(rawValue: try column(9)) ?? .sms, senderName: try column(10),
             resendPolicy: AppPolicy.ResendPolicy(rawValue: try column(11)) ?? .newCode,
             fallbackChannel: try column(12, String?.self).flatMap(OTPCore.Channel.init(rawValue:)))
-        PolicyJSON.read(
-            rateLimits: try column(13), countries: try column(14), lineTypes: try column(15), into: &policy)
-        PolicyJSON.readMessages(
-            defaultTemplate: try column(16), defaultLocale: try column(17), options: try column(18),
-            whatsApp: try column(19), into: &policy)
+        PolicyJSON.readRules(
+            PolicyJSON.RuleColumns(
+                rateLimits: try column(13), countries: try column(14), lineTypes: try column(15),
+                defaultTemplate: try column(16), defaultLocale: try column(17), options: try column(18),
+                whatsApp: try column(19)),
+            into: &policy)
         return App(id: try column(0), accountID: try column(1), name: try column(2), policy: policy)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import OTPCore
+import Synchronization
 
 /// The JSON columns of `otp.apps` that hold an app's limit, country and line-type rules:
 /// `{"recipient_10m": 3}`, `{"sms": {"allow": ["BR"]}}`, `{"sms": ["fixed_line", "voip"]}`.
@@ -77,4 +78,45 @@ enum PolicyJSON {
         encoder.outputFormatting = .sortedKeys
         return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
+}
+
+extension PolicyJSON {
+    /// The text of an app's JSON rule columns and message defaults.
+    struct RuleColumns: Hashable {
+        var rateLimits: String
+        var countries: String
+        var lineTypes: String
+        var defaultTemplate: String?
+        var defaultLocale: String?
+        var options: String
+        var whatsApp: String
+    }
+
+    /// Reads the rules of `columns` into `policy`. Every request reads its app, and apps change
+    /// seldom: decoded rules are kept by their text (so an edited app is decoded afresh).
+    static func readRules(_ columns: RuleColumns, into policy: inout AppPolicy) {
+        let rules =
+            decodedRules.withLock { $0[columns] }
+            ?? {
+                var rules = policy
+                read(
+                    rateLimits: columns.rateLimits, countries: columns.countries, lineTypes: columns.lineTypes,
+                    into: &rules)
+                readMessages(
+                    defaultTemplate: columns.defaultTemplate, defaultLocale: columns.defaultLocale,
+                    options: columns.options, whatsApp: columns.whatsApp, into: &rules)
+                decodedRules.withLock { cache in
+                    if cache.count >= decodedRulesCapacity { cache.removeAll(keepingCapacity: true) }
+                    cache[columns] = rules
+                }
+                return rules
+            }()
+        policy.rateLimits = rules.rateLimits
+        policy.countries = rules.countries
+        policy.refusedLineTypes = rules.refusedLineTypes
+        policy.messages = rules.messages
+    }
+
+    private static let decodedRulesCapacity = 4096
+    private static let decodedRules = Mutex<[RuleColumns: AppPolicy]>([:])
 }
