@@ -149,12 +149,15 @@ public struct DeliveryWorker: Service {
         do {
             try await queue.finish(batch, workerID: configuration.workerID)
         } catch {
-            // The leases will run out and the deliveries will be tried again.
+            guard batch.count == 1 else {
+                // An outcome the database refuses must not take the rest of its batch down with it.
+                for outcome in batch { await record([outcome]) }
+                return
+            }
+            // The lease will run out and the delivery will be tried again.
             logger.error(
-                "could not record delivery outcomes",
-                metadata: [
-                    "deliveries": "\(batch.map(\.delivery.id))", "error": "\(String(reflecting: error))",
-                ])
+                "could not record a delivery outcome",
+                metadata: ["delivery.id": "\(batch[0].delivery.id)", "error": "\(String(reflecting: error))"])
         }
     }
 

@@ -110,6 +110,35 @@ import Testing
         }
     }
 
+    @Test func anOutcomeTheDatabaseRefusesDoesNotHoldBackItsBatch() async throws {
+        try await TestApp.with(ownDatabase: true) { world in
+            try await world.test { client in
+                let first = try await world.send(client, recipient: "+5511999776001")
+                let second = try await world.send(client, recipient: "+5511999776002")
+                let queue = PostgresDeliveryQueue(client: world.client, logger: quietLogger)
+                let worker = DeliveryWorker(
+                    queue: queue, routes: ProviderRoutes([:]), sealer: CodeSealer(keys: world.keys),
+                    configuration: DeliveryWorker.Configuration(workerID: "w"), logger: quietLogger)
+                let claimed = try await queue.claim(limit: 2, lease: .seconds(30), workerID: "w")
+                #expect(claimed.count == 2)
+                // An attempt of a delivery that does not exist breaks its row's foreign key.
+                var missing = claimed[0]
+                missing.id = -1
+                let sent = DeliveryAttempt(
+                    provider: "p", result: .accepted(messageID: "m"), latencyMilliseconds: 1)
+                await worker.record(
+                    ([claimed[0], missing, claimed[1]]).map {
+                        DeliveryOutcome(delivery: $0, attempt: sent, resolution: .sent(provider: "p", messageID: "m"))
+                    })
+                for id in [first, second] {
+                    let state: String = try await world.scalar(
+                        "SELECT state FROM otp.deliveries WHERE verification_id = \(id)")
+                    #expect(state == "sent")
+                }
+            }
+        }
+    }
+
     @Test func outcomesThatArriveDuringAWriteShareTheNextOne() async throws {
         let batcher = OutcomeBatcher(maximumBatch: 3)
         let batches = Shared<[[Int64]]>([])
