@@ -54,7 +54,7 @@ enum DevState {
 
                 The same values are in \(folder.path)/demo.env (see the README's walk-through). Try:
                   curl -s -u '\(demo.keyID):\(secret)' http://\(host):\(port)/otp/send \\
-                    -H 'Content-Type: application/json' -d '{"appid":"\(demo.appid)","recipient":"+15555550100"}'
+                    -H 'Content-Type: application/json' -d '{"appid":"\(demo.appid)","recipient":"+14155550123"}'
 
                 Press Ctrl-C to stop.
 
