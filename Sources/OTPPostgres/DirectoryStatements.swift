@@ -7,13 +7,11 @@ import PostgresNIO
 
 /// An API key by its id, with its app when it may use exactly one.
 struct APIKeyStatement: PostgresPreparedStatement {
-    static var sql: String {
-        """
+    static let sql = """
         SELECT k.account_id, k.secret_digest, k.app_ids, k.revoked_at IS NOT NULL, \(AppColumns.list)
         FROM otp.api_keys k LEFT JOIN otp.apps a ON cardinality(k.app_ids) = 1 AND a.id = k.app_ids[1]
         WHERE k.key_id = $1::text
         """
-    }
     typealias Row = StoredAPIKey
 
     var keyID: String
@@ -36,9 +34,7 @@ struct APIKeyStatement: PostgresPreparedStatement {
 
 /// An app of one account.
 struct AppStatement: PostgresPreparedStatement {
-    static var sql: String {
-        "SELECT \(AppColumns.list) FROM otp.apps a WHERE a.id = $1::text AND a.account_id = $2::bigint"
-    }
+    static let sql = "SELECT \(AppColumns.list) FROM otp.apps a WHERE a.id = $1::text AND a.account_id = $2::bigint"
     typealias Row = App
 
     var appID: String
