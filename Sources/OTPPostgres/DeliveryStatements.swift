@@ -121,9 +121,7 @@ struct FinishStatement: PostgresPreparedStatement {
 
     func makeBindings() throws -> PostgresBindings {
         var bindings = PostgresBindings()
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        bindings.append(String(decoding: try encoder.encode(outcomes.map(OutcomeRow.init)), as: UTF8.self))
+        bindings.append(String(decoding: try JSONEncoder().encode(outcomes.map(OutcomeRow.init)), as: UTF8.self))
         bindings.append(workerID)
         return bindings
     }
@@ -131,7 +129,7 @@ struct FinishStatement: PostgresPreparedStatement {
     func decodeRow(_ row: PostgresRow) throws -> Int { try row.decode(Int.self) }
 }
 
-/// One outcome as a row of the batch: the shape `json_to_recordset` reads (keys in snake case).
+/// One outcome as a row of the batch: the shape `json_to_recordset` reads.
 private struct OutcomeRow: Encodable {
     var id: Int64
     var verificationId: String
@@ -150,6 +148,14 @@ private struct OutcomeRow: Encodable {
     var errorCode: String?
     var error: String?
     var latencyMs: Int?
+
+    // Spelled out: `convertToSnakeCase` converted every key of every row anew.
+    enum CodingKeys: String, CodingKey {
+        case id, state, reason, fallback, attempt, provider, outcome, error
+        case verificationId = "verification_id", appId = "app_id", runAt = "run_at", sentBy = "sent_by"
+        case messageId = "message_id", httpStatus = "http_status", providerMessageId = "provider_message_id"
+        case errorCode = "error_code", latencyMs = "latency_ms"
+    }
 
     init(_ source: DeliveryOutcome) {
         let delivery = source.delivery
