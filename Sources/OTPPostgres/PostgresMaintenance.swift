@@ -97,46 +97,35 @@ public struct PostgresMaintenance: Sendable {
     public func prune(olderThanDays days: Int) async throws -> PruneReport {
         var report = PruneReport()
         let age = Double(days) * 86_400
-        report.deliveryAttempts = try await repeatBatches(
-            """
-            DELETE FROM otp.delivery_attempts WHERE id IN (
-                SELECT id FROM otp.delivery_attempts WHERE at < now() - make_interval(secs => \(age))
-                LIMIT \(batchSize) FOR UPDATE SKIP LOCKED)
-            RETURNING 1
-            """)
-        report.verifyAttempts = try await repeatBatches(
-            """
-            DELETE FROM otp.verify_attempts WHERE id IN (
-                SELECT id FROM otp.verify_attempts WHERE at < now() - make_interval(secs => \(age))
-                LIMIT \(batchSize) FOR UPDATE SKIP LOCKED)
-            RETURNING 1
-            """)
-        report.deliveries = try await repeatBatches(
-            """
-            DELETE FROM otp.deliveries WHERE id IN (
-                SELECT id FROM otp.deliveries
-                WHERE created_at < now() - make_interval(secs => \(age)) AND state NOT IN ('queued', 'sending')
-                LIMIT \(batchSize) FOR UPDATE SKIP LOCKED)
-            RETURNING 1
-            """)
-        report.events = try await repeatBatches(
-            """
-            DELETE FROM otp.events WHERE id IN (
-                SELECT id FROM otp.events WHERE at < now() - make_interval(secs => \(age))
-                LIMIT \(batchSize) FOR UPDATE SKIP LOCKED)
-            RETURNING 1
-            """, transactionSetting: true)
-        report.verifications = try await repeatBatches(
-            """
-            DELETE FROM otp.verifications v WHERE id IN (
-                SELECT id FROM otp.verifications x
-                WHERE x.created_at < now() - make_interval(secs => \(age)) AND x.status <> 'pending'
+        report.deliveryAttempts = try await deleteBatches(from: "delivery_attempts", at: "at", olderThan: age)
+        report.verifyAttempts = try await deleteBatches(from: "verify_attempts", at: "at", olderThan: age)
+        report.deliveries = try await deleteBatches(
+            from: "deliveries", at: "created_at", olderThan: age, where: "x.state NOT IN ('queued', 'sending')")
+        report.events = try await deleteBatches(from: "events", at: "at", olderThan: age, transactionSetting: true)
+        report.verifications = try await deleteBatches(
+            from: "verifications", at: "created_at", olderThan: age,
+            where: """
+                x.status <> 'pending'
                     AND NOT EXISTS (SELECT 1 FROM otp.deliveries d WHERE d.verification_id = x.id)
                     AND NOT EXISTS (SELECT 1 FROM otp.verify_attempts a WHERE a.verification_id = x.id)
+                """)
+        return report
+    }
+
+    /// Deletes, a batch at a time, the rows of `otp.<table>` (alias `x` in `condition`) whose `column`
+    /// is more than `seconds` old and that `condition` lets go.
+    private func deleteBatches(
+        from table: String, at column: String, olderThan seconds: Double, where condition: String = "true",
+        transactionSetting: Bool = false
+    ) async throws -> Int {
+        try await repeatBatches(
+            """
+            DELETE FROM otp.\(unescaped: table) WHERE id IN (
+                SELECT id FROM otp.\(unescaped: table) x
+                WHERE x.\(unescaped: column) < now() - make_interval(secs => \(seconds)) AND \(unescaped: condition)
                 LIMIT \(batchSize) FOR UPDATE SKIP LOCKED)
             RETURNING 1
-            """)
-        return report
+            """, transactionSetting: transactionSetting)
     }
 
     /// Runs a batch statement until it touches fewer rows than a batch.
