@@ -5,7 +5,8 @@ import Hummingbird
 /// The client's IP for limits and the audit trail: the socket's peer, or, when that peer is one of
 /// the operator's trusted proxies (`OTP_TRUSTED_PROXIES`), the nearest address in
 /// `X-Forwarded-For` that is not itself a trusted proxy. A client cannot choose its own address by
-/// sending the header: from an untrusted peer the header is ignored.
+/// sending the header: from an untrusted peer the header is ignored, and a header with a hop that
+/// is not an IP address before the client's is not believed at all (the peer counts).
 struct ClientAddressMiddleware: RouterMiddleware {
     typealias Context = OTPRequestContext
 
@@ -20,44 +21,37 @@ struct ClientAddressMiddleware: RouterMiddleware {
         var context = context
         let hops = request.headers[values: .xForwardedFor].flatMap { $0.split(separator: ",") }
             .map { $0.trimmingCharacters(in: .whitespaces) }
-        context.forwardedFor = hops.reversed().first { !trustedProxies.contains($0) } ?? peer
+        context.forwardedFor = Self.client(hops: hops, peer: peer, trusted: trustedProxies)
         return try await next(request, context)
+    }
+
+    /// Walks the hops from the nearest: trusted proxies are passed, the first other address is the
+    /// client; a hop that is no address on the way makes the whole header unbelievable.
+    static func client(hops: [String], peer: String, trusted: TrustedProxies) -> String {
+        var client = peer
+        for hop in hops.reversed() {
+            guard IPAddress(hop) != nil else { return peer }
+            client = hop
+            if !trusted.contains(hop) { break }
+        }
+        return client
     }
 }
 
-/// Exact addresses, and IPv4 networks in CIDR form (`10.0.0.0/8`).
+/// The operator's load balancers: IPv4 and IPv6 addresses and networks in CIDR form
+/// (`10.0.0.0/8`, `fd00::/8`). An entry that is neither is ignored.
 public struct TrustedProxies: Sendable {
-    let addresses: Set<String>
-    let networks: [(base: UInt32, mask: UInt32)]
+    let networks: [IPNetwork]
 
     public static let none = TrustedProxies("")
 
     public init(_ list: String) {
-        var addresses: Set<String> = []
-        var networks: [(UInt32, UInt32)] = []
-        for entry in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !entry.isEmpty {
-            let parts = entry.split(separator: "/")
-            if parts.count == 2, let base = Self.ipv4(String(parts[0])), let bits = UInt32(parts[1]), bits <= 32 {
-                let mask: UInt32 = bits == 0 ? 0 : ~UInt32(0) << (32 - bits)
-                networks.append((base & mask, mask))
-            } else {
-                addresses.insert(entry)
-            }
-        }
-        self.addresses = addresses
-        self.networks = networks
+        networks = list.split(separator: ",").compactMap { IPNetwork($0.trimmingCharacters(in: .whitespaces)) }
     }
 
     func contains(_ address: String) -> Bool {
-        if addresses.contains(address) { return true }
-        guard let value = Self.ipv4(address) else { return false }
-        return networks.contains { value & $0.mask == $0.base }
-    }
-
-    static func ipv4(_ text: String) -> UInt32? {
-        let octets = text.split(separator: ".", omittingEmptySubsequences: false).compactMap { UInt32($0) }
-        guard octets.count == 4, octets.allSatisfy({ $0 <= 255 }) else { return nil }
-        return octets.reduce(0) { $0 << 8 | $1 }
+        guard let address = IPAddress(address) else { return false }
+        return networks.contains { $0.contains(address) }
     }
 }
 

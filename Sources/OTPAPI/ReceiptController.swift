@@ -8,20 +8,20 @@ import OTPCore
 /// What the receipt routes need to check the vendors' signatures; a vendor left unset has no route.
 public struct ReceiptSettings: Sendable {
     /// Twilio's auth token, and the exact public URL given to Twilio as `StatusCallback`.
-    public var twilioAuthToken: String?
+    public var twilioAuthToken: Secret?
     public var twilioCallbackURL: String?
     /// Meta's app secret (signatures) and the verify token of the subscription handshake.
-    public var metaAppSecret: String?
-    public var metaVerifyToken: String?
+    public var metaAppSecret: Secret?
+    public var metaVerifyToken: Secret?
 
     public init(
         twilioAuthToken: String? = nil, twilioCallbackURL: String? = nil, metaAppSecret: String? = nil,
         metaVerifyToken: String? = nil
     ) {
-        self.twilioAuthToken = twilioAuthToken
+        self.twilioAuthToken = twilioAuthToken.map(Secret.init)
         self.twilioCallbackURL = twilioCallbackURL
-        self.metaAppSecret = metaAppSecret
-        self.metaVerifyToken = metaVerifyToken
+        self.metaAppSecret = metaAppSecret.map(Secret.init)
+        self.metaVerifyToken = metaVerifyToken.map(Secret.init)
     }
 }
 
@@ -43,7 +43,7 @@ struct ReceiptController {
         }
         let body = try await JSONBody.read(request)
         let parameters = FormBody.parse(String(buffer: body))
-        let expected = WebhookSignatures.twilio(url: url, parameters: parameters, authToken: token)
+        let expected = WebhookSignatures.twilio(url: url, parameters: parameters, authToken: token.exposed)
         guard WebhookSignatures.matches(request.headers[.twilioSignature], expected) else {
             throw APIError.unauthorized
         }
@@ -69,7 +69,7 @@ struct ReceiptController {
         guard let verifyToken = settings.metaVerifyToken else { throw APIError.notFound }
         let query = request.uri.queryParameters
         guard query["hub.mode"] == "subscribe",
-            WebhookSignatures.matches(query["hub.verify_token"].map(String.init), verifyToken),
+            WebhookSignatures.matches(query["hub.verify_token"].map(String.init), verifyToken.exposed),
             let challenge = query["hub.challenge"]
         else { throw APIError(.forbidden, "FORBIDDEN", "verify token mismatch") }
         return Response(
@@ -82,7 +82,7 @@ struct ReceiptController {
         let body = Data(buffer: try await JSONBody.read(request))
         guard
             WebhookSignatures.matches(
-                request.headers[.hubSignature], WebhookSignatures.meta(body: body, appSecret: secret))
+                request.headers[.hubSignature], WebhookSignatures.meta(body: body, appSecret: secret.exposed))
         else { throw APIError.unauthorized }
         let notification = try JSONBody.decode(MetaNotification.self, from: ByteBuffer(data: body))
         for entry in notification.entry ?? [] {

@@ -55,6 +55,9 @@ struct VerificationController {
             app: app, verificationID: verificationID, code: code, recipient: body.recipient, actor: context.actor())
         Counter(label: "otp_verifies_total", dimensions: [("outcome", (decision?.outcome ?? .notFound).rawValue)])
             .increment()
+        if decision?.refusal != nil {
+            Counter(label: "otp_refusals_total", dimensions: [("code", VerifyOutcome.rateLimited.rawValue)]).increment()
+        }
         return try VerifyAnswer(decision).response(from: request, context: context)
     }
 
@@ -123,6 +126,9 @@ struct VerifyAnswer {
         }
         guard outcome != .verified else { return try jsonResponse(top) }
         var error = APIError(Self.status(of: outcome), outcome.rawValue, Self.message(of: outcome))
+        if let refusal = decision?.refusal {
+            error = APIError(OTPFailure.rateLimited(rule: refusal.rule, retryAfterSeconds: refusal.retryAfterSeconds))
+        }
         error.topLevel = top
         return try error.response(from: request, context: context)
     }
@@ -135,6 +141,7 @@ struct VerifyAnswer {
         case .expired: .gone
         case .alreadyVerified: .conflict
         case .notFound: .notFound
+        case .rateLimited: .tooManyRequests
         }
     }
 
@@ -146,6 +153,7 @@ struct VerifyAnswer {
         case .expired: "the code has expired"
         case .alreadyVerified: "this verification already succeeded"
         case .notFound: "no such verification"
+        case .rateLimited: "too many wrong codes for this recipient; try again later"
         }
     }
 }

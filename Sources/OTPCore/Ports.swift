@@ -161,12 +161,17 @@ public struct VerifyContext: Sendable {
     public var snapshot: VerificationSnapshot
     public var recipient: String
     public var codeDigest: Data?
+    /// The recipient's earlier wrong codes, locked with the verification.
+    public var guesses: RecipientGuesses
     public var now: Date
 
-    public init(snapshot: VerificationSnapshot, recipient: String, codeDigest: Data?, now: Date) {
+    public init(
+        snapshot: VerificationSnapshot, recipient: String, codeDigest: Data?, guesses: RecipientGuesses, now: Date
+    ) {
         self.snapshot = snapshot
         self.recipient = recipient
         self.codeDigest = codeDigest
+        self.guesses = guesses
         self.now = now
     }
 }
@@ -216,8 +221,10 @@ public protocol VerificationStore: Sendable {
         _ verification: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge], actor: Actor
     ) async throws -> SendOutcome
 
-    /// Charges `gate`, locks the verification, asks `decide`, stores what it says, and charges the
-    /// counter `onFailure` gives for the verification's recipient when the try was wrong. nil when the id is unknown to the app.
+    /// Charges `gate`, locks the verification and the recipient's guesses (read against the counter
+    /// `onFailure` gives for the recipient), asks `decide`, and stores all it says in one
+    /// transaction: a refusal `decide` makes is recorded and committed like any other answer, and a
+    /// wrong code charges that counter. nil when the id is unknown to the app.
     func verify(
         verificationID: String, appID: String, actor: Actor, gate: RateLimitCharge?,
         onFailure: @escaping @Sendable (_ recipient: String) -> RateLimitCharge?,

@@ -67,9 +67,10 @@ public struct RateLimitCharge: Sendable, Equatable {
 
 public enum RateLimits {
     /// Budgets shared by a whole app (or country) would put every send of the app behind one row
-    /// lock; from this limit on they are split into `shards` counters, each allowed its share, and a
-    /// send charges one at random. The budget holds; it may refuse a little early when the shards
-    /// fill unevenly.
+    /// lock; from this limit on they are split into `shards` counters, each allowed its share
+    /// (rounded down, so the shards together never admit more than the limit), and a send charges
+    /// one at random. It may refuse a little early: when the shards fill unevenly, and by up to 15
+    /// sends of rounding.
     static let shardFrom = 64
     static let shards = 16
 
@@ -83,7 +84,7 @@ public enum RateLimits {
             let limit = app.policy.rateLimits[rule.rawValue] ?? rule.defaultLimit
             guard limit > 0, let key = scopeKey(rule, app: app, recipient: recipient, ip: ip) else { return nil }
             if sharded && (rule == .app1h || rule == .country1h) && limit >= shardFrom {
-                let share = (limit + shards - 1) / shards
+                let share = limit / shards
                 return RateLimitCharge(rule: rule, scopeKey: key + "#\(Int.random(in: 0..<shards))", limit: share)
             }
             return RateLimitCharge(rule: rule, scopeKey: key, limit: limit)
@@ -93,7 +94,7 @@ public enum RateLimits {
     public static func verifyCharge(app: App, ip: String?) -> RateLimitCharge? {
         let limit = app.policy.rateLimits[RateLimitRule.verifyIP5m.rawValue] ?? RateLimitRule.verifyIP5m.defaultLimit
         guard limit > 0, let ip else { return nil }
-        return RateLimitCharge(rule: .verifyIP5m, scopeKey: "\(app.id)|\(ip)", limit: limit)
+        return RateLimitCharge(rule: .verifyIP5m, scopeKey: "\(app.id)|\(IPAddress.limitKey(ip))", limit: limit)
     }
 
     public static func failureCharge(app: App, recipient: String) -> RateLimitCharge? {
@@ -106,7 +107,7 @@ public enum RateLimits {
     static func scopeKey(_ rule: RateLimitRule, app: App, recipient: ParsedPhoneNumber, ip: String?) -> String? {
         switch rule.scope {
         case "recipient": "\(app.id)|\(recipient.e164)"
-        case "ip": ip.map { "\(app.id)|\($0)" }
+        case "ip": ip.map { "\(app.id)|\(IPAddress.limitKey($0))" }
         case "app": app.id
         case "country": "\(app.id)|\(recipient.region)"
         case "prefix": "\(app.id)|\(recipient.prefix)"

@@ -76,13 +76,15 @@ public struct VerificationService: Sendable {
         )
     }
 
-    /// nil when the id is not one of the app's verifications.
+    /// nil when the id is not one of the app's verifications. A guessing limit's refusal is a
+    /// decision like the others (`refusal` set), recorded by the store.
     public func verify(app: App, verificationID: String, code: String, recipient: String?, actor: Actor) async throws
         -> VerifyDecision?
     {
         guard Identifiers.isVerificationID(verificationID) else { return nil }
         let claimedRecipient = recipient.map { numbers.parse($0)?.e164 ?? $0 }
         let digester = digester
+        let maxAttempts = app.policy.maxAttempts
         return try await store.verify(
             verificationID: verificationID, appID: app.id, actor: actor,
             gate: RateLimits.verifyCharge(app: app, ip: actor.ip),
@@ -93,8 +95,10 @@ public struct VerificationService: Sendable {
             }
             let recipientMatches = claimedRecipient.map { $0 == locked.recipient } ?? true
             return VerifyRules.decide(
-                locked.snapshot, codeMatches: codeMatches ?? false, recipientMatches: recipientMatches, now: locked.now)
+                locked.snapshot, guesses: locked.guesses, maxAttempts: maxAttempts, codeMatches: codeMatches ?? false,
+                recipientMatches: recipientMatches, now: locked.now)
         }
+        return decision
     }
 
     public func resend(app: App, verificationID: String, channel requested: String?, actor: Actor) async throws

@@ -8,6 +8,26 @@ public enum VerifyOutcome: String, Sendable, Equatable, CaseIterable {
     case expired = "EXPIRED"
     case alreadyVerified = "ALREADY_VERIFIED"
     case notFound = "NOT_FOUND"
+    /// Refused by a guessing limit of the recipient's; the code was not judged.
+    case rateLimited = "RATE_LIMITED"
+}
+
+/// A guessing limit that refused a verify before its code was judged.
+public struct GuessRefusal: Sendable, Equatable {
+    /// `verify_failures_1d` or `verify_backoff`, as `error.limit` names it.
+    public var rule: String
+    public var retryAfterSeconds: Int
+
+    public static let backoffRule = "verify_backoff"
+}
+
+/// What a verify does to the recipient's run of wrong codes (across its verifications).
+public enum GuessChange: String, Sendable, Equatable {
+    case unchanged
+    /// One more wrong code: the run grows, the failure counter is charged, the wait clock restarts.
+    case wrong
+    /// A right code ends the run.
+    case reset
 }
 
 public struct VerifyDecision: Sendable, Equatable {
@@ -15,44 +35,120 @@ public struct VerifyDecision: Sendable, Equatable {
     /// The verification afterwards: status and wrong-try count to store.
     public var status: VerificationStatus
     public var attempts: Int
-    /// Whether this call was a try at a pending code (success or failure) and so is recorded.
+    /// Whether this call is recorded as a verify attempt: a judged try, or one a limit refused.
     public var countsAsTry: Bool
     public var attemptsRemaining: Int
+    public var refusal: GuessRefusal? = nil
+    public var guesses: GuessChange = .unchanged
 }
 
-/// The verification state machine of the contract's verify table. Pure: the store locks the row,
-/// asks this, and writes back what it says, so concurrent calls are decided one at a time.
+/// The recipient's guessing history as the store read it, under the same lock as the verification.
+public struct RecipientGuesses: Sendable, Equatable {
+    /// Wrong codes for the recipient in `verify_failures_1d`'s current window, and the rule's limit
+    /// (nil when the app turned it off).
+    public var failuresInWindow: Int
+    public var failureLimit: Int?
+    public var failureWindowEndsAt: Date
+    /// Wrong codes in a row (any verification of the recipient; a right one resets it), and when
+    /// the last one was tried.
+    public var wrongInRow: Int
+    public var lastWrongAt: Date?
+
+    public init(
+        failuresInWindow: Int = 0, failureLimit: Int? = nil, failureWindowEndsAt: Date = .distantFuture,
+        wrongInRow: Int = 0, lastWrongAt: Date? = nil
+    ) {
+        self.failuresInWindow = failuresInWindow
+        self.failureLimit = failureLimit
+        self.failureWindowEndsAt = failureWindowEndsAt
+        self.wrongInRow = wrongInRow
+        self.lastWrongAt = lastWrongAt
+    }
+
+    public static let none = RecipientGuesses()
+
+    /// The growing wait of NIST SP 800-63B 5.2.2: once the run reaches `maxAttempts`, each further
+    /// try must wait 30 s × 2^(run − maxAttempts) after the last wrong one, at most an hour.
+    public static func wait(wrongInRow: Int, maxAttempts: Int) -> TimeInterval? {
+        guard wrongInRow >= maxAttempts else { return nil }
+        let doublings = min(wrongInRow - maxAttempts, 7)  // 30 s × 2^7 is past the hour already
+        return min(3600, 30 * pow(2, Double(doublings)))
+    }
+
+    /// Why a code may not be judged now, in the contract's order: the daily cap, then the wait.
+    public func refusal(maxAttempts: Int, now: Date) -> GuessRefusal? {
+        if let limit = failureLimit, failuresInWindow >= limit {
+            return GuessRefusal(
+                rule: RateLimitRule.verifyFailures1d.rawValue,
+                retryAfterSeconds: Self.seconds(until: failureWindowEndsAt, from: now))
+        }
+        if let last = lastWrongAt, let wait = Self.wait(wrongInRow: wrongInRow, maxAttempts: maxAttempts) {
+            let until = last.addingTimeInterval(wait)
+            if now < until {
+                return GuessRefusal(rule: GuessRefusal.backoffRule, retryAfterSeconds: Self.seconds(until: until, from: now))
+            }
+        }
+        return nil
+    }
+
+    static func seconds(until end: Date, from now: Date) -> Int {
+        max(1, Int(end.timeIntervalSince(now).rounded(.up)))
+    }
+}
+
+/// The verification state machine of the contract's verify table and its guessing limits. Pure:
+/// the store locks the row and the recipient's guesses, asks this, and writes back everything it
+/// says (refusals included), so concurrent calls are decided one at a time and none is free.
 public enum VerifyRules {
+    /// The checks in the contract's order: the recipient, the verification's own state, the daily
+    /// failure cap, the growing wait, then the code.
     public static func decide(
-        _ verification: VerificationSnapshot, codeMatches: Bool, recipientMatches: Bool, now: Date
+        _ verification: VerificationSnapshot, guesses: RecipientGuesses = .none, maxAttempts: Int? = nil,
+        codeMatches: Bool, recipientMatches: Bool, now: Date
     ) -> VerifyDecision {
         var decision = VerifyDecision(
             outcome: .notFound, status: verification.status, attempts: verification.attempts, countsAsTry: false,
             attemptsRemaining: verification.attemptsRemaining)
-        switch verification.effectiveStatus(now: now) {
+        let status = verification.effectiveStatus(now: now)
+        if status == .expired { decision.status = .expired }
+        // A different recipient is answered like an unknown id whatever the state, so the id alone
+        // tells nothing; while pending it still costs a try.
+        guard recipientMatches else {
+            if status == .pending { wrongTry(&decision, verification) }
+            decision.outcome = .notFound
+            return decision
+        }
+        switch status {
         case .verified:
             decision.outcome = .alreadyVerified
         case .locked:
             decision.outcome = .maxAttemptsExceeded
         case .expired:
             decision.outcome = .expired
-            decision.status = .expired
         case .canceled:
             decision.outcome = .notFound
         case .pending:
             decision.countsAsTry = true
-            if recipientMatches && codeMatches {
+            if let refusal = guesses.refusal(maxAttempts: maxAttempts ?? verification.maxAttempts, now: now) {
+                decision.outcome = .rateLimited
+                decision.refusal = refusal
+            } else if codeMatches {
                 decision.outcome = .verified
                 decision.status = .verified
-                return decision
+                decision.guesses = .reset
+            } else {
+                wrongTry(&decision, verification)
+                decision.outcome = decision.status == .locked ? .maxAttemptsExceeded : .invalidCode
             }
-            decision.attempts += 1
-            decision.attemptsRemaining = max(0, verification.maxAttempts - decision.attempts)
-            let exhausted = decision.attempts >= verification.maxAttempts
-            if exhausted { decision.status = .locked }
-            // A different recipient is answered like an unknown id, so it tells nothing; it still costs a try.
-            decision.outcome = !recipientMatches ? .notFound : exhausted ? .maxAttemptsExceeded : .invalidCode
         }
         return decision
+    }
+
+    private static func wrongTry(_ decision: inout VerifyDecision, _ verification: VerificationSnapshot) {
+        decision.countsAsTry = true
+        decision.guesses = .wrong
+        decision.attempts += 1
+        decision.attemptsRemaining = max(0, verification.maxAttempts - decision.attempts)
+        if decision.attempts >= verification.maxAttempts { decision.status = .locked }
     }
 }

@@ -121,22 +121,38 @@ public struct PostgresVerificationStore: VerificationStore {
             guard let locked = try await lock(verificationID: verificationID, appID: appID, on: connection) else {
                 return nil
             }
+            let failureCounter = onFailure(locked.recipient)
+            let guesses = try await lockGuesses(
+                appID: appID, recipient: locked.recipient, failureCounter: failureCounter, on: connection)
             let decision = decide(
                 VerifyContext(
                     snapshot: locked.snapshot, recipient: locked.recipient, codeDigest: locked.codeDigest,
-                    now: locked.now))
-            if decision.countsAsTry && decision.outcome != .verified, let charge = onFailure(locked.recipient) {
-                try await PostgresRateLimiter.charge([charge], on: connection, logger: logger)
-            }
-            var events = [(decision.outcome == .verified ? "verify_succeeded" : "verify_failed")]
-            if decision.status == .locked && locked.snapshot.status != .locked { events.append("locked") }
-            if decision.status == .expired && locked.snapshot.status != .expired { events.append("expired") }
+                    guesses: guesses, now: locked.now))
+            // The refusal is committed with the rest: a caller who fills a limit on purpose gains nothing.
             _ = try await connection.execute(
                 RecordVerifyStatement(
-                    verificationID: verificationID, appID: appID, actor: actor, decision: decision, events: events),
+                    verificationID: verificationID, appID: appID, recipient: locked.recipient, actor: actor,
+                    decision: decision, failureCounter: failureCounter,
+                    events: Self.events(of: decision, before: locked.snapshot.status)),
                 logger: logger)
             return decision
         }
+    }
+
+    static func events(of decision: VerifyDecision, before: VerificationStatus) -> [String] {
+        if decision.refusal != nil { return ["rate_limited"] }
+        var events = [(decision.outcome == .verified ? "verify_succeeded" : "verify_failed")]
+        if decision.status == .locked && before != .locked { events.append("locked") }
+        if decision.status == .expired && before != .expired { events.append("expired") }
+        return events
+    }
+
+    private func lockGuesses(
+        appID: String, recipient: String, failureCounter: RateLimitCharge?, on connection: PostgresConnection
+    ) async throws -> RecipientGuesses {
+        let statement = LockGuessesStatement(appID: appID, recipient: recipient, failureCounter: failureCounter)
+        for try await guesses in try await connection.execute(statement, logger: logger) { return guesses }
+        throw PostgresStoreError.noRowReturned
     }
 
     public func resend(

@@ -46,8 +46,49 @@ struct LockVerificationStatement: PostgresPreparedStatement {
     }
 }
 
-/// Records a verify's decision: the verification's new state (its code erased once it is no longer
-/// pending), the attempt when it counts as one, queued deliveries canceled, and the events.
+/// Locks the recipient's guessing row (made on first use) and reads it with the recipient's
+/// wrong codes in `verify_failures_1d`'s current window.
+struct LockGuessesStatement: PostgresPreparedStatement {
+    static let sql = """
+        WITH g AS (
+            INSERT INTO otp.recipient_guesses AS g (app_id, recipient) VALUES ($1::text, $2::text)
+            ON CONFLICT (app_id, recipient) DO UPDATE SET wrong_in_row = g.wrong_in_row
+            RETURNING wrong_in_row, last_wrong_at
+        ), w AS (
+            SELECT to_timestamp((floor(extract(epoch FROM now()) / 86400) * 86400)::float8) AS start
+        )
+        SELECT g.wrong_in_row, g.last_wrong_at,
+            coalesce((SELECT c.count FROM otp.rate_limit_counters c, w WHERE c.rule = 'verify_failures_1d'
+                AND c.scope_key = $3::text AND c.window_start = w.start), 0)::bigint,
+            (SELECT start + interval '1 day' FROM w)
+        FROM g
+        """
+    typealias Row = RecipientGuesses
+
+    var appID: String
+    var recipient: String
+    var failureCounter: RateLimitCharge?
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        bindings.append(appID)
+        bindings.append(recipient)
+        bindings.append(failureCounter?.scopeKey ?? "")
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> RecipientGuesses {
+        let (wrongInRow, lastWrongAt, failures, windowEnd) = try row.decode((Int, Date?, Int, Date).self)
+        return RecipientGuesses(
+            failuresInWindow: failures, failureLimit: failureCounter?.limit, failureWindowEndsAt: windowEnd,
+            wrongInRow: wrongInRow, lastWrongAt: lastWrongAt)
+    }
+}
+
+/// Records a verify's decision in one statement: the verification's new state (its code erased
+/// once it is no longer pending), the attempt when it counts as one (refused tries included),
+/// queued deliveries canceled, the recipient's run of wrong codes and its daily failure counter
+/// (charged without a ceiling: the cap refuses the next verify, never this record), and the events.
 struct RecordVerifyStatement: PostgresPreparedStatement {
     static let sql = """
         WITH u AS (
@@ -63,18 +104,32 @@ struct RecordVerifyStatement: PostgresPreparedStatement {
         ), c AS (
             UPDATE otp.deliveries SET state = 'canceled', sealed_code = NULL, finished_at = now(), updated_at = now()
             WHERE verification_id = $4::text AND state = 'queued' AND $1::text <> 'pending'
+        ), g AS (
+            UPDATE otp.recipient_guesses SET
+                wrong_in_row = CASE WHEN $12::text = 'wrong' THEN wrong_in_row + 1 ELSE 0 END,
+                last_wrong_at = CASE WHEN $12::text = 'wrong' THEN now() ELSE last_wrong_at END
+            WHERE app_id = $5::text AND recipient = $13::text AND $12::text <> 'unchanged'
+        ), f AS (
+            INSERT INTO otp.rate_limit_counters AS k (rule, scope_key, window_start, count, expires_at, max_count)
+            SELECT 'verify_failures_1d', $14::text, w.start, 1, w.start + interval '1 day', $15::bigint
+            FROM (SELECT to_timestamp((floor(extract(epoch FROM now()) / 86400) * 86400)::float8) AS start) w
+            WHERE $12::text = 'wrong' AND $14::text <> ''
+            ON CONFLICT (rule, scope_key, window_start) DO UPDATE SET count = k.count + 1
         )
         INSERT INTO otp.events (event, app_id, verification_id, actor, ip, details)
         SELECT e, $5::text, $4::text, $9::text, $7::text,
             jsonb_build_object('outcome', $10::text, 'attempts', $2::bigint)
+                || CASE WHEN $16::text <> '' THEN jsonb_build_object('limit', $16::text) ELSE '{}' END
         FROM unnest($11::text[]) AS e
         """
     typealias Row = ()
 
     var verificationID: String
     var appID: String
+    var recipient: String
     var actor: Actor
     var decision: VerifyDecision
+    var failureCounter: RateLimitCharge?
     var events: [String]
 
     func makeBindings() throws -> PostgresBindings {
@@ -90,6 +145,11 @@ struct RecordVerifyStatement: PostgresPreparedStatement {
         bindings.append(actor.keyID)
         bindings.append(decision.outcome.rawValue)
         bindings.append(events)
+        bindings.append(decision.guesses.rawValue)
+        bindings.append(recipient)
+        bindings.append(failureCounter?.scopeKey ?? "")
+        bindings.append(failureCounter?.limit ?? 0)
+        bindings.append(decision.refusal?.rule ?? "")
         return bindings
     }
 

@@ -12,7 +12,7 @@ import OTPCore
 /// Meta has no idempotency key on this endpoint, so a retry after a timeout can deliver a second message.
 public struct MetaWhatsAppProvider: MessageProvider {
     public struct Configuration: Sendable {
-        public var accessToken: String
+        public var accessToken: Secret
         public var phoneNumberID: String
         public var apiVersion: String
         public var baseURL: String
@@ -27,7 +27,7 @@ public struct MetaWhatsAppProvider: MessageProvider {
             baseURL: String = "https://graph.facebook.com", templateName: String = "otp_code",
             languageCode: String = "en", timeout: Duration = .seconds(10)
         ) {
-            self.accessToken = accessToken
+            self.accessToken = Secret(accessToken)
             self.phoneNumberID = phoneNumberID
             self.apiVersion = apiVersion
             self.baseURL = baseURL
@@ -61,7 +61,7 @@ public struct MetaWhatsAppProvider: MessageProvider {
         }
         var request = HTTPClientRequest(url: messagesURL)
         request.method = .POST
-        request.headers.add(name: "Authorization", value: "Bearer \(configuration.accessToken)")
+        request.headers.add(name: "Authorization", value: "Bearer \(configuration.accessToken.exposed)")
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Accept", value: "application/json")
         request.body = .bytes(ByteBuffer(bytes: payload))
@@ -238,7 +238,7 @@ public struct MetaWhatsAppProvider: MessageProvider {
         return ProviderResult(
             outcome: outcome, httpStatus: response.status,
             errorCode: error?.code.map(String.init) ?? "http_\(response.status)",
-            errorMessage: HTTPProviderSupport.safeMessage(text, hiding: [message.code, configuration.accessToken]),
+            errorMessage: HTTPProviderSupport.safeMessage(text, hiding: [message.code, configuration.accessToken.exposed]),
             retryAfterSeconds: outcome == .retryable ? response.retryAfterSeconds : nil)
     }
 }

@@ -12,7 +12,7 @@ import OTPCore
 public struct TwilioProvider: MessageProvider {
     public struct Configuration: Sendable {
         public var accountSID: String
-        public var authToken: String
+        public var authToken: Secret
         /// Default SMS sender (E.164 number or alphanumeric ID); an app's own sender name wins over it.
         public var from: String?
         /// Messaging Service to send through; Twilio picks the sender from its pool when no `From` is given.
@@ -34,7 +34,7 @@ public struct TwilioProvider: MessageProvider {
             whatsAppContentSID: String? = nil, timeout: Duration = .seconds(10)
         ) {
             self.accountSID = accountSID
-            self.authToken = authToken
+            self.authToken = Secret(authToken)
             self.from = from
             self.messagingServiceSID = messagingServiceSID
             self.whatsAppFrom = whatsAppFrom
@@ -62,7 +62,7 @@ public struct TwilioProvider: MessageProvider {
         }
         var request = HTTPClientRequest(url: messagesURL)
         request.method = .POST
-        request.setBasicAuth(username: configuration.accountSID, password: configuration.authToken)
+        request.setBasicAuth(username: configuration.accountSID, password: configuration.authToken.exposed)
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.headers.add(name: "Accept", value: "application/json")
         request.headers.add(name: "I-Twilio-Idempotency-Token", value: message.idempotencyToken)
@@ -202,7 +202,7 @@ public struct TwilioProvider: MessageProvider {
         }
         let text = HTTPProviderSupport.safeMessage(
             error?.message ?? "Twilio answered HTTP \(response.status)",
-            hiding: [message.code, configuration.authToken])
+            hiding: [message.code, configuration.authToken.exposed])
         return ProviderResult(
             outcome: outcome, httpStatus: response.status,
             errorCode: error?.code.map(String.init) ?? "http_\(response.status)", errorMessage: text,

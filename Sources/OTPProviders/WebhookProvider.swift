@@ -15,12 +15,12 @@ public struct WebhookProvider: MessageProvider {
     public struct Configuration: Sendable {
         public var url: String
         /// The signing secret: `whsec_` + base64 as the spec serialises it, or the bare base64.
-        public var secret: String
+        public var secret: Secret
         public var timeout: Duration
 
         public init(url: String, secret: String, timeout: Duration = .seconds(10)) {
             self.url = url
-            self.secret = secret
+            self.secret = Secret(secret)
             self.timeout = timeout
         }
     }
@@ -88,7 +88,7 @@ public struct WebhookProvider: MessageProvider {
         let id = Self.webhookID(for: message)
         let timestamp = Int(now.timeIntervalSince1970)
         let signature = StandardWebhookSignature.sign(
-            id: id, timestamp: timestamp, body: body, secret: configuration.secret)
+            id: id, timestamp: timestamp, body: body, secret: configuration.secret.exposed)
 
         var request = HTTPClientRequest(url: configuration.url)
         request.method = .POST

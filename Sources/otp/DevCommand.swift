@@ -64,7 +64,7 @@ struct DevCommand: AsyncParsableCommand {
         try await ProviderSetup.withHTTPClient { httpClient in
             let routes =
                 namesProviders
-                ? try ProviderSetup(settings: settings, httpClient: httpClient).routes()
+                ? try ProviderSetup(settings: settings, httpClient: httpClient, allowsConsole: true).routes()
                 : ProviderRoutes([.sms: [console], .whatsapp: [console]])
             try await stack.run([
                 stack.api(

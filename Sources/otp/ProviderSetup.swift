@@ -9,6 +9,9 @@ import OTPWorker
 struct ProviderSetup {
     let settings: Settings
     let httpClient: HTTPClient
+    /// The console provider prints every code: only `otp dev` allows it, or an operator who says
+    /// so with `OTP_ALLOW_CONSOLE_PROVIDER=1`.
+    var allowsConsole = false
 
     /// One client for every provider: no redirects (a vendor redirect is an error, not a hint), and
     /// bounded connect and read times so a hung vendor costs a timeout, not a worker slot forever.
@@ -54,6 +57,10 @@ struct ProviderSetup {
     func provider(named name: String) throws -> any MessageProvider {
         switch name {
         case "console":
+            guard allowsConsole || settings.value("OTP_ALLOW_CONSOLE_PROVIDER") == "1" else {
+                throw SettingsError.invalid(
+                    "provider console", "it prints codes; it runs under otp dev, or with OTP_ALLOW_CONSOLE_PROVIDER=1")
+            }
             return ConsoleProvider()
         case "twilio":
             let from = settings.value("TWILIO_FROM")

@@ -85,3 +85,72 @@ import Testing
         #expect(SenderName.normalise("+1 415 555 2671") == "+14155552671")
     }
 }
+
+@Suite struct GuessingRulesTests {
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    func pending(attempts: Int = 0) -> VerificationSnapshot {
+        VerificationSnapshot(
+            status: .pending, attempts: attempts, maxAttempts: 5, sends: 1, maxSends: 3,
+            expiresAt: now.addingTimeInterval(300), resendAvailableAt: now)
+    }
+
+    @Test func theCapRefusesRightCodesAndTheOwnStateComesFirst() {
+        let spent = RecipientGuesses(failuresInWindow: 3, failureLimit: 3, failureWindowEndsAt: now.addingTimeInterval(90))
+        let right = VerifyRules.decide(pending(), guesses: spent, codeMatches: true, recipientMatches: true, now: now)
+        #expect(right.outcome == .rateLimited)
+        #expect(right.refusal == GuessRefusal(rule: "verify_failures_1d", retryAfterSeconds: 90))
+        #expect(right.countsAsTry && right.attempts == 0 && right.guesses == .unchanged)
+        var locked = pending(attempts: 5)
+        locked.status = .locked
+        #expect(
+            VerifyRules.decide(locked, guesses: spent, codeMatches: true, recipientMatches: true, now: now).outcome
+                == .maxAttemptsExceeded)
+        #expect(
+            VerifyRules.decide(pending(), guesses: spent, codeMatches: true, recipientMatches: false, now: now).outcome
+                == .notFound)
+    }
+
+    @Test func theWaitDoublesFromMaxAttemptsAndStopsAtAnHour() {
+        #expect(RecipientGuesses.wait(wrongInRow: 4, maxAttempts: 5) == nil)
+        #expect(RecipientGuesses.wait(wrongInRow: 5, maxAttempts: 5) == 30)
+        #expect(RecipientGuesses.wait(wrongInRow: 6, maxAttempts: 5) == 60)
+        #expect(RecipientGuesses.wait(wrongInRow: 11, maxAttempts: 5) == 1920)
+        #expect(RecipientGuesses.wait(wrongInRow: 12, maxAttempts: 5) == 3600)
+        #expect(RecipientGuesses.wait(wrongInRow: 10_000, maxAttempts: 5) == 3600)
+        let run = RecipientGuesses(wrongInRow: 6, lastWrongAt: now.addingTimeInterval(-20))
+        let early = VerifyRules.decide(pending(), guesses: run, codeMatches: true, recipientMatches: true, now: now)
+        #expect(early.refusal == GuessRefusal(rule: "verify_backoff", retryAfterSeconds: 40))
+        let later = VerifyRules.decide(
+            pending(), guesses: run, codeMatches: true, recipientMatches: true, now: now.addingTimeInterval(41))
+        #expect(later.outcome == .verified && later.guesses == .reset)
+    }
+
+    @Test func splitBudgetsNeverAdmitMoreThanTheLimit() {
+        for limit in [64, 100, 1000, 1001, 5000] {
+            var policy = AppPolicy.default
+            policy.rateLimits = [RateLimitRule.app1h.rawValue: limit]
+            let app = App(id: "app_x", accountID: 1, name: "x", policy: policy)
+            let number = ParsedPhoneNumber(e164: "+5511999888777", region: "BR", lineType: .mobile)
+            let share = RateLimits.sendCharges(app: app, recipient: number, ip: nil).first { $0.rule == .app1h }?.limit
+            #expect((share ?? 0) * 16 <= limit && (share ?? 0) * 16 > limit - 16, "limit \(limit)")
+        }
+    }
+
+    @Test func addressesAndNetworks() throws {
+        #expect(IPAddress.limitKey("2001:db8:1:2:3:4:5:6") == "2001:db8:1:2::/64")
+        #expect(IPAddress.limitKey("2001:db8:1:2::9") == IPAddress.limitKey("2001:db8:1:2:ffff:1:2:3"))
+        #expect(IPAddress.limitKey("198.51.100.7") == "198.51.100.7")
+        #expect(IPAddress("::ffff:198.51.100.7") == IPAddress("198.51.100.7"))
+        #expect(IPAddress("not-an-address") == nil)
+        #expect(IPAddress("1.2.3.4.5") == nil)
+        let v6 = try #require(IPNetwork("2001:db8::/32"))
+        #expect(v6.contains(try #require(IPAddress("2001:db8:ffff::1"))))
+        #expect(!v6.contains(try #require(IPAddress("2001:db9::1"))))
+        let v4 = try #require(IPNetwork("10.0.0.0/8"))
+        #expect(v4.contains(try #require(IPAddress("10.200.1.1"))))
+        #expect(!v4.contains(try #require(IPAddress("11.0.0.1"))))
+        #expect(IPNetwork("10.0.0.0/33") == nil && IPNetwork("fd00::/129") == nil && IPNetwork("bogus/8") == nil)
+        #expect(try #require(IPNetwork("192.0.2.1")).contains(try #require(IPAddress("192.0.2.1"))))
+    }
+}

@@ -1,0 +1,64 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// An IPv4 or IPv6 address, parsed with the C library's `inet_pton`, and the networks
+/// (`10.0.0.0/8`, `2001:db8::/32`) that contain it.
+public struct IPAddress: Sendable, Hashable {
+    /// 4 bytes for IPv4, 16 for IPv6. An IPv4-mapped IPv6 address (`::ffff:192.0.2.1`) is its IPv4.
+    public let bytes: [UInt8]
+
+    public init?(_ text: String) {
+        var v4 = in_addr()
+        if inet_pton(AF_INET, text, &v4) == 1 {
+            bytes = withUnsafeBytes(of: &v4) { Array($0) }
+            return
+        }
+        var v6 = in6_addr()
+        guard inet_pton(AF_INET6, text, &v6) == 1 else { return nil }
+        let all = withUnsafeBytes(of: &v6) { Array($0) }
+        let mapped = all[0..<10].allSatisfy { $0 == 0 } && all[10] == 0xff && all[11] == 0xff
+        bytes = mapped ? Array(all[12...]) : all
+    }
+
+    public var isIPv6: Bool { bytes.count == 16 }
+
+    /// What per-IP limits count by: an IPv4 address itself, an IPv6 address by its /64, the block
+    /// one host or one subscriber is given. Text that is no address is its own key.
+    public static func limitKey(_ text: String) -> String {
+        guard let address = IPAddress(text), address.isIPv6 else { return text }
+        let groups = stride(from: 0, to: 8, by: 2).map { i in
+            String(UInt16(address.bytes[i]) << 8 | UInt16(address.bytes[i + 1]), radix: 16)
+        }
+        return groups.joined(separator: ":") + "::/64"
+    }
+}
+
+/// A CIDR network: `192.0.2.0/24`, `2001:db8::/32`, or one address (a /32 or /128).
+public struct IPNetwork: Sendable, Hashable {
+    let base: [UInt8]
+    let prefixLength: Int
+
+    public init?(_ text: String) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let address = IPAddress(String(parts[0])) else { return nil }
+        let maxLength = address.bytes.count * 8
+        let length = parts.count == 2 ? Int(parts[1]) : maxLength
+        guard let length, (0...maxLength).contains(length) else { return nil }
+        base = Self.masked(address.bytes, length)
+        prefixLength = length
+    }
+
+    public func contains(_ address: IPAddress) -> Bool {
+        address.bytes.count == base.count && Self.masked(address.bytes, prefixLength) == base
+    }
+
+    static func masked(_ bytes: [UInt8], _ length: Int) -> [UInt8] {
+        bytes.enumerated().map { index, byte in
+            let bits = min(8, max(0, length - index * 8))
+            return bits == 0 ? 0 : byte & ~UInt8(0) << (8 - bits)
+        }
+    }
+}
