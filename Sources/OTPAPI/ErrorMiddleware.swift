@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import Metrics
 import OTPCore
+import OTPPostgres
 import PostgresNIO
 
 /// Turns every failure into the contract's JSON error: domain refusals into their codes, an unknown
@@ -38,10 +39,11 @@ struct ErrorMiddleware: RouterMiddleware {
         case is StoreUnavailable:
             context.logger.error("database did not answer in time")
             return try APIError.unavailable.response(from: request, context: context)
-        case let error as PostgresTransactionError where error.closureError != nil:
+        case let error as PostgresTransactionError
+        where error.closureError != nil && !DatabaseFaults.isUnavailable(error.closureError ?? error):
             return try answer(for: error.closureError ?? error, request: request, context: context)
-        case let error as PSQLError where Self.isUnavailable(error):
-            context.logger.error("database unavailable", metadata: ["error.code": "\(error.code)"])
+        case let error where DatabaseFaults.isUnavailable(error):
+            context.logger.error("database unavailable", metadata: ["reason": "\(DatabaseFaults.reason(error))"])
             return try APIError.unavailable.response(from: request, context: context)
         default:
             var unexpected = APIError(.internalServerError, "INTERNAL", "unexpected error")
@@ -65,19 +67,6 @@ struct ErrorMiddleware: RouterMiddleware {
         default:
             let code = error.status.reasonPhrase.uppercased().replacingOccurrences(of: " ", with: "_")
             return APIError(error.status, code, error.body ?? error.status.reasonPhrase)
-        }
-    }
-
-    static func isUnavailable(_ error: PSQLError) -> Bool {
-        switch error.code {
-        case .connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown:
-            return true
-        case .server:
-            // Class 08 (connection), 53 (resources), 57 (operator intervention, e.g. shutting down).
-            let state = error.serverInfo?[.sqlState] ?? ""
-            return ["08", "53", "57"].contains(String(state.prefix(2)))
-        default:
-            return false
         }
     }
 }

@@ -2,7 +2,10 @@ import Foundation
 import NIOSSL
 import PostgresNIO
 
-extension PostgresClient.Configuration {
+/// What `DATABASE_URL` says: `postgres://user:pass@host:port/db?sslmode=...`. `sslmode` is
+/// honoured: `disable`; `prefer` (the default, as libpq); `require` (encrypted, server not
+/// verified, as libpq); `verify-ca` and `verify-full` (verified against the system's roots).
+public struct PostgresURL: Sendable, CustomStringConvertible {
     public enum URLError: Error, CustomStringConvertible {
         case invalid(String)
 
@@ -13,36 +16,89 @@ extension PostgresClient.Configuration {
         }
     }
 
-    /// From `postgres://user:pass@host:port/db?sslmode=...`. `sslmode` is honoured: `disable`;
-    /// `prefer` (the default, as libpq); `require` (encrypted, server not verified, as libpq);
-    /// `verify-ca` and `verify-full` (verified against the system's roots).
-    public init(url text: String) throws {
+    public var host: String
+    public var port: Int
+    public var username: String
+    var password: String?
+    public var database: String
+    var sslMode: String
+    /// `application_name`, as libpq takes it: how the connections show in `pg_stat_activity`.
+    public var applicationName: String?
+
+    public init(_ text: String) throws {
         guard let url = URLComponents(string: text), let scheme = url.scheme,
             ["postgres", "postgresql"].contains(scheme)
         else { throw URLError.invalid("expected postgres://user:pass@host:port/db") }
         guard let user = url.percentEncodedUser?.removingPercentEncoding, !user.isEmpty else {
             throw URLError.invalid("no user")
         }
-        let host = url.host ?? "127.0.0.1"
-        let database = String(url.path.dropFirst())
-        let mode = url.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
-        var verified = TLSConfiguration.makeClientConfiguration()
-        var unverified = TLSConfiguration.makeClientConfiguration()
-        unverified.certificateVerification = .none
-        let tls: TLS
-        switch mode {
-        case "disable": tls = .disable
-        case "allow", "prefer": tls = .prefer(unverified)
-        case "require": tls = .require(unverified)
-        case "verify-ca":
-            verified.certificateVerification = .noHostnameVerification
-            tls = .require(verified)
-        case "verify-full": tls = .require(verified)
-        default: throw URLError.invalid("unknown sslmode \(mode)")
+        host = url.host ?? "127.0.0.1"
+        port = url.port ?? 5432
+        username = user
+        password = url.percentEncodedPassword?.removingPercentEncoding
+        let path = String(url.path.dropFirst())
+        database = path.isEmpty ? user : path
+        sslMode = url.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
+        applicationName = url.queryItems?.first { $0.name == "application_name" }?.value
+        guard ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"].contains(sslMode) else {
+            throw URLError.invalid("unknown sslmode \(sslMode)")
         }
-        self.init(
-            host: host, port: url.port ?? 5432, username: user,
-            password: url.percentEncodedPassword?.removingPercentEncoding,
-            database: database.isEmpty ? user : database, tls: tls)
+    }
+
+    /// Where it points, without the password: for messages.
+    public var description: String { "\(host):\(port)" }
+
+    /// TLS as `sslmode` asks, and whether a plain connection is acceptable.
+    func tlsConfiguration() -> (TLSConfiguration, required: Bool)? {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        switch sslMode {
+        case "disable": return nil
+        case "allow", "prefer", "require":
+            configuration.certificateVerification = .none
+            return (configuration, sslMode == "require")
+        case "verify-ca":
+            configuration.certificateVerification = .noHostnameVerification
+            return (configuration, true)
+        default: return (configuration, true)
+        }
+    }
+
+    public var clientConfiguration: PostgresClient.Configuration {
+        let tls: PostgresClient.Configuration.TLS =
+            switch tlsConfiguration() {
+            case nil: .disable
+            case let (configuration, required)?: required ? .require(configuration) : .prefer(configuration)
+            }
+        var configuration = PostgresClient.Configuration(
+            host: host, port: port, username: username, password: password, database: database, tls: tls)
+        if let applicationName {
+            configuration.options.additionalStartupParameters.append(("application_name", applicationName))
+        }
+        return configuration
+    }
+
+    public func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        let tls: PostgresConnection.Configuration.TLS =
+            switch tlsConfiguration() {
+            case nil: .disable
+            case let (configuration, required)?:
+                required
+                    ? .require(try NIOSSLContext(configuration: configuration))
+                    : .prefer(try NIOSSLContext(configuration: configuration))
+            }
+        var configuration = PostgresConnection.Configuration(
+            host: host, port: port, username: username, password: password, database: database, tls: tls)
+        if let applicationName {
+            configuration.options.additionalStartupParameters.append(("application_name", applicationName))
+        }
+        return configuration
+    }
+}
+
+extension PostgresClient.Configuration {
+    public typealias URLError = PostgresURL.URLError
+
+    public init(url text: String) throws {
+        self = try PostgresURL(text).clientConfiguration
     }
 }

@@ -78,8 +78,12 @@ public struct DeliveryWorker: Service {
                     guard free > 0 else { continue }
                     let claimed: [ClaimedDelivery]
                     do {
-                        claimed = try await queue.claim(
-                            limit: free, lease: configuration.lease, workerID: configuration.workerID)
+                        // A claim stuck on a database that went away must not stop the loop; if
+                        // it committed after all, its leases run out and the deliveries are requeued.
+                        let (lease, workerID) = (configuration.lease, configuration.workerID)
+                        claimed = try await Self.claimDeadline.run {
+                            try await queue.claim(limit: free, lease: lease, workerID: workerID)
+                        }
                     } catch {
                         logger.warning("claim failed", metadata: ["error": "\(String(reflecting: error))"])
                         continue
@@ -99,6 +103,8 @@ public struct DeliveryWorker: Service {
             wakeSources.cancelAll()
         }
     }
+
+    static let claimDeadline = Deadline(.seconds(10))
 
     /// The most outcomes one statement records.
     static let maximumOutcomeBatch = 256

@@ -147,7 +147,7 @@ func withDirectory<Result: Sendable>(_ body: @Sendable (PostgresDirectory) async
     let settings = Settings()
     Bootstrap.logging(level: try settings.logLevel())
     let logger = Logger(label: "otp.admin")
-    return try await withPostgres(try settings.databaseConfiguration(), logger: logger) { client in
+    return try await withPostgres(settings, logger: logger) { client in
         try await body(PostgresDirectory(client: client, logger: logger))
     }
 }

@@ -1,5 +1,6 @@
 import Logging
 import Metrics
+import OTPPostgres
 import PostgresNIO
 import Prometheus
 
@@ -21,7 +22,26 @@ enum Bootstrap {
     }
 }
 
-/// Runs `body` with a connected pool, and shuts the pool down afterwards.
+/// Runs `body` with a pool on `DATABASE_URL`, and shuts the pool down afterwards. A database that
+/// takes no session within `OTP_DATABASE_CONNECT_TIMEOUT` ends the command at once with one line
+/// saying where and why, so a cron run never piles up behind an outage.
+func withPostgres<Result: Sendable>(
+    _ settings: Settings, logger: Logger, _ body: @Sendable (PostgresClient) async throws -> Result
+) async throws -> Result {
+    let url = try settings.databaseURL()
+    do {
+        try await DatabaseReachability.check(url, timeout: try settings.connectTimeout(), logger: logger)
+    } catch let unreachable as DatabaseReachability.Unreachable {
+        throw CommandError(unreachable.description)
+    }
+    do {
+        return try await withPostgres(try settings.databaseConfiguration(), logger: logger, body)
+    } catch let error where DatabaseFaults.isUnavailable(error) {
+        throw CommandError("lost PostgreSQL at \(url): \(DatabaseFaults.reason(error))")
+    }
+}
+
+/// Runs `body` with a pool on `configuration`, shut down afterwards.
 func withPostgres<Result: Sendable>(
     _ configuration: PostgresClient.Configuration, logger: Logger,
     _ body: @Sendable (PostgresClient) async throws -> Result

@@ -15,7 +15,7 @@ struct MigrateCommand: AsyncParsableCommand {
         Bootstrap.logging(level: try settings.logLevel())
         let files = try MigrationFile.loadDefault()
         let logger = Logger(label: "otp.migrate")
-        let applied = try await withPostgres(try settings.databaseConfiguration(), logger: logger) { client in
+        let applied = try await withPostgres(settings, logger: logger) { client in
             try await Migrator(client: client, files: files, logger: logger).migrate()
         }
         try Output.print(["applied": applied], json: json) {
@@ -36,7 +36,7 @@ struct ExpireCommand: AsyncParsableCommand {
         let settings = Settings()
         Bootstrap.logging(level: try settings.logLevel())
         let logger = Logger(label: "otp.cron")
-        let report = try await withPostgres(try settings.databaseConfiguration(), logger: logger) { client in
+        let report = try await withPostgres(settings, logger: logger) { client in
             try await PostgresMaintenance(client: client, logger: logger).expire()
         }
         try Output.print(report, json: json) { "expired \(report.expiredVerifications) verifications" }
@@ -64,7 +64,7 @@ struct RollupCommand: AsyncParsableCommand {
         Bootstrap.logging(level: try settings.logLevel())
         let days = try UTCDay.range(day: day, since: since, now: Date())
         let logger = Logger(label: "otp.cron")
-        let rows = try await withPostgres(try settings.databaseConfiguration(), logger: logger) { client in
+        let rows = try await withPostgres(settings, logger: logger) { client in
             try await PostgresMaintenance(client: client, logger: logger).rollup(days: days)
         }
         try Output.print(["days": days.count, "rows": rows], json: json) {
@@ -91,7 +91,7 @@ struct PruneCommand: AsyncParsableCommand {
             } ?? 90
         guard retention >= 1 else { throw CommandError("retention must be at least one day") }
         let logger = Logger(label: "otp.cron")
-        let report = try await withPostgres(try settings.databaseConfiguration(), logger: logger) { client in
+        let report = try await withPostgres(settings, logger: logger) { client in
             try await PostgresMaintenance(client: client, logger: logger).prune(olderThanDays: retention)
         }
         try Output.print(report, json: json) { "pruned rows older than \(retention) days" }

@@ -25,12 +25,20 @@ struct ServiceStack {
         let deadline = Deadline(.seconds(5), sleep: EventLoopTimer.sleep)
         let store = TimeBoundVerificationStore(
             PostgresVerificationStore(client: client, logger: Logger(label: "otp.store")), deadline: deadline)
-        let templates = PostgresTemplateStore(client: client, logger: Logger(label: "otp.store"))
+        let templates = TimeBoundTemplateStore(
+            PostgresTemplateStore(client: client, logger: Logger(label: "otp.store")), deadline: deadline)
         let directory = TimeBoundAccessDirectory(
             PostgresDirectory(client: client, logger: Logger(label: "otp.store")), deadline: deadline)
-        let migrator = Migrator(
-            client: client, files: (try? MigrationFile.loadDefault()) ?? [],
-            logger: Logger(label: "otp.migrate"))
+        // Without its sql/ folder the service cannot tell whether the schema is current: say so once
+        // here, and /readyz answers 503.
+        let migrationFiles: [MigrationFile]
+        do {
+            migrationFiles = try MigrationFile.loadDefault()
+        } catch {
+            logger.error("cannot read the migrations; /readyz will answer 503", metadata: ["error": "\(error)"])
+            migrationFiles = []
+        }
+        let migrator = Migrator(client: client, files: migrationFiles, logger: Logger(label: "otp.migrate"))
         var metricsText: (@Sendable () -> String)? = nil
         if let metrics { metricsText = { metrics.emitToString() } }
         var dependencies = APIDependencies(
@@ -39,11 +47,14 @@ struct ServiceStack {
                 store: store, templates: templates, codes: RandomCodeGenerator(), keys: keys,
                 numbers: LibPhoneNumberParser()),
             apiSecrets: APIKeySecrets(keys: keys),
-            management: PostgresManagementStore(client: client, logger: Logger(label: "otp.store")),
+            management: TimeBoundManagementStore(
+                PostgresManagementStore(client: client, logger: Logger(label: "otp.store")), deadline: deadline),
             templates: templates,
-            receipts: PostgresReceiptStore(client: client, logger: Logger(label: "otp.store")),
+            receipts: TimeBoundReceiptStore(
+                PostgresReceiptStore(client: client, logger: Logger(label: "otp.store")), deadline: deadline),
             receiptSettings: receipts,
             isReady: {
+                guard !migrationFiles.isEmpty else { return false }
                 let deadline = Deadline(.seconds(2), sleep: EventLoopTimer.sleep)
                 return (try? await deadline.run { try await migrator.pending().isEmpty }) ?? false
             },

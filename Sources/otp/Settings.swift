@@ -25,21 +25,39 @@ struct Settings {
 
     /// `DATABASE_URL`, pooled as `pooled` says.
     func databaseConfiguration(servesForLong: Bool = false) throws -> PostgresClient.Configuration {
-        Self.pooled(try PostgresClient.Configuration(url: try required("DATABASE_URL")), servesForLong: servesForLong)
+        Self.pooled(try databaseURL().clientConfiguration, servesForLong: servesForLong)
     }
 
-    /// A pool of 16: enough for group commit to pay off, few enough that many API and worker
-    /// processes fit in PostgreSQL's connection limit.
+    func databaseURL() throws -> PostgresURL { try PostgresURL(try required("DATABASE_URL")) }
+
+    /// `OTP_DATABASE_CONNECT_TIMEOUT`: how long a one-shot command waits for PostgreSQL before it
+    /// gives up (seconds, default 10).
+    func connectTimeout() throws -> Duration {
+        guard let text = value("OTP_DATABASE_CONNECT_TIMEOUT") else { return .seconds(10) }
+        guard let seconds = Int(text), (1...3600).contains(seconds) else {
+            throw SettingsError.invalid("OTP_DATABASE_CONNECT_TIMEOUT", "expected seconds, 1 to 3600")
+        }
+        return .seconds(seconds)
+    }
+
+    /// A pool of up to 16 connections: enough for group commit to pay off, few enough that many API
+    /// and worker processes fit in PostgreSQL's connection limit.
     ///
-    /// PostgresNIO starts a timer each time it takes a connection back: a keep-alive ping for every
-    /// connection, an idle timeout for those above the minimum. On Linux a cancelled timer keeps its
-    /// memory until its deadline (60 s), so at thousands of queries a second they held hundreds of
-    /// megabytes. So: no keep-alive pings, and a process that serves for long (`serve`, `work`,
-    /// `dev`) opens all 16 connections and keeps them.
+    /// The minimum is 0 on purpose. PostgresNIO 1.33.2 traps (a precondition in
+    /// `createNewDemandConnectionIfPossible`) when a lease finds fewer live connections than the
+    /// minimum while new ones fail: exactly what a proxy with no healthy backend or a failover
+    /// does. With no minimum that state cannot arise; connections are opened on demand and closed
+    /// after `connectionIdleTimeout` unused.
+    ///
+    /// PostgresNIO starts a timer each time it takes a connection back (a keep-alive ping, and an
+    /// idle timeout for connections above the minimum). On Linux a cancelled timer keeps its memory
+    /// until its deadline, so at thousands of queries a second a long deadline holds hundreds of
+    /// megabytes: no keep-alive pings, and a short idle timeout for long-running processes.
     static func pooled(_ base: PostgresClient.Configuration, servesForLong: Bool) -> PostgresClient.Configuration {
         var configuration = base
         configuration.options.maximumConnections = 16
-        if servesForLong { configuration.options.minimumConnections = 16 }
+        configuration.options.minimumConnections = 0
+        if servesForLong { configuration.options.connectionIdleTimeout = .seconds(5) }
         configuration.options.keepAliveBehavior = nil
         return configuration
     }

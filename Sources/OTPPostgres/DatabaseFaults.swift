@@ -1,0 +1,59 @@
+import Foundation
+import NIOCore
+import PostgresNIO
+import _ConnectionPoolModule
+
+/// Which failures mean "the database is away" (answered 503, retried later), and how to say why in
+/// one line without a type name.
+public enum DatabaseFaults {
+    /// True for a lost or refused connection, a pool that gave up connecting, and the server classes
+    /// 08 (connection), 53 (resources) and 57 (operator intervention: shutting down, terminated).
+    public static func isUnavailable(_ error: any Error) -> Bool {
+        switch error {
+        case let error as PSQLError:
+            switch error.code {
+            case .connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown,
+                .queryCancelled:
+                return true
+            case .server:
+                let state = error.serverInfo?[.sqlState] ?? ""
+                return ["08", "53", "57"].contains(String(state.prefix(2)))
+            default:
+                return false
+            }
+        case let error as PostgresTransactionError:
+            let parts: [(any Error)?] = [error.beginError, error.closureError, error.commitError, error.rollbackError]
+            return parts.contains { $0.map(isUnavailable) ?? false }
+        case is ConnectionPoolError, is ChannelError, is IOError:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// "connection refused", "the server closed the connection", "the server refused: ...".
+    public static func reason(_ error: any Error) -> String {
+        switch error {
+        case let error as PSQLError:
+            if let message = error.serverInfo?[.message] { return "the server refused: \(message)" }
+            if let underlying = error.underlying { return reason(underlying) }
+            switch error.code {
+            case .serverClosedConnection, .uncleanShutdown: return "the server closed the connection"
+            case .connectionError: return "could not connect"
+            default: return "the connection failed"
+            }
+        case let error as IOError:
+            return String(cString: strerror(error.errnoCode)).lowercased()
+        case let error as ChannelError:
+            if case .connectTimeout = error { return "connect timed out" }
+            return "the connection failed (\(error))"
+        case let error as NIOConnectionError:
+            let causes = error.connectionErrors.map { reason($0.error) }
+            return causes.first ?? (error.dnsAAAAError ?? error.dnsAError).map(reason) ?? "could not connect"
+        case let error as ConnectionPoolError where error == .connectionCreationCircuitBreakerTripped:
+            return "no connection could be made for a while"
+        default:
+            return "\(error)"
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+import Logging
+import NIOCore
+import OTPCore
+import PostgresNIO
+
+/// Whether PostgreSQL takes a session, asked once with one connection of its own, so a one-shot
+/// command (cron's `expire`, `migrate`) gives up in a bounded time with a reason an operator can
+/// act on, instead of waiting on a pool that retries forever.
+public enum DatabaseReachability {
+    public struct Unreachable: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Throws `Unreachable` ("cannot reach PostgreSQL at host:port: connection refused") when no
+    /// session is open within `timeout`.
+    public static func check(_ url: PostgresURL, timeout: Duration, logger: Logger) async throws {
+        let configuration = try url.connectionConfiguration()
+        var quiet = logger
+        quiet.logLevel = .critical
+        do {
+            let connection = try await Deadline(timeout).run {
+                try await PostgresConnection.connect(configuration: configuration, id: 0, logger: quiet)
+            }
+            try? await connection.close()
+        } catch is StoreUnavailable {
+            throw Unreachable(description: "cannot reach PostgreSQL at \(url): no answer within \(timeout)")
+        } catch {
+            throw Unreachable(description: "cannot reach PostgreSQL at \(url): \(DatabaseFaults.reason(error))")
+        }
+    }
+}

@@ -1,0 +1,217 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import OTPCore
+import OTPPostgres
+import PostgresNIO
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// No database fault ends a process: `otp serve` and `otp work` behind a proxy that fails like a
+/// load balancer with no backend, and with their connections killed by PostgreSQL itself.
+@Suite(.serialized) struct DatabaseFaultTests {
+    /// What one send answered, and how long it took.
+    struct Answer: Sendable {
+        var status: UInt
+        var retryAfter: String?
+        var seconds: Double
+        var verificationID: String?
+    }
+
+    @Test func serveAnswers202Or503ThroughThreeProxyOutagesAndLosesNothing() async throws {
+        try await TestApp.with(ownDatabase: true) { world in
+            let target = try PostgresURL(world.databaseURL)
+            let proxy = try await FaultyProxy.start(upstreamHost: target.host, upstreamPort: target.port)
+            defer { proxy.stop() }
+            let port = try EmbeddedPostgres.freePort()
+            let server = try SpawnedProcess.start(
+                ["serve"],
+                environment: [
+                    "DATABASE_URL": proxy.url(replacingPortIn: world.databaseURL, upstreamPort: target.port),
+                    "OTP_SECRET_KEY": world.secretKey, "OTP_HTTP_ADDRESS": "127.0.0.1:\(port)",
+                    "OTP_LOG_LEVEL": "warning",
+                ])
+            defer { server.stop() }
+            let answers = try await underLoad(world, port: port) {
+                for _ in 0..<3 {
+                    try await Task.sleep(for: .milliseconds(1500))
+                    proxy.setOutage(true)
+                    try await Task.sleep(for: .seconds(5))
+                    proxy.setOutage(false)
+                }
+                try await Task.sleep(for: .seconds(2))
+            }
+            #expect(server.isRunning, "otp serve died: \(server.log.suffix(2000))")
+            try await checkEveryAnswer(answers, world: world)
+        }
+    }
+
+    @Test func serveRidesOutItsConnectionsBeingKilledOverAndOver() async throws {
+        try await TestApp.with(ownDatabase: true) { world in
+            let port = try EmbeddedPostgres.freePort()
+            let server = try SpawnedProcess.start(
+                ["serve"],
+                environment: [
+                    "DATABASE_URL": Self.named(world.databaseURL, "otp-serve-under-test"),
+                    "OTP_SECRET_KEY": world.secretKey, "OTP_HTTP_ADDRESS": "127.0.0.1:\(port)",
+                    "OTP_LOG_LEVEL": "warning",
+                ])
+            defer { server.stop() }
+            let answers = try await underLoad(world, port: port) {
+                for _ in 0..<10 {
+                    try await Task.sleep(for: .seconds(1))
+                    try await terminateBackends(world, named: "otp-serve-under-test")
+                }
+                try await Task.sleep(for: .seconds(2))
+            }
+            #expect(server.isRunning, "otp serve died: \(server.log.suffix(2000))")
+            try await checkEveryAnswer(answers, world: world)
+        }
+    }
+
+    @Test func workKeepsDeliveringThroughProxyOutagesAndKilledConnections() async throws {
+        try await TestApp.with(ownDatabase: true) { world in
+            let target = try PostgresURL(world.databaseURL)
+            let proxy = try await FaultyProxy.start(upstreamHost: target.host, upstreamPort: target.port)
+            defer { proxy.stop() }
+            let worker = try SpawnedProcess.start(
+                ["work", "--lease", "5"],
+                environment: [
+                    "DATABASE_URL": Self.named(
+                        proxy.url(replacingPortIn: world.databaseURL, upstreamPort: target.port), "otp-work-under-test"),
+                    "OTP_SECRET_KEY": world.secretKey, "OTP_LOG_LEVEL": "warning",
+                    "OTP_SMS_PROVIDERS": "console", "OTP_ALLOW_CONSOLE_PROVIDER": "1",
+                ])
+            defer { worker.stop() }
+            let ids = Mutex<[String]>([])
+            try await world.test { client in
+                for round in 0..<3 {
+                    for _ in 0..<10 { ids.withLock { $0.append("") } }
+                    for index in 0..<10 {
+                        let id = try await world.send(client, recipient: "+55119998\(round)\(String(format: "%04d", index))")
+                        ids.withLock { $0[round * 10 + index] = id }
+                    }
+                    try await Task.sleep(for: .milliseconds(800))
+                    proxy.setOutage(true)
+                    try await Task.sleep(for: .seconds(4))
+                    proxy.setOutage(false)
+                    try await Task.sleep(for: .milliseconds(800))
+                    try await terminateBackends(world, named: "otp-work-under-test")
+                }
+            }
+            let all = ids.withLock { $0 }
+            try await waitUntil(seconds: 40) {
+                let sent: Int = try await world.scalar(
+                    "SELECT count(*)::int FROM otp.deliveries WHERE verification_id = ANY(\(all)) AND state = 'sent'")
+                return sent == all.count
+            }
+            #expect(worker.isRunning, "otp work died: \(worker.log.suffix(2000))")
+        }
+    }
+
+    /// Eight senders against `port` while `faults` runs; every answer, in order of sending.
+    func underLoad(_ world: TestApp, port: Int, faults: @escaping @Sendable () async throws -> Void) async throws
+        -> [Answer]
+    {
+        try await withHTTPClient { http in
+            try await waitUntil(seconds: 30) {
+                let ready = try? await http.execute(
+                    HTTPClientRequest(url: "http://127.0.0.1:\(port)/readyz"), timeout: .seconds(1))
+                return ready?.status.code == 200
+            }
+            let done = Atomic<Bool>(false)
+            return try await withThrowingTaskGroup(of: [Answer].self) { group in
+                group.addTask {
+                    try await faults()
+                    done.store(true, ordering: .sequentiallyConsistent)
+                    return []
+                }
+                for sender in 0..<8 {
+                    group.addTask {
+                        var answers: [Answer] = []
+                        var index = 0
+                        while !done.load(ordering: .sequentiallyConsistent) {
+                            index += 1
+                            let recipient = "+551198\(sender)\(String(format: "%06d", index))"
+                            answers.append(try await send(http, world, port: port, recipient: recipient))
+                        }
+                        return answers
+                    }
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+        }
+    }
+
+    func send(_ http: HTTPClient, _ world: TestApp, port: Int, recipient: String) async throws -> Answer {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/otp/send")
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: world.basicAuth[.authorization] ?? "")
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: jsonBody(["appid": world.app.id, "recipient": recipient])))
+        let start = ContinuousClock.now
+        do {
+            let response = try await http.execute(request, timeout: .seconds(20))
+            let body = try await response.body.collect(upTo: 1 << 16)
+            let json = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any]
+            return Answer(
+                status: response.status.code, retryAfter: response.headers.first(name: "Retry-After"),
+                seconds: Self.seconds(since: start), verificationID: json?["verification_id"] as? String)
+        } catch {
+            return Answer(status: 0, retryAfter: nil, seconds: Self.seconds(since: start), verificationID: nil)
+        }
+    }
+
+    static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+
+    /// 202 or 503 with Retry-After, within the store deadline (5 s) and a second; some of each;
+    /// and every accepted send is in the queue and is sent.
+    func checkEveryAnswer(_ answers: [Answer], world: TestApp) async throws {
+        let accepted = answers.compactMap(\.verificationID)
+        let refused = answers.filter { $0.status == 503 }
+        let others = answers.filter { $0.status != 202 && $0.status != 503 }
+        #expect(others.isEmpty, "answers other than 202/503: \(others.map(\.status))")
+        #expect(refused.allSatisfy { $0.retryAfter != nil })
+        let slow = answers.filter { $0.seconds > 6 }
+        #expect(slow.isEmpty, "answers slower than 6 s: \(slow.map(\.seconds))")
+        #expect(accepted.count == answers.filter { $0.status == 202 }.count)
+        #expect(accepted.count > 20, "\(accepted.count) accepted")
+        let queued: Int = try await world.scalar(
+            "SELECT count(DISTINCT verification_id)::int FROM otp.deliveries WHERE verification_id = ANY(\(accepted))")
+        #expect(queued == accepted.count, "every accepted send has its delivery")
+        let provider = CapturingProvider()
+        try await runWorker(world, provider: provider) {
+            try await waitUntil(seconds: 30) {
+                let sent: Int = try await world.scalar(
+                    "SELECT count(*)::int FROM otp.deliveries WHERE verification_id = ANY(\(accepted)) AND state = 'sent'")
+                return sent == accepted.count
+            }
+        }
+    }
+
+    /// `url` with `application_name` set, so the test can find the process's connections.
+    static func named(_ url: String, _ name: String) -> String {
+        url + (url.contains("?") ? "&" : "?") + "application_name=" + name
+    }
+
+    func terminateBackends(_ world: TestApp, named name: String) async throws {
+        try await world.client.query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = \(name)",
+            logger: quietLogger)
+    }
+}
+
+extension SpawnedProcess {
+    /// Whether the process is still alive (not exited, not killed by a trap).
+    var isRunning: Bool {
+        var status: Int32 = 0
+        return waitpid(pid, &status, WNOHANG) == 0
+    }
+}
