@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import OTPCore
 
 /// The client's IP for limits and the audit trail: the socket's peer, or, when that peer is one of
 /// the operator's trusted proxies (`OTP_TRUSTED_PROXIES`), the nearest address in

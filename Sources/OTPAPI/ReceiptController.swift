@@ -18,10 +18,10 @@ public struct ReceiptSettings: Sendable {
         twilioAuthToken: String? = nil, twilioCallbackURL: String? = nil, metaAppSecret: String? = nil,
         metaVerifyToken: String? = nil
     ) {
-        self.twilioAuthToken = twilioAuthToken.map(Secret.init)
+        self.twilioAuthToken = twilioAuthToken.map { Secret($0) }
         self.twilioCallbackURL = twilioCallbackURL
-        self.metaAppSecret = metaAppSecret.map(Secret.init)
-        self.metaVerifyToken = metaVerifyToken.map(Secret.init)
+        self.metaAppSecret = metaAppSecret.map { Secret($0) }
+        self.metaVerifyToken = metaVerifyToken.map { Secret($0) }
     }
 }
 

@@ -98,7 +98,6 @@ public struct VerificationService: Sendable {
                 locked.snapshot, guesses: locked.guesses, maxAttempts: maxAttempts, codeMatches: codeMatches ?? false,
                 recipientMatches: recipientMatches, now: locked.now)
         }
-        return decision
     }
 
     public func resend(app: App, verificationID: String, channel requested: String?, actor: Actor) async throws

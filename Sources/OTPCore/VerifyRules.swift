@@ -18,6 +18,11 @@ public struct GuessRefusal: Sendable, Equatable {
     public var rule: String
     public var retryAfterSeconds: Int
 
+    public init(rule: String, retryAfterSeconds: Int) {
+        self.rule = rule
+        self.retryAfterSeconds = retryAfterSeconds
+    }
+
     public static let backoffRule = "verify_backoff"
 }
 

@@ -16,8 +16,9 @@ public enum DatabaseReachability {
     /// session is open within `timeout`.
     public static func check(_ url: PostgresURL, timeout: Duration, logger: Logger) async throws {
         let configuration = try url.connectionConfiguration()
-        var quiet = logger
-        quiet.logLevel = .critical
+        var silenced = logger
+        silenced.logLevel = .critical
+        let quiet = silenced
         do {
             let connection = try await Deadline(timeout).run {
                 try await PostgresConnection.connect(configuration: configuration, id: 0, logger: quiet)

@@ -123,18 +123,18 @@ import Testing
                     HTTPClientRequest(url: "http://127.0.0.1:\(port)/readyz"), timeout: .seconds(1))
                 return ready?.status.code == 200
             }
-            let done = Atomic<Bool>(false)
+            let done = StopFlag()
             return try await withThrowingTaskGroup(of: [Answer].self) { group in
                 group.addTask {
                     try await faults()
-                    done.store(true, ordering: .sequentiallyConsistent)
+                    done.set()
                     return []
                 }
                 for sender in 0..<8 {
                     group.addTask {
                         var answers: [Answer] = []
                         var index = 0
-                        while !done.load(ordering: .sequentiallyConsistent) {
+                        while !done.isSet {
                             index += 1
                             let recipient = "+551198\(sender)\(String(format: "%06d", index))"
                             answers.append(try await send(http, world, port: port, recipient: recipient))
@@ -206,6 +206,13 @@ import Testing
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = \(name)",
             logger: quietLogger)
     }
+}
+
+/// Set once, read by many tasks.
+final class StopFlag: Sendable {
+    private let flag = Mutex(false)
+    func set() { flag.withLock { $0 = true } }
+    var isSet: Bool { flag.withLock { $0 } }
 }
 
 extension SpawnedProcess {

@@ -106,8 +106,8 @@ import Testing
 
     @Test func ipv6ClientsCountByTheirSlash64AndBadHopsAreIgnored() async throws {
         try await TestApp.with(configure: RateLimitTests.only([.ip5m: 1])) { world in
-            func send(_ client: some TestClientProtocol, from forwarded: String, _ recipient: String) async throws
-                -> TestResponse
+            @Sendable func send(_ client: any TestClientProtocol, from forwarded: String, _ recipient: String)
+                async throws -> TestResponse
             {
                 var headers = world.basicAuth
                 headers[.init("X-Forwarded-For")!] = forwarded
