@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The store did not answer in time: the database is away or overloaded. Answered as 503.
 public struct StoreUnavailable: Error, Equatable {
     public init() {}
@@ -22,16 +24,60 @@ public struct Deadline: Sendable {
         self.sleep = sleep
     }
 
-    public func run<Result: Sendable>(_ body: @escaping @Sendable () async throws -> Result) async throws -> Result {
-        try await withThrowingTaskGroup(of: Result.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await sleep(limit)
-                throw StoreUnavailable()
+    /// Runs `body` and answers with it, or with `StoreUnavailable` once `limit` has passed,
+    /// whichever comes first. The deadline holds even when `body` ignores its cancellation (a pool
+    /// lease or a query on a connection that died mid-answer): it is cancelled and left behind,
+    /// never waited for.
+    public func run<Value: Sendable>(_ body: @escaping @Sendable () async throws -> Value) async throws -> Value {
+        let answer = FirstAnswer<Value>()
+        let work = Task {
+            do {
+                answer.resolve(.success(try await body()))
+            } catch {
+                answer.resolve(.failure(error))
             }
-            defer { group.cancelAll() }
-            guard let first = try await group.next() else { throw StoreUnavailable() }
-            return first
+        }
+        let timer = Task { [sleep, limit] in
+            guard (try? await sleep(limit)) != nil else { return }
+            answer.resolve(.failure(StoreUnavailable()))
+            work.cancel()
+        }
+        defer { timer.cancel() }
+        return try await withTaskCancellationHandler {
+            try await answer.value()
+        } onCancel: {
+            work.cancel()
+            answer.resolve(.failure(CancellationError()))
+        }
+    }
+}
+
+/// The first of several results to arrive; later ones are dropped.
+final class FirstAnswer<Value: Sendable>: Sendable {
+    private enum State {
+        case waiting(CheckedContinuation<Value, any Error>?)
+        case done(Result<Value, any Error>)
+    }
+
+    private let state = Mutex<State>(.waiting(nil))
+
+    func resolve(_ result: Result<Value, any Error>) {
+        let waiter: CheckedContinuation<Value, any Error>? = state.withLock { state in
+            guard case .waiting(let continuation) = state else { return nil }
+            state = .done(result)
+            return continuation
+        }
+        waiter?.resume(with: result)
+    }
+
+    func value() async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready: Result<Value, any Error>? = state.withLock { state in
+                if case .done(let result) = state { return result }
+                state = .waiting(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(with: ready) }
         }
     }
 }

@@ -72,10 +72,14 @@ struct ServiceStack {
 
     /// Runs the pool first and the given services after it; SIGTERM or SIGINT stops them in reverse.
     func run(_ services: [any Service]) async throws {
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: PostgresPool(client: client))] + services.map { .init(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var configuration = ServiceGroupConfiguration(
+            services: [.init(service: PostgresPool(client: client))] + services.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // A database call abandoned at its deadline may hold the pool open; shutdown still ends:
+        // 25 s for the work in flight (a provider call takes at most 15 s), then cancellation.
+        configuration.maximumGracefulShutdownDuration = .seconds(25)
+        configuration.maximumCancellationDuration = .seconds(5)
+        let group = ServiceGroup(configuration: configuration)
         try await group.run()
     }
 }

@@ -47,6 +47,7 @@ import Testing
             }
             #expect(server.isRunning, "otp serve died: \(server.log.suffix(2000))")
             try await checkEveryAnswer(answers, world: world)
+            #expect(server.stop(), "otp serve did not stop on SIGTERM")
         }
     }
 
@@ -70,6 +71,7 @@ import Testing
             }
             #expect(server.isRunning, "otp serve died: \(server.log.suffix(2000))")
             try await checkEveryAnswer(answers, world: world)
+            #expect(server.stop(), "otp serve did not stop on SIGTERM")
         }
     }
 
@@ -110,6 +112,7 @@ import Testing
                 return sent == all.count
             }
             #expect(worker.isRunning, "otp work died: \(worker.log.suffix(2000))")
+            #expect(worker.stop(), "otp work did not stop on SIGTERM")
         }
     }
 

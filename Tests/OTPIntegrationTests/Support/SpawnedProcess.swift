@@ -37,11 +37,19 @@ struct SpawnedProcess {
         return SpawnedProcess(pid: pid, output: output)
     }
 
-    /// Sends `signal` and waits for the process to end.
-    func stop(_ signal: Int32 = SIGTERM) {
+    /// Sends `signal` and waits for the process to end; one that is still there after 40 s is
+    /// killed, so a process that cannot stop fails its test instead of hanging the suite.
+    @discardableResult
+    func stop(_ signal: Int32 = SIGTERM) -> Bool {
         kill(pid, signal)
         var status: Int32 = 0
+        for _ in 0..<4000 {
+            if waitpid(pid, &status, WNOHANG) == pid { return true }
+            usleep(10_000)
+        }
+        kill(pid, SIGKILL)
         _ = waitpid(pid, &status, 0)
+        return false
     }
 
     /// Sends `signal` and waits up to `seconds` for the process to end; false when it did not.
