@@ -37,14 +37,15 @@ struct APIKeyAuthenticator: AuthenticatorMiddleware {
     }
 
     private func checkJWT(_ token: String) async throws -> Principal {
-        guard let keyID = JWTHeaderPeek.keyID(of: token), let key = try await activeKey(keyID) else {
-            _ = secrets.secret(forKeyID: "unknown")
+        guard let keyID = JWTHeaderPeek.keyID(of: token), let key = try await activeKey(keyID),
+            let signingSecret = secrets.signingSecret(of: key)
+        else {
+            // The same work for an unknown key, so timing does not tell which keys exist.
+            _ = secrets.signingSecret(of: Self.dummyKey)
             throw APIError.unauthorized
         }
         let keys = JWTKeyCollection()
-        await keys.add(
-            hmac: HMACKey(from: secrets.secret(forKeyID: keyID)), digestAlgorithm: .sha256,
-            kid: JWKIdentifier(string: keyID))
+        await keys.add(hmac: HMACKey(from: signingSecret), digestAlgorithm: .sha256, kid: JWKIdentifier(string: keyID))
         guard let claims = try? await keys.verify(token, as: OTPTokenClaims.self) else {
             throw APIError.unauthorized
         }
@@ -57,6 +58,9 @@ struct APIKeyAuthenticator: AuthenticatorMiddleware {
     }
 
     private static let dummyDigest = APIKeySecrets.digest(of: "no such key")
+    private static let dummyKey = StoredAPIKey(
+        keyID: "ak_none", accountID: 0, secretDigest: dummyDigest, sealedSecret: Data(count: 60), appIDs: nil,
+        revoked: true)
 }
 
 /// What an `Authorization` or `X-API-*` header set carries.

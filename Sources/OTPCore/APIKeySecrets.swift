@@ -1,18 +1,48 @@
 import Crypto
 import Foundation
 
-/// API key secrets are derived, not stored: `secret = "sk_" + base64url(HMAC(server key, key_id))`.
-///
-/// The database keeps only a SHA-256 digest of each secret (enough to check Basic and header
-/// credentials), yet the server can still check HS256 JWTs signed with the secret, because it can
-/// recompute the secret from the key id. Rotating `OTP_SECRET_KEY` therefore retires every API key.
+/// API key secrets: random per key, shown once, stored as a SHA-256 digest (which is all Basic and
+/// header credentials need) and sealed with AES-GCM under the server's key ring (so the server can
+/// check HS256 JWTs, which are signed with the secret itself). Rotating the server key reseals;
+/// it never changes a client's secret. Only `otp keys revoke` retires a key.
 public struct APIKeySecrets: Sendable {
-    private let key: SymmetricKey
+    private let ring: [ServerKeys.Key]
 
-    public init(keys: ServerKeys) { key = keys.apiSecretKey }
+    public init(keys: ServerKeys) { ring = keys.ring }
 
-    public func secret(forKeyID keyID: String) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(keyID.utf8), using: key)
+    /// `sk_` and 32 random bytes, base64url.
+    public static func newSecret() -> String {
+        "sk_" + SymmetricKey(size: .bits256).withUnsafeBytes { Data($0).base64URLEncoded() }
+    }
+
+    /// The secret sealed under the current key, bound to its key id.
+    public func seal(_ secret: String, keyID: String) throws -> Data {
+        let box = try AES.GCM.seal(Data(secret.utf8), using: ring[0].secretSealKey, authenticating: Data(keyID.utf8))
+        guard let combined = box.combined else { throw CryptoKitError.incorrectParameterSize }
+        return combined
+    }
+
+    /// The secret HS256 JWTs of `key` are checked with: its sealed secret opened with whichever key
+    /// of the ring sealed it; for a key made before secrets were sealed, the secret derived from
+    /// its id that matches its digest. nil when no key of the ring can tell.
+    public func signingSecret(of key: StoredAPIKey) -> String? {
+        if let sealed = key.sealedSecret {
+            guard let box = try? AES.GCM.SealedBox(combined: sealed) else { return nil }
+            for serverKey in ring {
+                if let plain = try? AES.GCM.open(box, using: serverKey.secretSealKey, authenticating: Data(key.keyID.utf8))
+                {
+                    return String(decoding: plain, as: UTF8.self)
+                }
+            }
+            return nil
+        }
+        return ring.lazy.map { Self.derivedSecret(keyID: key.keyID, using: $0) }
+            .first { Self.secret($0, matches: key.secretDigest) }
+    }
+
+    /// How secrets were made before they were random (kept to check and reseal such keys).
+    public static func derivedSecret(keyID: String, using key: ServerKeys.Key) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(keyID.utf8), using: key.legacySecretKey)
         return "sk_" + Data(mac).base64URLEncoded()
     }
 

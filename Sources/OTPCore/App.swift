@@ -20,6 +20,9 @@ public struct StoredAPIKey: Sendable, Equatable {
     public var keyID: String
     public var accountID: Int64
     public var secretDigest: Data
+    /// The secret sealed under the server's key ring, for HS256 JWT checks; nil for keys made
+    /// before secrets were sealed (their secret was derived from the id).
+    public var sealedSecret: Data?
     /// The apps the key may use; nil for every app of its account.
     public var appIDs: [String]?
     public var revoked: Bool
@@ -28,9 +31,11 @@ public struct StoredAPIKey: Sendable, Equatable {
     public var soleApp: App?
 
     public init(
-        keyID: String, accountID: Int64, secretDigest: Data, appIDs: [String]?, revoked: Bool, soleApp: App? = nil
+        keyID: String, accountID: Int64, secretDigest: Data, sealedSecret: Data? = nil, appIDs: [String]?,
+        revoked: Bool, soleApp: App? = nil
     ) {
         self.keyID = keyID
+        self.sealedSecret = sealedSecret
         self.accountID = accountID
         self.secretDigest = secretDigest
         self.appIDs = appIDs

@@ -4,17 +4,22 @@ import Foundation
 /// The keyed hash a verification keeps instead of its code: HMAC-SHA256 under a server key, bound to
 /// the verification id so a digest copied to another verification does not match there.
 public struct CodeDigester: Sendable {
-    private let key: SymmetricKey
+    private let keys: [SymmetricKey]
 
-    public init(keys: ServerKeys) { key = keys.codeHashKey }
+    public init(keys: ServerKeys) { self.keys = keys.ring.map(\.codeHashKey) }
 
+    /// Under the current key.
     public func digest(code: String, verificationID: String) -> Data {
-        Data(HMAC<SHA256>.authenticationCode(for: Self.message(code, verificationID), using: key))
+        Data(HMAC<SHA256>.authenticationCode(for: Self.message(code, verificationID), using: keys[0]))
     }
 
-    /// Constant-time: recomputes the digest and compares with `HMAC.isValidAuthenticationCode`.
+    /// Constant-time under each key of the ring (a code made before a rotation still matches):
+    /// recomputes the digest and compares with `HMAC.isValidAuthenticationCode`.
     public func matches(code: String, verificationID: String, digest: Data) -> Bool {
-        HMAC<SHA256>.isValidAuthenticationCode(digest, authenticating: Self.message(code, verificationID), using: key)
+        let message = Self.message(code, verificationID)
+        var matched = false
+        for key in keys { matched = HMAC<SHA256>.isValidAuthenticationCode(digest, authenticating: message, using: key) || matched }
+        return matched
     }
 
     /// The id, a zero byte, the code: the zero keeps id and code from running into each other.
@@ -26,21 +31,30 @@ public struct CodeDigester: Sendable {
     }
 }
 
-/// Seals a code for the delivery queue with AES-GCM, bound to its verification id.
+/// Seals a code for the delivery queue with AES-GCM, bound to its verification id: under the
+/// current key, opened with whichever key of the ring sealed it.
 public struct CodeSealer: Sendable {
-    private let key: SymmetricKey
+    private let keys: [SymmetricKey]
 
-    public init(keys: ServerKeys) { key = keys.codeSealKey }
+    public init(keys: ServerKeys) { self.keys = keys.ring.map(\.codeSealKey) }
 
     public func seal(code: String, verificationID: String) throws -> Data {
-        let box = try AES.GCM.seal(Data(code.utf8), using: key, authenticating: Data(verificationID.utf8))
+        let box = try AES.GCM.seal(Data(code.utf8), using: keys[0], authenticating: Data(verificationID.utf8))
         guard let combined = box.combined else { throw CryptoKitError.incorrectParameterSize }
         return combined
     }
 
     public func open(_ sealed: Data, verificationID: String) throws -> String {
         let box = try AES.GCM.SealedBox(combined: sealed)
-        let plain = try AES.GCM.open(box, using: key, authenticating: Data(verificationID.utf8))
-        return String(decoding: plain, as: UTF8.self)
+        var failure: any Error = CryptoKitError.authenticationFailure
+        for key in keys {
+            do {
+                let plain = try AES.GCM.open(box, using: key, authenticating: Data(verificationID.utf8))
+                return String(decoding: plain, as: UTF8.self)
+            } catch {
+                failure = error
+            }
+        }
+        throw failure
     }
 }

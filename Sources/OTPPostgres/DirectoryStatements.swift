@@ -8,7 +8,7 @@ import PostgresNIO
 /// An API key by its id, with its app when it may use exactly one.
 struct APIKeyStatement: PostgresPreparedStatement {
     static let sql = """
-        SELECT k.account_id, k.secret_digest, k.app_ids, k.revoked_at IS NOT NULL, \(AppColumns.list)
+        SELECT k.account_id, k.secret_digest, k.app_ids, k.revoked_at IS NOT NULL, k.sealed_secret, \(AppColumns.list)
         FROM otp.api_keys k LEFT JOIN otp.apps a ON cardinality(k.app_ids) = 1 AND a.id = k.app_ids[1]
         WHERE k.key_id = $1::text
         """
@@ -24,11 +24,11 @@ struct APIKeyStatement: PostgresPreparedStatement {
 
     func decodeRow(_ row: PostgresRow) throws -> StoredAPIKey {
         let columns = row.makeRandomAccess()
-        let hasSoleApp = try columns[4].decode(String?.self) != nil
+        let hasSoleApp = try columns[5].decode(String?.self) != nil
         return StoredAPIKey(
             keyID: keyID, accountID: try columns[0].decode(Int64.self), secretDigest: try columns[1].decode(Data.self),
-            appIDs: try columns[2].decode([String]?.self), revoked: try columns[3].decode(Bool.self),
-            soleApp: hasSoleApp ? try AppColumns.app(columns, from: 4) : nil)
+            sealedSecret: try columns[4].decode(Data?.self), appIDs: try columns[2].decode([String]?.self),
+            revoked: try columns[3].decode(Bool.self), soleApp: hasSoleApp ? try AppColumns.app(columns, from: 5) : nil)
     }
 }
 

@@ -123,8 +123,8 @@ public struct PostgresDirectory: AccessDirectory {
         return app
     }
 
-    /// Creates a key that may use exactly `appIDs` (all of one account) and returns its id; the
-    /// secret is derived from the id (see `APIKeySecrets`), and only its digest is stored.
+    /// Creates a key that may use exactly `appIDs` (all of one account) and returns its id and its
+    /// random secret, which is stored only as a digest and sealed under the key ring.
     public func createKey(appIDs: [String], secrets: APIKeySecrets) async throws -> (keyID: String, secret: String) {
         var accountIDs: Set<Int64> = []
         for appID in appIDs {
@@ -133,13 +133,42 @@ public struct PostgresDirectory: AccessDirectory {
         }
         guard accountIDs.count == 1, let accountID = accountIDs.first else { throw AdminError.appsOfSeveralAccounts }
         let keyID = Identifiers.keyID()
-        let secret = secrets.secret(forKeyID: keyID)
+        let secret = APIKeySecrets.newSecret()
+        let sealed = try secrets.seal(secret, keyID: keyID)
         try await client.query(
             """
-            INSERT INTO otp.api_keys (key_id, account_id, secret_digest, app_ids)
-            VALUES (\(keyID), \(accountID), \(APIKeySecrets.digest(of: secret)), \(Array(Set(appIDs)).sorted()))
+            INSERT INTO otp.api_keys (key_id, account_id, secret_digest, sealed_secret, app_ids)
+            VALUES (\(keyID), \(accountID), \(APIKeySecrets.digest(of: secret)), \(sealed), \(Array(Set(appIDs)).sorted()))
             """, logger: logger)
         return (keyID, secret)
+    }
+
+    /// Seals every key's secret under the ring's current key (after a new server key was put
+    /// first). Keys made before secrets were sealed get their seal now. Returns how many were
+    /// resealed, and the ids of keys no key of the ring can open (they must be replaced).
+    public func resealKeys(secrets: APIKeySecrets) async throws -> (resealed: Int, unreadable: [String]) {
+        var keys: [StoredAPIKey] = []
+        let rows = try await client.query(
+            "SELECT key_id, secret_digest, sealed_secret FROM otp.api_keys WHERE revoked_at IS NULL ORDER BY key_id",
+            logger: logger)
+        for try await (keyID, digest, sealed) in rows.decode((String, Data, Data?).self) {
+            keys.append(
+                StoredAPIKey(
+                    keyID: keyID, accountID: 0, secretDigest: digest, sealedSecret: sealed, appIDs: nil, revoked: false))
+        }
+        var resealed = 0
+        var unreadable: [String] = []
+        for key in keys {
+            guard let secret = secrets.signingSecret(of: key) else {
+                unreadable.append(key.keyID)
+                continue
+            }
+            let sealed = try secrets.seal(secret, keyID: key.keyID)
+            try await client.query(
+                "UPDATE otp.api_keys SET sealed_secret = \(sealed) WHERE key_id = \(key.keyID)", logger: logger)
+            resealed += 1
+        }
+        return (resealed, unreadable)
     }
 
     public func revokeKey(id: String) async throws {

@@ -220,7 +220,7 @@ struct AppsCommand: AsyncParsableCommand {
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys", abstract: "Create, revoke and list API keys.",
-        subcommands: [Create.self, Revoke.self, List.self])
+        subcommands: [Create.self, Revoke.self, List.self, Reseal.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -239,6 +239,24 @@ struct KeysCommand: AsyncParsableCommand {
             try Output.print(["key_id": key.keyID, "secret": key.secret], json: json) {
                 "key_id \(key.keyID)\nsecret \(key.secret)"
             }
+        }
+    }
+
+    struct Reseal: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Seal every key's secret under the first key of OTP_SECRET_KEYS (a step of a key rotation).")
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func run() async throws {
+            let secrets = APIKeySecrets(keys: try Settings().serverKeys())
+            let result = try await withDirectory { try await $0.resealKeys(secrets: secrets) }
+            try Output.print(["resealed": result.resealed, "unreadable": result.unreadable.count], json: json) {
+                result.unreadable.isEmpty
+                    ? "resealed \(result.resealed) keys"
+                    : "resealed \(result.resealed) keys; \(result.unreadable.count) no key of the ring opens: "
+                        + result.unreadable.joined(separator: ", ")
+            }
+            if !result.unreadable.isEmpty { throw ExitCode(1) }
         }
     }
 

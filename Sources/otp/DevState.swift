@@ -12,9 +12,12 @@ enum DevState {
         var keyID: String
     }
 
-    /// `OTP_SECRET_KEY` when set, else the one generated into `secret.key` on the first run.
+    /// `OTP_SECRET_KEYS` or `OTP_SECRET_KEY` when set, else the one generated into `secret.key` on
+    /// the first run.
     static func serverKeys(in folder: URL, settings: Settings) throws -> ServerKeys {
-        if settings.value("OTP_SECRET_KEY") != nil { return try settings.serverKeys() }
+        if settings.value("OTP_SECRET_KEY") != nil || settings.value("OTP_SECRET_KEYS") != nil {
+            return try settings.serverKeys()
+        }
         let file = folder.appendingPathComponent("secret.key")
         if let text = try? String(contentsOf: file, encoding: .utf8) { return try ServerKeys(base64: text) }
         let secret = ServerKeys.generateSecret()
@@ -34,7 +37,10 @@ enum DevState {
         let secrets = APIKeySecrets(keys: keys)
         let demo = try await demo(
             in: folder, directory: PostgresDirectory(client: client, logger: logger), secrets: secrets)
-        let secret = secrets.secret(forKeyID: demo.keyID)
+        // The demo key's secret, opened from its seal: development only, for the walk-through.
+        guard let key = try await PostgresDirectory(client: client, logger: logger).apiKey(id: demo.keyID),
+            let secret = secrets.signingSecret(of: key)
+        else { throw CommandError("the demo key's secret cannot be opened with this secret key") }
         // For the README's walk-through: `. .otp/demo.env` in another shell. Development only.
         let env = "OTP_URL=http://\(host):\(port)\nAPPID=\(demo.appid)\nKEY_ID=\(demo.keyID)\nSECRET=\(secret)\n"
         _ = FileManager.default.createFile(

@@ -62,8 +62,14 @@ struct Settings {
         return configuration
     }
 
+    /// `OTP_SECRET_KEYS` (the ring, newest first), or `OTP_SECRET_KEY` as a ring of one.
     func serverKeys() throws -> ServerKeys {
-        try ServerKeys(base64: try required("OTP_SECRET_KEY"))
+        switch (value("OTP_SECRET_KEYS"), value("OTP_SECRET_KEY")) {
+        case (let ring?, nil): return try ServerKeys(ring: ring)
+        case (nil, let key?): return try ServerKeys(base64: key)
+        case (.some, .some): throw SettingsError.invalid("OTP_SECRET_KEY", "set OTP_SECRET_KEYS or OTP_SECRET_KEY, not both")
+        case (nil, nil): throw SettingsError.missing("OTP_SECRET_KEYS or OTP_SECRET_KEY")
+        }
     }
 
     /// `OTP_HTTP_ADDRESS` as host and port; default 127.0.0.1:8080.

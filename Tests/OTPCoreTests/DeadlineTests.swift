@@ -12,7 +12,22 @@ import Testing
                 return 1
             }
         }
-        #expect(bodyCancelled.isSet)
+        #expect(await bodyCancelled.becomesSet(), "the abandoned call is cancelled")
+    }
+
+    @Test func aCallThatIgnoresCancellationStillEndsAtTheDeadline() async throws {
+        let deadline = Deadline(.milliseconds(50))
+        let clock = ContinuousClock()
+        let start = clock.now
+        await #expect(throws: StoreUnavailable.self) {
+            try await deadline.run {
+                // A wait cancellation cannot cut short, like a lease from a pool that is stuck.
+                let end = clock.now.advanced(by: .seconds(3))
+                while clock.now < end { try? await Task.sleep(for: .milliseconds(10)) }
+                return 1
+            }
+        }
+        #expect(clock.now - start < .seconds(2))
     }
 
     @Test func aCallInTimeAnswersAndTakesItsTimerBack() async throws {
@@ -24,12 +39,26 @@ import Testing
             }
         }
         #expect(try await deadline.run { 42 } == 42)
-        #expect(timerCancelled.isSet, "the timer ends with the call, not 30 s later")
+        #expect(await timerCancelled.becomesSet(), "the timer ends with the call, not 30 s later")
+    }
+
+    @Test func aFailingCallAnswersWithItsOwnError() async throws {
+        struct Refused: Error {}
+        await #expect(throws: Refused.self) { try await Deadline(.seconds(30)).run { () -> Int in throw Refused() } }
     }
 
     final class Flag: Sendable {
         private let value = Mutex(false)
         func set() { value.withLock { $0 = true } }
         var isSet: Bool { value.withLock { $0 } }
+
+        /// Whether it is set within a second (cancellation reaches a task soon, not at once).
+        func becomesSet() async -> Bool {
+            for _ in 0..<100 {
+                if isSet { return true }
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+            return isSet
+        }
     }
 }

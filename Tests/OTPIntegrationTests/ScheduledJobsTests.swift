@@ -48,7 +48,8 @@ import Testing
         let verified = try await world.send(client, code: "100001", extra: ["channel": "whatsapp"])
         _ = try await world.verify(client, verified, code: "100001")
         for index in 0..<3 {
-            let locked = try await world.send(client, code: "200002")
+            // One recipient each: after a locked verification the recipient's next tries must wait.
+            let locked = try await world.send(client, code: "200002", recipient: "+551199988870\(index)")
             for _ in 0..<5 { _ = try await world.verify(client, locked, code: "99999\(index)") }
         }
         let expired = try await world.send(client)

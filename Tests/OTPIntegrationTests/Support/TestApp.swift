@@ -33,7 +33,7 @@ struct TestApp {
     let databaseURL: String
     /// `keys` as `OTP_SECRET_KEY` would give them, for processes the test starts.
     let secretKey: String
-    let keys: ServerKeys
+    var keys: ServerKeys
     let directory: PostgresDirectory
     let app: App
     let keyID: String
