@@ -33,7 +33,13 @@ public struct EmbeddedPostgres: Sendable {
     private let binaries: URL
 
     public var dataDirectory: URL { directory.appendingPathComponent("pgdata") }
+    /// As the owner (a superuser): for migrations.
     public var url: String { "postgres://\(user)@127.0.0.1:\(port)/\(database)?sslmode=disable" }
+    /// The login role serve and work use: a member of `otp_runtime` (see `DatabaseRoles`).
+    public static let runtimeUser = "otp_service"
+    public var runtimeURL: String {
+        "postgres://\(Self.runtimeUser)@127.0.0.1:\(port)/\(database)?sslmode=disable"
+    }
     var launcherLog: URL { directory.appendingPathComponent("launcher.log") }
 
     /// Creates the cluster under `directory` on first use, then starts it and waits until it accepts

@@ -38,6 +38,11 @@ public struct Migrator: Sendable {
             try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger)
             do {
                 let applied = try await apply(on: connection)
+                // The runtime role's rights, for every table there now is.
+                try await connection.query(
+                    """
+                    SELECT otp.grant_runtime_role() WHERE to_regprocedure('otp.grant_runtime_role()') IS NOT NULL
+                    """, logger: logger)
                 try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
                 return applied
             } catch {

@@ -101,7 +101,8 @@ public struct PostgresMaintenance: Sendable {
         report.verifyAttempts = try await deleteBatches(from: "verify_attempts", at: "at", olderThan: age)
         report.deliveries = try await deleteBatches(
             from: "deliveries", at: "created_at", olderThan: age, where: "x.state NOT IN ('queued', 'sending')")
-        report.events = try await deleteBatches(from: "events", at: "at", olderThan: age, transactionSetting: true)
+        // The trail keeps what its owner set (otp.audit_policy); only its own function may delete.
+        report.events = try await repeatBatches("SELECT 1 FROM generate_series(1, otp.prune_events(\(batchSize)::integer))")
         report.verifications = try await deleteBatches(
             from: "verifications", at: "created_at", olderThan: age,
             where: """
@@ -115,8 +116,7 @@ public struct PostgresMaintenance: Sendable {
     /// Deletes, a batch at a time, the rows of `otp.<table>` (alias `x` in `condition`) whose `column`
     /// is more than `seconds` old and that `condition` lets go.
     private func deleteBatches(
-        from table: String, at column: String, olderThan seconds: Double, where condition: String = "true",
-        transactionSetting: Bool = false
+        from table: String, at column: String, olderThan seconds: Double, where condition: String = "true"
     ) async throws -> Int {
         try await repeatBatches(
             """
@@ -125,23 +125,14 @@ public struct PostgresMaintenance: Sendable {
                 WHERE x.\(unescaped: column) < now() - make_interval(secs => \(seconds)) AND \(unescaped: condition)
                 LIMIT \(batchSize) FOR UPDATE SKIP LOCKED)
             RETURNING 1
-            """, transactionSetting: transactionSetting)
+            """)
     }
 
     /// Runs a batch statement until it touches fewer rows than a batch.
-    private func repeatBatches(_ query: PostgresQuery, transactionSetting: Bool = false) async throws -> Int {
+    private func repeatBatches(_ query: PostgresQuery) async throws -> Int {
         var total = 0
         while true {
-            let touched: Int
-            if transactionSetting {
-                // set_config(..., true) lasts for the transaction: give the statement one of its own.
-                touched = try await client.withTransaction(logger: logger) { connection in
-                    try await connection.query("SELECT set_config('otp.allow_prune', 'on', true)", logger: logger)
-                    return try await connection.query(query, logger: logger).collect().count
-                }
-            } else {
-                touched = try await count(query)
-            }
+            let touched = try await count(query)
             total += touched
             if touched < batchSize { return total }
         }

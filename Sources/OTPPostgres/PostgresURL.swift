@@ -19,7 +19,7 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
     public var host: String
     public var port: Int
     public var username: String
-    var password: String?
+    public var password: String?
     public var database: String
     var sslMode: String
     /// `application_name`, as libpq takes it: how the connections show in `pg_stat_activity`.

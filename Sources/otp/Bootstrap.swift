@@ -26,16 +26,18 @@ enum Bootstrap {
 /// takes no session within `OTP_DATABASE_CONNECT_TIMEOUT` ends the command at once with one line
 /// saying where and why, so a cron run never piles up behind an outage.
 func withPostgres<Result: Sendable>(
-    _ settings: Settings, logger: Logger, _ body: @Sendable (PostgresClient) async throws -> Result
+    _ settings: Settings, url: PostgresURL? = nil, logger: Logger,
+    _ body: @Sendable (PostgresClient) async throws -> Result
 ) async throws -> Result {
-    let url = try settings.databaseURL()
+    let url = try url ?? settings.databaseURL()
     do {
         try await DatabaseReachability.check(url, timeout: try settings.connectTimeout(), logger: logger)
     } catch let unreachable as DatabaseReachability.Unreachable {
         throw CommandError(unreachable.description)
     }
     do {
-        return try await withPostgres(try settings.databaseConfiguration(), logger: logger, body)
+        let configuration = Settings.pooled(url.clientConfiguration, servesForLong: false)
+        return try await withPostgres(configuration, logger: logger, body)
     } catch let error where DatabaseFaults.isUnavailable(error) {
         throw CommandError("lost PostgreSQL at \(url): \(DatabaseFaults.reason(error))")
     }

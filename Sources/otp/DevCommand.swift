@@ -54,8 +54,9 @@ struct DevCommand: AsyncParsableCommand {
             try await DevState.prepare(
                 client: client, folder: folder, keys: keys, host: host, port: port, logger: logger)
         }
+        let runtime = try PostgresClient.Configuration(url: cluster.runtimeURL)
         let client = PostgresClient(
-            configuration: Settings.pooled(database, servesForLong: true), backgroundLogger: logger)
+            configuration: Settings.pooled(runtime, servesForLong: true), backgroundLogger: logger)
         let stack = ServiceStack(client: client, keys: keys, logger: logger)
         let maintenance = PostgresMaintenance(client: client, logger: Logger(label: "otp.cron"))
         // The console provider unless the environment names real ones.
@@ -80,6 +81,9 @@ struct DevCommand: AsyncParsableCommand {
                     _ = try await maintenance.rollup(days: [
                         UTCDay.format(now.addingTimeInterval(-86_400)), UTCDay.format(now),
                     ])
+                },
+                PeriodicJob(name: "audit seal", interval: .seconds(60), logger: logger) {
+                    _ = try await AuditTrail(client: client, logger: Logger(label: "otp.cron")).seal()
                 },
                 PeriodicJob(name: "prune", interval: .seconds(86_400), logger: logger) {
                     _ = try await maintenance.prune(olderThanDays: 90)

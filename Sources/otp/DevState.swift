@@ -34,6 +34,9 @@ enum DevState {
     {
         let files = try MigrationFile.loadDefault()
         try await Migrator(client: client, files: files, logger: Logger(label: "otp.migrate")).migrate()
+        // The same two roles as production: the service logs in as a member of otp_runtime.
+        try await DatabaseRoles.grantRuntime(
+            to: EmbeddedPostgres.runtimeUser, password: nil, client: client, logger: logger)
         let secrets = APIKeySecrets(keys: keys)
         let demo = try await demo(
             in: folder, directory: PostgresDirectory(client: client, logger: logger), secrets: secrets)

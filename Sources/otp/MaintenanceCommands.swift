@@ -15,8 +15,26 @@ struct MigrateCommand: AsyncParsableCommand {
         Bootstrap.logging(level: try settings.logLevel())
         let files = try MigrationFile.loadDefault()
         let logger = Logger(label: "otp.migrate")
-        let applied = try await withPostgres(settings, logger: logger) { client in
-            try await Migrator(client: client, files: files, logger: logger).migrate()
+        // As the owner: OTP_MIGRATE_DATABASE_URL, else DATABASE_URL. serve and work log in with
+        // DATABASE_URL's user, made a member of otp_runtime here.
+        let owner = try settings.migrationURL()
+        let runtime = try settings.databaseURL()
+        let retention = try settings.retentionDays()
+        let applied = try await withPostgres(settings, url: owner, logger: logger) { client in
+            let applied = try await Migrator(client: client, files: files, logger: logger).migrate()
+            try await DatabaseRoles.setRetention(days: retention, client: client, logger: logger)
+            if runtime.username != owner.username {
+                try await DatabaseRoles.grantRuntime(
+                    to: runtime.username, password: runtime.password, client: client, logger: logger)
+            }
+            return applied
+        }
+        if runtime.username == owner.username {
+            FileHandle.standardError.write(
+                Data(
+                    ("note: serve and work would log in as the schema's owner (\(owner.username)), who can rewrite the "
+                        + "audit trail; set OTP_MIGRATE_DATABASE_URL to the owner and DATABASE_URL to a role of their own\n")
+                        .utf8))
         }
         try Output.print(["applied": applied], json: json) {
             applied.isEmpty ? "database is current" : "applied \(applied.joined(separator: ", "))"
@@ -84,17 +102,15 @@ struct PruneCommand: AsyncParsableCommand {
     func run() async throws {
         let settings = Settings()
         Bootstrap.logging(level: try settings.logLevel())
-        let retention =
-            try days ?? settings.value("OTP_RETENTION_DAYS").map {
-                guard let days = Int($0) else { throw SettingsError.invalid("OTP_RETENTION_DAYS", "expected a number") }
-                return days
-            } ?? 90
+        let retention = try days ?? settings.retentionDays()
         guard retention >= 1 else { throw CommandError("retention must be at least one day") }
         let logger = Logger(label: "otp.cron")
         let report = try await withPostgres(settings, logger: logger) { client in
             try await PostgresMaintenance(client: client, logger: logger).prune(olderThanDays: retention)
         }
-        try Output.print(report, json: json) { "pruned rows older than \(retention) days" }
+        try Output.print(report, json: json) {
+            "pruned rows older than \(retention) days (the audit trail keeps what otp migrate set from OTP_RETENTION_DAYS)"
+        }
     }
 }
 
@@ -143,6 +159,53 @@ enum Output {
             Swift.print(String(decoding: try encoder.encode(value), as: UTF8.self))
         } else {
             Swift.print(text())
+        }
+    }
+}
+
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit", abstract: "The audit trail's hash chain.", subcommands: [Seal.self, Verify.self])
+
+    struct Seal: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Chain the events written since the last run (idempotent; run every minute).")
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func run() async throws {
+            let settings = Settings()
+            Bootstrap.logging(level: try settings.logLevel())
+            let logger = Logger(label: "otp.cron")
+            let sealed = try await withPostgres(settings, logger: logger) { client in
+                try await AuditTrail(client: client, logger: logger).seal()
+            }
+            try Output.print(["sealed": sealed], json: json) { "sealed \(sealed) events" }
+        }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Recompute the chain; exits 1 at the first event that was changed, removed or slipped in.")
+        @Option(help: "Check from this UTC day (YYYY-MM-DD) on.") var since: String?
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func validate() throws {
+            if let since, UTCDay.parse(since) == nil { throw CommandError("\(since) is not a day in the form YYYY-MM-DD") }
+        }
+
+        func run() async throws {
+            let settings = Settings()
+            Bootstrap.logging(level: try settings.logLevel())
+            let logger = Logger(label: "otp.audit")
+            let since = since
+            let verdict = try await withPostgres(settings, logger: logger) { client in
+                try await AuditTrail(client: client, logger: logger).verify(since: since)
+            }
+            try Output.print(verdict, json: json) {
+                guard let broken = verdict.brokenAt else { return "intact: \(verdict.checked) events checked" }
+                return "broken at event \(broken): \(verdict.reason ?? "") (\(verdict.checked) events before it hold)"
+            }
+            if !verdict.intact { throw ExitCode(1) }
         }
     }
 }

@@ -30,6 +30,21 @@ struct Settings {
 
     func databaseURL() throws -> PostgresURL { try PostgresURL(try required("DATABASE_URL")) }
 
+    /// Where `otp migrate` connects, as the schema's owner: `OTP_MIGRATE_DATABASE_URL`, else
+    /// `DATABASE_URL`.
+    func migrationURL() throws -> PostgresURL {
+        try value("OTP_MIGRATE_DATABASE_URL").map { try PostgresURL($0) } ?? databaseURL()
+    }
+
+    /// `OTP_RETENTION_DAYS`, default 90.
+    func retentionDays() throws -> Int {
+        guard let text = value("OTP_RETENTION_DAYS") else { return 90 }
+        guard let days = Int(text), days >= 1 else {
+            throw SettingsError.invalid("OTP_RETENTION_DAYS", "expected a number of days, at least 1")
+        }
+        return days
+    }
+
     /// `OTP_DATABASE_CONNECT_TIMEOUT`: how long a one-shot command waits for PostgreSQL before it
     /// gives up (seconds, default 10).
     func connectTimeout() throws -> Duration {

@@ -73,7 +73,7 @@ func runWorker(
     _ body: @Sendable () async throws -> Void
 ) async throws {
     let worker = DeliveryWorker(
-        queue: PostgresDeliveryQueue(client: world.client, logger: world.logs.logger("otp.worker")),
+        queue: PostgresDeliveryQueue(client: world.runtimeClient, logger: world.logs.logger("otp.worker")),
         routes: routes, sealer: CodeSealer(keys: world.keys),
         configuration: configuration, logger: world.logs.logger("otp.worker"))
     try await withThrowingTaskGroup(of: Void.self) { group in

@@ -29,7 +29,11 @@ final class ScriptedCodes: CodeGenerator {
 
 /// One test's world: its own account, app and key on the shared database, and the real router.
 struct TestApp {
+    /// As the schema's owner: for setting up and inspecting.
     let client: PostgresClient
+    /// As the runtime role, like `otp serve` and `otp work`: what the code under test uses.
+    let runtimeClient: PostgresClient
+    /// The runtime role's URL, for the processes a test starts.
     let databaseURL: String
     /// `keys` as `OTP_SECRET_KEY` would give them, for processes the test starts.
     let secretKey: String
@@ -53,11 +57,13 @@ struct TestApp {
         ownDatabase: Bool = false, configure: @Sendable (inout AppPolicy) -> Void = { _ in },
         _ body: @Sendable (TestApp) async throws -> Result
     ) async throws -> Result {
-        try await withTestDatabase(ownDatabase: ownDatabase) { client, databaseURL in
+        try await withTestDatabase(ownDatabase: ownDatabase) { client, ownerURL in
+          try await withClient(url: runtimeURL(ownerURL)) { runtimeClient in
+            let databaseURL = runtimeURL(ownerURL)
             let logs = LogCapture()
             let secretKey = ServerKeys.generateSecret()
             let keys = try ServerKeys(base64: secretKey)
-            let directory = PostgresDirectory(client: client, logger: logs.logger("otp.test"))
+            let directory = PostgresDirectory(client: runtimeClient, logger: logs.logger("otp.test"))
             // Tests of other things send freely; the limit tests set the limits they test.
             var policy = AppPolicy.default
             policy.rateLimits = Dictionary(uniqueKeysWithValues: RateLimitRule.allCases.map { ($0.rawValue, 0) })
@@ -66,13 +72,15 @@ struct TestApp {
                 name: "Test", account: "account-" + Identifiers.random(count: 12), policy: policy)
             let key = try await directory.createKey(appIDs: [app.id], secrets: APIKeySecrets(keys: keys))
             let world = TestApp(
-                client: client, databaseURL: databaseURL, secretKey: secretKey, keys: keys, directory: directory,
+                client: client, runtimeClient: runtimeClient, databaseURL: databaseURL, secretKey: secretKey, keys: keys, directory: directory,
                 app: app, keyID: key.keyID, secret: key.secret, codes: ScriptedCodes(), logs: logs)
             return try await body(world)
+          }
         }
     }
 
     var dependencies: APIDependencies {
+        let client = runtimeClient
         let store = PostgresVerificationStore(client: client, logger: logs.logger("otp.store"))
         let templates = PostgresTemplateStore(client: client, logger: logs.logger("otp.store"))
         return APIDependencies(

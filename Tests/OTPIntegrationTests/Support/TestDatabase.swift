@@ -45,12 +45,26 @@ actor TestDatabase {
         try await withClient(url: url) { client in
             let files = try MigrationFile.loadDefault()
             try await Migrator(client: client, files: files, logger: quietLogger).migrate()
+            if url != runtimeURL(url) {
+                try await DatabaseRoles.grantRuntime(
+                    to: runtimeUser, password: nil, client: client, logger: quietLogger)
+            }
         }
         return url
     }
 }
 
 private let runningCluster = Mutex<(EmbeddedPostgres, URL)?>(nil)
+
+/// The login role the code under test runs as, a member of `otp_runtime` like production's.
+let runtimeUser = EmbeddedPostgres.runtimeUser
+
+/// `url` (the owner's) with the runtime role as its user; the embedded cluster trusts local logins.
+/// A `DATABASE_URL` of the operator's is used as it is: its roles are the operator's to set up.
+func runtimeURL(_ url: String) -> String {
+    if let configured = ProcessInfo.processInfo.environment["DATABASE_URL"], !configured.isEmpty { return url }
+    return url.replacingOccurrences(of: #"//[^@/]+@"#, with: "//\(runtimeUser)@", options: .regularExpression)
+}
 
 let quietLogger = Logger(label: "otp.test.quiet", factory: { _ in SwiftLogNoOpLogHandler() })
 

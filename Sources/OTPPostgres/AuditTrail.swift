@@ -1,0 +1,96 @@
+import Crypto
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The audit trail's hash chain: sealing new events, and checking the chain end to end.
+public struct AuditTrail: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// Seals events older than 30 s in batches until none are left; returns how many.
+    public func seal(batchSize: Int = 5000) async throws -> Int {
+        var total = 0
+        while true {
+            let rows = try await client.query("SELECT otp.seal_events(\(batchSize)::integer)", logger: logger)
+            var sealed = 0
+            for try await count in rows.decode(Int.self) { sealed = count }
+            total += sealed
+            if sealed < batchSize { return total }
+        }
+    }
+
+    public struct Verdict: Sendable, Codable, Equatable {
+        /// Sealed events checked.
+        public var checked = 0
+        /// The first event whose link or hash does not hold, and what is wrong with it.
+        public var brokenAt: Int64?
+        public var reason: String?
+
+        public var intact: Bool { brokenAt == nil }
+
+        public init(checked: Int = 0, brokenAt: Int64? = nil, reason: String? = nil) {
+            self.checked = checked
+            self.brokenAt = brokenAt
+            self.reason = reason
+        }
+    }
+
+    /// Walks the sealed events in id order (from `since`, a UTC day, when given) and recomputes
+    /// every hash: a row changed, removed or slipped in shows as the first broken link.
+    public func verify(since: String? = nil) async throws -> Verdict {
+        let rows = try await client.query(
+            """
+            SELECT e.id, e.chain_prev, e.chain_hash, otp.event_text(e) FROM otp.events e
+            WHERE e.chain_hash IS NOT NULL AND (\(since)::date IS NULL OR e.at >= \(since)::date::timestamptz)
+            ORDER BY e.id
+            """, logger: logger)
+        var verdict = Verdict()
+        var previousHash: Data? = nil
+        for try await (id, chainPrev, chainHash, text) in rows.decode((Int64, Data?, Data, Data).self) {
+            if verdict.checked > 0, chainPrev != previousHash {
+                return Verdict(checked: verdict.checked, brokenAt: id, reason: "does not follow the event before it")
+            }
+            var message = chainPrev ?? Data()
+            message.append(text)
+            guard Data(SHA256.hash(data: message)) == chainHash else {
+                return Verdict(checked: verdict.checked, brokenAt: id, reason: "its contents do not match its hash")
+            }
+            previousHash = chainHash
+            verdict.checked += 1
+        }
+        return verdict
+    }
+}
+
+/// The database roles of the contract: the owner migrates; serve and work log in as a member of
+/// `otp_runtime`.
+public enum DatabaseRoles {
+    /// Makes `user` a login member of `otp_runtime` (creating it with `password` when it does not
+    /// exist). Run as the owner, after the migrations.
+    public static func grantRuntime(to user: String, password: String?, client: PostgresClient, logger: Logger)
+        async throws
+    {
+        let rows = try await client.query(
+            """
+            SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = \(user)) THEN NULL
+                WHEN \(password)::text IS NULL THEN format('CREATE ROLE %I LOGIN', \(user)::text)
+                ELSE format('CREATE ROLE %I LOGIN PASSWORD %L', \(user)::text, \(password)::text) END,
+                format('GRANT otp_runtime TO %I', \(user)::text)
+            """, logger: logger)
+        for try await (create, grant) in rows.decode((String?, String).self) {
+            if let create { try await client.query(PostgresQuery(unsafeSQL: create), logger: logger) }
+            try await client.query(PostgresQuery(unsafeSQL: grant), logger: logger)
+        }
+    }
+
+    /// How long the audit trail keeps events (`OTP_RETENTION_DAYS`): only the owner may set it.
+    public static func setRetention(days: Int, client: PostgresClient, logger: Logger) async throws {
+        try await client.query("UPDATE otp.audit_policy SET retention_days = \(days)", logger: logger)
+    }
+}

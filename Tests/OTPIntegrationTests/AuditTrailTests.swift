@@ -1,0 +1,117 @@
+import Foundation
+import Logging
+import OTPPostgres
+import PostgresNIO
+import Testing
+
+/// The audit trail cannot be rewritten by the service's own role, and a change made past it (by
+/// the owner, or on disk) shows in the hash chain.
+@Suite struct AuditTrailTests {
+    func refused(_ client: PostgresClient, _ query: PostgresQuery) async -> Bool {
+        do {
+            try await client.query(query, logger: quietLogger)
+            return false
+        } catch {
+            return true
+        }
+    }
+
+    @Test func theRuntimeRoleCanOnlyAddToTheTrail() async throws {
+        try await TestApp.with(ownDatabase: true) { world in
+            let runtime = world.runtimeClient
+            let current: String = try await world.scalar("SELECT current_user::text")
+            let runtimeUser: String = try await {
+                for try await name in try await runtime.query("SELECT current_user::text", logger: quietLogger)
+                    .decode(String.self) { return name }
+                throw TestFailure("no user")
+            }()
+            #expect(current != runtimeUser, "the test's two clients are two roles")
+            try await runtime.query(
+                "INSERT INTO otp.events (event, app_id) VALUES ('send_requested', \(world.app.id))", logger: quietLogger)
+            #expect(await refused(runtime, "UPDATE otp.events SET event = 'x'"))
+            #expect(await refused(runtime, "DELETE FROM otp.events"))
+            #expect(await refused(runtime, "TRUNCATE otp.events"))
+            #expect(await refused(runtime, "ALTER TABLE otp.events DISABLE TRIGGER events_append_only"))
+            #expect(await refused(runtime, "DROP TRIGGER events_append_only ON otp.events"))
+            #expect(await refused(runtime, "UPDATE otp.audit_policy SET retention_days = 1"))
+            // The old escape hatch is gone: a setting any session may set opens nothing.
+            try await runtime.withTransaction(logger: quietLogger) { connection in
+                try await connection.query("SELECT set_config('otp.allow_prune', 'on', true)", logger: quietLogger)
+            }
+            #expect(await refused(runtime, "DELETE FROM otp.events"))
+            // Even the owner meets the trigger.
+            #expect(await refused(world.client, "UPDATE otp.events SET event = 'x'"))
+            #expect(await refused(world.client, "TRUNCATE otp.events"))
+            let count: Int = try await world.scalar("SELECT count(*)::int FROM otp.events")
+            #expect(count >= 1)
+        }
+    }
+
+    @Test func pruningDeletesOnlyWhatIsPastTheRetention() async throws {
+        try await TestApp.with(ownDatabase: true) { world in
+            try await DatabaseRoles.setRetention(days: 30, client: world.client, logger: quietLogger)
+            for age in [40, 29, 1] {
+                try await world.client.query(
+                    """
+                    INSERT INTO otp.events (at, event, app_id) VALUES (now() - make_interval(days => \(age)::integer), 'aged', \(world.app.id))
+                    """, logger: quietLogger)
+            }
+            // The runtime's prune, asking for a retention of 0 days, still keeps 30.
+            let report = try await PostgresMaintenance(client: world.runtimeClient, logger: quietLogger)
+                .prune(olderThanDays: 1)
+            #expect(report.events == 1)
+            let left: [Int] = try await ages(world)
+            #expect(left == [29, 1])
+        }
+    }
+
+    func ages(_ world: TestApp) async throws -> [Int] {
+        var ages: [Int] = []
+        for try await age in try await world.client.query(
+            "SELECT extract(day FROM now() - at)::int FROM otp.events WHERE event = 'aged' ORDER BY at", logger: quietLogger
+        ).decode(Int.self) { ages.append(age) }
+        return ages
+    }
+
+    @Test func theChainShowsTheFirstEventChangedOrRemoved() async throws {
+        try await TestApp.with(ownDatabase: true) { world in
+            for index in 0..<6 {
+                try await world.runtimeClient.query(
+                    """
+                    INSERT INTO otp.events (at, event, app_id, details)
+                    VALUES (now() - interval '1 minute', 'send_requested', \(world.app.id), jsonb_build_object('n', \(index)))
+                    """, logger: quietLogger)
+            }
+            try await world.runtimeClient.query(
+                "INSERT INTO otp.events (event, app_id) VALUES ('too_new_to_seal', \(world.app.id))", logger: quietLogger)
+            let trail = AuditTrail(client: world.runtimeClient, logger: quietLogger)
+            #expect(try await trail.seal() == 6)
+            #expect(try await trail.seal() == 0, "sealing twice seals nothing more")
+            #expect(try await trail.verify() == AuditTrail.Verdict(checked: 6))
+
+            let ids: [Int64] = try await {
+                var ids: [Int64] = []
+                for try await id in try await world.client.query(
+                    "SELECT id FROM otp.events WHERE chain_hash IS NOT NULL ORDER BY id", logger: quietLogger
+                ).decode(Int64.self) { ids.append(id) }
+                return ids
+            }()
+            // Past the trigger, as only the owner (a superuser here) can go: change one row.
+            try await asOwnerPastTheTrigger(world, "UPDATE otp.events SET details = '{\"n\": 99}' WHERE id = \(ids[2])")
+            let changed = try await trail.verify()
+            #expect(changed.brokenAt == ids[2] && changed.checked == 2)
+            try await asOwnerPastTheTrigger(world, "UPDATE otp.events SET details = '{\"n\": 2}' WHERE id = \(ids[2])")
+            #expect(try await trail.verify().intact)
+            // Remove one.
+            try await asOwnerPastTheTrigger(world, "DELETE FROM otp.events WHERE id = \(ids[4])")
+            #expect(try await trail.verify().brokenAt == ids[5])
+        }
+    }
+
+    func asOwnerPastTheTrigger(_ world: TestApp, _ sql: String) async throws {
+        try await world.client.withTransaction(logger: quietLogger) { connection in
+            try await connection.query("SET LOCAL session_replication_role = replica", logger: quietLogger)
+            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: quietLogger)
+        }
+    }
+}
