@@ -29,7 +29,8 @@ public struct APIKeySecrets: Sendable {
         if let sealed = key.sealedSecret {
             guard let box = try? AES.GCM.SealedBox(combined: sealed) else { return nil }
             for serverKey in ring {
-                if let plain = try? AES.GCM.open(box, using: serverKey.secretSealKey, authenticating: Data(key.keyID.utf8))
+                if let plain = try? AES.GCM.open(
+                    box, using: serverKey.secretSealKey, authenticating: Data(key.keyID.utf8))
                 {
                     return String(decoding: plain, as: UTF8.self)
                 }

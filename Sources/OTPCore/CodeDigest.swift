@@ -18,7 +18,9 @@ public struct CodeDigester: Sendable {
     public func matches(code: String, verificationID: String, digest: Data) -> Bool {
         let message = Self.message(code, verificationID)
         var matched = false
-        for key in keys { matched = HMAC<SHA256>.isValidAuthenticationCode(digest, authenticating: message, using: key) || matched }
+        for key in keys {
+            matched = HMAC<SHA256>.isValidAuthenticationCode(digest, authenticating: message, using: key) || matched
+        }
         return matched
     }
 

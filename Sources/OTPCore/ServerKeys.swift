@@ -67,13 +67,18 @@ public struct ServerKeys: Sendable {
     public init(ring text: String) throws {
         var keys: [Key] = []
         for entry in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !entry.isEmpty {
-            guard let colon = entry.firstIndex(of: ":") else { throw KeyError.malformedRing("expected id:base64 entries") }
+            guard let colon = entry.firstIndex(of: ":") else {
+                throw KeyError.malformedRing("expected id:base64 entries")
+            }
             let id = String(entry[..<colon])
             guard !id.isEmpty, id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
                 throw KeyError.malformedRing("a key id must be letters, digits, - or _")
             }
             guard !keys.contains(where: { $0.id == id }) else { throw KeyError.malformedRing("key id \(id) twice") }
-            keys.append(Key(id: id, secret: try Self.key(base64: String(entry[entry.index(after: colon)...]), name: "key \(id)")))
+            keys.append(
+                Key(
+                    id: id, secret: try Self.key(base64: String(entry[entry.index(after: colon)...]), name: "key \(id)")
+                ))
         }
         guard !keys.isEmpty else { throw KeyError.malformedRing("no key") }
         ring = keys

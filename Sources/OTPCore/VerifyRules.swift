@@ -90,7 +90,8 @@ public struct RecipientGuesses: Sendable, Equatable {
         if let last = lastWrongAt, let wait = Self.wait(wrongInRow: wrongInRow, maxAttempts: maxAttempts) {
             let until = last.addingTimeInterval(wait)
             if now < until {
-                return GuessRefusal(rule: GuessRefusal.backoffRule, retryAfterSeconds: Self.seconds(until: until, from: now))
+                return GuessRefusal(
+                    rule: GuessRefusal.backoffRule, retryAfterSeconds: Self.seconds(until: until, from: now))
             }
         }
         return nil

@@ -154,7 +154,8 @@ public struct PostgresDirectory: AccessDirectory {
         for try await (keyID, digest, sealed) in rows.decode((String, Data, Data?).self) {
             keys.append(
                 StoredAPIKey(
-                    keyID: keyID, accountID: 0, secretDigest: digest, sealedSecret: sealed, appIDs: nil, revoked: false))
+                    keyID: keyID, accountID: 0, secretDigest: digest, sealedSecret: sealed, appIDs: nil, revoked: false)
+            )
         }
         var resealed = 0
         var unreadable: [String] = []

@@ -102,7 +102,8 @@ public struct PostgresMaintenance: Sendable {
         report.deliveries = try await deleteBatches(
             from: "deliveries", at: "created_at", olderThan: age, where: "x.state NOT IN ('queued', 'sending')")
         // The trail keeps what its owner set (otp.audit_policy); only its own function may delete.
-        report.events = try await repeatBatches("SELECT 1 FROM generate_series(1, otp.prune_events(\(batchSize)::integer))")
+        report.events = try await repeatBatches(
+            "SELECT 1 FROM generate_series(1, otp.prune_events(\(batchSize)::integer))")
         report.verifications = try await deleteBatches(
             from: "verifications", at: "created_at", olderThan: age,
             where: """

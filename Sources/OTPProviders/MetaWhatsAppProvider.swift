@@ -238,7 +238,8 @@ public struct MetaWhatsAppProvider: MessageProvider {
         return ProviderResult(
             outcome: outcome, httpStatus: response.status,
             errorCode: error?.code.map(String.init) ?? "http_\(response.status)",
-            errorMessage: HTTPProviderSupport.safeMessage(text, hiding: [message.code, configuration.accessToken.exposed]),
+            errorMessage: HTTPProviderSupport.safeMessage(
+                text, hiding: [message.code, configuration.accessToken.exposed]),
             retryAfterSeconds: outcome == .retryable ? response.retryAfterSeconds : nil)
     }
 }

@@ -190,7 +190,9 @@ struct AuditCommand: AsyncParsableCommand {
         @Flag(help: "Print one JSON object.") var json = false
 
         func validate() throws {
-            if let since, UTCDay.parse(since) == nil { throw CommandError("\(since) is not a day in the form YYYY-MM-DD") }
+            if let since, UTCDay.parse(since) == nil {
+                throw CommandError("\(since) is not a day in the form YYYY-MM-DD")
+            }
         }
 
         func run() async throws {

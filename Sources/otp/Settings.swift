@@ -82,7 +82,8 @@ struct Settings {
         switch (value("OTP_SECRET_KEYS"), value("OTP_SECRET_KEY")) {
         case (let ring?, nil): return try ServerKeys(ring: ring)
         case (nil, let key?): return try ServerKeys(base64: key)
-        case (.some, .some): throw SettingsError.invalid("OTP_SECRET_KEY", "set OTP_SECRET_KEYS or OTP_SECRET_KEY, not both")
+        case (.some, .some):
+            throw SettingsError.invalid("OTP_SECRET_KEY", "set OTP_SECRET_KEYS or OTP_SECRET_KEY, not both")
         case (nil, nil): throw SettingsError.missing("OTP_SECRET_KEYS or OTP_SECRET_KEY")
         }
     }

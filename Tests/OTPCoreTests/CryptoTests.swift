@@ -42,7 +42,8 @@ import Testing
         let sealed = try APIKeySecrets(keys: before).seal(secret, keyID: "ak_1")
         #expect(!String(decoding: sealed, as: UTF8.self).contains(secret))
         func key(_ sealed: Data?, id: String = "ak_1") -> StoredAPIKey {
-            StoredAPIKey(keyID: id, accountID: 1, secretDigest: digest, sealedSecret: sealed, appIDs: nil, revoked: false)
+            StoredAPIKey(
+                keyID: id, accountID: 1, secretDigest: digest, sealedSecret: sealed, appIDs: nil, revoked: false)
         }
         let during = try ServerKeys(ring: "k2:\(new), k1:\(old)")
         #expect(APIKeySecrets(keys: during).signingSecret(of: key(sealed)) == secret)
@@ -50,7 +51,8 @@ import Testing
         let resealed = try APIKeySecrets(keys: during).seal(secret, keyID: "ak_1")
         let after = try ServerKeys(ring: "k2:\(new)")
         #expect(APIKeySecrets(keys: after).signingSecret(of: key(resealed)) == secret)
-        #expect(APIKeySecrets(keys: after).signingSecret(of: key(sealed)) == nil, "the dropped key's seal is unreadable")
+        #expect(
+            APIKeySecrets(keys: after).signingSecret(of: key(sealed)) == nil, "the dropped key's seal is unreadable")
     }
 
     @Test func codesMadeBeforeARotationStillMatchAndOpen() throws {
@@ -62,7 +64,9 @@ import Testing
         #expect(!CodeDigester(keys: during).matches(code: "123457", verificationID: "otp_a", digest: digest))
         let sealed = try CodeSealer(keys: before).seal(code: "654321", verificationID: "otp_a")
         #expect(try CodeSealer(keys: during).open(sealed, verificationID: "otp_a") == "654321")
-        #expect(CodeDigester(keys: during).digest(code: "1", verificationID: "v") != CodeDigester(keys: before).digest(code: "1", verificationID: "v"), "the first key makes new digests")
+        #expect(
+            CodeDigester(keys: during).digest(code: "1", verificationID: "v")
+                != CodeDigester(keys: before).digest(code: "1", verificationID: "v"), "the first key makes new digests")
     }
 
     @Test func keyRingsAreParsedStrictly() {
@@ -71,7 +75,8 @@ import Testing
         #expect(throws: ServerKeys.KeyError.self) { try ServerKeys(ring: key) }
         #expect(throws: ServerKeys.KeyError.self) { try ServerKeys(ring: "a:\(key),a:\(key)") }
         #expect(throws: ServerKeys.KeyError.self) { try ServerKeys(ring: "a b:\(key)") }
-        #expect((try? ServerKeys(ring: "new:\(key), old:\(ServerKeys.generateSecret())"))?.ring.map(\.id) == ["new", "old"])
+        #expect(
+            (try? ServerKeys(ring: "new:\(key), old:\(ServerKeys.generateSecret())"))?.ring.map(\.id) == ["new", "old"])
     }
 
     @Test func serverKeyMustBe32Base64Bytes() {

@@ -96,7 +96,8 @@ import Testing
     }
 
     @Test func theCapRefusesRightCodesAndTheOwnStateComesFirst() {
-        let spent = RecipientGuesses(failuresInWindow: 3, failureLimit: 3, failureWindowEndsAt: now.addingTimeInterval(90))
+        let spent = RecipientGuesses(
+            failuresInWindow: 3, failureLimit: 3, failureWindowEndsAt: now.addingTimeInterval(90))
         let right = VerifyRules.decide(pending(), guesses: spent, codeMatches: true, recipientMatches: true, now: now)
         #expect(right.outcome == .rateLimited)
         #expect(right.refusal == GuessRefusal(rule: "verify_failures_1d", retryAfterSeconds: 90))

@@ -22,12 +22,14 @@ import Testing
             let current: String = try await world.scalar("SELECT current_user::text")
             let runtimeUser: String = try await {
                 for try await name in try await runtime.query("SELECT current_user::text", logger: quietLogger)
-                    .decode(String.self) { return name }
+                    .decode(String.self)
+                { return name }
                 throw TestFailure("no user")
             }()
             #expect(current != runtimeUser, "the test's two clients are two roles")
             try await runtime.query(
-                "INSERT INTO otp.events (event, app_id) VALUES ('send_requested', \(world.app.id))", logger: quietLogger)
+                "INSERT INTO otp.events (event, app_id) VALUES ('send_requested', \(world.app.id))", logger: quietLogger
+            )
             #expect(await refused(runtime, "UPDATE otp.events SET event = 'x'"))
             #expect(await refused(runtime, "DELETE FROM otp.events"))
             #expect(await refused(runtime, "TRUNCATE otp.events"))
@@ -68,7 +70,8 @@ import Testing
     func ages(_ world: TestApp) async throws -> [Int] {
         var ages: [Int] = []
         for try await age in try await world.client.query(
-            "SELECT extract(day FROM now() - at)::int FROM otp.events WHERE event = 'aged' ORDER BY at", logger: quietLogger
+            "SELECT extract(day FROM now() - at)::int FROM otp.events WHERE event = 'aged' ORDER BY at",
+            logger: quietLogger
         ).decode(Int.self) { ages.append(age) }
         return ages
     }
@@ -83,7 +86,8 @@ import Testing
                     """, logger: quietLogger)
             }
             try await world.runtimeClient.query(
-                "INSERT INTO otp.events (event, app_id) VALUES ('too_new_to_seal', \(world.app.id))", logger: quietLogger)
+                "INSERT INTO otp.events (event, app_id) VALUES ('too_new_to_seal', \(world.app.id))",
+                logger: quietLogger)
             let trail = AuditTrail(client: world.runtimeClient, logger: quietLogger)
             #expect(try await trail.seal() == 6)
             #expect(try await trail.seal() == 0, "sealing twice seals nothing more")

@@ -94,7 +94,8 @@ import Testing
                 for round in 0..<3 {
                     for _ in 0..<10 { ids.withLock { $0.append("") } }
                     for index in 0..<10 {
-                        let id = try await world.send(client, recipient: "+55119998\(round)\(String(format: "%04d", index))")
+                        let id = try await world.send(
+                            client, recipient: "+55119998\(round)\(String(format: "%04d", index))")
                         ids.withLock { $0[round * 10 + index] = id }
                     }
                     try await Task.sleep(for: .milliseconds(800))
@@ -193,7 +194,8 @@ import Testing
         try await runWorker(world, provider: provider) {
             try await waitUntil(seconds: 30) {
                 let sent: Int = try await world.scalar(
-                    "SELECT count(*)::int FROM otp.deliveries WHERE verification_id = ANY(\(accepted)) AND state = 'sent'")
+                    "SELECT count(*)::int FROM otp.deliveries WHERE verification_id = ANY(\(accepted)) AND state = 'sent'"
+                )
                 return sent == accepted.count
             }
         }

@@ -12,7 +12,9 @@ import Testing
         try await TestApp.with(configure: { $0.rateLimits[RateLimitRule.verifyFailures1d.rawValue] = 3 }) { world in
             try await world.test { client in
                 let id = try await world.send(client, code: "424242")
-                for _ in 0..<3 { #expect(try await world.verify(client, id, code: "000000").errorCode == "INVALID_CODE") }
+                for _ in 0..<3 {
+                    #expect(try await world.verify(client, id, code: "000000").errorCode == "INVALID_CODE")
+                }
                 // The cap is spent: wrong and right codes alike are refused, and judge nothing.
                 for code in ["000000", "111111", "424242", "000000"] {
                     let refused = try await world.verify(client, id, code: code)
@@ -26,7 +28,8 @@ import Testing
                 #expect(status.json["status"] as? String == "pending")
                 #expect(status.json["attempts"] as? Int == 3)
                 let refusedTries: Int = try await world.scalar(
-                    "SELECT count(*)::int FROM otp.verify_attempts WHERE verification_id = \(id) AND reason = 'rate_limited'")
+                    "SELECT count(*)::int FROM otp.verify_attempts WHERE verification_id = \(id) AND reason = 'rate_limited'"
+                )
                 #expect(refusedTries == 4, "each refused try is recorded")
                 let events: Int = try await world.scalar(
                     "SELECT count(*)::int FROM otp.events WHERE verification_id = \(id) AND event = 'rate_limited'")

@@ -13,7 +13,9 @@ import Testing
                 try await FakeMeta.run { meta in
                     let appSecret = "meta-app-secret-" + FakeVendor.randomHex(bytes: 12)
                     let verifyToken = "meta-verify-" + FakeVendor.randomHex(bytes: 12)
-                    let webhookSecret = "whsec_" + Data((0..<24).map { _ in UInt8.random(in: 0...255) })
+                    let webhookSecret =
+                        "whsec_"
+                        + Data((0..<24).map { _ in UInt8.random(in: 0...255) })
                         .base64EncodedString()
                     let port = try EmbeddedPostgres.freePort()
                     let environment = [

@@ -58,24 +58,25 @@ struct TestApp {
         _ body: @Sendable (TestApp) async throws -> Result
     ) async throws -> Result {
         try await withTestDatabase(ownDatabase: ownDatabase) { client, ownerURL in
-          try await withClient(url: runtimeURL(ownerURL)) { runtimeClient in
-            let databaseURL = runtimeURL(ownerURL)
-            let logs = LogCapture()
-            let secretKey = ServerKeys.generateSecret()
-            let keys = try ServerKeys(base64: secretKey)
-            let directory = PostgresDirectory(client: runtimeClient, logger: logs.logger("otp.test"))
-            // Tests of other things send freely; the limit tests set the limits they test.
-            var policy = AppPolicy.default
-            policy.rateLimits = Dictionary(uniqueKeysWithValues: RateLimitRule.allCases.map { ($0.rawValue, 0) })
-            configure(&policy)
-            let app = try await directory.createApp(
-                name: "Test", account: "account-" + Identifiers.random(count: 12), policy: policy)
-            let key = try await directory.createKey(appIDs: [app.id], secrets: APIKeySecrets(keys: keys))
-            let world = TestApp(
-                client: client, runtimeClient: runtimeClient, databaseURL: databaseURL, secretKey: secretKey, keys: keys, directory: directory,
-                app: app, keyID: key.keyID, secret: key.secret, codes: ScriptedCodes(), logs: logs)
-            return try await body(world)
-          }
+            try await withClient(url: runtimeURL(ownerURL)) { runtimeClient in
+                let databaseURL = runtimeURL(ownerURL)
+                let logs = LogCapture()
+                let secretKey = ServerKeys.generateSecret()
+                let keys = try ServerKeys(base64: secretKey)
+                let directory = PostgresDirectory(client: runtimeClient, logger: logs.logger("otp.test"))
+                // Tests of other things send freely; the limit tests set the limits they test.
+                var policy = AppPolicy.default
+                policy.rateLimits = Dictionary(uniqueKeysWithValues: RateLimitRule.allCases.map { ($0.rawValue, 0) })
+                configure(&policy)
+                let app = try await directory.createApp(
+                    name: "Test", account: "account-" + Identifiers.random(count: 12), policy: policy)
+                let key = try await directory.createKey(appIDs: [app.id], secrets: APIKeySecrets(keys: keys))
+                let world = TestApp(
+                    client: client, runtimeClient: runtimeClient, databaseURL: databaseURL, secretKey: secretKey,
+                    keys: keys, directory: directory,
+                    app: app, keyID: key.keyID, secret: key.secret, codes: ScriptedCodes(), logs: logs)
+                return try await body(world)
+            }
         }
     }
 
