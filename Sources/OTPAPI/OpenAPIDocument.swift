@@ -101,7 +101,9 @@ package enum OpenAPIDocument {
                 | `prefix_1h` | sends to the number's prefix (all but its last 4 digits) per hour | 20 |
 
                 Limits of 64 or more on `app_1h` and `country_1h` are spread over 16 counters,
-                so they may refuse slightly before the limit. Verify has its own rules (see
+                each allowed limit / 16 rounded down: together they never admit more than the
+                limit, and may refuse up to 15 sends early (more when they fill unevenly).
+                Per-IP rules count an IPv6 client by its /64. Verify has its own rules (see
                 `/otp/verify`).
               parameters:
                 - $ref: '#/components/parameters/IdempotencyKey'
@@ -223,16 +225,29 @@ package enum OpenAPIDocument {
                 succeeds.
 
                 Every outcome of the check answers a `VerifyResult`. Errors raised before the
-                check (bad body, credentials, unknown app, database) and `RATE_LIMITED` answer
+                check (bad body, credentials, unknown app, database) and `verify_ip_5m` answer
                 the plain `Error`.
 
-                Rate limits (fixed windows like on send; each app may change them, 0 turns a
-                rule off): `verify_ip_5m`, 30 verifies from the client IP per 5 minutes, charged
-                by every verify before the check; `verify_failures_1d`, 100 failed tries for
-                the recipient per day, charged by each try that fails (wrong code, or a
-                different `recipient`). A refused call answers `429 RATE_LIMITED` with
-                `error.limit` and `Retry-After` instead of its outcome, and is not recorded as a
-                try; a right code is never refused by `verify_failures_1d`.
+                **Guessing limits**, checked in this order, each refusal recorded (as a refused
+                try and a `rate_limited` event) and never rolled back:
+                1. `recipient`: given and different answers `404 NOT_FOUND` whatever the
+                   verification's state; while it is pending it counts as a wrong try.
+                2. The verification's own state: locked, expired or verified answer as below
+                   and judge nothing.
+                3. `verify_failures_1d` (default 100 wrong codes per recipient per UTC day,
+                   across its verifications; 0 turns it off): once spent, every verify for the
+                   recipient, right codes included, answers `429 RATE_LIMITED` with
+                   `error.limit: verify_failures_1d` and `Retry-After` until the day ends.
+                4. `verify_backoff` (NIST SP 800-63B 5.2.2): with n wrong codes in a row for the
+                   recipient (any verification; a right code resets n), once n reaches the
+                   app's `max_attempts` a verify must come 30 s × 2^(n − max_attempts), at most
+                   an hour, after the last wrong one; earlier it answers `429 RATE_LIMITED` with
+                   `error.limit: verify_backoff` and `Retry-After`. One verification's own
+                   tries are never slowed; every verification after a locked one is.
+                5. The code.
+
+                `verify_ip_5m` (30 verifies from the client IP per 5 minutes, an IPv6 client
+                counted by its /64) is charged by every verify before all of this.
               requestBody:
                 required: true
                 content:
@@ -263,7 +278,8 @@ package enum OpenAPIDocument {
                 '404':
                   description: |
                     `NOT_FOUND` (a `VerifyResult`): the id is unknown or belongs to another
-                    app, or `recipient` was given and differs (that counts as a wrong try).
+                    app, or `recipient` was given and differs, whatever the verification's
+                    state (while it is pending that counts as a wrong try).
                     `APP_NOT_FOUND` (a plain `Error`): unknown appid for this account.
                   content:
                     application/json:
@@ -331,8 +347,10 @@ package enum OpenAPIDocument {
                     `MAX_ATTEMPTS_EXCEEDED` (a `VerifyResult`): a wrong code that was the last
                     try, or any try after it. The verification is now `locked`. No
                     `Retry-After`: it stays locked.
-                    `RATE_LIMITED` (a plain `Error`): `verify_ip_5m` or `verify_failures_1d` is
-                    full; `error.limit` names the rule and `Retry-After` is sent.
+                    `RATE_LIMITED` (a `VerifyResult` with `status: pending`): `verify_failures_1d`
+                    is spent or `verify_backoff` asks to wait; nothing was judged.
+                    `RATE_LIMITED` (a plain `Error`): `verify_ip_5m` is full. Both name the rule
+                    in `error.limit` and send `Retry-After`.
                   headers:
                     Retry-After:
                       description: Seconds until the rule's window ends; with `RATE_LIMITED` only.
@@ -355,6 +373,15 @@ package enum OpenAPIDocument {
                             error:
                               code: MAX_ATTEMPTS_EXCEEDED
                               message: too many wrong codes; ask for a new verification
+                        backoff:
+                          value:
+                            verified: false
+                            status: pending
+                            code: RATE_LIMITED
+                            error:
+                              code: RATE_LIMITED
+                              message: too many requests; try again later
+                              limit: verify_backoff
                         rateLimited:
                           value:
                             error:
@@ -1448,7 +1475,7 @@ package enum OpenAPIDocument {
                   enum: [pending, verified, locked, expired]
                 code:
                   type: string
-                  enum: [VERIFIED, INVALID_CODE, MAX_ATTEMPTS_EXCEEDED, EXPIRED, ALREADY_VERIFIED, NOT_FOUND]
+                  enum: [VERIFIED, INVALID_CODE, MAX_ATTEMPTS_EXCEEDED, EXPIRED, ALREADY_VERIFIED, NOT_FOUND, RATE_LIMITED]
                 attempts_remaining:
                   type: integer
                   minimum: 0
