@@ -18,6 +18,8 @@ public struct APIError: HTTPResponseError, Equatable {
     public var limit: String?
     /// Extra top-level members, already encoded.
     public var topLevel: [String: JSONValue] = [:]
+    /// The methods a `405` allows, sent as `Allow` (RFC 9110).
+    public var allowedMethods: [HTTPRequest.Method] = []
 
     public init(
         _ status: HTTPResponse.Status, _ code: String, _ message: String, field: String? = nil,
@@ -39,6 +41,7 @@ public struct APIError: HTTPResponseError, Equatable {
         body["error"] = .object(error)
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
+        if !allowedMethods.isEmpty { headers[.allow] = allowedMethods.map(\.rawValue).joined(separator: ", ") }
         if status == .unauthorized {
             headers[.wwwAuthenticate] = #"Basic realm="otp", Bearer realm="otp""#
         }

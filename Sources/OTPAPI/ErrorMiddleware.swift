@@ -58,8 +58,10 @@ struct ErrorMiddleware: RouterMiddleware {
         switch error.status {
         case .notFound:
             if let allowed = Routes.methods(forPath: request.uri.path), !allowed.contains(request.method) {
-                return APIError(
+                var error = APIError(
                     .methodNotAllowed, "METHOD_NOT_ALLOWED", "use \(allowed.map(\.rawValue).joined(separator: ", "))")
+                error.allowedMethods = allowed
+                return error
             }
             return .notFound
         case .unauthorized: return .unauthorized

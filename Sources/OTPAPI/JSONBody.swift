@@ -18,13 +18,22 @@ enum JSONBody {
         }
     }
 
+    /// Decodes a request body. Every route's body comes through here, so this is where text
+    /// PostgreSQL would refuse (a NUL character, which JSON can carry as `\u0000`) is refused,
+    /// naming the field.
     static func decode<Body: Decodable>(_ type: Body.Type, from buffer: ByteBuffer) throws -> Body {
         guard buffer.readableBytes > 0 else { throw APIError.invalidJSON }
+        let data = Data(buffer: buffer)
+        let body: Body
         do {
-            return try JSONDecoder().decode(Body.self, from: Data(buffer: buffer))
+            body = try JSONDecoder().decode(Body.self, from: data)
         } catch let error as DecodingError {
             throw map(error)
         }
+        if let field = InputText.fieldHoldingNUL(inJSON: data) {
+            throw APIError.validation(field, "\(field) must not contain NUL characters")
+        }
+        return body
     }
 
     private static func map(_ error: DecodingError) -> APIError {

@@ -20,12 +20,15 @@ package enum OpenAPIDocument {
               `413 PAYLOAD_TOO_LARGE`. Malformed JSON, or a body that is not a JSON object,
               answers `400 INVALID_JSON`. A field of the wrong type, a missing required field
               or an invalid value answers `400 VALIDATION_ERROR` naming the field in
-              `error.field`. Unknown fields are ignored.
+              `error.field`. Unknown fields are ignored. Text holding a NUL character (`\u0000`
+              in a body, `%00` in the path or a query parameter) is such an invalid value,
+              whatever the field; lengths are counted in Unicode code points. An empty query
+              parameter is an absent one.
             * Times are RFC 3339 in UTC.
             * Every non-2xx answer is JSON with an `error` object (see `Error`); the verify
               route adds its result fields at the top level (see `VerifyResult`).
             * An unknown route answers `404 NOT_FOUND`; a known route with another method
-              answers `405 METHOD_NOT_ALLOWED`.
+              answers `405 METHOD_NOT_ALLOWED` with an `Allow` header listing its methods.
             * The database being unreachable answers `503 UNAVAILABLE` with `Retry-After`;
               an unexpected failure answers `500 INTERNAL` with a `request_id` that also
               appears in the server log. Nothing internal ever reaches a response body.
@@ -2186,6 +2189,11 @@ package enum OpenAPIDocument {
                       message: route not found
             MethodNotAllowed:
               description: '`METHOD_NOT_ALLOWED`: a known route with another method.'
+              headers:
+                Allow:
+                  description: The route's methods, e.g. `GET, POST`.
+                  schema:
+                    type: string
               content:
                 application/json:
                   schema:

@@ -35,7 +35,8 @@ struct TemplateController {
     @Sendable func create(request: Request, context: OTPRequestContext) async throws -> Response {
         let body = try JSONBody.decode(TemplateRequest.self, from: try await JSONBody.read(request))
         let app = try await access.app(body.appid, context: context)
-        guard let name = body.name, (1...100).contains(name.count) else {
+        // Counted in code points, as the table's length() counts (100 flags are 200 of them).
+        guard let name = body.name, (1...100).contains(name.unicodeScalars.count) else {
             throw APIError.validation("name", "name is required, 1 to 100 characters")
         }
         let locale = try Self.locale(body.locale ?? "en")
@@ -64,7 +65,7 @@ struct TemplateController {
     @Sendable func update(request: Request, context: OTPRequestContext) async throws -> Response {
         let body = try JSONBody.decode(TemplateRequest.self, from: try await JSONBody.read(request))
         let apps = try await access.usableApps(nil, context: context)
-        if let name = body.name, !(1...100).contains(name.count) {
+        if let name = body.name, !(1...100).contains(name.unicodeScalars.count) {
             throw APIError.validation("name", "name must be 1 to 100 characters")
         }
         guard body.name != nil || body.locale != nil || body.body != nil else {

@@ -39,6 +39,7 @@ public func buildRouter(_ dependencies: APIDependencies) -> Router<OTPRequestCon
     let router = Router(context: OTPRequestContext.self)
     router.add(middleware: RequestMetricsMiddleware())
     router.add(middleware: ErrorMiddleware())
+    router.add(middleware: InputTextMiddleware())
     router.add(middleware: ClientAddressMiddleware(trustedProxies: dependencies.trustedProxies))
     OperationsController(isReady: dependencies.isReady, metricsText: dependencies.metricsText).addRoutes(to: router)
     ReceiptController(settings: dependencies.receiptSettings, receipts: dependencies.receipts).addRoutes(to: router)

@@ -149,7 +149,7 @@ public struct PostgresManagementStore: ManagementStore {
     }
 
     static func verificationsQuery(_ scope: ListScope, _ filter: VerificationFilter) throws -> PostgresQuery {
-        let after = try scope.cursor.map { try Cursor.decode($0, parts: 2) }
+        let after = try scope.cursor.map { try Cursor.decode($0, parts: [.time, .id]) }
         let status = filter.status?.rawValue
         return """
             SELECT v.id, v.app_id, v.status, v.channel, v.recipient, v.attempts, v.max_attempts, v.sends,
@@ -175,7 +175,7 @@ public struct PostgresManagementStore: ManagementStore {
     }
 
     static func eventsQuery(_ scope: ListScope, verificationID: String?, event: String?) throws -> PostgresQuery {
-        let after = try scope.cursor.map { try Cursor.decode($0, parts: 1) }.flatMap { Int64($0[0]) }
+        let after = try scope.cursor.map { try Cursor.decode($0, parts: [.integer]) }.flatMap { Int64($0[0]) }
         return """
             SELECT id, at, event, app_id, verification_id, actor, ip, details::text FROM otp.events
             WHERE app_id = ANY(\(scope.appIDs))
@@ -192,7 +192,7 @@ public struct PostgresManagementStore: ManagementStore {
     static func attemptsQuery(
         _ scope: ListScope, verificationID: String?, recipient: String?, kind: AttemptRecord.Kind?
     ) throws -> PostgresQuery {
-        let after = try scope.cursor.map { try Cursor.decode($0, parts: 3) }
+        let after = try scope.cursor.map { try Cursor.decode($0, parts: [.time, .id, .integer]) }
         let kindName = kind?.rawValue
         return """
             WITH scoped AS (
@@ -239,16 +239,41 @@ public struct PostgresManagementStore: ManagementStore {
 
 /// Opaque cursors: the sort key of the last row returned, base64url-encoded.
 enum Cursor {
+    /// What each part of a cursor holds; checked before any of it reaches SQL.
+    enum Part {
+        /// PostgreSQL's `timestamptz::text` (`2026-12-01 21:37:20.123456+00`).
+        case time
+        /// An id of ours: 1 to 100 characters of `[0-9A-Za-z_]`.
+        case id
+        case integer
+    }
+
     static func encode(_ parts: [String]) -> String {
         Data(parts.joined(separator: "\u{1F}").utf8).base64URLEncoded()
     }
 
-    static func decode(_ text: String, parts: Int) throws -> [String] {
-        guard text.utf8.count <= 512, let data = Data(base64URLEncoded: text),
+    static func decode(_ text: String, parts: [Part]) throws -> [String] {
+        guard !text.isEmpty, text.utf8.count <= 512, let data = Data(base64URLEncoded: text),
             let decoded = String(data: data, encoding: .utf8)
         else { throw CursorError.invalid }
         let fields = decoded.components(separatedBy: "\u{1F}")
-        guard fields.count == parts else { throw CursorError.invalid }
+        guard fields.count == parts.count, zip(fields, parts).allSatisfy({ valid($0, as: $1) }) else {
+            throw CursorError.invalid
+        }
         return fields
+    }
+
+    static func valid(_ field: String, as part: Part) -> Bool {
+        switch part {
+        case .time:
+            field.wholeMatch(of: /\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?/) != nil
+        case .id:
+            (1...100).contains(field.utf8.count)
+                && field.unicodeScalars.allSatisfy {
+                    $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "_")
+                }
+        case .integer:
+            Int64(field) != nil
+        }
     }
 }

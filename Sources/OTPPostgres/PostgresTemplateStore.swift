@@ -39,7 +39,7 @@ public struct PostgresTemplateStore: TemplateStore {
     }
 
     public func list(appIDs: [String], limit: Int, cursor: String?) async throws -> Page<CustomTemplate> {
-        let after = try cursor.map { try Cursor.decode($0, parts: 2) }
+        let after = try cursor.map { try Cursor.decode($0, parts: [.time, .id]) }
         let rows = try await client.query(
             """
             SELECT id, app_id, name, locale, body, version, created_at, updated_at, created_at::text AS cursor_time

@@ -117,6 +117,40 @@ import Testing
         }
     }
 
+    @Test func oneShotCommandsGiveUpInTimeWithOneLineSayingWhy() async throws {
+        try await TestApp.with { world in
+            let target = try PostgresURL(world.databaseURL)
+            let proxy = try await FaultyProxy.start(upstreamHost: target.host, upstreamPort: target.port)
+            defer { proxy.stop() }
+            proxy.setOutage(true)
+            let closedPort = try EmbeddedPostgres.freePort()
+            let cases = [
+                (
+                    "postgres://otp@127.0.0.1:\(closedPort)/otp?sslmode=disable",
+                    "127.0.0.1:\(closedPort): connection refused"
+                ),
+                (proxy.url(replacingPortIn: world.databaseURL, upstreamPort: target.port), "127.0.0.1:\(proxy.port): "),
+            ]
+            for command in [["expire"], ["migrate"], ["apps", "list"]] {
+                for (url, expected) in cases {
+                    let start = ContinuousClock.now
+                    let process = try SpawnedProcess.start(
+                        command,
+                        environment: [
+                            "DATABASE_URL": url, "OTP_SECRET_KEY": world.secretKey, "OTP_DATABASE_CONNECT_TIMEOUT": "3",
+                        ])
+                    let ended = await process.waitForExit(seconds: 15)
+                    #expect(ended != nil && ended != 0, "\(command) exits non-zero")
+                    #expect(ContinuousClock.now - start < .seconds(8), "\(command) gives up in time")
+                    let lines = process.log.split(separator: "\n")
+                    #expect(lines.count == 1, "one line: \(process.log)")
+                    #expect(process.log.contains("cannot reach PostgreSQL at " + expected), "\(process.log)")
+                    #expect(!process.log.contains("Error("), "no type names: \(process.log)")
+                }
+            }
+        }
+    }
+
     /// Eight senders against `port` while `faults` runs; every answer, in order of sending.
     func underLoad(_ world: TestApp, port: Int, faults: @escaping @Sendable () async throws -> Void) async throws
         -> [Answer]
@@ -221,6 +255,19 @@ final class StopFlag: Sendable {
 }
 
 extension SpawnedProcess {
+    /// The exit status once the process ends within `seconds` (killed after that: nil).
+    func waitForExit(seconds: Double) async -> Int32? {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        var status: Int32 = 0
+        while ContinuousClock.now < deadline {
+            if waitpid(pid, &status, WNOHANG) == pid { return (status >> 8) & 0xff }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        kill(pid, SIGKILL)
+        _ = waitpid(pid, &status, 0)
+        return nil
+    }
+
     /// Whether the process is still alive (not exited, not killed by a trap).
     var isRunning: Bool {
         var status: Int32 = 0

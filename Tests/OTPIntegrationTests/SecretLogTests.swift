@@ -70,4 +70,22 @@ import Testing
             }
         }
     }
+
+    @Test func theConsoleProviderRunsOnlyWhenAllowed() async throws {
+        try await TestApp.with { world in
+            let environment = [
+                "DATABASE_URL": world.databaseURL, "OTP_SECRET_KEY": world.secretKey, "OTP_SMS_PROVIDERS": "console",
+            ]
+            let refused = try SpawnedProcess.start(["work"], environment: environment)
+            let status = await refused.waitForExit(seconds: 20)
+            #expect(status != nil && status != 0)
+            #expect(refused.log.contains("provider console is invalid: it prints codes"), "\(refused.log)")
+            var allowed = environment
+            allowed["OTP_ALLOW_CONSOLE_PROVIDER"] = "1"
+            let worker = try SpawnedProcess.start(["work"], environment: allowed)
+            try await Task.sleep(for: .seconds(2))
+            #expect(worker.isRunning, "\(worker.log)")
+            #expect(worker.stop())
+        }
+    }
 }
