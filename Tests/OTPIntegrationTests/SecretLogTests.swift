@@ -72,7 +72,8 @@ import Testing
     }
 
     @Test func theConsoleProviderRunsOnlyWhenAllowed() async throws {
-        try await TestApp.with { world in
+        // Its own database: a worker claims every queued delivery it can see.
+        try await TestApp.with(ownDatabase: true) { world in
             let environment = [
                 "DATABASE_URL": world.databaseURL, "OTP_SECRET_KEY": world.secretKey, "OTP_SMS_PROVIDERS": "console",
             ]
