@@ -218,7 +218,8 @@ import Testing
         // The figures the README reports.
         print(
             "fault run: \(answers.count) sends, \(accepted.count) accepted (202), \(refused.count) refused (503), "
-                + "\(answers.count - accepted.count - refused.count) other; slowest answer \(String(format: "%.2f", slowest)) s")
+                + "\(answers.count - accepted.count - refused.count) other; slowest answer \(String(format: "%.2f", slowest)) s"
+        )
         let others = answers.filter { $0.status != 202 && $0.status != 503 }
         #expect(others.isEmpty, "answers other than 202/503: \(others.map(\.status))")
         #expect(refused.allSatisfy { $0.retryAfter != nil })
