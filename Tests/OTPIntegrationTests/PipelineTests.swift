@@ -234,9 +234,10 @@ import Testing
                     let provider = TwilioProvider(configuration: twilio.configuration(), httpClient: http)
                     try await world.test { client in
                         let id = try await world.send(client)
-                        try await world.setExpiry(id, secondsFromNow: 2)
+                        // Long enough for several tries even on a busy machine, short enough to wait out.
+                        try await world.setExpiry(id, secondsFromNow: 4)
                         try await runWorker(world, provider: provider, configuration: Self.fast) {
-                            try await waitUntil {
+                            try await waitUntil(seconds: 20) {
                                 try await world.status(client, id).json["delivery_status"] as? String == "failed"
                             }
                             let calls = twilio.requestCount
