@@ -13,6 +13,8 @@ public struct APIDependencies: Sendable {
     public var receipts: any DeliveryReceiptStore
     public var receiptSettings: ReceiptSettings
     public var trustedProxies: TrustedProxies = .none
+    /// How long a request may wait on the database in all (its store calls share it); past it, 503.
+    public var requestDeadline: Duration = .seconds(5)
     public var isReady: @Sendable () async -> Bool
     public var metricsText: (@Sendable () -> String)?
 
@@ -40,6 +42,7 @@ public func buildRouter(_ dependencies: APIDependencies) -> Router<OTPRequestCon
     router.add(middleware: RequestMetricsMiddleware())
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: InputTextMiddleware())
+    router.add(middleware: RequestDeadlineMiddleware(limit: dependencies.requestDeadline))
     router.add(middleware: ClientAddressMiddleware(trustedProxies: dependencies.trustedProxies))
     OperationsController(isReady: dependencies.isReady, metricsText: dependencies.metricsText).addRoutes(to: router)
     ReceiptController(settings: dependencies.receiptSettings, receipts: dependencies.receipts).addRoutes(to: router)

@@ -29,6 +29,13 @@ public struct Deadline: Sendable {
     /// lease or a query on a connection that died mid-answer): it is cancelled and left behind,
     /// never waited for.
     public func run<Value: Sendable>(_ body: @escaping @Sendable () async throws -> Value) async throws -> Value {
+        // Within a request, the calls share the request's time: a slow first call leaves less to
+        // the next one, so the whole request answers within one deadline.
+        var limit = limit
+        if let end = RequestDeadline.end {
+            limit = min(limit, ContinuousClock.now.duration(to: end))
+            guard limit > .zero else { throw StoreUnavailable() }
+        }
         let answer = FirstAnswer<Value>()
         let work = Task {
             do {
@@ -50,6 +57,12 @@ public struct Deadline: Sendable {
             answer.resolve(.failure(CancellationError()))
         }
     }
+}
+
+/// When the request being served must have its answer, set for the whole of its handling: every
+/// `Deadline` inside it ends by then at the latest.
+public enum RequestDeadline {
+    @TaskLocal public static var end: ContinuousClock.Instant?
 }
 
 /// The first of several results to arrive; later ones are dropped.

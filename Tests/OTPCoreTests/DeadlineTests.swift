@@ -30,6 +30,23 @@ import Testing
         #expect(clock.now - start < .seconds(2))
     }
 
+    @Test func callsWithinARequestShareItsDeadline() async throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        try await RequestDeadline.$end.withValue(start.advanced(by: .milliseconds(300))) {
+            let deadline = Deadline(.seconds(5))
+            // The first call takes most of the request's time; the second gets only what is left.
+            _ = try await deadline.run { try await Task.sleep(for: .milliseconds(200)) }
+            await #expect(throws: StoreUnavailable.self) {
+                try await deadline.run { try await Task.sleep(for: .seconds(5)) }
+            }
+        }
+        #expect(clock.now - start < .seconds(2))
+        await #expect(throws: StoreUnavailable.self) {
+            try await RequestDeadline.$end.withValue(start) { try await Deadline(.seconds(5)).run { 1 } }
+        }
+    }
+
     @Test func aCallInTimeAnswersAndTakesItsTimerBack() async throws {
         let timerCancelled = Flag()
         let deadline = Deadline(.seconds(30)) { limit in
