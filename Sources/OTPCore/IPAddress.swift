@@ -25,10 +25,12 @@ public struct IPAddress: Sendable, Hashable {
 
     public var isIPv6: Bool { bytes.count == 16 }
 
-    /// What per-IP limits count by: an IPv4 address itself, an IPv6 address by its /64, the block
-    /// one host or one subscriber is given. Text that is no address is its own key.
+    /// What per-IP limits count by: an IPv4 address itself (written as such also when it came
+    /// IPv4-mapped), an IPv6 address by its /64, the block one host or one subscriber is given.
+    /// Text that is no address is its own key.
     public static func limitKey(_ text: String) -> String {
-        guard let address = IPAddress(text), address.isIPv6 else { return text }
+        guard let address = IPAddress(text) else { return text }
+        guard address.isIPv6 else { return address.bytes.map(String.init).joined(separator: ".") }
         let groups = stride(from: 0, to: 8, by: 2).map { i in
             String(UInt16(address.bytes[i]) << 8 | UInt16(address.bytes[i + 1]), radix: 16)
         }

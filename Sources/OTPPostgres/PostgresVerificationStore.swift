@@ -5,9 +5,10 @@ import PostgresNIO
 
 /// The verifications and their delivery jobs in PostgreSQL.
 ///
-/// A send is a single statement (verification, delivery, events and the worker wake-up in one
-/// implicit transaction, one round trip). Verify and resend lock the verification row with
-/// `FOR UPDATE`, so concurrent calls on one verification are decided one after another.
+/// A send is one statement (verification, delivery and events) in an explicit transaction, with
+/// its limit charges; it is answered only once COMMIT has answered. Verify and resend lock the
+/// verification row with `FOR UPDATE`, so concurrent calls on one verification are decided one
+/// after another.
 public struct PostgresVerificationStore: VerificationStore {
     let client: PostgresClient
     let logger: Logger
@@ -33,8 +34,9 @@ public struct PostgresVerificationStore: VerificationStore {
         _ new: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge], actor: Actor
     ) async throws -> SendOutcome {
         guard let idempotency else {
-            // Without limits to charge, the send is one statement; with them, one short transaction.
-            guard !charges.isEmpty else { return .created(try await insert(new, actor: actor, on: nil)) }
+            // Always an explicit transaction, limits or not: a lone statement commits at the
+            // protocol's Sync, after its rows have reached us, so a connection killed in between
+            // would have us answer 202 for a send that was rolled back. COMMIT's answer is the proof.
             return try await transaction { connection in
                 try await PostgresRateLimiter.charge(charges, on: connection, logger: logger)
                 return .created(try await insert(new, actor: actor, on: connection))
@@ -81,16 +83,10 @@ public struct PostgresVerificationStore: VerificationStore {
         }
     }
 
-    private func insert(_ new: NewVerification, actor: Actor, on connection: PostgresConnection?) async throws
+    private func insert(_ new: NewVerification, actor: Actor, on connection: PostgresConnection) async throws
         -> SendReceipt
     {
-        let statement = SendStatement(new: new, actor: actor)
-        let rows =
-            if let connection {
-                try await connection.execute(statement, logger: logger)
-            } else {
-                try await client.execute(statement, logger: logger)
-            }
+        let rows = try await connection.execute(SendStatement(new: new, actor: actor), logger: logger)
         for try await (expiresAt, resendAvailableAt) in rows {
             return SendReceipt(
                 verificationID: new.id, status: .pending, channel: new.channel, recipient: new.recipient,

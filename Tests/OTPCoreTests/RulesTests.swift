@@ -142,6 +142,7 @@ import Testing
         #expect(IPAddress.limitKey("2001:db8:1:2:3:4:5:6") == "2001:db8:1:2::/64")
         #expect(IPAddress.limitKey("2001:db8:1:2::9") == IPAddress.limitKey("2001:db8:1:2:ffff:1:2:3"))
         #expect(IPAddress.limitKey("198.51.100.7") == "198.51.100.7")
+        #expect(IPAddress.limitKey("::ffff:198.51.100.7") == "198.51.100.7")
         #expect(IPAddress("::ffff:198.51.100.7") == IPAddress("198.51.100.7"))
         #expect(IPAddress("not-an-address") == nil)
         #expect(IPAddress("1.2.3.4.5") == nil)

@@ -27,14 +27,8 @@ import Testing
             let target = try PostgresURL(world.databaseURL)
             let proxy = try await FaultyProxy.start(upstreamHost: target.host, upstreamPort: target.port)
             defer { proxy.stop() }
-            let port = try EmbeddedPostgres.freePort()
-            let server = try SpawnedProcess.start(
-                ["serve"],
-                environment: [
-                    "DATABASE_URL": proxy.url(replacingPortIn: world.databaseURL, upstreamPort: target.port),
-                    "OTP_SECRET_KEY": world.secretKey, "OTP_HTTP_ADDRESS": "127.0.0.1:\(port)",
-                    "OTP_LOG_LEVEL": "warning",
-                ])
+            let (server, port) = try Self.serve(
+                world, databaseURL: proxy.url(replacingPortIn: world.databaseURL, upstreamPort: target.port))
             defer { server.stop() }
             let answers = try await underLoad(world, port: port) {
                 for _ in 0..<3 {
@@ -53,14 +47,8 @@ import Testing
 
     @Test func serveRidesOutItsConnectionsBeingKilledOverAndOver() async throws {
         try await TestApp.with(ownDatabase: true) { world in
-            let port = try EmbeddedPostgres.freePort()
-            let server = try SpawnedProcess.start(
-                ["serve"],
-                environment: [
-                    "DATABASE_URL": Self.named(world.databaseURL, "otp-serve-under-test"),
-                    "OTP_SECRET_KEY": world.secretKey, "OTP_HTTP_ADDRESS": "127.0.0.1:\(port)",
-                    "OTP_LOG_LEVEL": "warning",
-                ])
+            let (server, port) = try Self.serve(
+                world, databaseURL: Self.named(world.databaseURL, "otp-serve-under-test"))
             defer { server.stop() }
             let answers = try await underLoad(world, port: port) {
                 for _ in 0..<10 {
@@ -149,6 +137,18 @@ import Testing
                 }
             }
         }
+    }
+
+    /// `otp serve` on a free port against `databaseURL`.
+    static func serve(_ world: TestApp, databaseURL: String) throws -> (SpawnedProcess, Int) {
+        let port = try EmbeddedPostgres.freePort()
+        let server = try SpawnedProcess.start(
+            ["serve"],
+            environment: [
+                "DATABASE_URL": databaseURL, "OTP_SECRET_KEY": world.secretKey,
+                "OTP_HTTP_ADDRESS": "127.0.0.1:\(port)", "OTP_LOG_LEVEL": "warning",
+            ])
+        return (server, port)
     }
 
     /// Eight senders against `port` while `faults` runs; every answer, in order of sending.
