@@ -15,10 +15,9 @@ enum InputText {
         guard data.range(of: Data("\\u0000".utf8)) != nil || data.contains(0),
             let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) as? [String: Any]
         else { return nil }
-        for (key, value) in object.sorted(by: { $0.key < $1.key }) where holdsNUL(key) || holdsNUL(in: value) {
-            return holdsNUL(key) ? "body" : key
-        }
-        return nil
+        guard let key = object.keys.sorted().first(where: { holdsNUL($0) || holdsNUL(in: object[$0] ?? "") })
+        else { return nil }
+        return holdsNUL(key) ? "body" : key
     }
 
     private static func holdsNUL(in value: Any) -> Bool {

@@ -1,5 +1,6 @@
 import Foundation
 import NIOSSL
+import OTPCore
 import PostgresNIO
 
 /// What `DATABASE_URL` says: `postgres://user:pass@host:port/db?sslmode=...`. `sslmode` is
@@ -19,7 +20,8 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
     public var host: String
     public var port: Int
     public var username: String
-    public var password: String?
+    /// Redacted in every description of the URL; read by name where it is used.
+    public var password: Secret?
     public var database: String
     var sslMode: String
     /// `application_name`, as libpq takes it: how the connections show in `pg_stat_activity`.
@@ -35,7 +37,7 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
         host = url.host ?? "127.0.0.1"
         port = url.port ?? 5432
         username = user
-        password = url.percentEncodedPassword?.removingPercentEncoding
+        password = url.percentEncodedPassword?.removingPercentEncoding.map { Secret($0) }
         let path = String(url.path.dropFirst())
         database = path.isEmpty ? user : path
         sslMode = url.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
@@ -70,7 +72,7 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
             case let (configuration, required)?: required ? .require(configuration) : .prefer(configuration)
             }
         var configuration = PostgresClient.Configuration(
-            host: host, port: port, username: username, password: password, database: database, tls: tls)
+            host: host, port: port, username: username, password: password?.exposed, database: database, tls: tls)
         if let applicationName {
             configuration.options.additionalStartupParameters.append(("application_name", applicationName))
         }
@@ -87,7 +89,7 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
                     : .prefer(try NIOSSLContext(configuration: configuration))
             }
         var configuration = PostgresConnection.Configuration(
-            host: host, port: port, username: username, password: password, database: database, tls: tls)
+            host: host, port: port, username: username, password: password?.exposed, database: database, tls: tls)
         if let applicationName {
             configuration.options.additionalStartupParameters.append(("application_name", applicationName))
         }

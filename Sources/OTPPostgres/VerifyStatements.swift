@@ -49,18 +49,20 @@ struct LockVerificationStatement: PostgresPreparedStatement {
 /// Locks the recipient's guessing row (made on first use) and reads it with the recipient's
 /// wrong codes in `verify_failures_1d`'s current window.
 struct LockGuessesStatement: PostgresPreparedStatement {
+    static let rule = RateLimitRule.verifyFailures1d
+
     static let sql = """
         WITH g AS (
             INSERT INTO otp.recipient_guesses AS g (app_id, recipient) VALUES ($1::text, $2::text)
             ON CONFLICT (app_id, recipient) DO UPDATE SET wrong_in_row = g.wrong_in_row
             RETURNING wrong_in_row, last_wrong_at
         ), w AS (
-            SELECT to_timestamp((floor(extract(epoch FROM now()) / 86400) * 86400)::float8) AS start
+            SELECT to_timestamp((floor(extract(epoch FROM now()) / $5::bigint) * $5::bigint)::float8) AS start
         )
         SELECT g.wrong_in_row, g.last_wrong_at,
-            coalesce((SELECT c.count FROM otp.rate_limit_counters c, w WHERE c.rule = 'verify_failures_1d'
+            coalesce((SELECT c.count FROM otp.rate_limit_counters c, w WHERE c.rule = $4::text
                 AND c.scope_key = $3::text AND c.window_start = w.start), 0)::bigint,
-            (SELECT start + interval '1 day' FROM w)
+            (SELECT start + make_interval(secs => $5::bigint) FROM w)
         FROM g
         """
     typealias Row = RecipientGuesses
@@ -74,6 +76,8 @@ struct LockGuessesStatement: PostgresPreparedStatement {
         bindings.append(appID)
         bindings.append(recipient)
         bindings.append(failureCounter?.scopeKey ?? "")
+        bindings.append(Self.rule.rawValue)
+        bindings.append(Self.rule.windowSeconds)
         return bindings
     }
 
@@ -111,8 +115,8 @@ struct RecordVerifyStatement: PostgresPreparedStatement {
             WHERE app_id = $5::text AND recipient = $13::text AND $12::text <> 'unchanged'
         ), f AS (
             INSERT INTO otp.rate_limit_counters AS k (rule, scope_key, window_start, count, expires_at, max_count)
-            SELECT 'verify_failures_1d', $14::text, w.start, 1, w.start + interval '1 day', $15::bigint
-            FROM (SELECT to_timestamp((floor(extract(epoch FROM now()) / 86400) * 86400)::float8) AS start) w
+            SELECT $17::text, $14::text, w.start, 1, w.start + make_interval(secs => $18::bigint), $15::bigint
+            FROM (SELECT to_timestamp((floor(extract(epoch FROM now()) / $18::bigint) * $18::bigint)::float8) AS start) w
             WHERE $12::text = 'wrong' AND $14::text <> ''
             ON CONFLICT (rule, scope_key, window_start) DO UPDATE SET count = k.count + 1
         )
@@ -150,6 +154,8 @@ struct RecordVerifyStatement: PostgresPreparedStatement {
         bindings.append(failureCounter?.scopeKey ?? "")
         bindings.append(failureCounter?.limit ?? 0)
         bindings.append(decision.refusal?.rule ?? "")
+        bindings.append(LockGuessesStatement.rule.rawValue)
+        bindings.append(LockGuessesStatement.rule.windowSeconds)
         return bindings
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import OTPCore
 import OTPPostgres
 
 struct MigrateCommand: AsyncParsableCommand {
@@ -25,7 +26,7 @@ struct MigrateCommand: AsyncParsableCommand {
             try await DatabaseRoles.setRetention(days: retention, client: client, logger: logger)
             if runtime.username != owner.username {
                 try await DatabaseRoles.grantRuntime(
-                    to: runtime.username, password: runtime.password, client: client, logger: logger)
+                    to: runtime.username, password: runtime.password?.exposed, client: client, logger: logger)
             }
             return applied
         }
