@@ -7,21 +7,21 @@ import OTPCore
 
 /// An error answer of the contract: `{"error": {"code", "message", "field"?, "limit"?, "request_id"?}}`,
 /// optionally with more top-level fields (verify puts its result beside the error).
-public struct APIError: HTTPResponseError, Equatable {
-    public var status: HTTPResponse.Status
-    public var code: String
-    public var message: String
-    public var field: String?
-    public var retryAfterSeconds: Int?
-    public var requestID: String?
+package struct APIError: HTTPResponseError, Equatable {
+    package var status: HTTPResponse.Status
+    package var code: String
+    package var message: String
+    package var field: String?
+    package var retryAfterSeconds: Int?
+    package var requestID: String?
     /// The rule a `RATE_LIMITED` refusal names.
-    public var limit: String?
+    package var limit: String?
     /// Extra top-level members, already encoded.
-    public var topLevel: [String: JSONValue] = [:]
+    package var topLevel: [String: JSONValue] = [:]
     /// The methods a `405` allows, sent as `Allow` (RFC 9110).
-    public var allowedMethods: [HTTPRequest.Method] = []
+    package var allowedMethods: [HTTPRequest.Method] = []
 
-    public init(
+    package init(
         _ status: HTTPResponse.Status, _ code: String, _ message: String, field: String? = nil,
         retryAfterSeconds: Int? = nil
     ) {
@@ -32,7 +32,7 @@ public struct APIError: HTTPResponseError, Equatable {
         self.retryAfterSeconds = retryAfterSeconds
     }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
+    package func response(from request: Request, context: some RequestContext) throws -> Response {
         var error: [String: JSONValue] = ["code": .string(code), "message": .string(message)]
         if let field { error["field"] = .string(field) }
         if let requestID { error["request_id"] = .string(requestID) }

@@ -41,12 +41,12 @@ struct ClientAddressMiddleware: RouterMiddleware {
 
 /// The operator's load balancers: IPv4 and IPv6 addresses and networks in CIDR form
 /// (`10.0.0.0/8`, `fd00::/8`). An entry that is neither is ignored.
-public struct TrustedProxies: Sendable {
+package struct TrustedProxies: Sendable {
     let networks: [IPNetwork]
 
-    public static let none = TrustedProxies("")
+    package static let none = TrustedProxies("")
 
-    public init(_ list: String) {
+    package init(_ list: String) {
         networks = list.split(separator: ",").compactMap { IPNetwork($0.trimmingCharacters(in: .whitespaces)) }
     }
 

@@ -1,13 +1,13 @@
 import Foundation
 
 /// A small JSON tree for answers whose members vary (error bodies).
-public enum JSONValue: Sendable, Equatable, Encodable {
+package enum JSONValue: Sendable, Equatable, Encodable {
     case string(String)
     case int(Int)
     case bool(Bool)
     case object([String: JSONValue])
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .string(let value): try container.encode(value)

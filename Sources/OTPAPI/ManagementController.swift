@@ -21,7 +21,7 @@ struct ManagementController {
         let scope = try await self.scope(query, context: context)
         let filter = VerificationFilter(
             status: try query.enumeration("status", VerificationStatus.self),
-            channel: try query.enumeration("channel", Channel.self),
+            channel: try query.enumeration("channel", MessageChannel.self),
             recipient: try query.string("recipient").map { numbers.parse($0)?.e164 ?? $0 })
         let page = try await store.verifications(scope, filter)
         return try jsonResponse(ListResponse(items: page.items.map(StatusResponse.init), nextCursor: page.nextCursor))

@@ -47,7 +47,7 @@ struct ResendRequest: Decodable {
 }
 
 struct SendResponse: Encodable {
-    var receipt: SendReceipt
+    var receipt: SendResult
 
     enum CodingKeys: String, CodingKey {
         case verificationID = "verification_id"

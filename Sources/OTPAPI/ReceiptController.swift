@@ -6,15 +6,15 @@ import NIOFoundationEssentialsCompat
 import OTPCore
 
 /// What the receipt routes need to check the vendors' signatures; a vendor left unset has no route.
-public struct ReceiptSettings: Sendable {
-    /// Twilio's auth token, and the exact public URL given to Twilio as `StatusCallback`.
-    public var twilioAuthToken: Secret?
-    public var twilioCallbackURL: String?
+package struct ReceiptSettings: Sendable {
+    /// Twilio's auth token, and the exact package URL given to Twilio as `StatusCallback`.
+    package var twilioAuthToken: Secret?
+    package var twilioCallbackURL: String?
     /// Meta's app secret (signatures) and the verify token of the subscription handshake.
-    public var metaAppSecret: Secret?
-    public var metaVerifyToken: Secret?
+    package var metaAppSecret: Secret?
+    package var metaVerifyToken: Secret?
 
-    public init(
+    package init(
         twilioAuthToken: String? = nil, twilioCallbackURL: String? = nil, metaAppSecret: String? = nil,
         metaVerifyToken: String? = nil
     ) {

@@ -4,21 +4,21 @@ import Logging
 import OTPCore
 
 /// What the HTTP API needs from the rest of the service.
-public struct APIDependencies: Sendable {
-    public var directory: any AccessDirectory
-    public var service: VerificationService
-    public var apiSecrets: APIKeySecrets
-    public var management: any ManagementStore
-    public var templates: any TemplateStore
-    public var receipts: any DeliveryReceiptStore
-    public var receiptSettings: ReceiptSettings
-    public var trustedProxies: TrustedProxies = .none
+package struct APIDependencies: Sendable {
+    package var directory: any AccessDirectory
+    package var service: VerificationService
+    package var apiSecrets: APIKeySecrets
+    package var management: any ManagementStore
+    package var templates: any TemplateStore
+    package var receipts: any DeliveryReceiptStore
+    package var receiptSettings: ReceiptSettings
+    package var trustedProxies: TrustedProxies = .none
     /// How long a request may wait on the database in all (its store calls share it); past it, 503.
-    public var requestDeadline: Duration = .seconds(5)
-    public var isReady: @Sendable () async -> Bool
-    public var metricsText: (@Sendable () -> String)?
+    package var requestDeadline: Duration = .seconds(5)
+    package var isReady: @Sendable () async -> Bool
+    package var metricsText: (@Sendable () -> String)?
 
-    public init(
+    package init(
         directory: any AccessDirectory, service: VerificationService, apiSecrets: APIKeySecrets,
         management: any ManagementStore, templates: any TemplateStore, receipts: any DeliveryReceiptStore,
         receiptSettings: ReceiptSettings,
@@ -37,7 +37,7 @@ public struct APIDependencies: Sendable {
 }
 
 /// The same router serves production and the tests.
-public func buildRouter(_ dependencies: APIDependencies) -> Router<OTPRequestContext> {
+package func buildRouter(_ dependencies: APIDependencies) -> Router<OTPRequestContext> {
     let router = Router(context: OTPRequestContext.self)
     router.add(middleware: RequestMetricsMiddleware())
     router.add(middleware: ErrorMiddleware())
@@ -58,7 +58,7 @@ public func buildRouter(_ dependencies: APIDependencies) -> Router<OTPRequestCon
 }
 
 /// The HTTP application: the router behind a listener on `address`.
-public func buildApplication(
+package func buildApplication(
     _ dependencies: APIDependencies, host: String, port: Int, logger: Logger
 ) -> some ApplicationProtocol {
     Application(

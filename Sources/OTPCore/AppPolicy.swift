@@ -1,36 +1,36 @@
 /// What a new code of an app looks like and how it may be used.
-public struct AppPolicy: Sendable, Equatable {
-    public enum ResendPolicy: String, Sendable, Codable, CaseIterable {
+package struct AppPolicy: Sendable, Equatable {
+    package enum ResendPolicy: String, Sendable, Codable, CaseIterable {
         /// Every resend makes a new code; the previous one stops working.
         case newCode = "new_code"
         /// A resend sends the same code again, within the original lifetime.
         case sameCode = "same_code"
     }
 
-    public var codeLength: Int
-    public var ttlSeconds: Int
-    public var maxAttempts: Int
-    public var maxSends: Int
-    public var resendCooldownSeconds: Int
-    public var channels: [Channel]
-    public var defaultChannel: Channel
-    public var senderName: String?
-    public var resendPolicy: ResendPolicy
+    package var codeLength: Int
+    package var ttlSeconds: Int
+    package var maxAttempts: Int
+    package var maxSends: Int
+    package var resendCooldownSeconds: Int
+    package var channels: [MessageChannel]
+    package var defaultChannel: MessageChannel
+    package var senderName: String?
+    package var resendPolicy: ResendPolicy
     /// Where a message goes when it failed for good on its own channel (e.g. WhatsApp, then SMS).
-    public var fallbackChannel: Channel?
+    package var fallbackChannel: MessageChannel?
     /// Limits that differ from the defaults, by rule name (`recipient_10m`...); 0 turns a rule off.
-    public var rateLimits: [String: Int] = [:]
+    package var rateLimits: [String: Int] = [:]
     /// Per channel, the countries a message may go to.
-    public var countries: [Channel: CountryRule] = [:]
+    package var countries: [MessageChannel: CountryRule] = [:]
     /// Per channel, the line types refused (e.g. SMS to fixed lines and VoIP).
-    public var refusedLineTypes: [Channel: [LineType]] = [:]
+    package var refusedLineTypes: [MessageChannel: [LineType]] = [:]
     /// Templates, locale and the optional lines of messages.
-    public var messages = MessageSettings()
+    package var messages = MessageSettings()
 
-    public static let codeLengths = 6...10
-    public static let ttlRange = 60...600
+    package static let codeLengths = 6...10
+    package static let ttlRange = 60...600
 
-    public static let `default` = AppPolicy(
+    package static let `default` = AppPolicy(
         codeLength: 6,
         ttlSeconds: 300,
         maxAttempts: 5,
@@ -43,10 +43,10 @@ public struct AppPolicy: Sendable, Equatable {
         fallbackChannel: nil
     )
 
-    public init(
+    package init(
         codeLength: Int, ttlSeconds: Int, maxAttempts: Int, maxSends: Int, resendCooldownSeconds: Int,
-        channels: [Channel], defaultChannel: Channel, senderName: String?, resendPolicy: ResendPolicy,
-        fallbackChannel: Channel? = nil
+        channels: [MessageChannel], defaultChannel: MessageChannel, senderName: String?, resendPolicy: ResendPolicy,
+        fallbackChannel: MessageChannel? = nil
     ) {
         self.codeLength = codeLength
         self.ttlSeconds = ttlSeconds
@@ -61,7 +61,7 @@ public struct AppPolicy: Sendable, Equatable {
     }
 
     /// The first rule the policy breaks, as a message an operator can act on; nil when it is sound.
-    public var problem: String? {
+    package var problem: String? {
         if !Self.codeLengths.contains(codeLength) { return "code length must be 6 to 10" }
         if !Self.ttlRange.contains(ttlSeconds) { return "ttl must be 60 to 600 seconds" }
         if !(1...100).contains(maxAttempts) { return "max attempts must be 1 to 100" }
@@ -84,11 +84,11 @@ public struct AppPolicy: Sendable, Equatable {
 
 /// Which countries (ISO 3166 region codes) a channel may send to: only those allowed, or all but
 /// those denied.
-public enum CountryRule: Sendable, Equatable, Codable {
+package enum CountryRule: Sendable, Equatable, Codable {
     case allow([String])
     case deny([String])
 
-    public func permits(_ region: String) -> Bool {
+    package func permits(_ region: String) -> Bool {
         switch self {
         case .allow(let regions): regions.contains(region)
         case .deny(let regions): !regions.contains(region)

@@ -3,19 +3,19 @@ import Foundation
 
 /// The keyed hash a verification keeps instead of its code: HMAC-SHA256 under a server key, bound to
 /// the verification id so a digest copied to another verification does not match there.
-public struct CodeDigester: Sendable {
+package struct CodeDigester: Sendable {
     private let keys: [SymmetricKey]
 
-    public init(keys: ServerKeys) { self.keys = keys.ring.map(\.codeHashKey) }
+    package init(keys: ServerKeys) { self.keys = keys.ring.map(\.codeHashKey) }
 
     /// Under the current key.
-    public func digest(code: String, verificationID: String) -> Data {
+    package func digest(code: String, verificationID: String) -> Data {
         Data(HMAC<SHA256>.authenticationCode(for: Self.message(code, verificationID), using: keys[0]))
     }
 
     /// Constant-time under each key of the ring (a code made before a rotation still matches):
     /// recomputes the digest and compares with `HMAC.isValidAuthenticationCode`.
-    public func matches(code: String, verificationID: String, digest: Data) -> Bool {
+    package func matches(code: String, verificationID: String, digest: Data) -> Bool {
         let message = Self.message(code, verificationID)
         var matched = false
         for key in keys {
@@ -35,18 +35,18 @@ public struct CodeDigester: Sendable {
 
 /// Seals a code for the delivery queue with AES-GCM, bound to its verification id: under the
 /// current key, opened with whichever key of the ring sealed it.
-public struct CodeSealer: Sendable {
+package struct CodeSealer: Sendable {
     private let keys: [SymmetricKey]
 
-    public init(keys: ServerKeys) { self.keys = keys.ring.map(\.codeSealKey) }
+    package init(keys: ServerKeys) { self.keys = keys.ring.map(\.codeSealKey) }
 
-    public func seal(code: String, verificationID: String) throws -> Data {
+    package func seal(code: String, verificationID: String) throws -> Data {
         let box = try AES.GCM.seal(Data(code.utf8), using: keys[0], authenticating: Data(verificationID.utf8))
         guard let combined = box.combined else { throw CryptoKitError.incorrectParameterSize }
         return combined
     }
 
-    public func open(_ sealed: Data, verificationID: String) throws -> String {
+    package func open(_ sealed: Data, verificationID: String) throws -> String {
         let box = try AES.GCM.SealedBox(combined: sealed)
         var failure: any Error = CryptoKitError.authenticationFailure
         for key in keys {

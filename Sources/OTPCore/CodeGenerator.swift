@@ -2,21 +2,21 @@
 ///
 /// The generator is a parameter so tests can fix it; production uses `SystemRandomNumberGenerator`,
 /// which reads the kernel CSPRNG (`getrandom`).
-public protocol CodeGenerator: Sendable {
+package protocol CodeGenerator: Sendable {
     func makeCode(length: Int) -> String
 }
 
-public struct RandomCodeGenerator: CodeGenerator {
-    public init() {}
+package struct RandomCodeGenerator: CodeGenerator {
+    package init() {}
 
-    public func makeCode(length: Int) -> String {
+    package func makeCode(length: Int) -> String {
         var rng = SystemRandomNumberGenerator()
         return Self.makeCode(length: length, using: &rng)
     }
 
     /// Rejection sampling: draws outside the largest multiple of 10^length below 2^64 are thrown
     /// away, so no residue is favoured (a plain `% 10^length` would be biased).
-    public static func makeCode(length: Int, using rng: inout some RandomNumberGenerator) -> String {
+    package static func makeCode(length: Int, using rng: inout some RandomNumberGenerator) -> String {
         precondition((1...19).contains(length), "code length out of range")
         var modulus: UInt64 = 1
         for _ in 0..<length { modulus *= 10 }

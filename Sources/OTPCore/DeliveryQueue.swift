@@ -1,31 +1,31 @@
 import Foundation
 
 /// A delivery a worker has claimed: it holds the lease until `finish` or until the lease runs out.
-public struct ClaimedDelivery: Sendable, Equatable {
-    public var id: Int64
-    public var verificationID: String
-    public var appID: String
-    public var appName: String
-    public var channel: Channel
-    public var recipient: String
-    public var sender: String?
-    public var sealedCode: Data?
+package struct ClaimedDelivery: Sendable, Equatable {
+    package var id: Int64
+    package var verificationID: String
+    package var appID: String
+    package var appName: String
+    package var channel: MessageChannel
+    package var recipient: String
+    package var sender: String?
+    package var sealedCode: Data?
     /// 1 for the first try.
-    public var attempt: Int
-    public var expiresAt: Date
+    package var attempt: Int
+    package var expiresAt: Date
     /// The app's channel for messages that failed for good on their own channel.
-    public var fallbackChannel: Channel?
+    package var fallbackChannel: MessageChannel?
     /// Whether the verification still waits for this code (not verified, locked or expired meanwhile).
-    public var verificationPending: Bool
+    package var verificationPending: Bool
     /// The database's clock at the claim.
-    public var claimedAt: Date
+    package var claimedAt: Date
     /// What to say, fixed when queued (nil: the default verification text).
-    public var messageTemplate: String?
-    public var whatsAppTemplate: WhatsAppTemplate?
+    package var messageTemplate: String?
+    package var whatsAppTemplate: WhatsAppTemplate?
 
-    public init(
-        id: Int64, verificationID: String, appID: String, appName: String, channel: Channel, recipient: String,
-        sender: String?, sealedCode: Data?, attempt: Int, expiresAt: Date, fallbackChannel: Channel? = nil,
+    package init(
+        id: Int64, verificationID: String, appID: String, appName: String, channel: MessageChannel, recipient: String,
+        sender: String?, sealedCode: Data?, attempt: Int, expiresAt: Date, fallbackChannel: MessageChannel? = nil,
         verificationPending: Bool, claimedAt: Date, messageTemplate: String? = nil,
         whatsAppTemplate: WhatsAppTemplate? = nil
     ) {
@@ -48,12 +48,12 @@ public struct ClaimedDelivery: Sendable, Equatable {
 }
 
 /// One call to a provider, as recorded in `delivery_attempts`.
-public struct DeliveryAttempt: Sendable, Equatable {
-    public var provider: String
-    public var result: ProviderResult
-    public var latencyMilliseconds: Int
+package struct DeliveryAttempt: Sendable, Equatable {
+    package var provider: String
+    package var result: ProviderResult
+    package var latencyMilliseconds: Int
 
-    public init(provider: String, result: ProviderResult, latencyMilliseconds: Int) {
+    package init(provider: String, result: ProviderResult, latencyMilliseconds: Int) {
         self.provider = provider
         self.result = result
         self.latencyMilliseconds = latencyMilliseconds
@@ -61,23 +61,23 @@ public struct DeliveryAttempt: Sendable, Equatable {
 }
 
 /// Where a delivery goes after an attempt (or instead of one).
-public enum DeliveryResolution: Sendable, Equatable {
+package enum DeliveryResolution: Sendable, Equatable {
     case sent(provider: String, messageID: String?)
     case retry(at: Date, reason: String)
     case failed(reason: String)
     /// Failed for good on its channel; a new delivery of the same code goes out on `channel`.
-    case fallback(reason: String, channel: Channel)
+    case fallback(reason: String, channel: MessageChannel)
     /// Not sent because nobody needs the code any more.
     case canceled(reason: String)
 }
 
 /// What became of one claimed delivery: the provider call made (if any) and where the delivery goes.
-public struct DeliveryOutcome: Sendable, Equatable {
-    public var delivery: ClaimedDelivery
-    public var attempt: DeliveryAttempt?
-    public var resolution: DeliveryResolution
+package struct DeliveryOutcome: Sendable, Equatable {
+    package var delivery: ClaimedDelivery
+    package var attempt: DeliveryAttempt?
+    package var resolution: DeliveryResolution
 
-    public init(delivery: ClaimedDelivery, attempt: DeliveryAttempt?, resolution: DeliveryResolution) {
+    package init(delivery: ClaimedDelivery, attempt: DeliveryAttempt?, resolution: DeliveryResolution) {
         self.delivery = delivery
         self.attempt = attempt
         self.resolution = resolution
@@ -85,7 +85,7 @@ public struct DeliveryOutcome: Sendable, Equatable {
 }
 
 /// The delivery job queue.
-public protocol DeliveryQueue: Sendable {
+package protocol DeliveryQueue: Sendable {
     /// Claims up to `limit` due deliveries for `lease`, in one statement that skips rows other
     /// workers hold.
     func claim(limit: Int, lease: Duration, workerID: String) async throws -> [ClaimedDelivery]

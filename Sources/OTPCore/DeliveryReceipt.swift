@@ -1,17 +1,17 @@
 /// A vendor's word on a message it accepted earlier: it reached the phone, or it never will.
-public struct DeliveryReceipt: Sendable, Equatable {
-    public enum Outcome: String, Sendable, Equatable {
+package struct DeliveryReceipt: Sendable, Equatable {
+    package enum Outcome: String, Sendable, Equatable {
         case delivered
         case failed
     }
 
-    public var provider: String
-    public var providerMessageID: String
-    public var outcome: Outcome
+    package var provider: String
+    package var providerMessageID: String
+    package var outcome: Outcome
     /// The vendor's error code when the message failed.
-    public var errorCode: String?
+    package var errorCode: String?
 
-    public init(provider: String, providerMessageID: String, outcome: Outcome, errorCode: String? = nil) {
+    package init(provider: String, providerMessageID: String, outcome: Outcome, errorCode: String? = nil) {
         self.provider = provider
         self.providerMessageID = providerMessageID
         self.outcome = outcome
@@ -20,7 +20,7 @@ public struct DeliveryReceipt: Sendable, Equatable {
 }
 
 /// Where receipts are recorded.
-public protocol DeliveryReceiptStore: Sendable {
+package protocol DeliveryReceiptStore: Sendable {
     /// Moves the delivery the receipt names on; false when no sent delivery has that message id.
     func record(_ receipt: DeliveryReceipt) async throws -> Bool
 }

@@ -6,11 +6,11 @@
 
 /// An IPv4 or IPv6 address, parsed with the C library's `inet_pton`, and the networks
 /// (`10.0.0.0/8`, `2001:db8::/32`) that contain it.
-public struct IPAddress: Sendable, Hashable {
+package struct IPAddress: Sendable, Hashable {
     /// 4 bytes for IPv4, 16 for IPv6. An IPv4-mapped IPv6 address (`::ffff:192.0.2.1`) is its IPv4.
-    public let bytes: [UInt8]
+    package let bytes: [UInt8]
 
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         var v4 = in_addr()
         if inet_pton(AF_INET, text, &v4) == 1 {
             bytes = withUnsafeBytes(of: &v4) { Array($0) }
@@ -23,12 +23,12 @@ public struct IPAddress: Sendable, Hashable {
         bytes = mapped ? Array(all[12...]) : all
     }
 
-    public var isIPv6: Bool { bytes.count == 16 }
+    package var isIPv6: Bool { bytes.count == 16 }
 
     /// What per-IP limits count by: an IPv4 address itself (written as such also when it came
     /// IPv4-mapped), an IPv6 address by its /64, the block one host or one subscriber is given.
     /// Text that is no address is its own key.
-    public static func limitKey(_ text: String) -> String {
+    package static func limitKey(_ text: String) -> String {
         guard let address = IPAddress(text) else { return text }
         guard address.isIPv6 else { return address.bytes.map(String.init).joined(separator: ".") }
         let groups = stride(from: 0, to: 8, by: 2).map { i in
@@ -39,11 +39,11 @@ public struct IPAddress: Sendable, Hashable {
 }
 
 /// A CIDR network: `192.0.2.0/24`, `2001:db8::/32`, or one address (a /32 or /128).
-public struct IPNetwork: Sendable, Hashable {
+package struct IPNetwork: Sendable, Hashable {
     let base: [UInt8]
     let prefixLength: Int
 
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count <= 2, let address = IPAddress(String(parts[0])) else { return nil }
         let maxLength = address.bytes.count * 8
@@ -53,7 +53,7 @@ public struct IPNetwork: Sendable, Hashable {
         prefixLength = length
     }
 
-    public func contains(_ address: IPAddress) -> Bool {
+    package func contains(_ address: IPAddress) -> Bool {
         address.bytes.count == base.count && Self.masked(address.bytes, prefixLength) == base
     }
 

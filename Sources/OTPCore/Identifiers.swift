@@ -1,9 +1,9 @@
-/// Random public identifiers: a prefix and lowercase base-36 characters from the system CSPRNG.
-public enum Identifiers {
+/// Random package identifiers: a prefix and lowercase base-36 characters from the system CSPRNG.
+package enum Identifiers {
     private static let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyz".utf8)
 
     /// `count` characters of `[0-9a-z]`, each uniform (rejection sampling over bytes).
-    public static func random(count: Int) -> String {
+    package static func random(count: Int) -> String {
         var rng = SystemRandomNumberGenerator()
         var characters: [UInt8] = []
         characters.reserveCapacity(count)
@@ -21,11 +21,11 @@ public enum Identifiers {
     }
 
     /// `otp_` + 26 characters: about 134 bits, unguessable.
-    public static func verificationID() -> String { "otp_" + random(count: 26) }
-    public static func appID() -> String { "app_" + random(count: 20) }
-    public static func keyID() -> String { "ak_" + random(count: 24) }
+    package static func verificationID() -> String { "otp_" + random(count: 26) }
+    package static func appID() -> String { "app_" + random(count: 20) }
+    package static func keyID() -> String { "ak_" + random(count: 24) }
 
-    public static func isVerificationID(_ text: String) -> Bool {
+    package static func isVerificationID(_ text: String) -> Bool {
         text.hasPrefix("otp_") && text.utf8.count == 30
             && text.utf8.dropFirst(4).allSatisfy { (48...57).contains($0) || (97...122).contains($0) }
     }

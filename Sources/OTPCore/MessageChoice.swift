@@ -2,14 +2,14 @@ import Foundation
 
 /// An app's message settings: its default template and locale, the optional lines under every
 /// message, and its approved WhatsApp templates per locale.
-public struct MessageSettings: Sendable, Equatable {
-    public var defaultTemplate: String?
-    public var defaultLocale: String?
-    public var extras: TemplateExtras
+package struct MessageSettings: Sendable, Equatable {
+    package var defaultTemplate: String?
+    package var defaultLocale: String?
+    package var extras: TemplateExtras
     /// Locale tag → the approved Meta authentication template for it.
-    public var whatsAppTemplates: [String: WhatsAppTemplate]
+    package var whatsAppTemplates: [String: WhatsAppTemplate]
 
-    public init(
+    package init(
         defaultTemplate: String? = nil, defaultLocale: String? = nil, extras: TemplateExtras = TemplateExtras(),
         whatsAppTemplates: [String: WhatsAppTemplate] = [:]
     ) {
@@ -21,28 +21,28 @@ public struct MessageSettings: Sendable, Equatable {
 }
 
 /// A Meta-approved template: its name and the language it was approved in (`pt_BR`).
-public struct WhatsAppTemplate: Sendable, Equatable, Codable {
-    public var name: String
-    public var language: String
+package struct WhatsAppTemplate: Sendable, Equatable, Codable {
+    package var name: String
+    package var language: String
 
-    public init(name: String, language: String) {
+    package init(name: String, language: String) {
         self.name = name
         self.language = language
     }
 }
 
 /// A template an app wrote, at one version.
-public struct CustomTemplate: Sendable, Equatable {
-    public var id: String
-    public var appID: String
-    public var name: String
-    public var locale: String
-    public var body: String
-    public var version: Int
-    public var createdAt: Date
-    public var updatedAt: Date
+package struct CustomTemplate: Sendable, Equatable {
+    package var id: String
+    package var appID: String
+    package var name: String
+    package var locale: String
+    package var body: String
+    package var version: Int
+    package var createdAt: Date
+    package var updatedAt: Date
 
-    public init(
+    package init(
         id: String, appID: String, name: String, locale: String, body: String, version: Int, createdAt: Date,
         updatedAt: Date
     ) {
@@ -58,15 +58,15 @@ public struct CustomTemplate: Sendable, Equatable {
 }
 
 /// What a queued delivery will say, fixed when it is queued so that later edits do not change it.
-public struct QueuedMessage: Sendable, Equatable {
+package struct QueuedMessage: Sendable, Equatable {
     /// Mustache text with `{{code}}`, `{{app_name}}`, `{{expires_in_minutes}}`; never the code itself.
-    public var template: String
-    public var templateID: String?
-    public var templateVersion: Int?
-    public var locale: String
-    public var whatsAppTemplate: WhatsAppTemplate?
+    package var template: String
+    package var templateID: String?
+    package var templateVersion: Int?
+    package var locale: String
+    package var whatsAppTemplate: WhatsAppTemplate?
 
-    public init(
+    package init(
         template: String, templateID: String?, templateVersion: Int?, locale: String,
         whatsAppTemplate: WhatsAppTemplate?
     ) {
@@ -80,9 +80,9 @@ public struct QueuedMessage: Sendable, Equatable {
 
 /// Chooses a message: the request's template and locale, else the app's defaults, else the locale
 /// of the recipient's country; predefined texts fall back `pt-BR` → `pt` → `en`.
-public enum MessageChoice {
+package enum MessageChoice {
     /// `template` is a use case name (`login`) or a custom template (already looked up, or nil).
-    public static func choose(
+    package static func choose(
         template: String?, custom: CustomTemplate?, locale: String?, settings: MessageSettings, region: String
     ) throws(OTPFailure) -> QueuedMessage {
         let requestedLocale = locale ?? settings.defaultLocale ?? TemplateCatalog.defaultLocale(forRegion: region)
@@ -127,7 +127,7 @@ public enum MessageChoice {
 }
 
 /// The custom templates of the apps.
-public protocol TemplateStore: Sendable {
+package protocol TemplateStore: Sendable {
     func create(appID: String, name: String, locale: String, body: String) async throws -> CustomTemplate
     /// The template when it exists, is not deleted, and belongs to one of `appIDs`.
     func template(id: String, appIDs: [String]) async throws -> CustomTemplate?

@@ -1,21 +1,22 @@
 import Foundation
 
 /// One message for a provider to send.
-public struct OutboundMessage: Sendable {
-    public var deliveryID: Int64
-    public var verificationID: String
-    public var channel: Channel
-    public var recipient: String
-    public var sender: String?
-    public var code: String
-    public var body: String
+package struct OutboundMessage: Sendable {
+    package var deliveryID: Int64
+    package var verificationID: String
+    package var channel: MessageChannel
+    package var recipient: String
+    package var sender: String?
+    package var code: String
+    package var body: String
     /// Stable across retries of one delivery, so a vendor that deduplicates can drop a repeat.
-    public var idempotencyToken: String
+    package var idempotencyToken: String
     /// The app's approved WhatsApp template for the message's locale, when it has one.
-    public var whatsAppTemplate: WhatsAppTemplate?
+    package var whatsAppTemplate: WhatsAppTemplate?
 
-    public init(
-        deliveryID: Int64, verificationID: String, channel: Channel, recipient: String, sender: String?, code: String,
+    package init(
+        deliveryID: Int64, verificationID: String, channel: MessageChannel, recipient: String, sender: String?,
+        code: String,
         body: String, idempotencyToken: String, whatsAppTemplate: WhatsAppTemplate? = nil
     ) {
         self.whatsAppTemplate = whatsAppTemplate
@@ -31,8 +32,8 @@ public struct OutboundMessage: Sendable {
 }
 
 /// What a provider said about one send attempt.
-public struct ProviderResult: Sendable, Equatable {
-    public enum Outcome: String, Sendable, Equatable {
+package struct ProviderResult: Sendable, Equatable {
+    package enum Outcome: String, Sendable, Equatable {
         /// The vendor took the message.
         case accepted
         /// Worth trying again later: connect errors, timeouts, 5xx, 429.
@@ -41,15 +42,15 @@ public struct ProviderResult: Sendable, Equatable {
         case permanent
     }
 
-    public var outcome: Outcome
-    public var httpStatus: Int?
-    public var providerMessageID: String?
-    public var errorCode: String?
-    public var errorMessage: String?
+    package var outcome: Outcome
+    package var httpStatus: Int?
+    package var providerMessageID: String?
+    package var errorCode: String?
+    package var errorMessage: String?
     /// The vendor's `Retry-After`, when it sent one.
-    public var retryAfterSeconds: Int?
+    package var retryAfterSeconds: Int?
 
-    public init(
+    package init(
         outcome: Outcome, httpStatus: Int? = nil, providerMessageID: String? = nil, errorCode: String? = nil,
         errorMessage: String? = nil, retryAfterSeconds: Int? = nil
     ) {
@@ -61,13 +62,13 @@ public struct ProviderResult: Sendable, Equatable {
         self.retryAfterSeconds = retryAfterSeconds
     }
 
-    public static func accepted(messageID: String?, httpStatus: Int? = nil) -> Self {
+    package static func accepted(messageID: String?, httpStatus: Int? = nil) -> Self {
         .init(outcome: .accepted, httpStatus: httpStatus, providerMessageID: messageID)
     }
 }
 
 /// A vendor that can carry a message. Implementations never throw: every failure is classified.
-public protocol MessageProvider: Sendable {
+package protocol MessageProvider: Sendable {
     var name: String { get }
     func send(_ message: OutboundMessage) async -> ProviderResult
 }

@@ -1,11 +1,11 @@
 /// Domain refusals. The API maps each to a status and error code; nothing here knows about HTTP.
-public enum OTPFailure: Error, Sendable, Equatable {
+package enum OTPFailure: Error, Sendable, Equatable {
     case unauthorized
     case appNotFound
     case appForbidden
     case validation(field: String, message: String)
     case invalidRecipient
-    case channelNotAllowed(Channel)
+    case channelNotAllowed(MessageChannel)
     case templateNotFound
     case verificationNotFound
     case idempotencyKeyReused
@@ -15,14 +15,14 @@ public enum OTPFailure: Error, Sendable, Equatable {
     case lineTypeRefused(LineType)
 
     /// Refusals by a limit or an app rule, counted in `otp_refusals_total`.
-    public var isRefusal: Bool {
+    package var isRefusal: Bool {
         if case .rateLimited = self { return true }
         return refusalReason != nil
     }
 
     /// The audit name of a refusal the app's rules made (rate limits are recorded where they are
     /// counted); nil for mistakes in the request itself.
-    public var refusalReason: String? {
+    package var refusalReason: String? {
         switch self {
         case .countryNotAllowed: "COUNTRY_NOT_ALLOWED"
         case .lineTypeRefused: "LINE_TYPE_REFUSED"

@@ -2,10 +2,10 @@
 ///
 /// Common spellings (`+55 11 99988-8777`, `+1 (415) 555.2671`) are normalised by dropping spaces,
 /// dots, dashes and parentheses; anything else is refused rather than guessed.
-public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
-    public let e164: String
+package struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
+    package let e164: String
 
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         guard text.utf8.count <= 64 else { return nil }
         var digits = ""
         var sawPlus = false
@@ -25,10 +25,10 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
         self.e164 = "+" + digits
     }
 
-    public var description: String { e164 }
+    package var description: String { e164 }
 
     /// Every digit but the last four replaced by `*`, the leading `+` kept.
-    public static func mask(_ e164: String) -> String {
+    package static func mask(_ e164: String) -> String {
         let digits = e164.dropFirst()
         let hidden = max(0, digits.count - 4)
         return "+" + String(repeating: "*", count: hidden) + digits.suffix(4)

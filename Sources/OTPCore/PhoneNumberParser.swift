@@ -1,5 +1,5 @@
 /// What kind of line a number is, as the numbering plans say.
-public enum LineType: String, Sendable, Codable, CaseIterable {
+package enum LineType: String, Sendable, Codable, CaseIterable {
     case mobile
     case fixedLine = "fixed_line"
     /// Plans that cannot tell (the +1 countries among them).
@@ -16,24 +16,24 @@ public enum LineType: String, Sendable, Codable, CaseIterable {
 }
 
 /// A recipient number checked against the numbering plans: its E.164 form, country and line type.
-public struct ParsedPhoneNumber: Sendable, Equatable {
-    public var e164: String
+package struct ParsedPhoneNumber: Sendable, Equatable {
+    package var e164: String
     /// ISO 3166 region code (`BR`, `US`), or `001` for non-geographic numbers.
-    public var region: String
-    public var lineType: LineType
+    package var region: String
+    package var lineType: LineType
 
-    public init(e164: String, region: String, lineType: LineType) {
+    package init(e164: String, region: String, lineType: LineType) {
         self.e164 = e164
         self.region = region
         self.lineType = lineType
     }
 
     /// All but the last four digits: the block a number belongs to, for the prefix budget.
-    public var prefix: String { String(e164.dropLast(4)) }
+    package var prefix: String { String(e164.dropLast(4)) }
 }
 
 /// Parses and validates phone numbers written in international form (`+` and the country code;
 /// spaces, dashes, dots and parentheses allowed). nil for anything that is not a valid number.
-public protocol PhoneNumberParser: Sendable {
+package protocol PhoneNumberParser: Sendable {
     func parse(_ text: String) -> ParsedPhoneNumber?
 }

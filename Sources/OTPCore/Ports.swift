@@ -1,18 +1,18 @@
 import Foundation
 
 /// Who is calling and where from, for the audit trail.
-public struct Actor: Sendable, Equatable {
-    public var keyID: String
-    public var ip: String?
+package struct Caller: Sendable, Equatable {
+    package var keyID: String
+    package var ip: String?
 
-    public init(keyID: String, ip: String?) {
+    package init(keyID: String, ip: String?) {
         self.keyID = keyID
         self.ip = ip
     }
 }
 
 /// Looks up the credentials and apps that requests name.
-public protocol AccessDirectory: Sendable {
+package protocol AccessDirectory: Sendable {
     func apiKey(id: String) async throws -> StoredAPIKey?
     /// The app, when it exists and belongs to the account.
     func app(id: String, accountID: Int64) async throws -> App?
@@ -21,30 +21,30 @@ public protocol AccessDirectory: Sendable {
 }
 
 /// A verification to create, with its first delivery.
-public struct NewVerification: Sendable {
-    public var id: String
-    public var appID: String
-    public var recipient: String
+package struct NewVerification: Sendable {
+    package var id: String
+    package var appID: String
+    package var recipient: String
     /// ISO 3166 region of the recipient.
-    public var country: String
-    public var channel: Channel
-    public var sender: String?
-    public var locale: String?
-    public var codeDigest: Data
+    package var country: String
+    package var channel: MessageChannel
+    package var sender: String?
+    package var locale: String?
+    package var codeDigest: Data
     /// The code sealed for the delivery queue.
-    public var sealedCode: Data
+    package var sealedCode: Data
     /// Also kept on the verification when the app resends the same code.
-    public var keepsSealedCode: Bool
-    public var codeLength: Int
-    public var ttlSeconds: Int
-    public var maxAttempts: Int
-    public var maxSends: Int
-    public var resendCooldownSeconds: Int
-    public var metadata: [String: String]
-    public var message: QueuedMessage
+    package var keepsSealedCode: Bool
+    package var codeLength: Int
+    package var ttlSeconds: Int
+    package var maxAttempts: Int
+    package var maxSends: Int
+    package var resendCooldownSeconds: Int
+    package var metadata: [String: String]
+    package var message: QueuedMessage
 
-    public init(
-        id: String, appID: String, recipient: String, country: String, channel: Channel, sender: String?,
+    package init(
+        id: String, appID: String, recipient: String, country: String, channel: MessageChannel, sender: String?,
         locale: String?,
         codeDigest: Data, sealedCode: Data, keepsSealedCode: Bool, codeLength: Int, ttlSeconds: Int,
         maxAttempts: Int, maxSends: Int, resendCooldownSeconds: Int, metadata: [String: String], message: QueuedMessage
@@ -70,17 +70,17 @@ public struct NewVerification: Sendable {
 }
 
 /// What `send` and `resend` answer.
-public struct SendReceipt: Sendable, Equatable, Codable {
-    public var verificationID: String
-    public var status: VerificationStatus
-    public var channel: Channel
-    public var recipient: String
-    public var expiresAt: Date
-    public var resendAvailableAt: Date
-    public var deliveryStatus: DeliveryStatus
+package struct SendResult: Sendable, Equatable, Codable {
+    package var verificationID: String
+    package var status: VerificationStatus
+    package var channel: MessageChannel
+    package var recipient: String
+    package var expiresAt: Date
+    package var resendAvailableAt: Date
+    package var deliveryStatus: DeliveryStatus
 
-    public init(
-        verificationID: String, status: VerificationStatus, channel: Channel, recipient: String, expiresAt: Date,
+    package init(
+        verificationID: String, status: VerificationStatus, channel: MessageChannel, recipient: String, expiresAt: Date,
         resendAvailableAt: Date, deliveryStatus: DeliveryStatus
     ) {
         self.verificationID = verificationID
@@ -94,36 +94,36 @@ public struct SendReceipt: Sendable, Equatable, Codable {
 }
 
 /// An `Idempotency-Key` and the digest of the request body it came with.
-public struct IdempotencyClaim: Sendable {
-    public var accountID: Int64
-    public var key: String
-    public var requestDigest: Data
+package struct IdempotencyClaim: Sendable {
+    package var accountID: Int64
+    package var key: String
+    package var requestDigest: Data
 
-    public init(accountID: Int64, key: String, requestDigest: Data) {
+    package init(accountID: Int64, key: String, requestDigest: Data) {
         self.accountID = accountID
         self.key = key
         self.requestDigest = requestDigest
     }
 }
 
-public enum SendOutcome: Sendable, Equatable {
-    case created(SendReceipt)
+package enum SendOutcome: Sendable, Equatable {
+    case created(SendResult)
     /// The same key and body were seen within 24 hours: the first answer, nothing sent.
-    case replayed(SendReceipt)
+    case replayed(SendResult)
 }
 
 /// The locked verification a resend decides on.
-public struct ResendContext: Sendable {
-    public var snapshot: VerificationSnapshot
-    public var channel: Channel
-    public var codeLength: Int
-    public var sealedCode: Data?
+package struct ResendContext: Sendable {
+    package var snapshot: VerificationSnapshot
+    package var channel: MessageChannel
+    package var codeLength: Int
+    package var sealedCode: Data?
     /// The database's clock.
-    public var now: Date
-    public var recipient: String
+    package var now: Date
+    package var recipient: String
 
-    public init(
-        snapshot: VerificationSnapshot, channel: Channel, codeLength: Int, sealedCode: Data?, now: Date,
+    package init(
+        snapshot: VerificationSnapshot, channel: MessageChannel, codeLength: Int, sealedCode: Data?, now: Date,
         recipient: String
     ) {
         self.recipient = recipient
@@ -136,16 +136,16 @@ public struct ResendContext: Sendable {
 }
 
 /// What a resend writes: a new digest (nil keeps the code), the sealed code for the new delivery.
-public struct ResendPlan: Sendable {
-    public var channel: Channel
-    public var newCodeDigest: Data?
-    public var sealedCode: Data
-    public var resendCooldownSeconds: Int
+package struct ResendPlan: Sendable {
+    package var channel: MessageChannel
+    package var newCodeDigest: Data?
+    package var sealedCode: Data
+    package var resendCooldownSeconds: Int
     /// The send limits this resend counts against.
-    public var charges: [RateLimitCharge]
+    package var charges: [RateLimitCharge]
 
-    public init(
-        channel: Channel, newCodeDigest: Data?, sealedCode: Data, resendCooldownSeconds: Int,
+    package init(
+        channel: MessageChannel, newCodeDigest: Data?, sealedCode: Data, resendCooldownSeconds: Int,
         charges: [RateLimitCharge]
     ) {
         self.channel = channel
@@ -157,15 +157,15 @@ public struct ResendPlan: Sendable {
 }
 
 /// The locked verification a verify call decides on.
-public struct VerifyContext: Sendable {
-    public var snapshot: VerificationSnapshot
-    public var recipient: String
-    public var codeDigest: Data?
+package struct VerifyContext: Sendable {
+    package var snapshot: VerificationSnapshot
+    package var recipient: String
+    package var codeDigest: Data?
     /// The recipient's earlier wrong codes, locked with the verification.
-    public var guesses: RecipientGuesses
-    public var now: Date
+    package var guesses: RecipientGuesses
+    package var now: Date
 
-    public init(
+    package init(
         snapshot: VerificationSnapshot, recipient: String, codeDigest: Data?, guesses: RecipientGuesses, now: Date
     ) {
         self.snapshot = snapshot
@@ -176,23 +176,24 @@ public struct VerifyContext: Sendable {
     }
 }
 
-public struct VerificationReport: Sendable, Equatable {
-    public var id: String
-    public var appID: String
-    public var status: VerificationStatus
-    public var channel: Channel
-    public var recipient: String
-    public var attempts: Int
-    public var attemptsRemaining: Int
-    public var sends: Int
-    public var deliveryStatus: DeliveryStatus
-    public var createdAt: Date
-    public var expiresAt: Date
-    public var verifiedAt: Date?
-    public var resendAvailableAt: Date
+package struct VerificationReport: Sendable, Equatable {
+    package var id: String
+    package var appID: String
+    package var status: VerificationStatus
+    package var channel: MessageChannel
+    package var recipient: String
+    package var attempts: Int
+    package var attemptsRemaining: Int
+    package var sends: Int
+    package var deliveryStatus: DeliveryStatus
+    package var createdAt: Date
+    package var expiresAt: Date
+    package var verifiedAt: Date?
+    package var resendAvailableAt: Date
 
-    public init(
-        id: String, appID: String, status: VerificationStatus, channel: Channel, recipient: String, attempts: Int,
+    package init(
+        id: String, appID: String, status: VerificationStatus, channel: MessageChannel, recipient: String,
+        attempts: Int,
         attemptsRemaining: Int, sends: Int, deliveryStatus: DeliveryStatus, createdAt: Date, expiresAt: Date,
         verifiedAt: Date?, resendAvailableAt: Date
     ) {
@@ -213,12 +214,12 @@ public struct VerificationReport: Sendable, Equatable {
 }
 
 /// The verifications and their deliveries. Each call is one transaction.
-public protocol VerificationStore: Sendable {
+package protocol VerificationStore: Sendable {
     /// Charges the limits, creates the verification and queues its delivery, atomically. Throws
     /// `OTPFailure.rateLimited` when a limit is reached (nothing is written but a `rate_limited`
     /// event), `OTPFailure.idempotencyKeyReused` when the key came with another body.
     func send(
-        _ verification: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge], actor: Actor
+        _ verification: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge], actor: Caller
     ) async throws -> SendOutcome
 
     /// Charges `gate`, locks the verification and the recipient's guesses (read against the counter
@@ -226,21 +227,21 @@ public protocol VerificationStore: Sendable {
     /// transaction: a refusal `decide` makes is recorded and committed like any other answer, and a
     /// wrong code charges that counter. nil when the id is unknown to the app.
     func verify(
-        verificationID: String, appID: String, actor: Actor, gate: RateLimitCharge?,
+        verificationID: String, appID: String, actor: Caller, gate: RateLimitCharge?,
         onFailure: @escaping @Sendable (_ recipient: String) -> RateLimitCharge?,
         decide: @escaping @Sendable (VerifyContext) -> VerifyDecision
     ) async throws -> VerifyDecision?
 
     /// Locks the verification and asks `plan`, which throws a refusal or says what to send.
     func resend(
-        verificationID: String, appID: String, actor: Actor,
+        verificationID: String, appID: String, actor: Caller,
         plan: @escaping @Sendable (ResendContext) throws -> ResendPlan
-    ) async throws -> SendReceipt
+    ) async throws -> SendResult
 
     func report(verificationID: String, appID: String) async throws -> VerificationReport?
 
     /// Writes the audit event of a refused request (country, line type, resend rules).
-    func recordRefusal(appID: String, verificationID: String?, reason: String, actor: Actor) async
+    func recordRefusal(appID: String, verificationID: String?, reason: String, actor: Caller) async
 
     /// How far each charge's counter is in its current window.
     func usage(of charges: [RateLimitCharge]) async throws -> [RateLimitStatus]

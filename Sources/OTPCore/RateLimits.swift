@@ -2,7 +2,7 @@ import Foundation
 
 /// The limits of the contract, each a fixed window counted in PostgreSQL and shared by every API
 /// instance. Apps may change any limit; 0 turns a rule off.
-public enum RateLimitRule: String, Sendable, CaseIterable, Codable {
+package enum RateLimitRule: String, Sendable, CaseIterable, Codable {
     case recipient10m = "recipient_10m"
     case recipient1h = "recipient_1h"
     case recipient1d = "recipient_1d"
@@ -13,7 +13,7 @@ public enum RateLimitRule: String, Sendable, CaseIterable, Codable {
     case verifyIP5m = "verify_ip_5m"
     case verifyFailures1d = "verify_failures_1d"
 
-    public var windowSeconds: Int {
+    package var windowSeconds: Int {
         switch self {
         case .recipient10m: 600
         case .recipient1h, .app1h, .country1h, .prefix1h: 3600
@@ -22,7 +22,7 @@ public enum RateLimitRule: String, Sendable, CaseIterable, Codable {
         }
     }
 
-    public var defaultLimit: Int {
+    package var defaultLimit: Int {
         switch self {
         case .recipient10m: 5
         case .recipient1h: 10
@@ -37,7 +37,7 @@ public enum RateLimitRule: String, Sendable, CaseIterable, Codable {
     }
 
     /// What the rule counts per: shown as `scope` by `/otp/rate-limits`.
-    public var scope: String {
+    package var scope: String {
         switch self {
         case .recipient10m, .recipient1h, .recipient1d, .verifyFailures1d: "recipient"
         case .ip5m, .verifyIP5m: "ip"
@@ -47,25 +47,25 @@ public enum RateLimitRule: String, Sendable, CaseIterable, Codable {
         }
     }
 
-    public static let sendRules: [RateLimitRule] = [
+    package static let sendRules: [RateLimitRule] = [
         .app1h, .country1h, .ip5m, .prefix1h, .recipient10m, .recipient1d, .recipient1h,
     ]
 }
 
 /// One counter to charge: the rule, what it counts (scoped to the app), and the limit.
-public struct RateLimitCharge: Sendable, Equatable {
-    public var rule: RateLimitRule
-    public var scopeKey: String
-    public var limit: Int
+package struct RateLimitCharge: Sendable, Equatable {
+    package var rule: RateLimitRule
+    package var scopeKey: String
+    package var limit: Int
 
-    public init(rule: RateLimitRule, scopeKey: String, limit: Int) {
+    package init(rule: RateLimitRule, scopeKey: String, limit: Int) {
         self.rule = rule
         self.scopeKey = scopeKey
         self.limit = limit
     }
 }
 
-public enum RateLimits {
+package enum RateLimits {
     /// Budgets shared by a whole app (or country) would put every send of the app behind one row
     /// lock; from this limit on they are split into `shards` counters, each allowed its share
     /// (rounded down, so the shards together never admit more than the limit), and a send charges
@@ -77,7 +77,7 @@ public enum RateLimits {
     /// The charges of one send (or resend) to `recipient`, in one fixed order: concurrent sends take
     /// the counters' row locks in the same order and cannot deadlock. `sharded: false` gives each
     /// rule's whole counter, for reading.
-    public static func sendCharges(app: App, recipient: ParsedPhoneNumber, ip: String?, sharded: Bool = true)
+    package static func sendCharges(app: App, recipient: ParsedPhoneNumber, ip: String?, sharded: Bool = true)
         -> [RateLimitCharge]
     {
         RateLimitRule.sendRules.compactMap { rule -> RateLimitCharge? in
@@ -91,13 +91,13 @@ public enum RateLimits {
         }.sorted { $0.rule.rawValue < $1.rule.rawValue }
     }
 
-    public static func verifyCharge(app: App, ip: String?) -> RateLimitCharge? {
+    package static func verifyCharge(app: App, ip: String?) -> RateLimitCharge? {
         let limit = app.policy.rateLimits[RateLimitRule.verifyIP5m.rawValue] ?? RateLimitRule.verifyIP5m.defaultLimit
         guard limit > 0, let ip else { return nil }
         return RateLimitCharge(rule: .verifyIP5m, scopeKey: "\(app.id)|\(IPAddress.limitKey(ip))", limit: limit)
     }
 
-    public static func failureCharge(app: App, recipient: String) -> RateLimitCharge? {
+    package static func failureCharge(app: App, recipient: String) -> RateLimitCharge? {
         let rule = RateLimitRule.verifyFailures1d
         let limit = app.policy.rateLimits[rule.rawValue] ?? rule.defaultLimit
         guard limit > 0 else { return nil }
@@ -117,14 +117,14 @@ public enum RateLimits {
 }
 
 /// A rule's state for one scope, as `/otp/rate-limits` reports it.
-public struct RateLimitStatus: Sendable, Equatable {
-    public var rule: RateLimitRule
-    public var scope: String
-    public var limit: Int
-    public var used: Int
-    public var resetAt: Date
+package struct RateLimitStatus: Sendable, Equatable {
+    package var rule: RateLimitRule
+    package var scope: String
+    package var limit: Int
+    package var used: Int
+    package var resetAt: Date
 
-    public init(rule: RateLimitRule, scope: String, limit: Int, used: Int, resetAt: Date) {
+    package init(rule: RateLimitRule, scope: String, limit: Int, used: Int, resetAt: Date) {
         self.rule = rule
         self.scope = scope
         self.limit = limit
@@ -132,5 +132,5 @@ public struct RateLimitStatus: Sendable, Equatable {
         self.resetAt = resetAt
     }
 
-    public var remaining: Int { max(0, limit - used) }
+    package var remaining: Int { max(0, limit - used) }
 }

@@ -1,15 +1,15 @@
 import Foundation
 
 /// Why a resend is refused.
-public enum ResendRefusal: Error, Sendable, Equatable {
+package enum ResendRefusal: Error, Sendable, Equatable {
     case notPending
     case maxSendsExceeded
     case cooldown(retryAfterSeconds: Int)
 }
 
-public enum ResendRules {
+package enum ResendRules {
     /// nil when a resend may go out now.
-    public static func refusal(_ verification: VerificationSnapshot, now: Date) -> ResendRefusal? {
+    package static func refusal(_ verification: VerificationSnapshot, now: Date) -> ResendRefusal? {
         guard verification.effectiveStatus(now: now) == .pending else { return .notPending }
         if verification.sends >= verification.maxSends { return .maxSendsExceeded }
         if now < verification.resendAvailableAt {

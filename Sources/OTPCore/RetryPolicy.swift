@@ -2,19 +2,19 @@ import Foundation
 
 /// When to try a failed delivery again: exponential backoff with full jitter, honouring the vendor's
 /// `Retry-After`, never past the code's expiry and never more than `maxAttempts` times.
-public struct RetryPolicy: Sendable {
-    public var baseDelay: Double
-    public var maxDelay: Double
-    public var maxAttempts: Int
+package struct RetryPolicy: Sendable {
+    package var baseDelay: Double
+    package var maxDelay: Double
+    package var maxAttempts: Int
 
-    public init(baseDelay: Double = 0.5, maxDelay: Double = 30, maxAttempts: Int = 12) {
+    package init(baseDelay: Double = 0.5, maxDelay: Double = 30, maxAttempts: Int = 12) {
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
         self.maxAttempts = maxAttempts
     }
 
     /// The time of the next try after `attempt` (1-based) failed, or nil to give up.
-    public func nextAttempt(
+    package func nextAttempt(
         after attempt: Int, retryAfterSeconds: Int?, now: Date, expiresAt: Date,
         using rng: inout some RandomNumberGenerator
     ) -> Date? {

@@ -1,21 +1,21 @@
 /// How an SMS body travels. Carriers bill per segment, and one character outside the GSM 7-bit default
 /// alphabet switches the whole message to UCS-2, which cuts a segment from 160 characters to 70.
-public enum SMSEncoding: String, Sendable {
+package enum SMSEncoding: String, Sendable {
     case gsm7 = "GSM-7"
     case ucs2 = "UCS-2"
 }
 
 /// The size of an SMS body once encoded, and how many segments (billed messages) it takes.
-public struct SMSSegments: Sendable, Equatable {
-    public var encoding: SMSEncoding
+package struct SMSSegments: Sendable, Equatable {
+    package var encoding: SMSEncoding
     /// The length in the encoding's units: GSM-7 septets, where an extension-table character takes two (the
     /// escape and its code); or UTF-16 code units for UCS-2, where a character outside the Basic Multilingual
     /// Plane (most emoji) takes two, as gateways send it as a surrogate pair.
-    public var characters: Int
+    package var characters: Int
     /// Zero for an empty body.
-    public var segments: Int
+    package var segments: Int
 
-    public init(encoding: SMSEncoding, characters: Int, segments: Int) {
+    package init(encoding: SMSEncoding, characters: Int, segments: Int) {
         self.encoding = encoding
         self.characters = characters
         self.segments = segments
@@ -32,17 +32,17 @@ public struct SMSSegments: Sendable, Equatable {
 ///
 /// The text is counted scalar by scalar as given, without Unicode normalisation: a decomposed `é` (`e` and
 /// U+0301) counts as UCS-2. That can only overstate the cost; normalise to NFC first for an exact count.
-public enum SMSCounter {
+package enum SMSCounter {
     /// Septets in a message that fits one segment: 140 octets of user data.
-    public static let gsm7SingleSegment = 160
+    package static let gsm7SingleSegment = 160
     /// Septets per segment once a message is split: the concatenation header takes 6 of the 140 octets.
-    public static let gsm7ConcatenatedSegment = 153
+    package static let gsm7ConcatenatedSegment = 153
     /// UTF-16 code units in a message that fits one segment.
-    public static let ucs2SingleSegment = 70
+    package static let ucs2SingleSegment = 70
     /// UTF-16 code units per segment once a message is split.
-    public static let ucs2ConcatenatedSegment = 67
+    package static let ucs2ConcatenatedSegment = 67
 
-    public static func measure(_ text: String) -> SMSSegments {
+    package static func measure(_ text: String) -> SMSSegments {
         var septets: [Int] = []
         var isGSM7 = true
         for scalar in text.unicodeScalars {
@@ -65,7 +65,7 @@ public enum SMSCounter {
 
     /// The septets a scalar takes in GSM-7: 1 in the default alphabet, 2 in the extension table (escape and
     /// code), nil when GSM-7 cannot carry it.
-    public static func gsm7Septets(_ scalar: Unicode.Scalar) -> Int? {
+    package static func gsm7Septets(_ scalar: Unicode.Scalar) -> Int? {
         if defaultAlphabet.contains(scalar) { return 1 }
         if extensionTable.contains(scalar) { return 2 }
         return nil

@@ -1,15 +1,15 @@
 /// A send request's fields as the client gave them.
-public struct SendParameters: Sendable {
-    public var recipient: String?
-    public var channel: String?
-    public var from: String?
-    public var template: String?
-    public var locale: String?
-    public var codeLength: Int?
-    public var expiresIn: Int?
-    public var metadata: [String: String]?
+package struct SendParameters: Sendable {
+    package var recipient: String?
+    package var channel: String?
+    package var from: String?
+    package var template: String?
+    package var locale: String?
+    package var codeLength: Int?
+    package var expiresIn: Int?
+    package var metadata: [String: String]?
 
-    public init(
+    package init(
         recipient: String?, channel: String?, from: String?, template: String?, locale: String?, codeLength: Int?,
         expiresIn: Int?, metadata: [String: String]?
     ) {
@@ -25,20 +25,20 @@ public struct SendParameters: Sendable {
 }
 
 /// A send request checked against the contract and the app's policy, defaults filled in.
-public struct ValidatedSend: Sendable, Equatable {
-    public var recipient: ParsedPhoneNumber
-    public var channel: Channel
-    public var sender: String?
-    public var locale: String?
-    public var codeLength: Int
-    public var ttlSeconds: Int
-    public var metadata: [String: String]
+package struct ValidatedSend: Sendable, Equatable {
+    package var recipient: ParsedPhoneNumber
+    package var channel: MessageChannel
+    package var sender: String?
+    package var locale: String?
+    package var codeLength: Int
+    package var ttlSeconds: Int
+    package var metadata: [String: String]
     /// A use case name or a custom template id, checked when the message is chosen.
-    public var template: String?
+    package var template: String?
 }
 
-public enum SendValidation {
-    public static func validate(_ parameters: SendParameters, policy: AppPolicy, numbers: any PhoneNumberParser)
+package enum SendValidation {
+    package static func validate(_ parameters: SendParameters, policy: AppPolicy, numbers: any PhoneNumberParser)
         throws(OTPFailure) -> ValidatedSend
     {
         guard let recipientText = parameters.recipient else {
@@ -80,7 +80,7 @@ public enum SendValidation {
     }
 
     /// The app's country and line-type rules for `channel`.
-    public static func checkDestination(_ recipient: ParsedPhoneNumber, channel: Channel, policy: AppPolicy)
+    package static func checkDestination(_ recipient: ParsedPhoneNumber, channel: MessageChannel, policy: AppPolicy)
         throws(OTPFailure)
     {
         if let rule = policy.countries[channel], !rule.permits(recipient.region) {
@@ -92,9 +92,9 @@ public enum SendValidation {
     }
 
     /// The requested channel (or the app's default), refused when unknown or not allowed.
-    public static func channel(_ text: String?, policy: AppPolicy) throws(OTPFailure) -> Channel {
+    package static func channel(_ text: String?, policy: AppPolicy) throws(OTPFailure) -> MessageChannel {
         guard let text else { return policy.defaultChannel }
-        guard let channel = Channel(rawValue: text) else {
+        guard let channel = MessageChannel(rawValue: text) else {
             throw .validation(field: "channel", message: "channel must be sms or whatsapp")
         }
         guard policy.channels.contains(channel) else { throw .channelNotAllowed(channel) }
@@ -102,7 +102,7 @@ public enum SendValidation {
     }
 
     /// `xx`, `xxx`, or that followed by `-` subtags of 2 to 8 letters or digits.
-    public static func isLocale(_ text: String) -> Bool {
+    package static func isLocale(_ text: String) -> Bool {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard text.utf8.count <= 35, let language = parts.first, (2...3).contains(language.count),
             language.unicodeScalars.allSatisfy(isASCIILetter)
@@ -118,9 +118,9 @@ public enum SendValidation {
     }
 }
 
-public enum CodeFormat {
+package enum CodeFormat {
     /// A submitted code: 6 to 10 ASCII digits.
-    public static func isWellFormed(_ code: String) -> Bool {
+    package static func isWellFormed(_ code: String) -> Bool {
         AppPolicy.codeLengths.contains(code.utf8.count) && code.utf8.allSatisfy { (48...57).contains($0) }
     }
 }

@@ -1,7 +1,7 @@
 /// The `from` of a message: an alphanumeric sender id (1 to 11 letters, digits or spaces, at least one
 /// letter, as carriers require) or a phone number.
-public enum SenderName {
-    public static func normalise(_ text: String) -> String? {
+package enum SenderName {
+    package static func normalise(_ text: String) -> String? {
         if text.hasPrefix("+") { return PhoneNumber(text)?.e164 }
         guard (1...11).contains(text.count) else { return nil }
         var hasLetter = false

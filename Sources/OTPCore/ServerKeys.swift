@@ -9,10 +9,10 @@ import Foundation
 /// `otp keys reseal`, wait out the codes in flight (at most 10 minutes), drop the old key. No
 /// client's secret changes. Each purpose has its own HKDF-SHA256 subkey, so a leak of one tells
 /// nothing about the others.
-public struct ServerKeys: Sendable {
+package struct ServerKeys: Sendable {
     /// One key of the ring, as its purpose keys.
-    public struct Key: Sendable {
-        public let id: String
+    package struct Key: Sendable {
+        package let id: String
         /// HMAC key for the stored code digests.
         let codeHashKey: SymmetricKey
         /// AES-GCM key for the codes carried by queued deliveries.
@@ -37,15 +37,15 @@ public struct ServerKeys: Sendable {
     }
 
     /// Never empty; the first key is the current one.
-    public let ring: [Key]
-    public var current: Key { ring[0] }
+    package let ring: [Key]
+    package var current: Key { ring[0] }
 
-    public enum KeyError: Error, CustomStringConvertible {
+    package enum KeyError: Error, CustomStringConvertible {
         case notBase64(String)
         case wrongLength(String, Int)
         case malformedRing(String)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .notBase64(let name): "\(name) is not valid base64"
             case .wrongLength(let name, let count): "\(name) must decode to 32 bytes, not \(count)"
@@ -54,17 +54,17 @@ public struct ServerKeys: Sendable {
         }
     }
 
-    public init(secret: SymmetricKey) {
+    package init(secret: SymmetricKey) {
         ring = [Key(id: "default", secret: secret)]
     }
 
     /// One key, as `OTP_SECRET_KEY` gives it.
-    public init(base64 text: String) throws {
+    package init(base64 text: String) throws {
         ring = [Key(id: "default", secret: try Self.key(base64: text, name: "OTP_SECRET_KEY"))]
     }
 
     /// `OTP_SECRET_KEYS`: comma-separated `id:base64` entries, newest first.
-    public init(ring text: String) throws {
+    package init(ring text: String) throws {
         var keys: [Key] = []
         for entry in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !entry.isEmpty {
             guard let colon = entry.firstIndex(of: ":") else {
@@ -93,7 +93,7 @@ public struct ServerKeys: Sendable {
     }
 
     /// A new random secret in the form `OTP_SECRET_KEY` takes.
-    public static func generateSecret() -> String {
+    package static func generateSecret() -> String {
         SymmetricKey(size: .bits256).withUnsafeBytes { Data($0).base64EncodedString() }
     }
 }

@@ -1,6 +1,6 @@
 /// Why a code is being sent. Each use case has its own wording, so a user who did not ask for a password reset
 /// notices when one arrives.
-public enum UseCase: String, Sendable, CaseIterable, Codable {
+package enum UseCase: String, Sendable, CaseIterable, Codable {
     case verification
     case signup
     case login
@@ -29,28 +29,28 @@ public enum UseCase: String, Sendable, CaseIterable, Codable {
 ///
 /// App names are inserted without an article (`sua conta Acme`, `de Acme`, `für Acme`), because Portuguese,
 /// Spanish, French and Italian articles depend on a brand's gender, which the template cannot know.
-public enum TemplateCatalog {
+package enum TemplateCatalog {
     /// The variables a template body may use.
-    public static let variables = ["code", "app_name", "expires_in_minutes"]
+    package static let variables = ["code", "app_name", "expires_in_minutes"]
 
     /// Every locale with its own texts, each a canonical BCP 47 tag.
-    public static let locales: [String] = ["en", "pt-BR", "pt", "es", "fr", "de", "it", "id", "hi"]
+    package static let locales: [String] = ["en", "pt-BR", "pt", "es", "fr", "de", "it", "id", "hi"]
 
     /// The text for a use case in the closest locale the catalog has: the exact tag (`pt-BR`), then language
     /// and region with any script dropped (`pt-Latn-BR` → `pt-BR`), then the language alone (`pt-PT` → `pt`),
     /// then English. Tags are matched without regard to case, and `_` works as a separator (`PT_br`).
-    public static func template(for useCase: UseCase, locale: String) -> (locale: String, text: String) {
+    package static func template(for useCase: UseCase, locale: String) -> (locale: String, text: String) {
         let resolved = resolveLocale(locale)
         return (resolved, texts(resolved).text(for: useCase))
     }
 
     /// The line appended after the text when the app asks for a do-not-share warning.
-    public static func doNotShare(locale: String) -> String {
+    package static func doNotShare(locale: String) -> String {
         texts(resolveLocale(locale)).doNotShare
     }
 
     /// The catalog locale a requested tag falls back to (see `template(for:locale:)`).
-    public static func resolveLocale(_ requested: String) -> String {
+    package static func resolveLocale(_ requested: String) -> String {
         let parts = requested.split(whereSeparator: { $0 == "-" || $0 == "_" }).map { $0.lowercased() }
         guard let language = parts.first else { return "en" }
         var candidates = [parts.joined(separator: "-")]
@@ -71,13 +71,13 @@ public enum TemplateCatalog {
     /// forces UCS-2 (70 characters), so any optional line costs a second segment. Belgium (`BE`) gets English
     /// too: most Belgians speak Dutch, which the catalog lacks, and French is not a neutral default there.
     /// Switzerland gets German, its majority language. Unlisted regions get English.
-    public static func defaultLocale(forRegion region: String) -> String {
+    package static func defaultLocale(forRegion region: String) -> String {
         regionLocales[region.uppercased()] ?? "en"
     }
 
     /// The WebOTP line, as the origin-bound one-time code format defines it: `@` and the host, one space,
     /// `#` and the code. It must be the message's last line, since browsers read only the last line.
-    public static let webOTPLine = "@{{domain}} #{{code}}"
+    package static let webOTPLine = "@{{domain}} #{{code}}"
 
     /// The template with the optional lines the app asked for, one per line, in this order:
     ///
@@ -92,7 +92,7 @@ public enum TemplateCatalog {
     /// WebOTP line stays last. The result is still a Mustache template: `{{code}}` appears again in the
     /// WebOTP line, while the hash and domain are inserted as literals (both are checked when built, so they
     /// cannot inject Mustache tags).
-    public static func message(
+    package static func message(
         for useCase: UseCase, locale: String, extras: TemplateExtras
     ) -> (locale: String, text: String) {
         let (resolved, body) = template(for: useCase, locale: locale)
@@ -260,15 +260,15 @@ public enum TemplateCatalog {
 }
 
 /// The optional lines an app can ask for under the text of a message.
-public struct TemplateExtras: Sendable, Equatable {
+package struct TemplateExtras: Sendable, Equatable {
     /// Adds `TemplateCatalog.doNotShare(locale:)` on its own line.
-    public var doNotShare: Bool
+    package var doNotShare: Bool
     /// Adds the hash on its own line, for Android's SMS Retriever API.
-    public var smsRetrieverHash: SMSRetrieverHash?
+    package var smsRetrieverHash: SMSRetrieverHash?
     /// Adds the WebOTP line for this domain as the last line.
-    public var webOTPDomain: WebOTPDomain?
+    package var webOTPDomain: WebOTPDomain?
 
-    public init(
+    package init(
         doNotShare: Bool = false, smsRetrieverHash: SMSRetrieverHash? = nil, webOTPDomain: WebOTPDomain? = nil
     ) {
         self.doNotShare = doNotShare
@@ -280,10 +280,10 @@ public struct TemplateExtras: Sendable, Equatable {
 /// The 11-character hash by which Android's SMS Retriever API hands a message to one app: the start of the
 /// base64 SHA-256 of the package name and signing certificate, so letters, digits, `+` and `/`, all of them
 /// one septet in GSM-7.
-public struct SMSRetrieverHash: Sendable, Hashable {
-    public let value: String
+package struct SMSRetrieverHash: Sendable, Hashable {
+    package let value: String
 
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         let scalars = text.unicodeScalars
         guard scalars.count == 11, scalars.allSatisfy(Self.isBase64) else { return nil }
         value = text
@@ -297,10 +297,10 @@ public struct SMSRetrieverHash: Sendable, Hashable {
 
 /// The host a WebOTP line binds the code to (`example.com`): ASCII labels of letters, digits and inner
 /// hyphens, stored lowercase. Internationalised names must come in their `xn--` form.
-public struct WebOTPDomain: Sendable, Hashable {
-    public let value: String
+package struct WebOTPDomain: Sendable, Hashable {
+    package let value: String
 
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         let host = text.lowercased()
         let labels = host.split(separator: ".", omittingEmptySubsequences: false)
         guard host.utf8.count <= 253, labels.allSatisfy(Self.isLabel) else { return nil }

@@ -1,22 +1,22 @@
 import Synchronization
 
 /// The store did not answer in time: the database is away or overloaded. Answered as 503.
-public struct StoreUnavailable: Error, Equatable {
-    public init() {}
+package struct StoreUnavailable: Error, Equatable {
+    package init() {}
 }
 
 /// A time limit on a call to the store: past it the call is cancelled and `StoreUnavailable` thrown.
 ///
 /// A pool waiting for a database that is down would otherwise hold the request for as long as the
 /// client cares to wait.
-public struct Deadline: Sendable {
-    public var limit: Duration
+package struct Deadline: Sendable {
+    package var limit: Duration
     /// Waits for a duration, and ends at once when its task is cancelled. `Task.sleep` does, but on
     /// Linux a cancelled one keeps its memory until its time has passed; a busy server, whose every
     /// call is cancelled after a few milliseconds, passes a timer it can take back.
-    public var sleep: @Sendable (Duration) async throws -> Void
+    package var sleep: @Sendable (Duration) async throws -> Void
 
-    public init(
+    package init(
         _ limit: Duration,
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
     ) {
@@ -28,7 +28,7 @@ public struct Deadline: Sendable {
     /// whichever comes first. The deadline holds even when `body` ignores its cancellation (a pool
     /// lease or a query on a connection that died mid-answer): it is cancelled and left behind,
     /// never waited for.
-    public func run<Value: Sendable>(_ body: @escaping @Sendable () async throws -> Value) async throws -> Value {
+    package func run<Value: Sendable>(_ body: @escaping @Sendable () async throws -> Value) async throws -> Value {
         // Within a request, the calls share the request's time: a slow first call leaves less to
         // the next one, so the whole request answers within one deadline.
         var limit = limit
@@ -61,8 +61,8 @@ public struct Deadline: Sendable {
 
 /// When the request being served must have its answer, set for the whole of its handling: every
 /// `Deadline` inside it ends by then at the latest.
-public enum RequestDeadline {
-    @TaskLocal public static var end: ContinuousClock.Instant?
+package enum RequestDeadline {
+    @TaskLocal package static var end: ContinuousClock.Instant?
 }
 
 /// The first of several results to arrive; later ones are dropped.
@@ -96,25 +96,25 @@ final class FirstAnswer<Value: Sendable>: Sendable {
 }
 
 /// A verification store whose every call gives up at its deadline.
-public struct TimeBoundVerificationStore: VerificationStore {
+package struct TimeBoundVerificationStore: VerificationStore {
     let base: any VerificationStore
     let deadline: Deadline
 
-    public init(_ base: any VerificationStore, deadline: Deadline) {
+    package init(_ base: any VerificationStore, deadline: Deadline) {
         self.base = base
         self.deadline = deadline
     }
 
-    public func send(
-        _ verification: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge], actor: Actor
+    package func send(
+        _ verification: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge], actor: Caller
     ) async throws -> SendOutcome {
         try await deadline.run {
             try await base.send(verification, idempotency: idempotency, charges: charges, actor: actor)
         }
     }
 
-    public func verify(
-        verificationID: String, appID: String, actor: Actor, gate: RateLimitCharge?,
+    package func verify(
+        verificationID: String, appID: String, actor: Caller, gate: RateLimitCharge?,
         onFailure: @escaping @Sendable (_ recipient: String) -> RateLimitCharge?,
         decide: @escaping @Sendable (VerifyContext) -> VerifyDecision
     ) async throws -> VerifyDecision? {
@@ -125,49 +125,49 @@ public struct TimeBoundVerificationStore: VerificationStore {
         }
     }
 
-    public func resend(
-        verificationID: String, appID: String, actor: Actor,
+    package func resend(
+        verificationID: String, appID: String, actor: Caller,
         plan: @escaping @Sendable (ResendContext) throws -> ResendPlan
-    ) async throws -> SendReceipt {
+    ) async throws -> SendResult {
         try await deadline.run {
             try await base.resend(verificationID: verificationID, appID: appID, actor: actor, plan: plan)
         }
     }
 
-    public func report(verificationID: String, appID: String) async throws -> VerificationReport? {
+    package func report(verificationID: String, appID: String) async throws -> VerificationReport? {
         try await deadline.run { try await base.report(verificationID: verificationID, appID: appID) }
     }
 
-    public func recordRefusal(appID: String, verificationID: String?, reason: String, actor: Actor) async {
+    package func recordRefusal(appID: String, verificationID: String?, reason: String, actor: Caller) async {
         _ = try? await deadline.run {
             await base.recordRefusal(appID: appID, verificationID: verificationID, reason: reason, actor: actor)
         }
     }
 
-    public func usage(of charges: [RateLimitCharge]) async throws -> [RateLimitStatus] {
+    package func usage(of charges: [RateLimitCharge]) async throws -> [RateLimitStatus] {
         try await deadline.run { try await base.usage(of: charges) }
     }
 }
 
 /// An access directory whose every call gives up at its deadline.
-public struct TimeBoundAccessDirectory: AccessDirectory {
+package struct TimeBoundAccessDirectory: AccessDirectory {
     let base: any AccessDirectory
     let deadline: Deadline
 
-    public init(_ base: any AccessDirectory, deadline: Deadline) {
+    package init(_ base: any AccessDirectory, deadline: Deadline) {
         self.base = base
         self.deadline = deadline
     }
 
-    public func apiKey(id: String) async throws -> StoredAPIKey? {
+    package func apiKey(id: String) async throws -> StoredAPIKey? {
         try await deadline.run { try await base.apiKey(id: id) }
     }
 
-    public func app(id: String, accountID: Int64) async throws -> App? {
+    package func app(id: String, accountID: Int64) async throws -> App? {
         try await deadline.run { try await base.app(id: id, accountID: accountID) }
     }
 
-    public func appIDs(accountID: Int64) async throws -> [String] {
+    package func appIDs(accountID: Int64) async throws -> [String] {
         try await deadline.run { try await base.appIDs(accountID: accountID) }
     }
 }

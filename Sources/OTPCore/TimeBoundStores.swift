@@ -1,26 +1,26 @@
 /// The template store, every call bounded by its deadline.
-public struct TimeBoundTemplateStore: TemplateStore {
+package struct TimeBoundTemplateStore: TemplateStore {
     let base: any TemplateStore
     let deadline: Deadline
 
-    public init(_ base: any TemplateStore, deadline: Deadline) {
+    package init(_ base: any TemplateStore, deadline: Deadline) {
         self.base = base
         self.deadline = deadline
     }
 
-    public func create(appID: String, name: String, locale: String, body: String) async throws -> CustomTemplate {
+    package func create(appID: String, name: String, locale: String, body: String) async throws -> CustomTemplate {
         try await deadline.run { try await base.create(appID: appID, name: name, locale: locale, body: body) }
     }
 
-    public func template(id: String, appIDs: [String]) async throws -> CustomTemplate? {
+    package func template(id: String, appIDs: [String]) async throws -> CustomTemplate? {
         try await deadline.run { try await base.template(id: id, appIDs: appIDs) }
     }
 
-    public func list(appIDs: [String], limit: Int, cursor: String?) async throws -> Page<CustomTemplate> {
+    package func list(appIDs: [String], limit: Int, cursor: String?) async throws -> Page<CustomTemplate> {
         try await deadline.run { try await base.list(appIDs: appIDs, limit: limit, cursor: cursor) }
     }
 
-    public func update(id: String, appIDs: [String], name: String?, locale: String?, body: String?) async throws
+    package func update(id: String, appIDs: [String], name: String?, locale: String?, body: String?) async throws
         -> CustomTemplate?
     {
         try await deadline.run {
@@ -28,32 +28,32 @@ public struct TimeBoundTemplateStore: TemplateStore {
         }
     }
 
-    public func delete(id: String, appIDs: [String]) async throws -> Bool {
+    package func delete(id: String, appIDs: [String]) async throws -> Bool {
         try await deadline.run { try await base.delete(id: id, appIDs: appIDs) }
     }
 }
 
 /// The management store, every call bounded by its deadline.
-public struct TimeBoundManagementStore: ManagementStore {
+package struct TimeBoundManagementStore: ManagementStore {
     let base: any ManagementStore
     let deadline: Deadline
 
-    public init(_ base: any ManagementStore, deadline: Deadline) {
+    package init(_ base: any ManagementStore, deadline: Deadline) {
         self.base = base
         self.deadline = deadline
     }
 
-    public func verifications(_ scope: ListScope, _ filter: VerificationFilter) async throws
+    package func verifications(_ scope: ListScope, _ filter: VerificationFilter) async throws
         -> Page<VerificationReport>
     {
         try await deadline.run { try await base.verifications(scope, filter) }
     }
 
-    public func events(_ scope: ListScope, verificationID: String?, event: String?) async throws -> Page<AuditEvent> {
+    package func events(_ scope: ListScope, verificationID: String?, event: String?) async throws -> Page<AuditEvent> {
         try await deadline.run { try await base.events(scope, verificationID: verificationID, event: event) }
     }
 
-    public func attempts(_ scope: ListScope, verificationID: String?, recipient: String?, kind: AttemptRecord.Kind?)
+    package func attempts(_ scope: ListScope, verificationID: String?, recipient: String?, kind: AttemptRecord.Kind?)
         async throws -> Page<AttemptRecord>
     {
         try await deadline.run {
@@ -61,7 +61,7 @@ public struct TimeBoundManagementStore: ManagementStore {
         }
     }
 
-    public func report(appIDs: [String], from: String, to: String, groupBy: ReportGrouping) async throws
+    package func report(appIDs: [String], from: String, to: String, groupBy: ReportGrouping) async throws
         -> (rows: [ReportRow], totals: ReportRow)
     {
         try await deadline.run { try await base.report(appIDs: appIDs, from: from, to: to, groupBy: groupBy) }
@@ -69,16 +69,16 @@ public struct TimeBoundManagementStore: ManagementStore {
 }
 
 /// The receipt store, every call bounded by its deadline.
-public struct TimeBoundReceiptStore: DeliveryReceiptStore {
+package struct TimeBoundReceiptStore: DeliveryReceiptStore {
     let base: any DeliveryReceiptStore
     let deadline: Deadline
 
-    public init(_ base: any DeliveryReceiptStore, deadline: Deadline) {
+    package init(_ base: any DeliveryReceiptStore, deadline: Deadline) {
         self.base = base
         self.deadline = deadline
     }
 
-    public func record(_ receipt: DeliveryReceipt) async throws -> Bool {
+    package func record(_ receipt: DeliveryReceipt) async throws -> Bool {
         try await deadline.run { try await base.record(receipt) }
     }
 }

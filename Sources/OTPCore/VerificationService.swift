@@ -6,15 +6,15 @@ import Logging
 ///
 /// The code exists in plaintext only here, between its generation and its digest and seal; it is
 /// never returned, logged or stored.
-public struct VerificationService: Sendable {
+package struct VerificationService: Sendable {
     let store: any VerificationStore
     let templates: any TemplateStore
     let codes: any CodeGenerator
     let digester: CodeDigester
     let sealer: CodeSealer
-    public let numbers: any PhoneNumberParser
+    package let numbers: any PhoneNumberParser
 
-    public init(
+    package init(
         store: any VerificationStore, templates: any TemplateStore, codes: any CodeGenerator, keys: ServerKeys,
         numbers: any PhoneNumberParser
     ) {
@@ -28,7 +28,7 @@ public struct VerificationService: Sendable {
 
     /// Checks the request against the contract and the app's rules, then sends. Refusals by the
     /// app's destination rules are written to the audit trail.
-    public func send(app: App, _ parameters: SendParameters, idempotency: IdempotencyClaim?, actor: Actor)
+    package func send(app: App, _ parameters: SendParameters, idempotency: IdempotencyClaim?, actor: Caller)
         async throws -> SendOutcome
     {
         let request: ValidatedSend
@@ -43,7 +43,7 @@ public struct VerificationService: Sendable {
         return try await send(app: app, request, idempotency: idempotency, actor: actor)
     }
 
-    public func send(app: App, _ request: ValidatedSend, idempotency: IdempotencyClaim?, actor: Actor) async throws
+    package func send(app: App, _ request: ValidatedSend, idempotency: IdempotencyClaim?, actor: Caller) async throws
         -> SendOutcome
     {
         let message = try await chooseMessage(app: app, request)
@@ -78,7 +78,7 @@ public struct VerificationService: Sendable {
 
     /// nil when the id is not one of the app's verifications. A guessing limit's refusal is a
     /// decision like the others (`refusal` set), recorded by the store.
-    public func verify(app: App, verificationID: String, code: String, recipient: String?, actor: Actor) async throws
+    package func verify(app: App, verificationID: String, code: String, recipient: String?, actor: Caller) async throws
         -> VerifyDecision?
     {
         guard Identifiers.isVerificationID(verificationID) else { return nil }
@@ -100,8 +100,8 @@ public struct VerificationService: Sendable {
         }
     }
 
-    public func resend(app: App, verificationID: String, channel requested: String?, actor: Actor) async throws
-        -> SendReceipt
+    package func resend(app: App, verificationID: String, channel requested: String?, actor: Caller) async throws
+        -> SendResult
     {
         guard Identifiers.isVerificationID(verificationID) else { throw OTPFailure.verificationNotFound }
         let requestedChannel = try requested.map { text throws(OTPFailure) in
@@ -117,8 +117,8 @@ public struct VerificationService: Sendable {
         }
     }
 
-    private func resend(app: App, verificationID: String, channel requestedChannel: Channel?, actor: Actor)
-        async throws -> SendReceipt
+    private func resend(app: App, verificationID: String, channel requestedChannel: MessageChannel?, actor: Caller)
+        async throws -> SendResult
     {
         let (codes, digester, sealer, numbers) = (codes, digester, sealer, numbers)
         return try await store.resend(verificationID: verificationID, appID: app.id, actor: actor) { locked in
@@ -142,13 +142,13 @@ public struct VerificationService: Sendable {
         }
     }
 
-    public func report(app: App, verificationID: String) async throws -> VerificationReport? {
+    package func report(app: App, verificationID: String) async throws -> VerificationReport? {
         guard Identifiers.isVerificationID(verificationID) else { return nil }
         return try await store.report(verificationID: verificationID, appID: app.id)
     }
 
     /// Every rule that applies to sends to `recipient` from `ip`, and to verifies from `ip`.
-    public func rateLimits(app: App, recipient: String, ip: String?) async throws -> [RateLimitStatus] {
+    package func rateLimits(app: App, recipient: String, ip: String?) async throws -> [RateLimitStatus] {
         guard let number = numbers.parse(recipient) else { throw OTPFailure.invalidRecipient }
         var charges = RateLimits.sendCharges(app: app, recipient: number, ip: ip, sharded: false)
         charges += [

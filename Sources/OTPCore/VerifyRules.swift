@@ -1,7 +1,7 @@
 import Foundation
 
 /// The answer to one verify call, before it is turned into HTTP.
-public enum VerifyOutcome: String, Sendable, Equatable, CaseIterable {
+package enum VerifyOutcome: String, Sendable, Equatable, CaseIterable {
     case verified = "VERIFIED"
     case invalidCode = "INVALID_CODE"
     case maxAttemptsExceeded = "MAX_ATTEMPTS_EXCEEDED"
@@ -13,21 +13,21 @@ public enum VerifyOutcome: String, Sendable, Equatable, CaseIterable {
 }
 
 /// A guessing limit that refused a verify before its code was judged.
-public struct GuessRefusal: Sendable, Equatable {
+package struct GuessRefusal: Sendable, Equatable {
     /// `verify_failures_1d` or `verify_backoff`, as `error.limit` names it.
-    public var rule: String
-    public var retryAfterSeconds: Int
+    package var rule: String
+    package var retryAfterSeconds: Int
 
-    public init(rule: String, retryAfterSeconds: Int) {
+    package init(rule: String, retryAfterSeconds: Int) {
         self.rule = rule
         self.retryAfterSeconds = retryAfterSeconds
     }
 
-    public static let backoffRule = "verify_backoff"
+    package static let backoffRule = "verify_backoff"
 }
 
 /// What a verify does to the recipient's run of wrong codes (across its verifications).
-public enum GuessChange: String, Sendable, Equatable {
+package enum GuessChange: String, Sendable, Equatable {
     case unchanged
     /// One more wrong code: the run grows, the failure counter is charged, the wait clock restarts.
     case wrong
@@ -35,31 +35,31 @@ public enum GuessChange: String, Sendable, Equatable {
     case reset
 }
 
-public struct VerifyDecision: Sendable, Equatable {
-    public var outcome: VerifyOutcome
+package struct VerifyDecision: Sendable, Equatable {
+    package var outcome: VerifyOutcome
     /// The verification afterwards: status and wrong-try count to store.
-    public var status: VerificationStatus
-    public var attempts: Int
+    package var status: VerificationStatus
+    package var attempts: Int
     /// Whether this call is recorded as a verify attempt: a judged try, or one a limit refused.
-    public var countsAsTry: Bool
-    public var attemptsRemaining: Int
-    public var refusal: GuessRefusal? = nil
-    public var guesses: GuessChange = .unchanged
+    package var countsAsTry: Bool
+    package var attemptsRemaining: Int
+    package var refusal: GuessRefusal? = nil
+    package var guesses: GuessChange = .unchanged
 }
 
 /// The recipient's guessing history as the store read it, under the same lock as the verification.
-public struct RecipientGuesses: Sendable, Equatable {
+package struct RecipientGuesses: Sendable, Equatable {
     /// Wrong codes for the recipient in `verify_failures_1d`'s current window, and the rule's limit
     /// (nil when the app turned it off).
-    public var failuresInWindow: Int
-    public var failureLimit: Int?
-    public var failureWindowEndsAt: Date
+    package var failuresInWindow: Int
+    package var failureLimit: Int?
+    package var failureWindowEndsAt: Date
     /// Wrong codes in a row (any verification of the recipient; a right one resets it), and when
     /// the last one was tried.
-    public var wrongInRow: Int
-    public var lastWrongAt: Date?
+    package var wrongInRow: Int
+    package var lastWrongAt: Date?
 
-    public init(
+    package init(
         failuresInWindow: Int = 0, failureLimit: Int? = nil, failureWindowEndsAt: Date = .distantFuture,
         wrongInRow: Int = 0, lastWrongAt: Date? = nil
     ) {
@@ -70,18 +70,18 @@ public struct RecipientGuesses: Sendable, Equatable {
         self.lastWrongAt = lastWrongAt
     }
 
-    public static let none = RecipientGuesses()
+    package static let none = RecipientGuesses()
 
     /// The growing wait of NIST SP 800-63B 5.2.2: once the run reaches `maxAttempts`, each further
     /// try must wait 30 s × 2^(run − maxAttempts) after the last wrong one, at most an hour.
-    public static func wait(wrongInRow: Int, maxAttempts: Int) -> TimeInterval? {
+    package static func wait(wrongInRow: Int, maxAttempts: Int) -> TimeInterval? {
         guard wrongInRow >= maxAttempts else { return nil }
         let doublings = min(wrongInRow - maxAttempts, 7)  // 30 s × 2^7 is past the hour already
         return min(3600, 30 * pow(2, Double(doublings)))
     }
 
     /// Why a code may not be judged now, in the contract's order: the daily cap, then the wait.
-    public func refusal(maxAttempts: Int, now: Date) -> GuessRefusal? {
+    package func refusal(maxAttempts: Int, now: Date) -> GuessRefusal? {
         if let limit = failureLimit, failuresInWindow >= limit {
             return GuessRefusal(
                 rule: RateLimitRule.verifyFailures1d.rawValue,
@@ -105,10 +105,10 @@ public struct RecipientGuesses: Sendable, Equatable {
 /// The verification state machine of the contract's verify table and its guessing limits. Pure:
 /// the store locks the row and the recipient's guesses, asks this, and writes back everything it
 /// says (refusals included), so concurrent calls are decided one at a time and none is free.
-public enum VerifyRules {
+package enum VerifyRules {
     /// The checks in the contract's order: the recipient, the verification's own state, the daily
     /// failure cap, the growing wait, then the code.
-    public static func decide(
+    package static func decide(
         _ verification: VerificationSnapshot, guesses: RecipientGuesses = .none, maxAttempts: Int? = nil,
         codeMatches: Bool, recipientMatches: Bool, now: Date
     ) -> VerifyDecision {

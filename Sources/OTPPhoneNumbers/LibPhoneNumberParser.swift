@@ -2,10 +2,10 @@ import CPhoneNumber
 import OTPCore
 
 /// Phone numbers by Google's libphonenumber, the reference implementation of the numbering plans.
-public struct LibPhoneNumberParser: PhoneNumberParser {
-    public init() {}
+package struct LibPhoneNumberParser: PhoneNumberParser {
+    package init() {}
 
-    public func parse(_ text: String) -> ParsedPhoneNumber? {
+    package func parse(_ text: String) -> ParsedPhoneNumber? {
         // International form only: a national number would need a guessed country.
         guard text.utf8.count <= 64, text.trimmingPrefixWhitespace.hasPrefix("+") else { return nil }
         var e164 = [CChar](repeating: 0, count: Int(OTP_PHONE_E164_CAPACITY))

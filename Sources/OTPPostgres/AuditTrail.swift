@@ -4,17 +4,17 @@ import Logging
 import PostgresNIO
 
 /// The audit trail's hash chain: sealing new events, and checking the chain end to end.
-public struct AuditTrail: Sendable {
+package struct AuditTrail: Sendable {
     let client: PostgresClient
     let logger: Logger
 
-    public init(client: PostgresClient, logger: Logger) {
+    package init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger
     }
 
     /// Seals events older than 30 s in batches until none are left; returns how many.
-    public func seal(batchSize: Int = 5000) async throws -> Int {
+    package func seal(batchSize: Int = 5000) async throws -> Int {
         var total = 0
         while true {
             let rows = try await client.query("SELECT otp.seal_events(\(batchSize)::integer)", logger: logger)
@@ -25,16 +25,16 @@ public struct AuditTrail: Sendable {
         }
     }
 
-    public struct Verdict: Sendable, Codable, Equatable {
+    package struct Verdict: Sendable, Codable, Equatable {
         /// Sealed events checked.
-        public var checked = 0
+        package var checked = 0
         /// The first event whose link or hash does not hold, and what is wrong with it.
-        public var brokenAt: Int64?
-        public var reason: String?
+        package var brokenAt: Int64?
+        package var reason: String?
 
-        public var intact: Bool { brokenAt == nil }
+        package var intact: Bool { brokenAt == nil }
 
-        public init(checked: Int = 0, brokenAt: Int64? = nil, reason: String? = nil) {
+        package init(checked: Int = 0, brokenAt: Int64? = nil, reason: String? = nil) {
             self.checked = checked
             self.brokenAt = brokenAt
             self.reason = reason
@@ -43,7 +43,7 @@ public struct AuditTrail: Sendable {
 
     /// Walks the sealed events in id order (from `since`, a UTC day, when given) and recomputes
     /// every hash: a row changed, removed or slipped in shows as the first broken link.
-    public func verify(since: String? = nil) async throws -> Verdict {
+    package func verify(since: String? = nil) async throws -> Verdict {
         let rows = try await client.query(
             """
             SELECT e.id, e.chain_prev, e.chain_hash, otp.event_text(e) FROM otp.events e
@@ -70,10 +70,10 @@ public struct AuditTrail: Sendable {
 
 /// The database roles of the contract: the owner migrates; serve and work log in as a member of
 /// `otp_runtime`.
-public enum DatabaseRoles {
+package enum DatabaseRoles {
     /// Makes `user` a login member of `otp_runtime` (creating it with `password` when it does not
     /// exist). Run as the owner, after the migrations.
-    public static func grantRuntime(to user: String, password: String?, client: PostgresClient, logger: Logger)
+    package static func grantRuntime(to user: String, password: String?, client: PostgresClient, logger: Logger)
         async throws
     {
         let rows = try await client.query(
@@ -90,7 +90,7 @@ public enum DatabaseRoles {
     }
 
     /// How long the audit trail keeps events (`OTP_RETENTION_DAYS`): only the owner may set it.
-    public static func setRetention(days: Int, client: PostgresClient, logger: Logger) async throws {
+    package static func setRetention(days: Int, client: PostgresClient, logger: Logger) async throws {
         try await client.query("UPDATE otp.audit_policy SET retention_days = \(days)", logger: logger)
     }
 }

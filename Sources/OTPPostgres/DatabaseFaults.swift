@@ -5,10 +5,10 @@ import _ConnectionPoolModule
 
 /// Which failures mean "the database is away" (answered 503, retried later), and how to say why in
 /// one line without a type name.
-public enum DatabaseFaults {
+package enum DatabaseFaults {
     /// True for a lost or refused connection, a pool that gave up connecting, and the server classes
     /// 08 (connection), 53 (resources) and 57 (operator intervention: shutting down, terminated).
-    public static func isUnavailable(_ error: any Error) -> Bool {
+    package static func isUnavailable(_ error: any Error) -> Bool {
         switch error {
         case let error as PSQLError:
             switch error.code {
@@ -32,7 +32,7 @@ public enum DatabaseFaults {
     }
 
     /// "connection refused", "the server closed the connection", "the server refused: ...".
-    public static func reason(_ error: any Error) -> String {
+    package static func reason(_ error: any Error) -> String {
         switch error {
         case let error as PSQLError:
             if let message = error.serverInfo?[.message] { return "the server refused: \(message)" }

@@ -7,14 +7,14 @@ import PostgresNIO
 /// Whether PostgreSQL takes a session, asked once with one connection of its own, so a one-shot
 /// command (cron's `expire`, `migrate`) gives up in a bounded time with a reason an operator can
 /// act on, instead of waiting on a pool that retries forever.
-public enum DatabaseReachability {
-    public struct Unreachable: Error, CustomStringConvertible {
-        public var description: String
+package enum DatabaseReachability {
+    package struct Unreachable: Error, CustomStringConvertible {
+        package var description: String
     }
 
     /// Throws `Unreachable` ("cannot reach PostgreSQL at host:port: connection refused") when no
     /// session is open within `timeout`.
-    public static func check(_ url: PostgresURL, timeout: Duration, logger: Logger) async throws {
+    package static func check(_ url: PostgresURL, timeout: Duration, logger: Logger) async throws {
         let configuration = try url.connectionConfiguration()
         var silenced = logger
         silenced.logLevel = .critical

@@ -40,9 +40,9 @@ struct ClaimStatement: PostgresPreparedStatement {
             ).self)
         return ClaimedDelivery(
             id: row.0, verificationID: row.1, appID: row.2, appName: row.3,
-            channel: OTPCore.Channel(rawValue: row.4) ?? .sms, recipient: row.5, sender: row.6,
+            channel: MessageChannel(rawValue: row.4) ?? .sms, recipient: row.5, sender: row.6,
             sealedCode: row.7, attempt: row.8, expiresAt: row.9,
-            fallbackChannel: row.10.flatMap(OTPCore.Channel.init(rawValue:)), verificationPending: row.11,
+            fallbackChannel: row.10.flatMap(MessageChannel.init(rawValue:)), verificationPending: row.11,
             claimedAt: row.12, messageTemplate: row.13,
             whatsAppTemplate: row.14.flatMap { name in row.15.map { WhatsAppTemplate(name: name, language: $0) } })
     }

@@ -11,12 +11,12 @@ import Logging
 /// It listens on 127.0.0.1 only, on a free port picked at each start, with `trust` authentication
 /// for the `otp` superuser: for development and tests, never production. Started by root, the server
 /// runs as the `postgres` user, since PostgreSQL refuses to run as root.
-public struct EmbeddedPostgres: Sendable {
-    public enum LaunchError: Error, CustomStringConvertible {
+package struct EmbeddedPostgres: Sendable {
+    package enum LaunchError: Error, CustomStringConvertible {
         case binariesNotFound
         case commandFailed(String, status: Int32, log: URL)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .binariesNotFound:
                 "no PostgreSQL server found: install it (Debian: apt-get install postgresql) or put initdb and pg_ctl on PATH"
@@ -26,25 +26,25 @@ public struct EmbeddedPostgres: Sendable {
         }
     }
 
-    public let directory: URL
-    public let port: Int
-    public let database = "otp"
-    public let user = "otp"
+    package let directory: URL
+    package let port: Int
+    package let database = "otp"
+    package let user = "otp"
     private let binaries: URL
 
-    public var dataDirectory: URL { directory.appendingPathComponent("pgdata") }
+    package var dataDirectory: URL { directory.appendingPathComponent("pgdata") }
     /// As the owner (a superuser): for migrations.
-    public var url: String { "postgres://\(user)@127.0.0.1:\(port)/\(database)?sslmode=disable" }
+    package var url: String { "postgres://\(user)@127.0.0.1:\(port)/\(database)?sslmode=disable" }
     /// The login role serve and work use: a member of `otp_runtime` (see `DatabaseRoles`).
-    public static let runtimeUser = "otp_service"
-    public var runtimeURL: String {
+    package static let runtimeUser = "otp_service"
+    package var runtimeURL: String {
         "postgres://\(Self.runtimeUser)@127.0.0.1:\(port)/\(database)?sslmode=disable"
     }
     var launcherLog: URL { directory.appendingPathComponent("launcher.log") }
 
     /// Creates the cluster under `directory` on first use, then starts it and waits until it accepts
     /// connections. A server left running by an earlier crash is stopped first.
-    public static func start(in directory: URL, fastAndUnsafe: Bool = false) throws -> EmbeddedPostgres {
+    package static func start(in directory: URL, fastAndUnsafe: Bool = false) throws -> EmbeddedPostgres {
         guard let binaries = findBinaries() else { throw LaunchError.binariesNotFound }
         let cluster = EmbeddedPostgres(directory: directory, port: try freePort(), binaries: binaries)
         try cluster.initialiseIfNeeded(fastAndUnsafe: fastAndUnsafe)
@@ -61,7 +61,7 @@ public struct EmbeddedPostgres: Sendable {
     }
 
     /// Stops the server (fast shutdown) and waits for it to exit.
-    public func stop() {
+    package func stop() {
         _ = try? pgctl(["stop", "-m", "fast", "-w", "-t", "30"])
     }
 
@@ -143,7 +143,7 @@ public struct EmbeddedPostgres: Sendable {
     }
 
     /// A TCP port nothing listens on right now, from the kernel's ephemeral range.
-    public static func freePort() throws -> Int {
+    package static func freePort() throws -> Int {
         let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socketFD >= 0 else { throw POSIXError(.EMFILE) }
         defer { close(socketFD) }

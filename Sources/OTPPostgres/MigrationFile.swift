@@ -2,25 +2,25 @@ import Crypto
 import Foundation
 
 /// One numbered file of `sql/`, e.g. `0001_schema.sql`.
-public struct MigrationFile: Sendable, Equatable {
-    public var version: Int
-    public var name: String
-    public var contents: String
+package struct MigrationFile: Sendable, Equatable {
+    package var version: Int
+    package var name: String
+    package var contents: String
 
-    public init(version: Int, name: String, contents: String) {
+    package init(version: Int, name: String, contents: String) {
         self.version = version
         self.name = name
         self.contents = contents
     }
 
     /// Hex SHA-256 of the file, recorded when applied so a later edit is noticed.
-    public var checksum: String {
+    package var checksum: String {
         SHA256.hash(data: Data(contents.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
     /// The statements of the file, one per extended-protocol query. A statement ends with a `;` at
     /// the end of a line; `$$`-quoted bodies may hold semicolons of their own.
-    public var statements: [String] {
+    package var statements: [String] {
         var statements: [String] = []
         var current: [Substring] = []
         var insideDollarQuote = false
@@ -40,7 +40,7 @@ public struct MigrationFile: Sendable, Equatable {
     }
 
     /// Every `NNNN_name.sql` in `directory`, in version order.
-    public static func load(from directory: URL) throws -> [MigrationFile] {
+    package static func load(from directory: URL) throws -> [MigrationFile] {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         return try names.compactMap { name -> MigrationFile? in
             guard name.hasSuffix(".sql"), let version = Int(name.prefix { $0.isNumber }) else { return nil }
@@ -50,13 +50,13 @@ public struct MigrationFile: Sendable, Equatable {
     }
 
     /// The migrations of `defaultDirectory()`.
-    public static func loadDefault() throws -> [MigrationFile] {
+    package static func loadDefault() throws -> [MigrationFile] {
         try load(from: defaultDirectory())
     }
 
     /// Where the migrations are: `OTP_MIGRATIONS_DIR`, else `./sql`, else `share/otp/sql` beside the
     /// binary's prefix, else the `sql/` of the source checkout this binary was built from.
-    public static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+    package static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
         if let configured = environment["OTP_MIGRATIONS_DIR"], !configured.isEmpty {
             return URL(fileURLWithPath: configured)
         }

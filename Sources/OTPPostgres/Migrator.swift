@@ -3,12 +3,12 @@ import PostgresNIO
 
 /// Applies `sql/` files in order, each in its own transaction, under an advisory lock so that two
 /// hosts migrating at once take turns. Refuses to go on when an applied file has changed.
-public struct Migrator: Sendable {
-    public enum MigrationError: Error, CustomStringConvertible {
+package struct Migrator: Sendable {
+    package enum MigrationError: Error, CustomStringConvertible {
         case changedAfterApply(name: String)
         case unknownApplied(version: Int)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .changedAfterApply(let name):
                 "migration \(name) was changed after it was applied; add a new file instead"
@@ -21,11 +21,11 @@ public struct Migrator: Sendable {
     /// Arbitrary, fixed: the advisory lock that serialises migrators.
     static let lockKey: Int64 = 0x6f74_705f_6d69_67
 
-    public let client: PostgresClient
-    public let files: [MigrationFile]
-    public let logger: Logger
+    package let client: PostgresClient
+    package let files: [MigrationFile]
+    package let logger: Logger
 
-    public init(client: PostgresClient, files: [MigrationFile], logger: Logger) {
+    package init(client: PostgresClient, files: [MigrationFile], logger: Logger) {
         self.client = client
         self.files = files
         self.logger = logger
@@ -33,7 +33,7 @@ public struct Migrator: Sendable {
 
     /// Applies what is pending; returns the names applied (empty when the database was current).
     @discardableResult
-    public func migrate() async throws -> [String] {
+    package func migrate() async throws -> [String] {
         try await client.withConnection { connection in
             try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger)
             do {
@@ -53,7 +53,7 @@ public struct Migrator: Sendable {
     }
 
     /// The names of files not yet applied; throws when an applied file has changed.
-    public func pending() async throws -> [String] {
+    package func pending() async throws -> [String] {
         try await client.withConnection { connection in
             let applied = try await appliedChecksums(on: connection)
             return try check(applied).map(\.name)

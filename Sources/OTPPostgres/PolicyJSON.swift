@@ -31,7 +31,7 @@ enum PolicyJSON {
         policy.rateLimits = (try? decoder.decode([String: Int].self, from: Data(rateLimits.utf8))) ?? [:]
         let countryObject = (try? decoder.decode([String: [String: [String]]].self, from: Data(countries.utf8))) ?? [:]
         for (channelName, rule) in countryObject {
-            guard let channel = Channel(rawValue: channelName) else { continue }
+            guard let channel = MessageChannel(rawValue: channelName) else { continue }
             if let allowed = rule["allow"] {
                 policy.countries[channel] = .allow(allowed)
             } else if let denied = rule["deny"] {
@@ -40,7 +40,7 @@ enum PolicyJSON {
         }
         let lineObject = (try? decoder.decode([String: [String]].self, from: Data(lineTypes.utf8))) ?? [:]
         for (channelName, names) in lineObject {
-            guard let channel = Channel(rawValue: channelName) else { continue }
+            guard let channel = MessageChannel(rawValue: channelName) else { continue }
             policy.refusedLineTypes[channel] = names.compactMap(LineType.init(rawValue:))
         }
     }

@@ -6,25 +6,25 @@ import PostgresNIO
 /// The delivery queue on `otp.deliveries`: claims through the partial index of queued rows with
 /// `FOR UPDATE SKIP LOCKED`, commits before any provider is called, and records outcomes in batches,
 /// one statement each.
-public struct PostgresDeliveryQueue: DeliveryQueue {
-    public static let channel = "otp_deliveries"
+package struct PostgresDeliveryQueue: DeliveryQueue {
+    package static let channel = "otp_deliveries"
 
     let client: PostgresClient
     let logger: Logger
 
-    public init(client: PostgresClient, logger: Logger) {
+    package init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger
     }
 
-    public func claim(limit: Int, lease: Duration, workerID: String) async throws -> [ClaimedDelivery] {
+    package func claim(limit: Int, lease: Duration, workerID: String) async throws -> [ClaimedDelivery] {
         let statement = ClaimStatement(limit: limit, leaseSeconds: Int(lease.components.seconds), workerID: workerID)
         var claimed: [ClaimedDelivery] = []
         for try await delivery in try await client.execute(statement, logger: logger) { claimed.append(delivery) }
         return claimed.sorted { $0.id < $1.id }
     }
 
-    public func finish(_ outcomes: [DeliveryOutcome], workerID: String) async throws {
+    package func finish(_ outcomes: [DeliveryOutcome], workerID: String) async throws {
         guard !outcomes.isEmpty else { return }
         var handedOver = 0
         for try await count in try await client.execute(
@@ -35,7 +35,7 @@ public struct PostgresDeliveryQueue: DeliveryQueue {
         if handedOver > 0 { try await client.query("SELECT pg_notify(\(Self.channel), '')", logger: logger) }
     }
 
-    public func requeueExpiredLeases() async throws -> Int {
+    package func requeueExpiredLeases() async throws -> Int {
         let rows = try await client.query(
             """
             UPDATE otp.deliveries SET state = 'queued', locked_until = NULL, locked_by = NULL, run_at = now(),
@@ -46,7 +46,7 @@ public struct PostgresDeliveryQueue: DeliveryQueue {
         return try await rows.collect().count
     }
 
-    public func backlog() async throws -> (queued: Int, oldestAgeSeconds: Double) {
+    package func backlog() async throws -> (queued: Int, oldestAgeSeconds: Double) {
         let rows = try await client.query(
             """
             SELECT count(*)::bigint,
@@ -57,7 +57,7 @@ public struct PostgresDeliveryQueue: DeliveryQueue {
         return (0, 0)
     }
 
-    public func listenForWork(_ wake: @Sendable () -> Void) async throws {
+    package func listenForWork(_ wake: @Sendable () -> Void) async throws {
         try await client.withConnection { connection in
             try await connection.listen(on: Self.channel) { notifications in
                 for try await _ in notifications { wake() }

@@ -4,14 +4,14 @@ import OTPCore
 import PostgresNIO
 
 /// Accounts, apps and API keys: what requests are checked against, and what the admin CLI edits.
-public struct PostgresDirectory: AccessDirectory {
-    public enum AdminError: Error, CustomStringConvertible, Equatable {
+package struct PostgresDirectory: AccessDirectory {
+    package enum AdminError: Error, CustomStringConvertible, Equatable {
         case appNotFound(String)
         case keyNotFound(String)
         case appsOfSeveralAccounts
         case invalidPolicy(String)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .appNotFound(let id): "no app \(id)"
             case .keyNotFound(let id): "no API key \(id)"
@@ -21,43 +21,43 @@ public struct PostgresDirectory: AccessDirectory {
         }
     }
 
-    public struct KeySummary: Sendable, Codable, Equatable {
-        public var keyID: String
-        public var account: String
-        public var appIDs: [String]?
-        public var createdAt: Date
-        public var revokedAt: Date?
+    package struct KeySummary: Sendable, Codable, Equatable {
+        package var keyID: String
+        package var account: String
+        package var appIDs: [String]?
+        package var createdAt: Date
+        package var revokedAt: Date?
     }
 
     let client: PostgresClient
     let logger: Logger
 
-    public init(client: PostgresClient, logger: Logger) {
+    package init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger
     }
 
-    public func apiKey(id: String) async throws -> StoredAPIKey? {
+    package func apiKey(id: String) async throws -> StoredAPIKey? {
         for try await key in try await client.execute(APIKeyStatement(keyID: id), logger: logger) { return key }
         return nil
     }
 
-    public func app(id: String, accountID: Int64) async throws -> App? {
+    package func app(id: String, accountID: Int64) async throws -> App? {
         for try await app in try await client.execute(AppStatement(appID: id, accountID: accountID), logger: logger) {
             return app
         }
         return nil
     }
 
-    public func appIDs(accountID: Int64) async throws -> [String] {
+    package func appIDs(accountID: Int64) async throws -> [String] {
         try await apps(id: nil, accountID: accountID).map(\.id)
     }
 
-    public func app(id: String) async throws -> App? {
+    package func app(id: String) async throws -> App? {
         try await apps(id: id, accountID: nil).first
     }
 
-    public func listApps() async throws -> [(app: App, account: String)] {
+    package func listApps() async throws -> [(app: App, account: String)] {
         let rows = try await client.query(
             "SELECT a.id, c.name FROM otp.apps a JOIN otp.accounts c ON c.id = a.account_id ORDER BY a.created_at",
             logger: logger)
@@ -67,7 +67,7 @@ public struct PostgresDirectory: AccessDirectory {
     }
 
     /// Creates the account when it does not exist yet, then the app.
-    public func createApp(name: String, account: String, policy: AppPolicy) async throws -> App {
+    package func createApp(name: String, account: String, policy: AppPolicy) async throws -> App {
         if let problem = policy.problem { throw AdminError.invalidPolicy(problem) }
         let id = Identifiers.appID()
         let rows = try await client.query(
@@ -100,7 +100,7 @@ public struct PostgresDirectory: AccessDirectory {
         return app
     }
 
-    public func updatePolicy(appID: String, _ change: (inout AppPolicy) throws -> Void) async throws -> App {
+    package func updatePolicy(appID: String, _ change: (inout AppPolicy) throws -> Void) async throws -> App {
         guard var app = try await app(id: appID) else { throw AdminError.appNotFound(appID) }
         try change(&app.policy)
         let policy = app.policy
@@ -125,7 +125,7 @@ public struct PostgresDirectory: AccessDirectory {
 
     /// Creates a key that may use exactly `appIDs` (all of one account) and returns its id and its
     /// random secret, which is stored only as a digest and sealed under the key ring.
-    public func createKey(appIDs: [String], secrets: APIKeySecrets) async throws -> (keyID: String, secret: String) {
+    package func createKey(appIDs: [String], secrets: APIKeySecrets) async throws -> (keyID: String, secret: String) {
         var accountIDs: Set<Int64> = []
         for appID in appIDs {
             guard let app = try await app(id: appID) else { throw AdminError.appNotFound(appID) }
@@ -146,7 +146,7 @@ public struct PostgresDirectory: AccessDirectory {
     /// Seals every key's secret under the ring's current key (after a new server key was put
     /// first). Keys made before secrets were sealed get their seal now. Returns how many were
     /// resealed, and the ids of keys no key of the ring can open (they must be replaced).
-    public func resealKeys(secrets: APIKeySecrets) async throws -> (resealed: Int, unreadable: [String]) {
+    package func resealKeys(secrets: APIKeySecrets) async throws -> (resealed: Int, unreadable: [String]) {
         var keys: [StoredAPIKey] = []
         let rows = try await client.query(
             "SELECT key_id, secret_digest, sealed_secret FROM otp.api_keys WHERE revoked_at IS NULL ORDER BY key_id",
@@ -172,7 +172,7 @@ public struct PostgresDirectory: AccessDirectory {
         return (resealed, unreadable)
     }
 
-    public func revokeKey(id: String) async throws {
+    package func revokeKey(id: String) async throws {
         let rows = try await client.query(
             """
             UPDATE otp.api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE key_id = \(id) RETURNING key_id
@@ -180,7 +180,7 @@ public struct PostgresDirectory: AccessDirectory {
         if try await rows.collect().isEmpty { throw AdminError.keyNotFound(id) }
     }
 
-    public func listKeys() async throws -> [KeySummary] {
+    package func listKeys() async throws -> [KeySummary] {
         let rows = try await client.query(
             """
             SELECT k.key_id, c.name, k.app_ids, k.created_at, k.revoked_at

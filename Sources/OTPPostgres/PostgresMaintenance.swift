@@ -4,18 +4,18 @@ import PostgresNIO
 
 /// The scheduled jobs' SQL. Each statement is idempotent and takes rows with `SKIP LOCKED` in
 /// bounded batches, so two hosts running the same job at once split the work instead of colliding.
-public struct PostgresMaintenance: Sendable {
-    public struct ExpiryReport: Sendable, Codable, Equatable {
-        public var expiredVerifications = 0
-        public var deletedIdempotencyKeys = 0
-        public var deletedRateLimitCounters = 0
+package struct PostgresMaintenance: Sendable {
+    package struct ExpiryReport: Sendable, Codable, Equatable {
+        package var expiredVerifications = 0
+        package var deletedIdempotencyKeys = 0
+        package var deletedRateLimitCounters = 0
     }
 
     let client: PostgresClient
     let logger: Logger
     let batchSize: Int
 
-    public init(client: PostgresClient, logger: Logger, batchSize: Int = 1000) {
+    package init(client: PostgresClient, logger: Logger, batchSize: Int = 1000) {
         self.client = client
         self.logger = logger
         self.batchSize = batchSize
@@ -24,7 +24,7 @@ public struct PostgresMaintenance: Sendable {
     /// Marks pending verifications past their time `expired`, fails their unsent deliveries, erases
     /// digests and sealed codes, writes one `expired` event each; then sweeps idempotency keys older
     /// than 24 hours and rate-limit counters past their window.
-    public func expire() async throws -> ExpiryReport {
+    package func expire() async throws -> ExpiryReport {
         var report = ExpiryReport()
         while true {
             let count = try await expireBatch()
@@ -76,7 +76,7 @@ public struct PostgresMaintenance: Sendable {
     }
 
     /// Rolls up the given UTC days (YYYY-MM-DD) into `otp.daily_reports`; returns the rows written.
-    public func rollup(days: [String]) async throws -> Int {
+    package func rollup(days: [String]) async throws -> Int {
         var rows = 0
         for day in days {
             rows += try await count(DailyAggregate.upsert(day: day))
@@ -84,17 +84,17 @@ public struct PostgresMaintenance: Sendable {
         return rows
     }
 
-    public struct PruneReport: Sendable, Codable, Equatable {
-        public var deliveryAttempts = 0
-        public var verifyAttempts = 0
-        public var deliveries = 0
-        public var events = 0
-        public var verifications = 0
+    package struct PruneReport: Sendable, Codable, Equatable {
+        package var deliveryAttempts = 0
+        package var verifyAttempts = 0
+        package var deliveries = 0
+        package var events = 0
+        package var verifications = 0
     }
 
     /// Deletes what is older than `days`: finished deliveries, attempts, audit events, and settled
     /// verifications with nothing left pointing at them. In batches, each its own short transaction.
-    public func prune(olderThanDays days: Int) async throws -> PruneReport {
+    package func prune(olderThanDays days: Int) async throws -> PruneReport {
         var report = PruneReport()
         let age = Double(days) * 86_400
         report.deliveryAttempts = try await deleteBatches(from: "delivery_attempts", at: "at", olderThan: age)

@@ -5,16 +5,16 @@ import PostgresNIO
 
 /// The management lists and reports. Lists are newest first with keyset cursors (the last row's
 /// sort key, opaque to clients), so a walk page by page sees every row once while new rows arrive.
-public struct PostgresManagementStore: ManagementStore {
+package struct PostgresManagementStore: ManagementStore {
     let client: PostgresClient
     let logger: Logger
 
-    public init(client: PostgresClient, logger: Logger) {
+    package init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger
     }
 
-    public func verifications(_ scope: ListScope, _ filter: VerificationFilter) async throws
+    package func verifications(_ scope: ListScope, _ filter: VerificationFilter) async throws
         -> Page<VerificationReport>
     {
         let rows = try await client.query(try Self.verificationsQuery(scope, filter), logger: logger)
@@ -30,7 +30,7 @@ public struct PostgresManagementStore: ManagementStore {
             items.append(
                 VerificationReport(
                     id: row.0, appID: row.1, status: snapshot.effectiveStatus(now: row.12),
-                    channel: OTPCore.Channel(rawValue: row.3) ?? .sms, recipient: row.4, attempts: row.5,
+                    channel: MessageChannel(rawValue: row.3) ?? .sms, recipient: row.4, attempts: row.5,
                     attemptsRemaining: snapshot.attemptsRemaining, sends: row.7,
                     deliveryStatus: row.13.flatMap(DeliveryStatus.init(rawValue:)) ?? .queued, createdAt: row.8,
                     expiresAt: row.9, verifiedAt: row.10, resendAvailableAt: row.11))
@@ -39,7 +39,7 @@ public struct PostgresManagementStore: ManagementStore {
         return Self.page(items, keys: keys, limit: scope.limit)
     }
 
-    public func events(_ scope: ListScope, verificationID: String?, event: String?) async throws -> Page<AuditEvent> {
+    package func events(_ scope: ListScope, verificationID: String?, event: String?) async throws -> Page<AuditEvent> {
         let rows = try await client.query(
             try Self.eventsQuery(scope, verificationID: verificationID, event: event), logger: logger)
         var items: [AuditEvent] = []
@@ -52,7 +52,7 @@ public struct PostgresManagementStore: ManagementStore {
         return Self.page(items, keys: items.map { Cursor.encode([String($0.id)]) }, limit: scope.limit)
     }
 
-    public func attempts(_ scope: ListScope, verificationID: String?, recipient: String?, kind: AttemptRecord.Kind?)
+    package func attempts(_ scope: ListScope, verificationID: String?, recipient: String?, kind: AttemptRecord.Kind?)
         async throws -> Page<AttemptRecord>
     {
         let rows = try await client.query(
@@ -78,7 +78,7 @@ public struct PostgresManagementStore: ManagementStore {
         return Self.page(items, keys: keys, limit: scope.limit)
     }
 
-    public func report(appIDs: [String], from: String, to: String, groupBy: ReportGrouping) async throws
+    package func report(appIDs: [String], from: String, to: String, groupBy: ReportGrouping) async throws
         -> (rows: [ReportRow], totals: ReportRow)
     {
         // Whole past days come from the rollups; today (UTC) is computed from the raw tables.

@@ -57,7 +57,7 @@ enum PostgresRateLimiter {
 
     /// The audit event of a refusal, written after the refused transaction rolled back.
     static func recordRefusal(
-        rule: String, appID: String, verificationID: String?, actor: Actor, client: PostgresClient, logger: Logger
+        rule: String, appID: String, verificationID: String?, actor: Caller, client: PostgresClient, logger: Logger
     ) async {
         _ = try? await client.query(
             """

@@ -4,16 +4,16 @@ import PostgresNIO
 
 /// Records delivery receipts: `sent` becomes `delivered` or `failed`, with an audit event. A late
 /// "failed" never overrides "delivered", and a repeated receipt changes nothing.
-public struct PostgresReceiptStore: DeliveryReceiptStore {
+package struct PostgresReceiptStore: DeliveryReceiptStore {
     let client: PostgresClient
     let logger: Logger
 
-    public init(client: PostgresClient, logger: Logger) {
+    package init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger
     }
 
-    public func record(_ receipt: DeliveryReceipt) async throws -> Bool {
+    package func record(_ receipt: DeliveryReceipt) async throws -> Bool {
         let state = receipt.outcome.rawValue
         let event = receipt.outcome == .delivered ? "delivery_delivered" : "delivery_failed"
         let rows = try await client.query(

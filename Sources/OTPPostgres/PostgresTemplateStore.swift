@@ -4,16 +4,16 @@ import OTPCore
 import PostgresNIO
 
 /// Custom templates, versioned: every change is a new row in `otp.template_versions`.
-public struct PostgresTemplateStore: TemplateStore {
+package struct PostgresTemplateStore: TemplateStore {
     let client: PostgresClient
     let logger: Logger
 
-    public init(client: PostgresClient, logger: Logger) {
+    package init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger
     }
 
-    public func create(appID: String, name: String, locale: String, body: String) async throws -> CustomTemplate {
+    package func create(appID: String, name: String, locale: String, body: String) async throws -> CustomTemplate {
         let id = "tpl_" + Identifiers.random(count: 20)
         let rows = try await client.query(
             """
@@ -29,7 +29,7 @@ public struct PostgresTemplateStore: TemplateStore {
         return try await Self.first(rows)
     }
 
-    public func template(id: String, appIDs: [String]) async throws -> CustomTemplate? {
+    package func template(id: String, appIDs: [String]) async throws -> CustomTemplate? {
         let rows = try await client.query(
             """
             SELECT id, app_id, name, locale, body, version, created_at, updated_at FROM otp.templates
@@ -38,7 +38,7 @@ public struct PostgresTemplateStore: TemplateStore {
         return try await Self.all(rows).first
     }
 
-    public func list(appIDs: [String], limit: Int, cursor: String?) async throws -> Page<CustomTemplate> {
+    package func list(appIDs: [String], limit: Int, cursor: String?) async throws -> Page<CustomTemplate> {
         let after = try cursor.map { try Cursor.decode($0, parts: [.time, .id]) }
         let rows = try await client.query(
             """
@@ -60,7 +60,7 @@ public struct PostgresTemplateStore: TemplateStore {
         return PostgresManagementStore.page(items, keys: keys, limit: limit)
     }
 
-    public func update(id: String, appIDs: [String], name: String?, locale: String?, body: String?) async throws
+    package func update(id: String, appIDs: [String], name: String?, locale: String?, body: String?) async throws
         -> CustomTemplate?
     {
         let rows = try await client.query(
@@ -79,7 +79,7 @@ public struct PostgresTemplateStore: TemplateStore {
         return try await Self.all(rows).first
     }
 
-    public func delete(id: String, appIDs: [String]) async throws -> Bool {
+    package func delete(id: String, appIDs: [String]) async throws -> Bool {
         let rows = try await client.query(
             """
             UPDATE otp.templates SET deleted_at = now()

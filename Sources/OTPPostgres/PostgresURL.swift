@@ -6,28 +6,28 @@ import PostgresNIO
 /// What `DATABASE_URL` says: `postgres://user:pass@host:port/db?sslmode=...`. `sslmode` is
 /// honoured: `disable`; `prefer` (the default, as libpq); `require` (encrypted, server not
 /// verified, as libpq); `verify-ca` and `verify-full` (verified against the system's roots).
-public struct PostgresURL: Sendable, CustomStringConvertible {
-    public enum URLError: Error, CustomStringConvertible {
+package struct PostgresURL: Sendable, CustomStringConvertible {
+    package enum URLError: Error, CustomStringConvertible {
         case invalid(String)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .invalid(let reason): "DATABASE_URL is not usable: \(reason)"
             }
         }
     }
 
-    public var host: String
-    public var port: Int
-    public var username: String
+    package var host: String
+    package var port: Int
+    package var username: String
     /// Redacted in every description of the URL; read by name where it is used.
-    public var password: Secret?
-    public var database: String
+    package var password: Secret?
+    package var database: String
     var sslMode: String
     /// `application_name`, as libpq takes it: how the connections show in `pg_stat_activity`.
-    public var applicationName: String?
+    package var applicationName: String?
 
-    public init(_ text: String) throws {
+    package init(_ text: String) throws {
         guard let url = URLComponents(string: text), let scheme = url.scheme,
             ["postgres", "postgresql"].contains(scheme)
         else { throw URLError.invalid("expected postgres://user:pass@host:port/db") }
@@ -48,7 +48,7 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
     }
 
     /// Where it points, without the password: for messages.
-    public var description: String { "\(host):\(port)" }
+    package var description: String { "\(host):\(port)" }
 
     /// TLS as `sslmode` asks, and whether a plain connection is acceptable.
     func tlsConfiguration() -> (TLSConfiguration, required: Bool)? {
@@ -65,7 +65,7 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
         }
     }
 
-    public var clientConfiguration: PostgresClient.Configuration {
+    package var clientConfiguration: PostgresClient.Configuration {
         let tls: PostgresClient.Configuration.TLS =
             switch tlsConfiguration() {
             case nil: .disable
@@ -79,7 +79,7 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
         return configuration
     }
 
-    public func connectionConfiguration() throws -> PostgresConnection.Configuration {
+    package func connectionConfiguration() throws -> PostgresConnection.Configuration {
         let tls: PostgresConnection.Configuration.TLS =
             switch tlsConfiguration() {
             case nil: .disable
@@ -98,9 +98,9 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
 }
 
 extension PostgresClient.Configuration {
-    public typealias URLError = PostgresURL.URLError
+    package typealias URLError = PostgresURL.URLError
 
-    public init(url text: String) throws {
+    package init(url text: String) throws {
         self = try PostgresURL(text).clientConfiguration
     }
 }

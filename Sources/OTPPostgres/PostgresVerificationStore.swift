@@ -9,19 +9,19 @@ import PostgresNIO
 /// its limit charges; it is answered only once COMMIT has answered. Verify and resend lock the
 /// verification row with `FOR UPDATE`, so concurrent calls on one verification are decided one
 /// after another.
-public struct PostgresVerificationStore: VerificationStore {
+package struct PostgresVerificationStore: VerificationStore {
     let client: PostgresClient
     let logger: Logger
     let notifier: WorkNotifier
 
-    public init(client: PostgresClient, logger: Logger) {
+    package init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger
         self.notifier = WorkNotifier(client: client, logger: logger)
     }
 
-    public func send(
-        _ new: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge], actor: Actor
+    package func send(
+        _ new: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge], actor: Caller
     ) async throws -> SendOutcome {
         let outcome = try await recordingRefusals(appID: new.appID, verificationID: nil, actor: actor) {
             try await insertAndCharge(new, idempotency: idempotency, charges: charges, actor: actor)
@@ -31,7 +31,7 @@ public struct PostgresVerificationStore: VerificationStore {
     }
 
     private func insertAndCharge(
-        _ new: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge], actor: Actor
+        _ new: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge], actor: Caller
     ) async throws -> SendOutcome {
         guard let idempotency else {
             // Always an explicit transaction, limits or not: a lone statement commits at the
@@ -67,7 +67,7 @@ public struct PostgresVerificationStore: VerificationStore {
                     guard constantTimeEquals(digest, idempotency.requestDigest), let body else {
                         throw OTPFailure.idempotencyKeyReused
                     }
-                    return .replayed(try Self.decoder.decode(SendReceipt.self, from: Data(body.utf8)))
+                    return .replayed(try Self.decoder.decode(SendResult.self, from: Data(body.utf8)))
                 }
                 throw OTPFailure.idempotencyKeyReused
             }
@@ -83,20 +83,20 @@ public struct PostgresVerificationStore: VerificationStore {
         }
     }
 
-    private func insert(_ new: NewVerification, actor: Actor, on connection: PostgresConnection) async throws
-        -> SendReceipt
+    private func insert(_ new: NewVerification, actor: Caller, on connection: PostgresConnection) async throws
+        -> SendResult
     {
         let rows = try await connection.execute(SendStatement(new: new, actor: actor), logger: logger)
         for try await (expiresAt, resendAvailableAt) in rows {
-            return SendReceipt(
+            return SendResult(
                 verificationID: new.id, status: .pending, channel: new.channel, recipient: new.recipient,
                 expiresAt: expiresAt, resendAvailableAt: resendAvailableAt, deliveryStatus: .queued)
         }
         throw PostgresStoreError.noRowReturned
     }
 
-    public func verify(
-        verificationID: String, appID: String, actor: Actor, gate: RateLimitCharge?,
+    package func verify(
+        verificationID: String, appID: String, actor: Caller, gate: RateLimitCharge?,
         onFailure: @escaping @Sendable (_ recipient: String) -> RateLimitCharge?,
         decide: @escaping @Sendable (VerifyContext) -> VerifyDecision
     ) async throws -> VerifyDecision? {
@@ -108,7 +108,7 @@ public struct PostgresVerificationStore: VerificationStore {
     }
 
     private func decideVerify(
-        verificationID: String, appID: String, actor: Actor, gate: RateLimitCharge?,
+        verificationID: String, appID: String, actor: Caller, gate: RateLimitCharge?,
         onFailure: @escaping @Sendable (_ recipient: String) -> RateLimitCharge?,
         decide: @escaping @Sendable (VerifyContext) -> VerifyDecision
     ) async throws -> VerifyDecision? {
@@ -151,10 +151,10 @@ public struct PostgresVerificationStore: VerificationStore {
         throw PostgresStoreError.noRowReturned
     }
 
-    public func resend(
-        verificationID: String, appID: String, actor: Actor,
+    package func resend(
+        verificationID: String, appID: String, actor: Caller,
         plan: @escaping @Sendable (ResendContext) throws -> ResendPlan
-    ) async throws -> SendReceipt {
+    ) async throws -> SendResult {
         let receipt = try await recordingRefusals(appID: appID, verificationID: verificationID, actor: actor) {
             try await planResend(verificationID: verificationID, appID: appID, actor: actor, plan: plan)
         }
@@ -163,9 +163,9 @@ public struct PostgresVerificationStore: VerificationStore {
     }
 
     private func planResend(
-        verificationID: String, appID: String, actor: Actor,
+        verificationID: String, appID: String, actor: Caller,
         plan: @escaping @Sendable (ResendContext) throws -> ResendPlan
-    ) async throws -> SendReceipt {
+    ) async throws -> SendResult {
         try await transaction { connection in
             guard let locked = try await lock(verificationID: verificationID, appID: appID, on: connection) else {
                 throw OTPFailure.verificationNotFound
@@ -214,7 +214,7 @@ public struct PostgresVerificationStore: VerificationStore {
                 FROM u
                 """, logger: logger)
             for try await (recipient, expiresAt, resendAvailableAt) in rows.decode((String, Date, Date).self) {
-                return SendReceipt(
+                return SendResult(
                     verificationID: verificationID, status: .pending, channel: resend.channel, recipient: recipient,
                     expiresAt: expiresAt, resendAvailableAt: resendAvailableAt, deliveryStatus: .queued)
             }
@@ -222,7 +222,7 @@ public struct PostgresVerificationStore: VerificationStore {
         }
     }
 
-    public func report(verificationID: String, appID: String) async throws -> VerificationReport? {
+    package func report(verificationID: String, appID: String) async throws -> VerificationReport? {
         let rows = try await client.query(
             """
             SELECT v.status, v.channel, v.recipient, v.attempts, v.max_attempts, v.sends, v.max_sends,
@@ -242,7 +242,7 @@ public struct PostgresVerificationStore: VerificationStore {
                 resendAvailableAt: row.10)
             return VerificationReport(
                 id: verificationID, appID: appID, status: snapshot.effectiveStatus(now: row.11),
-                channel: OTPCore.Channel(rawValue: channel) ?? .sms, recipient: recipient, attempts: attempts,
+                channel: MessageChannel(rawValue: channel) ?? .sms, recipient: recipient, attempts: attempts,
                 attemptsRemaining: snapshot.attemptsRemaining, sends: sends,
                 deliveryStatus: row.12.flatMap(DeliveryStatus.init(rawValue:)) ?? .queued, createdAt: row.7,
                 expiresAt: row.8, verifiedAt: row.9, resendAvailableAt: row.10)
@@ -250,7 +250,7 @@ public struct PostgresVerificationStore: VerificationStore {
         return nil
     }
 
-    public func recordRefusal(appID: String, verificationID: String?, reason: String, actor: Actor) async {
+    package func recordRefusal(appID: String, verificationID: String?, reason: String, actor: Caller) async {
         _ = try? await client.query(
             """
             INSERT INTO otp.events (event, app_id, verification_id, actor, ip, details)
@@ -258,7 +258,7 @@ public struct PostgresVerificationStore: VerificationStore {
             """, logger: logger)
     }
 
-    public func usage(of charges: [RateLimitCharge]) async throws -> [RateLimitStatus] {
+    package func usage(of charges: [RateLimitCharge]) async throws -> [RateLimitStatus] {
         try await PostgresRateLimiter.usage(of: charges, client: client, logger: logger)
     }
 
@@ -273,7 +273,7 @@ public struct PostgresVerificationStore: VerificationStore {
     /// Runs `body`; a rate-limit refusal leaves a `rate_limited` audit event, written after the
     /// refused transaction rolled back (it would have rolled back with it).
     private func recordingRefusals<Result>(
-        appID: String, verificationID: String?, actor: Actor, _ body: () async throws -> Result
+        appID: String, verificationID: String?, actor: Caller, _ body: () async throws -> Result
     ) async throws -> Result {
         do {
             return try await body()

@@ -34,7 +34,7 @@ struct SendStatement: PostgresPreparedStatement {
     typealias Row = (expiresAt: Date, resendAvailableAt: Date)
 
     var new: NewVerification
-    var actor: Actor
+    var actor: Caller
 
     func makeBindings() throws -> PostgresBindings {
         var bindings = PostgresBindings()

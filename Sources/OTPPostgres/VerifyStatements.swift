@@ -8,7 +8,7 @@ import PostgresNIO
 struct LockedVerification {
     var snapshot: VerificationSnapshot
     var recipient: String
-    var channel: OTPCore.Channel
+    var channel: MessageChannel
     var codeLength: Int
     var codeDigest: Data?
     var sealedCode: Data?
@@ -41,7 +41,7 @@ struct LockVerificationStatement: PostgresPreparedStatement {
             status: VerificationStatus(rawValue: row.0) ?? .canceled, attempts: row.1, maxAttempts: row.2,
             sends: row.3, maxSends: row.4, expiresAt: row.5, resendAvailableAt: row.6)
         return LockedVerification(
-            snapshot: snapshot, recipient: row.7, channel: OTPCore.Channel(rawValue: row.8) ?? .sms, codeLength: row.9,
+            snapshot: snapshot, recipient: row.7, channel: MessageChannel(rawValue: row.8) ?? .sms, codeLength: row.9,
             codeDigest: row.10, sealedCode: row.11, now: row.12)
     }
 }
@@ -131,7 +131,7 @@ struct RecordVerifyStatement: PostgresPreparedStatement {
     var verificationID: String
     var appID: String
     var recipient: String
-    var actor: Actor
+    var actor: Caller
     var decision: VerifyDecision
     var failureCounter: RateLimitCharge?
     var events: [String]

@@ -4,21 +4,21 @@ import OTPCore
 /// Development provider: prints each message to standard output instead of sending it.
 ///
 /// It prints the code on purpose (that is how a developer reads it); never configure it in production.
-public struct ConsoleProvider: MessageProvider {
-    public let name = "console"
+package struct ConsoleProvider: MessageProvider {
+    package let name = "console"
     private let write: @Sendable (String) -> Void
 
-    public init(write: @escaping @Sendable (String) -> Void = ConsoleProvider.standardOutput) {
+    package init(write: @escaping @Sendable (String) -> Void = ConsoleProvider.standardOutput) {
         self.write = write
     }
 
-    public func send(_ message: OutboundMessage) async -> ProviderResult {
+    package func send(_ message: OutboundMessage) async -> ProviderResult {
         let sender = message.sender.map { " from \($0)" } ?? ""
         write("[console \(message.channel.rawValue) to \(message.recipient)\(sender)] \(message.body)\n")
         return .accepted(messageID: "console-\(message.deliveryID)")
     }
 
-    public static let standardOutput: @Sendable (String) -> Void = { text in
+    package static let standardOutput: @Sendable (String) -> Void = { text in
         FileHandle.standardOutput.write(Data(text.utf8))
     }
 }

@@ -10,19 +10,19 @@ import OTPCore
 /// must use a template the operator had approved; an authentication template takes the code twice: as the
 /// body parameter and as the parameter of its copy-code button (which Meta models as a URL button, index 0).
 /// Meta has no idempotency key on this endpoint, so a retry after a timeout can deliver a second message.
-public struct MetaWhatsAppProvider: MessageProvider {
-    public struct Configuration: Sendable {
-        public var accessToken: Secret
-        public var phoneNumberID: String
-        public var apiVersion: String
-        public var baseURL: String
+package struct MetaWhatsAppProvider: MessageProvider {
+    package struct Configuration: Sendable {
+        package var accessToken: Secret
+        package var phoneNumberID: String
+        package var apiVersion: String
+        package var baseURL: String
         /// The operator's approved authentication template.
-        public var templateName: String
+        package var templateName: String
         /// The language the template was approved in (`en`, `en_US`, `pt_BR`...): it must match exactly.
-        public var languageCode: String
-        public var timeout: Duration
+        package var languageCode: String
+        package var timeout: Duration
 
-        public init(
+        package init(
             accessToken: String, phoneNumberID: String, apiVersion: String = "v21.0",
             baseURL: String = "https://graph.facebook.com", templateName: String = "otp_code",
             languageCode: String = "en", timeout: Duration = .seconds(10)
@@ -37,16 +37,16 @@ public struct MetaWhatsAppProvider: MessageProvider {
         }
     }
 
-    public let name = "meta"
+    package let name = "meta"
     private let configuration: Configuration
     private let httpClient: HTTPClient
 
-    public init(configuration: Configuration, httpClient: HTTPClient) {
+    package init(configuration: Configuration, httpClient: HTTPClient) {
         self.configuration = configuration
         self.httpClient = httpClient
     }
 
-    public func send(_ message: OutboundMessage) async -> ProviderResult {
+    package func send(_ message: OutboundMessage) async -> ProviderResult {
         guard message.channel == .whatsapp else {
             return ProviderResult(
                 outcome: .permanent, errorCode: "unsupported_channel",

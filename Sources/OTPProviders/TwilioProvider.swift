@@ -9,26 +9,26 @@ import OTPCore
 /// `POST {base}/2010-04-01/Accounts/{AccountSid}/Messages.json`, form-encoded, HTTP Basic auth with the
 /// Account SID and Auth Token. Every attempt of one delivery carries the same `I-Twilio-Idempotency-Token`,
 /// so a retry after a timeout need not put a second code on the recipient's phone.
-public struct TwilioProvider: MessageProvider {
-    public struct Configuration: Sendable {
-        public var accountSID: String
-        public var authToken: Secret
+package struct TwilioProvider: MessageProvider {
+    package struct Configuration: Sendable {
+        package var accountSID: String
+        package var authToken: Secret
         /// Default SMS sender (E.164 number or alphanumeric ID); an app's own sender name wins over it.
-        public var from: String?
+        package var from: String?
         /// Messaging Service to send through; Twilio picks the sender from its pool when no `From` is given.
-        public var messagingServiceSID: String?
+        package var messagingServiceSID: String?
         /// The WhatsApp-enabled sender number, E.164, with or without the `whatsapp:` prefix.
-        public var whatsAppFrom: String?
-        public var baseURL: String
-        public var statusCallbackURL: String?
+        package var whatsAppFrom: String?
+        package var baseURL: String
+        package var statusCallbackURL: String?
         /// An approved Content template (`HX...`) for WhatsApp, with the code as variable `1`.
         ///
         /// WhatsApp only allows free-form text inside a 24-hour session the user opened; a code sent cold
         /// needs a template (Twilio error 63016 otherwise). When nil, WhatsApp messages carry `Body`.
-        public var whatsAppContentSID: String?
-        public var timeout: Duration
+        package var whatsAppContentSID: String?
+        package var timeout: Duration
 
-        public init(
+        package init(
             accountSID: String, authToken: String, from: String? = nil, messagingServiceSID: String? = nil,
             whatsAppFrom: String? = nil, baseURL: String = "https://api.twilio.com", statusCallbackURL: String? = nil,
             whatsAppContentSID: String? = nil, timeout: Duration = .seconds(10)
@@ -45,16 +45,16 @@ public struct TwilioProvider: MessageProvider {
         }
     }
 
-    public let name = "twilio"
+    package let name = "twilio"
     private let configuration: Configuration
     private let httpClient: HTTPClient
 
-    public init(configuration: Configuration, httpClient: HTTPClient) {
+    package init(configuration: Configuration, httpClient: HTTPClient) {
         self.configuration = configuration
         self.httpClient = httpClient
     }
 
-    public func send(_ message: OutboundMessage) async -> ProviderResult {
+    package func send(_ message: OutboundMessage) async -> ProviderResult {
         let fields: [FormField]
         switch formFields(for: message) {
         case .success(let built): fields = built

@@ -11,25 +11,25 @@ import OTPCore
 /// JSON: `{"type":"otp.message","timestamp":...,"data":{...}}`; headers `webhook-id` (stable across retries of
 /// one delivery, so the receiver can drop repeats), `webhook-timestamp` and `webhook-signature`.
 /// 2xx is accepted; 408, 429 and 5xx are retried; any other status is final.
-public struct WebhookProvider: MessageProvider {
-    public struct Configuration: Sendable {
-        public var url: String
+package struct WebhookProvider: MessageProvider {
+    package struct Configuration: Sendable {
+        package var url: String
         /// The signing secret: `whsec_` + base64 as the spec serialises it, or the bare base64.
-        public var secret: Secret
-        public var timeout: Duration
+        package var secret: Secret
+        package var timeout: Duration
 
-        public init(url: String, secret: String, timeout: Duration = .seconds(10)) {
+        package init(url: String, secret: String, timeout: Duration = .seconds(10)) {
             self.url = url
             self.secret = Secret(secret)
             self.timeout = timeout
         }
     }
 
-    public let name = "webhook"
+    package let name = "webhook"
     private let configuration: Configuration
     private let httpClient: HTTPClient
 
-    public init(configuration: Configuration, httpClient: HTTPClient) {
+    package init(configuration: Configuration, httpClient: HTTPClient) {
         self.configuration = configuration
         self.httpClient = httpClient
     }
@@ -68,7 +68,7 @@ public struct WebhookProvider: MessageProvider {
         }
     }
 
-    public func send(_ message: OutboundMessage) async -> ProviderResult {
+    package func send(_ message: OutboundMessage) async -> ProviderResult {
         let now = Date()
         let event = Event(
             timestamp: now.ISO8601Format(),
@@ -137,20 +137,21 @@ public struct WebhookProvider: MessageProvider {
 ///
 /// The signed content is `{webhook-id}.{webhook-timestamp}.{body}`; the signature is HMAC-SHA256 under the
 /// secret's key, base64-encoded and prefixed `v1,`. The key is the base64 after `whsec_`.
-public enum StandardWebhookSignature {
+package enum StandardWebhookSignature {
     /// The `webhook-signature` header value for one request.
-    public static func sign(id: String, timestamp: Int, body: Data, secret: String) -> String {
+    package static func sign(id: String, timestamp: Int, body: Data, secret: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(
             for: signedContent(id: id, timestamp: timestamp, body: body), using: key(fromSecret: secret))
         return "v1," + Data(mac).base64EncodedString()
     }
 
-    public static func sign(id: String, timestamp: Int, body: String, secret: String) -> String {
+    package static func sign(id: String, timestamp: Int, body: String, secret: String) -> String {
         sign(id: id, timestamp: timestamp, body: Data(body.utf8), secret: secret)
     }
 
     /// True when any `v1,` entry of a (space-separated) `webhook-signature` header matches. Constant-time per entry.
-    public static func verify(signatureHeader: String, id: String, timestamp: Int, body: Data, secret: String) -> Bool {
+    package static func verify(signatureHeader: String, id: String, timestamp: Int, body: Data, secret: String) -> Bool
+    {
         let content = signedContent(id: id, timestamp: timestamp, body: body)
         let key = key(fromSecret: secret)
         for entry in signatureHeader.split(separator: " ") where entry.hasPrefix("v1,") {

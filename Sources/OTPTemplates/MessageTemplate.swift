@@ -3,8 +3,8 @@ import Mustache
 import OTPCore
 
 /// A message text in Mustache, checked and rendered as plain text (no HTML escaping).
-public struct MessageTemplate: Sendable {
-    public enum Problem: Error, Equatable, CustomStringConvertible {
+package struct MessageTemplate: Sendable {
+    package enum Problem: Error, Equatable, CustomStringConvertible {
         case syntax(String)
         case codeCount(Int)
         case unknownVariable(String)
@@ -13,7 +13,7 @@ public struct MessageTemplate: Sendable {
         case tooManyCharacters
         case empty
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .syntax(let reason): "the template does not parse: \(reason)"
             case .codeCount(let count): "the template must contain {{code}} exactly once, not \(count) times"
@@ -30,16 +30,16 @@ public struct MessageTemplate: Sendable {
 
     /// A long message costs one segment each 153 (GSM-7) or 67 (UCS-2) characters: three is plenty
     /// for a code and a sentence or two.
-    public static let maximumSegments = 3
-    public static let maximumLength = 1000
+    package static let maximumSegments = 3
+    package static let maximumLength = 1000
 
-    public let text: String
+    package let text: String
     private let template: MustacheTemplate
 
     /// Checks the text: it parses; it uses only `{{code}}`, `{{app_name}}` and `{{expires_in_minutes}}`,
     /// with `{{code}}` exactly once; rendered with a 10-digit code and a 30-character app name it fits
     /// `maximumSegments` SMS segments.
-    public init(validating text: String) throws(Problem) {
+    package init(validating text: String) throws(Problem) {
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw .empty }
         guard text.count <= Self.maximumLength else { throw .tooManyCharacters }
         var codes = 0
@@ -63,7 +63,7 @@ public struct MessageTemplate: Sendable {
 
     /// A text queued earlier (checked when its template was saved, or predefined): only parsed here,
     /// so a message is never dropped for a limit that came later.
-    public init(queued text: String) throws(Problem) {
+    package init(queued text: String) throws(Problem) {
         do {
             template = try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + text)
         } catch {
@@ -72,16 +72,16 @@ public struct MessageTemplate: Sendable {
         self.text = text
     }
 
-    public func render(code: String, appName: String, expiresInMinutes: Int) -> String {
+    package func render(code: String, appName: String, expiresInMinutes: Int) -> String {
         template.render(["code": code, "app_name": appName, "expires_in_minutes": String(expiresInMinutes)])
     }
 
     /// The app name and lifetime that answers and previews measure with, unless told otherwise.
-    public static let sampleAppName = "Acme"
-    public static let sampleMinutes = 5
+    package static let sampleAppName = "Acme"
+    package static let sampleMinutes = 5
 
     /// What the message costs with a 6-digit code.
-    public func measure(appName: String = sampleAppName) -> SMSSegments {
+    package func measure(appName: String = sampleAppName) -> SMSSegments {
         SMSCounter.measure(render(code: "123456", appName: appName, expiresInMinutes: Self.sampleMinutes))
     }
 

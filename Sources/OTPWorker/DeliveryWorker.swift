@@ -12,16 +12,16 @@ import Synchronization
 /// On graceful shutdown it stops claiming and lets the deliveries in flight finish (each is bounded
 /// by its provider's timeout). Deliveries of a worker that dies are requeued by any worker once
 /// their lease runs out.
-public struct DeliveryWorker: Service {
-    public struct Configuration: Sendable {
-        public var concurrency: Int
-        public var lease: Duration
-        public var pollInterval: Duration
-        public var requeueInterval: Duration
-        public var retry: RetryPolicy
-        public var workerID: String
+package struct DeliveryWorker: Service {
+    package struct Configuration: Sendable {
+        package var concurrency: Int
+        package var lease: Duration
+        package var pollInterval: Duration
+        package var requeueInterval: Duration
+        package var retry: RetryPolicy
+        package var workerID: String
 
-        public init(
+        package init(
             concurrency: Int = 64, lease: Duration = .seconds(30), pollInterval: Duration = .seconds(1),
             requeueInterval: Duration = .seconds(5), retry: RetryPolicy = RetryPolicy(),
             workerID: String = "worker-" + Identifiers.random(count: 8)
@@ -36,14 +36,14 @@ public struct DeliveryWorker: Service {
     }
 
     let queue: any DeliveryQueue
-    let routes: ProviderRoutes
+    let routes: ProviderChains
     let sealer: CodeSealer
     let configuration: Configuration
     let logger: Logger
     let templates = ParsedTemplates()
 
-    public init(
-        queue: any DeliveryQueue, routes: ProviderRoutes, sealer: CodeSealer, configuration: Configuration,
+    package init(
+        queue: any DeliveryQueue, routes: ProviderChains, sealer: CodeSealer, configuration: Configuration,
         logger: Logger
     ) {
         self.queue = queue
@@ -53,7 +53,7 @@ public struct DeliveryWorker: Service {
         self.logger = logger
     }
 
-    public func run() async throws {
+    package func run() async throws {
         let outcomes = OutcomeBatcher(maximumBatch: Self.maximumOutcomeBatch)
         await withTaskGroup(of: Void.self) { recorder in
             recorder.addTask { await outcomes.run(write: record) }

@@ -132,8 +132,8 @@ struct PolicyOptions: ParsableArguments {
         return (parts[0], parts[1])
     }
 
-    static func channel(_ text: String) throws -> Channel {
-        guard let channel = Channel(rawValue: text.trimmingCharacters(in: .whitespaces)) else {
+    static func channel(_ text: String) throws -> MessageChannel {
+        guard let channel = MessageChannel(rawValue: text.trimmingCharacters(in: .whitespaces)) else {
             throw CommandError("unknown channel \(text); expected sms or whatsapp")
         }
         return channel

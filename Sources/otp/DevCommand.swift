@@ -61,12 +61,12 @@ struct DevCommand: AsyncParsableCommand {
         let maintenance = PostgresMaintenance(client: client, logger: Logger(label: "otp.cron"))
         // The console provider unless the environment names real ones.
         let console = ConsoleProvider()
-        let namesProviders = OTPCore.Channel.allCases.contains { !settings.providerNames(for: $0).isEmpty }
+        let namesProviders = MessageChannel.allCases.contains { !settings.providerNames(for: $0).isEmpty }
         try await ProviderSetup.withHTTPClient { httpClient in
             let routes =
                 namesProviders
                 ? try ProviderSetup(settings: settings, httpClient: httpClient, allowsConsole: true).routes()
-                : ProviderRoutes([.sms: [console], .whatsapp: [console]])
+                : ProviderChains([.sms: [console], .whatsapp: [console]])
             try await stack.run([
                 stack.api(
                     host: host, port: port, metrics: registry, receipts: settings.receiptSettings(),

@@ -37,10 +37,10 @@ struct ProviderSetup {
         try await client.shutdown()
     }
 
-    func routes() throws -> ProviderRoutes {
-        var providers: [OTPCore.Channel: [any MessageProvider]] = [:]
+    func routes() throws -> ProviderChains {
+        var providers: [MessageChannel: [any MessageProvider]] = [:]
         var built: [String: any MessageProvider] = [:]
-        for channel in OTPCore.Channel.allCases {
+        for channel in MessageChannel.allCases {
             providers[channel] = try settings.providerNames(for: channel).map { name in
                 if let provider = built[name] { return provider }
                 let provider = try provider(named: name)
@@ -51,7 +51,7 @@ struct ProviderSetup {
         guard providers.values.contains(where: { !$0.isEmpty }) else {
             throw SettingsError.missing("OTP_SMS_PROVIDERS or OTP_WHATSAPP_PROVIDERS")
         }
-        return ProviderRoutes(providers)
+        return ProviderChains(providers)
     }
 
     func provider(named name: String) throws -> any MessageProvider {

@@ -63,7 +63,7 @@ struct ServiceStack {
         return buildApplication(dependencies, host: host, port: port, logger: Logger(label: "otp.api"))
     }
 
-    func worker(routes: ProviderRoutes, concurrency: Int, lease: Duration = .seconds(30)) -> DeliveryWorker {
+    func worker(routes: ProviderChains, concurrency: Int, lease: Duration = .seconds(30)) -> DeliveryWorker {
         DeliveryWorker(
             queue: PostgresDeliveryQueue(client: client, logger: Logger(label: "otp.worker")), routes: routes,
             sealer: CodeSealer(keys: keys), configuration: .init(concurrency: concurrency, lease: lease),

@@ -107,7 +107,7 @@ struct Settings {
         return level
     }
 
-    /// What the receipt routes check signatures with: Twilio's auth token and the public status
+    /// What the receipt routes check signatures with: Twilio's auth token and the package status
     /// callback URL; Meta's app secret and webhook verify token.
     func receiptSettings() -> ReceiptSettings {
         ReceiptSettings(
@@ -116,7 +116,7 @@ struct Settings {
     }
 
     /// The ordered provider names of a channel (`OTP_SMS_PROVIDERS`, `OTP_WHATSAPP_PROVIDERS`).
-    func providerNames(for channel: OTPCore.Channel) -> [String] {
+    func providerNames(for channel: MessageChannel) -> [String] {
         let name = channel == .sms ? "OTP_SMS_PROVIDERS" : "OTP_WHATSAPP_PROVIDERS"
         return (value(name) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }

@@ -117,7 +117,7 @@ import Testing
                 let second = try await world.send(client, recipient: "+5511999776002")
                 let queue = PostgresDeliveryQueue(client: world.client, logger: quietLogger)
                 let worker = DeliveryWorker(
-                    queue: queue, routes: ProviderRoutes([:]), sealer: CodeSealer(keys: world.keys),
+                    queue: queue, routes: ProviderChains([:]), sealer: CodeSealer(keys: world.keys),
                     configuration: DeliveryWorker.Configuration(workerID: "w"), logger: quietLogger)
                 let claimed = try await queue.claim(limit: 2, lease: .seconds(30), workerID: "w")
                 #expect(claimed.count == 2)

@@ -132,7 +132,7 @@ import Testing
                 try await FakeTwilio.run { twilio in
                     try await FakeMeta.run { meta in
                         twilio.behaviour = .status500
-                        let routes = ProviderRoutes([
+                        let routes = ProviderChains([
                             .whatsapp: [
                                 TwilioProvider(configuration: twilio.configuration(), httpClient: http),
                                 MetaWhatsAppProvider(configuration: meta.configuration(), httpClient: http),
@@ -291,7 +291,7 @@ import Testing
                     var configuration = meta.configuration()
                     configuration.templateName = "otp_code"
                     configuration.languageCode = "en"
-                    let routes = ProviderRoutes([
+                    let routes = ProviderChains([
                         .whatsapp: [MetaWhatsAppProvider(configuration: configuration, httpClient: http)]
                     ])
                     try await world.test { client in

@@ -6,7 +6,7 @@ import Testing
 
 /// Each provider against a fake vendor speaking the vendor's wire format over real HTTP.
 @Suite struct ProviderTests {
-    static func message(_ channel: Channel = .sms, code: String = "482913", token: String = "otp-delivery-1")
+    static func message(_ channel: MessageChannel = .sms, code: String = "482913", token: String = "otp-delivery-1")
         -> OutboundMessage
     {
         OutboundMessage(

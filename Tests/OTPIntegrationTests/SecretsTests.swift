@@ -65,11 +65,11 @@ func runWorker(
     _ body: @Sendable () async throws -> Void
 ) async throws {
     try await runWorker(
-        world, routes: ProviderRoutes([.sms: [provider], .whatsapp: [provider]]), configuration: configuration, body)
+        world, routes: ProviderChains([.sms: [provider], .whatsapp: [provider]]), configuration: configuration, body)
 }
 
 func runWorker(
-    _ world: TestApp, routes: ProviderRoutes, configuration: DeliveryWorker.Configuration = .init(),
+    _ world: TestApp, routes: ProviderChains, configuration: DeliveryWorker.Configuration = .init(),
     _ body: @Sendable () async throws -> Void
 ) async throws {
     let worker = DeliveryWorker(

@@ -169,7 +169,7 @@ import Testing
             let sms = CapturingProvider(name: "sms")
             try await world.test { client in
                 let id = try await world.send(client, code: "636363", extra: ["channel": "whatsapp"])
-                let routes = ProviderRoutes([.whatsapp: [whatsapp], .sms: [sms]])
+                let routes = ProviderChains([.whatsapp: [whatsapp], .sms: [sms]])
                 try await runWorker(world, routes: routes, configuration: Self.fastRetries) {
                     try await waitUntil {
                         try await world.status(client, id).json["delivery_status"] as? String == "sent"

@@ -4,16 +4,16 @@ import OTPCore
 /// failure that may pass, the next try moves to the next provider in the list, so one vendor being
 /// down delays a message by one backoff instead of until the vendor is back. Providers whose
 /// circuit is open are passed over while another is available.
-public struct ProviderRoutes: Sendable {
-    private let providers: [Channel: [any MessageProvider]]
-    public let breaker: CircuitBreaker
+package struct ProviderChains: Sendable {
+    private let providers: [MessageChannel: [any MessageProvider]]
+    package let breaker: CircuitBreaker
 
-    public init(_ providers: [Channel: [any MessageProvider]], breaker: CircuitBreaker = CircuitBreaker()) {
+    package init(_ providers: [MessageChannel: [any MessageProvider]], breaker: CircuitBreaker = CircuitBreaker()) {
         self.providers = providers.filter { !$0.value.isEmpty }
         self.breaker = breaker
     }
 
-    public func provider(for channel: Channel, attempt: Int) -> (any MessageProvider)? {
+    package func provider(for channel: MessageChannel, attempt: Int) -> (any MessageProvider)? {
         guard let list = providers[channel], !list.isEmpty else { return nil }
         let start = (max(1, attempt) - 1) % list.count
         let rotation = list[start...] + list[..<start]

@@ -1,0 +1,5 @@
+/// A way to reach a recipient.
+package enum MessageChannel: String, Sendable, Codable, CaseIterable, Hashable {
+    case sms
+    case whatsapp
+}
