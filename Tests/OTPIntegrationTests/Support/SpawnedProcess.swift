@@ -1,4 +1,6 @@
 import Foundation
+import OTPPostgres
+import OTPTesting
 
 #if canImport(Glibc)
     import Glibc
@@ -24,6 +26,7 @@ struct SpawnedProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, output.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        ChildProcess.closeInheritedDescriptors(&actions)
         let command = [otpBinary.path] + arguments
         let argv = command.map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
