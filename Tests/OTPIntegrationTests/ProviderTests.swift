@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import OTPCore
 import OTPProviders
+import OTPTesting
 import Testing
 
 /// Each provider against a fake vendor speaking the vendor's wire format over real HTTP.
@@ -50,8 +51,9 @@ import Testing
     @Test func twilioFailuresAreClassified() async throws {
         try await withHTTPClient { http in
             try await FakeTwilio.run { twilio in
+                // Long enough for a loaded machine to answer, shorter than the hang below.
                 let provider = TwilioProvider(
-                    configuration: twilio.configuration(timeout: .milliseconds(500)), httpClient: http)
+                    configuration: twilio.configuration(timeout: .seconds(2)), httpClient: http)
                 twilio.behaviour = .invalidNumber
                 let invalid = await provider.send(Self.message())
                 #expect(invalid.outcome == .permanent && invalid.errorCode == "21211" && invalid.httpStatus == 400)
@@ -64,7 +66,7 @@ import Testing
                 let down = await provider.send(Self.message())
                 #expect(down.outcome == .retryable && down.httpStatus == 500)
 
-                twilio.behaviour = .hang(seconds: 2)
+                twilio.behaviour = .hang(seconds: 5)
                 let hung = await provider.send(Self.message(token: "otp-delivery-hang"))
                 #expect(hung.outcome == .retryable && hung.errorCode == "timeout")
 
