@@ -9,7 +9,7 @@ import OTPCore
 /// optionally with more top-level fields (verify puts its result beside the error).
 package struct APIError: HTTPResponseError, Equatable {
     package var status: HTTPResponse.Status
-    package var code: String
+    package var code: ErrorCode
     package var message: String
     package var field: String?
     package var retryAfterSeconds: Int?
@@ -22,7 +22,7 @@ package struct APIError: HTTPResponseError, Equatable {
     package var allowedMethods: [HTTPRequest.Method] = []
 
     package init(
-        _ status: HTTPResponse.Status, _ code: String, _ message: String, field: String? = nil,
+        _ status: HTTPResponse.Status, _ code: ErrorCode, _ message: String, field: String? = nil,
         retryAfterSeconds: Int? = nil
     ) {
         self.status = status
@@ -33,7 +33,7 @@ package struct APIError: HTTPResponseError, Equatable {
     }
 
     package func response(from request: Request, context: some RequestContext) throws -> Response {
-        var error: [String: JSONValue] = ["code": .string(code), "message": .string(message)]
+        var error: [String: JSONValue] = ["code": .string(code.rawValue), "message": .string(message)]
         if let field { error["field"] = .string(field) }
         if let requestID { error["request_id"] = .string(requestID) }
         if let limit { error["limit"] = .string(limit) }
@@ -50,53 +50,53 @@ package struct APIError: HTTPResponseError, Equatable {
     }
 
     static func validation(_ field: String, _ message: String) -> APIError {
-        APIError(.badRequest, "VALIDATION_ERROR", message, field: field)
+        APIError(.badRequest, .validationError, message, field: field)
     }
 
-    static let unauthorized = APIError(.unauthorized, "UNAUTHORIZED", "missing or invalid credentials")
-    static let invalidJSON = APIError(.badRequest, "INVALID_JSON", "the body is not a JSON object")
-    static let payloadTooLarge = APIError(.contentTooLarge, "PAYLOAD_TOO_LARGE", "the body is larger than 64 KiB")
-    static let notFound = APIError(.notFound, "NOT_FOUND", "no such route")
+    static let unauthorized = APIError(.unauthorized, .unauthorized, "missing or invalid credentials")
+    static let invalidJSON = APIError(.badRequest, .invalidJSON, "the body is not a JSON object")
+    static let payloadTooLarge = APIError(.contentTooLarge, .payloadTooLarge, "the body is larger than 64 KiB")
+    static let notFound = APIError(.notFound, .notFound, "no such route")
     static let unavailable = APIError(
-        .serviceUnavailable, "UNAVAILABLE", "the database is unavailable", retryAfterSeconds: 5)
+        .serviceUnavailable, .unavailable, "the database is unavailable", retryAfterSeconds: 5)
 
     /// The contract's answer for a domain refusal.
     init(_ failure: OTPFailure) {
         switch failure {
         case .unauthorized: self = .unauthorized
-        case .appNotFound: self.init(.notFound, "APP_NOT_FOUND", "no such app for this account", field: "appid")
-        case .appForbidden: self.init(.forbidden, "APP_FORBIDDEN", "this key may not use this app", field: "appid")
+        case .appNotFound: self.init(.notFound, .appNotFound, "no such app for this account", field: "appid")
+        case .appForbidden: self.init(.forbidden, .appForbidden, "this key may not use this app", field: "appid")
         case .validation(let field, let message): self = .validation(field, message)
         case .invalidRecipient:
             self.init(
-                .badRequest, "INVALID_RECIPIENT", "recipient must be a phone number in E.164 form", field: "recipient")
+                .badRequest, .invalidRecipient, "recipient must be a phone number in E.164 form", field: "recipient")
         case .channelNotAllowed(let channel):
             self.init(
-                .badRequest, "CHANNEL_NOT_ALLOWED", "this app does not allow \(channel.rawValue)", field: "channel")
+                .badRequest, .channelNotAllowed, "this app does not allow \(channel.rawValue)", field: "channel")
         case .templateNotFound:
-            self.init(.notFound, "TEMPLATE_NOT_FOUND", "no such template", field: "template")
+            self.init(.notFound, .templateNotFound, "no such template", field: "template")
         case .verificationNotFound:
-            self.init(.notFound, "NOT_FOUND", "no such verification", field: "verification_id")
+            self.init(.notFound, .notFound, "no such verification", field: "verification_id")
         case .idempotencyKeyReused:
             self.init(
-                .unprocessableContent, "IDEMPOTENCY_KEY_REUSED",
+                .unprocessableContent, .idempotencyKeyReused,
                 "this Idempotency-Key was used with another request body")
         case .resend(.notPending):
-            self.init(.conflict, "NOT_PENDING", "the verification is no longer pending")
+            self.init(.conflict, .notPending, "the verification is no longer pending")
         case .resend(.maxSendsExceeded):
-            self.init(.tooManyRequests, "MAX_SENDS_EXCEEDED", "no more sends are allowed for this verification")
+            self.init(.tooManyRequests, .maxSendsExceeded, "no more sends are allowed for this verification")
         case .resend(.cooldown(let seconds)):
             self.init(
-                .tooManyRequests, "RESEND_COOLDOWN", "wait before asking for another code", retryAfterSeconds: seconds)
+                .tooManyRequests, .resendCooldown, "wait before asking for another code", retryAfterSeconds: seconds)
         case .rateLimited(let rule, let seconds):
             self.init(
-                .tooManyRequests, "RATE_LIMITED", "too many requests; try again later", retryAfterSeconds: seconds)
+                .tooManyRequests, .rateLimited, "too many requests; try again later", retryAfterSeconds: seconds)
             limit = rule
         case .countryNotAllowed:
-            self.init(.forbidden, "COUNTRY_NOT_ALLOWED", "this app does not send to that country", field: "recipient")
+            self.init(.forbidden, .countryNotAllowed, "this app does not send to that country", field: "recipient")
         case .lineTypeRefused(let type):
             self.init(
-                .badRequest, "INVALID_RECIPIENT", "this app does not send to \(type.rawValue) numbers on this channel",
+                .badRequest, .invalidRecipient, "this app does not send to \(type.rawValue) numbers on this channel",
                 field: "recipient")
         }
     }

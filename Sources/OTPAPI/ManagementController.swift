@@ -52,7 +52,8 @@ struct ManagementController {
         let from = try query.day("from") ?? ReportDays.format(today.addingTimeInterval(-6 * 86_400))
         guard from <= to else { throw APIError.validation("from", "from must not be after to") }
         let groupBy = try query.enumeration("group_by", ReportGrouping.self) ?? .day
-        let (rows, totals) = try await store.report(appIDs: appIDs, from: from, to: to, groupBy: groupBy)
+        let (rows, totals) = Reports.group(
+            try await store.reportParts(appIDs: appIDs, from: from, to: to), by: groupBy)
         switch try query.string("format") {
         case nil, "json":
             return try jsonResponse(ReportResponse(groupBy: groupBy, rows: rows, totals: totals))

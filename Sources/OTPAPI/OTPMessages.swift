@@ -47,7 +47,7 @@ struct ResendRequest: Decodable {
 }
 
 struct SendResponse: Encodable {
-    var receipt: SendResult
+    var result: SendResult
 
     enum CodingKeys: String, CodingKey {
         case verificationID = "verification_id"
@@ -59,13 +59,13 @@ struct SendResponse: Encodable {
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(receipt.verificationID, forKey: .verificationID)
-        try container.encode(receipt.status, forKey: .status)
-        try container.encode(receipt.channel, forKey: .channel)
-        try container.encode(receipt.recipient, forKey: .recipient)
-        try container.encode(receipt.expiresAt, forKey: .expiresAt)
-        try container.encode(receipt.resendAvailableAt, forKey: .resendAvailableAt)
-        try container.encode(receipt.deliveryStatus, forKey: .deliveryStatus)
+        try container.encode(result.verificationID, forKey: .verificationID)
+        try container.encode(result.status, forKey: .status)
+        try container.encode(result.channel, forKey: .channel)
+        try container.encode(result.recipient, forKey: .recipient)
+        try container.encode(result.expiresAt, forKey: .expiresAt)
+        try container.encode(result.resendAvailableAt, forKey: .resendAvailableAt)
+        try container.encode(result.deliveryStatus, forKey: .deliveryStatus)
     }
 }
 

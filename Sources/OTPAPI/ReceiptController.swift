@@ -7,7 +7,7 @@ import OTPCore
 
 /// What the receipt routes need to check the vendors' signatures; a vendor left unset has no route.
 package struct ReceiptSettings: Sendable {
-    /// Twilio's auth token, and the exact package URL given to Twilio as `StatusCallback`.
+    /// Twilio's auth token, and the exact public URL given to Twilio as `StatusCallback`.
     package var twilioAuthToken: Secret?
     package var twilioCallbackURL: String?
     /// Meta's app secret (signatures) and the verify token of the subscription handshake.
@@ -71,7 +71,7 @@ struct ReceiptController {
         guard query["hub.mode"] == "subscribe",
             WebhookSignatures.matches(query["hub.verify_token"].map(String.init), verifyToken.exposed),
             let challenge = query["hub.challenge"]
-        else { throw APIError(.forbidden, "FORBIDDEN", "verify token mismatch") }
+        else { throw APIError(.forbidden, .forbidden, "verify token mismatch") }
         return Response(
             status: .ok, headers: [.contentType: "text/plain"],
             body: .init(byteBuffer: ByteBuffer(substring: challenge)))

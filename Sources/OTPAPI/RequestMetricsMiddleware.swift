@@ -6,19 +6,17 @@ import Metrics
 struct RequestMetricsMiddleware: RouterMiddleware {
     typealias Context = OTPRequestContext
 
+    let routes: RouteTable
+
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         let started = ContinuousClock.now
         let response = try await next(request, context)
         let route =
-            context.endpointPath ?? (Routes.methods(forPath: request.uri.path) == nil ? "unknown" : request.uri.path)
-        let dimensions = [
-            ("method", request.method.rawValue), ("route", route), ("status", String(response.status.code)),
-        ]
-        Counter(label: "otp_http_requests_total", dimensions: dimensions).increment()
-        let elapsed = ContinuousClock.now - started
-        Metrics.Timer(label: "otp_http_request_duration", dimensions: [("route", route)]).record(duration: elapsed)
+            context.endpointPath ?? (routes.methods(forPath: request.uri.path).isEmpty ? "unknown" : request.uri.path)
+        APIMetrics.requests(method: request.method.rawValue, route: route, status: response.status.code).increment()
+        APIMetrics.requestDuration(route: route).record(duration: ContinuousClock.now - started)
         return response
     }
 }

@@ -32,12 +32,11 @@ struct VerificationController {
         }
         let outcome = try await service.send(app: app, parameters, idempotency: claim, actor: context.actor())
         switch outcome {
-        case .created(let receipt):
-            Counter(label: "otp_sends_total", dimensions: [("channel", receipt.channel.rawValue), ("kind", "send")])
-                .increment()
-            return try jsonResponse(SendResponse(receipt: receipt), status: .accepted)
-        case .replayed(let receipt):
-            return try jsonResponse(SendResponse(receipt: receipt), status: .accepted)
+        case .created(let result):
+            APIMetrics.sends(channel: result.channel, kind: .send).increment()
+            return try jsonResponse(SendResponse(result: result), status: .accepted)
+        case .replayed(let result):
+            return try jsonResponse(SendResponse(result: result), status: .accepted)
         }
     }
 
@@ -53,11 +52,8 @@ struct VerificationController {
         }
         let decision = try await service.verify(
             app: app, verificationID: verificationID, code: code, recipient: body.recipient, actor: context.actor())
-        Counter(label: "otp_verifies_total", dimensions: [("outcome", (decision?.outcome ?? .notFound).rawValue)])
-            .increment()
-        if decision?.refusal != nil {
-            Counter(label: "otp_refusals_total", dimensions: [("code", VerifyOutcome.rateLimited.rawValue)]).increment()
-        }
+        APIMetrics.verifies(outcome: decision?.outcome ?? .notFound).increment()
+        if decision?.refusal != nil { APIMetrics.refusals(code: .rateLimited).increment() }
         return try VerifyAnswer(decision).response(from: request, context: context)
     }
 
@@ -67,11 +63,10 @@ struct VerificationController {
         guard let verificationID = body.verificationID else {
             throw APIError.validation("verification_id", "verification_id is required")
         }
-        let receipt = try await service.resend(
+        let result = try await service.resend(
             app: app, verificationID: verificationID, channel: body.channel, actor: context.actor())
-        Counter(label: "otp_sends_total", dimensions: [("channel", receipt.channel.rawValue), ("kind", "resend")])
-            .increment()
-        return try jsonResponse(SendResponse(receipt: receipt), status: .accepted)
+        APIMetrics.sends(channel: result.channel, kind: .resend).increment()
+        return try jsonResponse(SendResponse(result: result), status: .accepted)
     }
 
     @Sendable func status(request: Request, context: OTPRequestContext) async throws -> Response {
@@ -125,7 +120,7 @@ struct VerifyAnswer {
             top["attempts_remaining"] = .int(decision.attemptsRemaining)
         }
         guard outcome != .verified else { return try jsonResponse(top) }
-        var error = APIError(Self.status(of: outcome), outcome.rawValue, Self.message(of: outcome))
+        var error = APIError(Self.status(of: outcome), ErrorCode(outcome) ?? .notFound, Self.message(of: outcome))
         if let refusal = decision?.refusal {
             error = APIError(OTPFailure.rateLimited(rule: refusal.rule, retryAfterSeconds: refusal.retryAfterSeconds))
         }

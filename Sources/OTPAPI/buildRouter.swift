@@ -38,12 +38,26 @@ package struct APIDependencies: Sendable {
 
 /// The same router serves production and the tests.
 package func buildRouter(_ dependencies: APIDependencies) -> Router<OTPRequestContext> {
-    let router = Router(context: OTPRequestContext.self)
-    router.add(middleware: RequestMetricsMiddleware())
-    router.add(middleware: ErrorMiddleware())
+    let routes = routeTable(dependencies)
+    // HEAD for every GET: load balancers' health checks use it, and RFC 9110 expects it.
+    let router = Router(context: OTPRequestContext.self, options: .autoGenerateHeadEndpoints)
+    router.add(middleware: RequestMetricsMiddleware(routes: routes))
+    router.add(middleware: ErrorMiddleware(routes: routes))
     router.add(middleware: InputTextMiddleware())
     router.add(middleware: RequestDeadlineMiddleware(limit: dependencies.requestDeadline))
     router.add(middleware: ClientAddressMiddleware(trustedProxies: dependencies.trustedProxies))
+    addEndpoints(to: router, dependencies)
+    return router
+}
+
+/// The routes `buildRouter` serves, read off a router that has them and nothing else.
+package func routeTable(_ dependencies: APIDependencies) -> RouteTable {
+    let bare = Router(context: OTPRequestContext.self)
+    addEndpoints(to: bare, dependencies)
+    return RouteTable(bare.routes)
+}
+
+private func addEndpoints(to router: Router<OTPRequestContext>, _ dependencies: APIDependencies) {
     OperationsController(isReady: dependencies.isReady, metricsText: dependencies.metricsText).addRoutes(to: router)
     ReceiptController(settings: dependencies.receiptSettings, receipts: dependencies.receipts).addRoutes(to: router)
     let otp = router.group("otp")
@@ -54,7 +68,6 @@ package func buildRouter(_ dependencies: APIDependencies) -> Router<OTPRequestCo
     ManagementController(store: dependencies.management, access: access, numbers: dependencies.service.numbers)
         .addRoutes(to: otp)
     TemplateController(store: dependencies.templates, access: access).addRoutes(to: otp)
-    return router
 }
 
 /// The HTTP application: the router behind a listener on `address`.

@@ -1,4 +1,4 @@
-/// Random package identifiers: a prefix and lowercase base-36 characters from the system CSPRNG.
+/// Random public identifiers: a prefix and lowercase base-36 characters from the system CSPRNG.
 package enum Identifiers {
     private static let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyz".utf8)
 

@@ -124,9 +124,9 @@ package protocol ManagementStore: Sendable {
     func events(_ scope: ListScope, verificationID: String?, event: String?) async throws -> Page<AuditEvent>
     func attempts(_ scope: ListScope, verificationID: String?, recipient: String?, kind: AttemptRecord.Kind?)
         async throws -> Page<AttemptRecord>
-    /// Days are UTC, both inclusive; past days from the rollups, today computed live.
-    func report(appIDs: [String], from: String, to: String, groupBy: ReportGrouping) async throws
-        -> (rows: [ReportRow], totals: ReportRow)
+    /// The report parts of `appIDs` from `from` to `to` (UTC days, both inclusive): past days from
+    /// the rollups, today computed live. `Reports.group` adds them up.
+    func reportParts(appIDs: [String], from: String, to: String) async throws -> [ReportPart]
 }
 
 package enum CursorError: Error, Equatable {

@@ -216,8 +216,8 @@ package struct VerificationReport: Sendable, Equatable {
 /// The verifications and their deliveries. Each call is one transaction.
 package protocol VerificationStore: Sendable {
     /// Charges the limits, creates the verification and queues its delivery, atomically. Throws
-    /// `OTPFailure.rateLimited` when a limit is reached (nothing is written but a `rate_limited`
-    /// event), `OTPFailure.idempotencyKeyReused` when the key came with another body.
+    /// `OTPFailure.rateLimited` when a limit is reached (nothing is written),
+    /// `OTPFailure.idempotencyKeyReused` when the key came with another body.
     func send(
         _ verification: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge], actor: Caller
     ) async throws -> SendOutcome
@@ -240,8 +240,9 @@ package protocol VerificationStore: Sendable {
 
     func report(verificationID: String, appID: String) async throws -> VerificationReport?
 
-    /// Writes the audit event of a refused request (country, line type, resend rules).
-    func recordRefusal(appID: String, verificationID: String?, reason: String, actor: Caller) async
+    /// Writes the audit event of a refused request: a full rate limit, or an app rule that said no.
+    /// Best effort: a refusal is answered whether or not its event could be written.
+    func recordRefusal(_ refusal: Refusal, appID: String, verificationID: String?, actor: Caller) async
 
     /// How far each charge's counter is in its current window.
     func usage(of charges: [RateLimitCharge]) async throws -> [RateLimitStatus]

@@ -1,8 +1,13 @@
 import Synchronization
 
 /// The store did not answer in time: the database is away or overloaded. Answered as 503.
-package struct StoreUnavailable: Error, Equatable {
-    package init() {}
+package struct StoreUnavailable: Error, Equatable, CustomStringConvertible {
+    /// In one line, for the log: "connection refused", "no answer in time".
+    package var reason: String
+
+    package init(reason: String = "no answer in time") { self.reason = reason }
+
+    package var description: String { reason }
 }
 
 /// A time limit on a call to the store: past it the call is cancelled and `StoreUnavailable` thrown.
@@ -138,9 +143,9 @@ package struct TimeBoundVerificationStore: VerificationStore {
         try await deadline.run { try await base.report(verificationID: verificationID, appID: appID) }
     }
 
-    package func recordRefusal(appID: String, verificationID: String?, reason: String, actor: Caller) async {
+    package func recordRefusal(_ refusal: Refusal, appID: String, verificationID: String?, actor: Caller) async {
         _ = try? await deadline.run {
-            await base.recordRefusal(appID: appID, verificationID: verificationID, reason: reason, actor: actor)
+            await base.recordRefusal(refusal, appID: appID, verificationID: verificationID, actor: actor)
         }
     }
 

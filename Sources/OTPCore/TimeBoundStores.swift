@@ -61,10 +61,8 @@ package struct TimeBoundManagementStore: ManagementStore {
         }
     }
 
-    package func report(appIDs: [String], from: String, to: String, groupBy: ReportGrouping) async throws
-        -> (rows: [ReportRow], totals: ReportRow)
-    {
-        try await deadline.run { try await base.report(appIDs: appIDs, from: from, to: to, groupBy: groupBy) }
+    package func reportParts(appIDs: [String], from: String, to: String) async throws -> [ReportPart] {
+        try await deadline.run { try await base.reportParts(appIDs: appIDs, from: from, to: to) }
     }
 }
 

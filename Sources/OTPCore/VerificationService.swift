@@ -31,16 +31,10 @@ package struct VerificationService: Sendable {
     package func send(app: App, _ parameters: SendParameters, idempotency: IdempotencyClaim?, actor: Caller)
         async throws -> SendOutcome
     {
-        let request: ValidatedSend
-        do {
-            request = try SendValidation.validate(parameters, policy: app.policy, numbers: numbers)
-        } catch let failure {
-            if let reason = failure.refusalReason {
-                await store.recordRefusal(appID: app.id, verificationID: nil, reason: reason, actor: actor)
-            }
-            throw failure
+        try await recordingRefusals(app: app, verificationID: nil, actor: actor) {
+            let request = try SendValidation.validate(parameters, policy: app.policy, numbers: numbers)
+            return try await send(app: app, request, idempotency: idempotency, actor: actor)
         }
-        return try await send(app: app, request, idempotency: idempotency, actor: actor)
     }
 
     package func send(app: App, _ request: ValidatedSend, idempotency: IdempotencyClaim?, actor: Caller) async throws
@@ -85,18 +79,36 @@ package struct VerificationService: Sendable {
         let claimedRecipient = recipient.map { numbers.parse($0)?.e164 ?? $0 }
         let digester = digester
         let maxAttempts = app.policy.maxAttempts
-        return try await store.verify(
-            verificationID: verificationID, appID: app.id, actor: actor,
-            gate: RateLimits.verifyCharge(app: app, ip: actor.ip),
-            onFailure: { RateLimits.failureCharge(app: app, recipient: $0) }
-        ) { locked in
-            let codeMatches = locked.codeDigest.map {
-                digester.matches(code: code, verificationID: verificationID, digest: $0)
+        return try await recordingRefusals(app: app, verificationID: verificationID, actor: actor) {
+            try await store.verify(
+                verificationID: verificationID, appID: app.id, actor: actor,
+                gate: RateLimits.verifyCharge(app: app, ip: actor.ip),
+                onFailure: { RateLimits.failureCharge(app: app, recipient: $0) }
+            ) { locked in
+                let codeMatches = locked.codeDigest.map {
+                    digester.matches(code: code, verificationID: verificationID, digest: $0)
+                }
+                let recipientMatches = claimedRecipient.map { $0 == locked.recipient } ?? true
+                return VerifyRules.decide(
+                    locked.snapshot, guesses: locked.guesses, maxAttempts: maxAttempts,
+                    codeMatches: codeMatches ?? false,
+                    recipientMatches: recipientMatches, now: locked.now)
             }
-            let recipientMatches = claimedRecipient.map { $0 == locked.recipient } ?? true
-            return VerifyRules.decide(
-                locked.snapshot, guesses: locked.guesses, maxAttempts: maxAttempts, codeMatches: codeMatches ?? false,
-                recipientMatches: recipientMatches, now: locked.now)
+        }
+    }
+
+    /// Runs `body`; a refusal by a limit or an app rule is written to the audit trail (after the
+    /// refused transaction rolled back, which would have taken the event with it) and rethrown.
+    private func recordingRefusals<Result>(
+        app: App, verificationID: String?, actor: Caller, _ body: () async throws -> Result
+    ) async throws -> Result {
+        do {
+            return try await body()
+        } catch let failure as OTPFailure {
+            if let refusal = failure.refusal {
+                await store.recordRefusal(refusal, appID: app.id, verificationID: verificationID, actor: actor)
+            }
+            throw failure
         }
     }
 
@@ -107,13 +119,8 @@ package struct VerificationService: Sendable {
         let requestedChannel = try requested.map { text throws(OTPFailure) in
             try SendValidation.channel(text, policy: app.policy)
         }
-        do {
-            return try await resend(app: app, verificationID: verificationID, channel: requestedChannel, actor: actor)
-        } catch let failure as OTPFailure {
-            if let reason = failure.refusalReason {
-                await store.recordRefusal(appID: app.id, verificationID: verificationID, reason: reason, actor: actor)
-            }
-            throw failure
+        return try await recordingRefusals(app: app, verificationID: verificationID, actor: actor) {
+            try await resend(app: app, verificationID: verificationID, channel: requestedChannel, actor: actor)
         }
     }
 

@@ -15,13 +15,15 @@ package struct AuditTrail: Sendable {
 
     /// Seals events older than 30 s in batches until none are left; returns how many.
     package func seal(batchSize: Int = 5000) async throws -> Int {
-        var total = 0
-        while true {
-            let rows = try await client.query("SELECT otp.seal_events(\(batchSize)::integer)", logger: logger)
-            var sealed = 0
-            for try await count in rows.decode(Int.self) { sealed = count }
-            total += sealed
-            if sealed < batchSize { return total }
+        return try await DatabaseFaults.mapping {
+            var total = 0
+            while true {
+                let rows = try await client.query("SELECT otp.seal_events(\(batchSize)::integer)", logger: logger)
+                var sealed = 0
+                for try await count in rows.decode(Int.self) { sealed = count }
+                total += sealed
+                if sealed < batchSize { return total }
+            }
         }
     }
 
@@ -44,27 +46,30 @@ package struct AuditTrail: Sendable {
     /// Walks the sealed events in id order (from `since`, a UTC day, when given) and recomputes
     /// every hash: a row changed, removed or slipped in shows as the first broken link.
     package func verify(since: String? = nil) async throws -> Verdict {
-        let rows = try await client.query(
-            """
-            SELECT e.id, e.chain_prev, e.chain_hash, otp.event_text(e) FROM otp.events e
-            WHERE e.chain_hash IS NOT NULL AND (\(since)::date IS NULL OR e.at >= \(since)::date::timestamptz)
-            ORDER BY e.id
-            """, logger: logger)
-        var verdict = Verdict()
-        var previousHash: Data? = nil
-        for try await (id, chainPrev, chainHash, text) in rows.decode((Int64, Data?, Data, Data).self) {
-            if verdict.checked > 0, chainPrev != previousHash {
-                return Verdict(checked: verdict.checked, brokenAt: id, reason: "does not follow the event before it")
+        return try await DatabaseFaults.mapping {
+            let rows = try await client.query(
+                """
+                SELECT e.id, e.chain_prev, e.chain_hash, otp.event_text(e) FROM otp.events e
+                WHERE e.chain_hash IS NOT NULL AND (\(since)::date IS NULL OR e.at >= \(since)::date::timestamptz)
+                ORDER BY e.id
+                """, logger: logger)
+            var verdict = Verdict()
+            var previousHash: Data? = nil
+            for try await (id, chainPrev, chainHash, text) in rows.decode((Int64, Data?, Data, Data).self) {
+                if verdict.checked > 0, chainPrev != previousHash {
+                    return Verdict(
+                        checked: verdict.checked, brokenAt: id, reason: "does not follow the event before it")
+                }
+                var message = chainPrev ?? Data()
+                message.append(text)
+                guard Data(SHA256.hash(data: message)) == chainHash else {
+                    return Verdict(checked: verdict.checked, brokenAt: id, reason: "its contents do not match its hash")
+                }
+                previousHash = chainHash
+                verdict.checked += 1
             }
-            var message = chainPrev ?? Data()
-            message.append(text)
-            guard Data(SHA256.hash(data: message)) == chainHash else {
-                return Verdict(checked: verdict.checked, brokenAt: id, reason: "its contents do not match its hash")
-            }
-            previousHash = chainHash
-            verdict.checked += 1
+            return verdict
         }
-        return verdict
     }
 }
 

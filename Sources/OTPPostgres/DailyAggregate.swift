@@ -1,31 +1,23 @@
+import OTPCore
 import PostgresNIO
 
 /// The report numbers of one UTC day, per app, channel and country, counted from the raw tables.
 /// The rollup stores this; the reports compute it live for today. One query serves both.
 enum DailyAggregate {
-    struct Row: Sendable {
-        typealias Columns = (String, String, String, String, Int, Int, Int, Int, Int, Int, Int, Int?, Int?)
+    /// app, day, channel, country, verifications, sent, delivered, failed, verified, expired, locked,
+    /// latency p50 and p95.
+    typealias Columns = (String, String, String, String, Int, Int, Int, Int, Int, Int, Int, Int?, Int?)
 
-        var appID: String
-        var day: String
-        var channel: String
-        var country: String
-        var verifications: Int
-        var sent: Int
-        var delivered: Int
-        var failed: Int
-        var verified: Int
-        var expired: Int
-        var locked: Int
-        var latencyP50: Int?
-        var latencyP95: Int?
-
-        init(_ columns: Columns) {
-            (appID, day, channel, country) = (columns.0, columns.1, columns.2, columns.3)
-            (verifications, sent, delivered, failed) = (columns.4, columns.5, columns.6, columns.7)
-            (verified, expired, locked) = (columns.8, columns.9, columns.10)
-            (latencyP50, latencyP95) = (columns.11, columns.12)
-        }
+    static func part(_ columns: Columns) -> ReportPart {
+        var part = ReportPart(day: columns.1, channel: columns.2, country: columns.3)
+        var numbers = ReportRow(key: "")
+        (numbers.verifications, numbers.sent, numbers.delivered, numbers.failed) = (
+            columns.4, columns.5, columns.6, columns.7
+        )
+        (numbers.verified, numbers.expired, numbers.locked) = (columns.8, columns.9, columns.10)
+        (numbers.latencyP50, numbers.latencyP95) = (columns.11, columns.12)
+        part.numbers = numbers
+        return part
     }
 
     /// Verifications started on `day` (YYYY-MM-DD, UTC) of `appIDs` (every app when nil). Delivery
@@ -36,7 +28,7 @@ enum DailyAggregate {
             count(*)::int,
             coalesce(sum(d.sent), 0)::int, coalesce(sum(d.delivered), 0)::int, coalesce(sum(d.failed), 0)::int,
             (count(*) FILTER (WHERE v.status = 'verified'))::int,
-            (count(*) FILTER (WHERE v.status = 'expired' OR (v.status = 'pending' AND v.expires_at <= now())))::int,
+            (count(*) FILTER (WHERE otp.effective_status(v.status, v.expires_at) = 'expired'))::int,
             (count(*) FILTER (WHERE v.status = 'locked'))::int,
             round(percentile_cont(0.5) WITHIN GROUP (ORDER BY d.latency_ms))::int,
             round(percentile_cont(0.95) WITHIN GROUP (ORDER BY d.latency_ms))::int

@@ -1,11 +1,25 @@
 import Foundation
 import NIOCore
+import OTPCore
 import PostgresNIO
 import _ConnectionPoolModule
 
 /// Which failures mean "the database is away" (answered 503, retried later), and how to say why in
 /// one line without a type name.
 package enum DatabaseFaults {
+    /// Runs a store call and says what went wrong in the core's terms, so that nothing above the
+    /// adapter knows PostgreSQL: the database being away becomes `StoreUnavailable` with its reason,
+    /// and a refusal thrown inside a transaction comes out as itself rather than wrapped.
+    package static func mapping<Result>(_ body: () async throws -> Result) async throws -> Result {
+        do {
+            return try await body()
+        } catch let error where isUnavailable(error) {
+            throw StoreUnavailable(reason: reason(error))
+        } catch let error as PostgresTransactionError {
+            throw error.closureError ?? error
+        }
+    }
+
     /// True for a lost or refused connection, a pool that gave up connecting, and the server classes
     /// 08 (connection), 53 (resources) and 57 (operator intervention: shutting down, terminated).
     package static func isUnavailable(_ error: any Error) -> Bool {
@@ -42,6 +56,9 @@ package enum DatabaseFaults {
             case .connectionError: return "could not connect"
             default: return "the connection failed"
             }
+        case let error as PostgresTransactionError:
+            let parts: [(any Error)?] = [error.beginError, error.closureError, error.commitError, error.rollbackError]
+            return parts.compactMap { $0 }.first { isUnavailable($0) }.map(reason) ?? "the transaction failed"
         case let error as IOError:
             return String(cString: strerror(error.errnoCode)).lowercased()
         case let error as ChannelError:

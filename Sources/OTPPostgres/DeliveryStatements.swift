@@ -40,9 +40,9 @@ struct ClaimStatement: PostgresPreparedStatement {
             ).self)
         return ClaimedDelivery(
             id: row.0, verificationID: row.1, appID: row.2, appName: row.3,
-            channel: MessageChannel(rawValue: row.4) ?? .sms, recipient: row.5, sender: row.6,
+            channel: try MessageChannel.stored(row.4), recipient: row.5, sender: row.6,
             sealedCode: row.7, attempt: row.8, expiresAt: row.9,
-            fallbackChannel: row.10.flatMap(MessageChannel.init(rawValue:)), verificationPending: row.11,
+            fallbackChannel: try row.10.map(MessageChannel.stored), verificationPending: row.11,
             claimedAt: row.12, messageTemplate: row.13,
             whatsAppTemplate: row.14.flatMap { name in row.15.map { WhatsAppTemplate(name: name, language: $0) } })
     }
@@ -88,7 +88,7 @@ struct FinishStatement: PostgresPreparedStatement {
             UPDATE otp.verifications v SET channel = f.channel, updated_at = now() FROM f WHERE v.id = f.verification_id
         ), fe AS (
             INSERT INTO otp.events (event, app_id, verification_id, details)
-            SELECT 'delivery_queued', f.app_id, f.verification_id,
+            SELECT '\(EventKind.deliveryQueued.rawValue)', f.app_id, f.verification_id,
                 jsonb_build_object('delivery_id', f.id, 'channel', f.channel, 'fallback_from', h.from_id)
             FROM f JOIN handed h USING (id)
         ), a AS (
@@ -104,9 +104,9 @@ struct FinishStatement: PostgresPreparedStatement {
                     'provider', coalesce(o.provider, o.sent_by), 'http_status', o.http_status,
                     'error_code', o.error_code, 'reason', o.reason))
             FROM o JOIN d USING (id), LATERAL (VALUES
-                (1, 'delivery_attempt_failed', o.outcome <> 'accepted'),
-                (2, 'delivery_sent', o.state = 'sent'),
-                (3, 'delivery_failed', o.state = 'failed')
+                (1, '\(EventKind.deliveryAttemptFailed.rawValue)', o.outcome <> 'accepted'),
+                (2, '\(EventKind.deliverySent.rawValue)', o.state = 'sent'),
+                (3, '\(EventKind.deliveryFailed.rawValue)', o.state = 'failed')
             ) AS e (n, event, happened)
             WHERE e.happened
             ORDER BY o.id, e.n

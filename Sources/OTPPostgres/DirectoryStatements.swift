@@ -67,11 +67,11 @@ enum AppColumns {
         var policy = AppPolicy(
             codeLength: try column(3), ttlSeconds: try column(4), maxAttempts: try column(5),
             maxSends: try column(6), resendCooldownSeconds: try column(7),
-            channels: try column(8, [String].self).compactMap(MessageChannel.init(rawValue:)),
-            defaultChannel: MessageChannel(rawValue: try column(9)) ?? .sms, senderName: try column(10),
-            resendPolicy: AppPolicy.ResendPolicy(rawValue: try column(11)) ?? .newCode,
-            fallbackChannel: try column(12, String?.self).flatMap(MessageChannel.init(rawValue:)))
-        PolicyJSON.readRules(
+            channels: try column(8, [String].self).map(MessageChannel.stored),
+            defaultChannel: try MessageChannel.stored(column(9)), senderName: try column(10),
+            resendPolicy: try AppPolicy.ResendPolicy.stored(column(11)),
+            fallbackChannel: try column(12, String?.self).map(MessageChannel.stored))
+        try PolicyJSON.readRules(
             PolicyJSON.RuleColumns(
                 rateLimits: try column(13), countries: try column(14), lineTypes: try column(15),
                 defaultTemplate: try column(16), defaultLocale: try column(17), options: try column(18),

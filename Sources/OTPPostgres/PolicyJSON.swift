@@ -26,22 +26,21 @@ enum PolicyJSON {
                 uniqueKeysWithValues: policy.refusedLineTypes.map { ($0.key.rawValue, $0.value.map(\.rawValue)) }))
     }
 
-    static func read(rateLimits: String, countries: String, lineTypes: String, into policy: inout AppPolicy) {
+    /// Throws when a column cannot be read: an app whose limits could not be read must not be
+    /// served as if it had none.
+    static func read(rateLimits: String, countries: String, lineTypes: String, into policy: inout AppPolicy) throws {
         let decoder = JSONDecoder()
-        policy.rateLimits = (try? decoder.decode([String: Int].self, from: Data(rateLimits.utf8))) ?? [:]
-        let countryObject = (try? decoder.decode([String: [String: [String]]].self, from: Data(countries.utf8))) ?? [:]
-        for (channelName, rule) in countryObject {
-            guard let channel = MessageChannel(rawValue: channelName) else { continue }
+        policy.rateLimits = try decoder.decode([String: Int].self, from: Data(rateLimits.utf8))
+        for (channelName, rule) in try decoder.decode([String: [String: [String]]].self, from: Data(countries.utf8)) {
+            let channel = try MessageChannel.stored(channelName)
             if let allowed = rule["allow"] {
                 policy.countries[channel] = .allow(allowed)
             } else if let denied = rule["deny"] {
                 policy.countries[channel] = .deny(denied)
             }
         }
-        let lineObject = (try? decoder.decode([String: [String]].self, from: Data(lineTypes.utf8))) ?? [:]
-        for (channelName, names) in lineObject {
-            guard let channel = MessageChannel(rawValue: channelName) else { continue }
-            policy.refusedLineTypes[channel] = names.compactMap(LineType.init(rawValue:))
+        for (channelName, names) in try decoder.decode([String: [String]].self, from: Data(lineTypes.utf8)) {
+            policy.refusedLineTypes[try MessageChannel.stored(channelName)] = try names.map(LineType.stored)
         }
     }
 
@@ -61,16 +60,16 @@ enum PolicyJSON {
     static func readMessages(
         defaultTemplate: String?, defaultLocale: String?, options: String, whatsApp: String,
         into policy: inout AppPolicy
-    ) {
+    ) throws {
         let decoder = JSONDecoder()
-        let object = (try? decoder.decode([String: String].self, from: Data(options.utf8))) ?? [:]
+        let object = try decoder.decode([String: String].self, from: Data(options.utf8))
         policy.messages = MessageSettings(
             defaultTemplate: defaultTemplate, defaultLocale: defaultLocale,
             extras: TemplateExtras(
                 doNotShare: object["do_not_share"] == "true",
                 smsRetrieverHash: object["sms_retriever_hash"].flatMap(SMSRetrieverHash.init),
                 webOTPDomain: object["web_otp_domain"].flatMap(WebOTPDomain.init)),
-            whatsAppTemplates: (try? decoder.decode([String: WhatsAppTemplate].self, from: Data(whatsApp.utf8))) ?? [:])
+            whatsAppTemplates: try decoder.decode([String: WhatsAppTemplate].self, from: Data(whatsApp.utf8)))
     }
 
     private static func encode(_ value: some Encodable) -> String {
@@ -94,15 +93,15 @@ extension PolicyJSON {
 
     /// Reads the rules of `columns` into `policy`. Every request reads its app, and apps change
     /// seldom: decoded rules are kept by their text (so an edited app is decoded afresh).
-    static func readRules(_ columns: RuleColumns, into policy: inout AppPolicy) {
+    static func readRules(_ columns: RuleColumns, into policy: inout AppPolicy) throws {
         let rules =
-            decodedRules.withLock { $0[columns] }
+            try decodedRules.withLock { $0[columns] }
             ?? {
                 var rules = policy
-                read(
+                try read(
                     rateLimits: columns.rateLimits, countries: columns.countries, lineTypes: columns.lineTypes,
                     into: &rules)
-                readMessages(
+                try readMessages(
                     defaultTemplate: columns.defaultTemplate, defaultLocale: columns.defaultLocale,
                     options: columns.options, whatsApp: columns.whatsApp, into: &rules)
                 decodedRules.withLock { cache in

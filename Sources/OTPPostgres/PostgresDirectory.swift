@@ -38,162 +38,189 @@ package struct PostgresDirectory: AccessDirectory {
     }
 
     package func apiKey(id: String) async throws -> StoredAPIKey? {
-        for try await key in try await client.execute(APIKeyStatement(keyID: id), logger: logger) { return key }
-        return nil
+        return try await DatabaseFaults.mapping {
+            for try await key in try await client.execute(APIKeyStatement(keyID: id), logger: logger) { return key }
+            return nil
+        }
     }
 
     package func app(id: String, accountID: Int64) async throws -> App? {
-        for try await app in try await client.execute(AppStatement(appID: id, accountID: accountID), logger: logger) {
-            return app
+        return try await DatabaseFaults.mapping {
+            for try await app in try await client.execute(AppStatement(appID: id, accountID: accountID), logger: logger)
+            {
+                return app
+            }
+            return nil
         }
-        return nil
     }
 
     package func appIDs(accountID: Int64) async throws -> [String] {
-        try await apps(id: nil, accountID: accountID).map(\.id)
+        return try await DatabaseFaults.mapping {
+            try await apps(id: nil, accountID: accountID).map(\.id)
+        }
     }
 
     package func app(id: String) async throws -> App? {
-        try await apps(id: id, accountID: nil).first
+        return try await DatabaseFaults.mapping {
+            try await apps(id: id, accountID: nil).first
+        }
     }
 
     package func listApps() async throws -> [(app: App, account: String)] {
-        let rows = try await client.query(
-            "SELECT a.id, c.name FROM otp.apps a JOIN otp.accounts c ON c.id = a.account_id ORDER BY a.created_at",
-            logger: logger)
-        var accounts: [String: String] = [:]
-        for try await (id, account) in rows.decode((String, String).self) { accounts[id] = account }
-        return try await apps(id: nil, accountID: nil).map { ($0, accounts[$0.id] ?? "") }
+        return try await DatabaseFaults.mapping {
+            let rows = try await client.query(
+                "SELECT a.id, c.name FROM otp.apps a JOIN otp.accounts c ON c.id = a.account_id ORDER BY a.created_at",
+                logger: logger)
+            var accounts: [String: String] = [:]
+            for try await (id, account) in rows.decode((String, String).self) { accounts[id] = account }
+            return try await apps(id: nil, accountID: nil).map { ($0, accounts[$0.id] ?? "") }
+        }
     }
 
     /// Creates the account when it does not exist yet, then the app.
     package func createApp(name: String, account: String, policy: AppPolicy) async throws -> App {
-        if let problem = policy.problem { throw AdminError.invalidPolicy(problem) }
-        let id = Identifiers.appID()
-        let rows = try await client.query(
-            """
-            WITH found AS (SELECT id FROM otp.accounts WHERE name = \(account)),
-            made AS (
-                INSERT INTO otp.accounts (name) SELECT \(account) WHERE NOT EXISTS (SELECT 1 FROM found)
-                ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id
-            )
-            SELECT id FROM found UNION ALL SELECT id FROM made
-            """, logger: logger)
-        var accountID: Int64?
-        for try await id in rows.decode(Int64.self) { accountID = id }
-        guard let accountID else { throw PostgresStoreError.noRowReturned }
-        let app = App(id: id, accountID: accountID, name: name, policy: policy)
-        try await client.query(
-            """
-            INSERT INTO otp.apps (id, account_id, name, code_length, ttl_seconds, max_attempts, max_sends,
-                resend_cooldown_seconds, channels, default_channel, sender_name, resend_policy, fallback_channel,
-                rate_limits, countries, refused_line_types, default_template, default_locale, message_options,
-                whatsapp_templates)
-            VALUES (\(id), \(accountID), \(name), \(policy.codeLength), \(policy.ttlSeconds), \(policy.maxAttempts),
-                \(policy.maxSends), \(policy.resendCooldownSeconds), \(policy.channels.map(\.rawValue)),
-                \(policy.defaultChannel.rawValue), \(policy.senderName), \(policy.resendPolicy.rawValue),
-                \(policy.fallbackChannel?.rawValue), \(PolicyJSON.rateLimits(policy))::jsonb,
-                \(PolicyJSON.countries(policy))::jsonb, \(PolicyJSON.lineTypes(policy))::jsonb,
-                \(policy.messages.defaultTemplate), \(policy.messages.defaultLocale),
-                \(PolicyJSON.messageOptions(policy))::jsonb, \(PolicyJSON.whatsAppTemplates(policy))::jsonb)
-            """, logger: logger)
-        return app
+        return try await DatabaseFaults.mapping {
+            if let problem = policy.problem { throw AdminError.invalidPolicy(problem) }
+            let id = Identifiers.appID()
+            let rows = try await client.query(
+                """
+                WITH found AS (SELECT id FROM otp.accounts WHERE name = \(account)),
+                made AS (
+                    INSERT INTO otp.accounts (name) SELECT \(account) WHERE NOT EXISTS (SELECT 1 FROM found)
+                    ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id
+                )
+                SELECT id FROM found UNION ALL SELECT id FROM made
+                """, logger: logger)
+            var accountID: Int64?
+            for try await id in rows.decode(Int64.self) { accountID = id }
+            guard let accountID else { throw PostgresStoreError.noRowReturned }
+            let app = App(id: id, accountID: accountID, name: name, policy: policy)
+            try await client.query(
+                """
+                INSERT INTO otp.apps (id, account_id, name, code_length, ttl_seconds, max_attempts, max_sends,
+                    resend_cooldown_seconds, channels, default_channel, sender_name, resend_policy, fallback_channel,
+                    rate_limits, countries, refused_line_types, default_template, default_locale, message_options,
+                    whatsapp_templates)
+                VALUES (\(id), \(accountID), \(name), \(policy.codeLength), \(policy.ttlSeconds), \(policy.maxAttempts),
+                    \(policy.maxSends), \(policy.resendCooldownSeconds), \(policy.channels.map(\.rawValue)),
+                    \(policy.defaultChannel.rawValue), \(policy.senderName), \(policy.resendPolicy.rawValue),
+                    \(policy.fallbackChannel?.rawValue), \(PolicyJSON.rateLimits(policy))::jsonb,
+                    \(PolicyJSON.countries(policy))::jsonb, \(PolicyJSON.lineTypes(policy))::jsonb,
+                    \(policy.messages.defaultTemplate), \(policy.messages.defaultLocale),
+                    \(PolicyJSON.messageOptions(policy))::jsonb, \(PolicyJSON.whatsAppTemplates(policy))::jsonb)
+                """, logger: logger)
+            return app
+        }
     }
 
     package func updatePolicy(appID: String, _ change: (inout AppPolicy) throws -> Void) async throws -> App {
-        guard var app = try await app(id: appID) else { throw AdminError.appNotFound(appID) }
-        try change(&app.policy)
-        let policy = app.policy
-        if let problem = policy.problem { throw AdminError.invalidPolicy(problem) }
-        try await client.query(
-            """
-            UPDATE otp.apps SET code_length = \(policy.codeLength), ttl_seconds = \(policy.ttlSeconds),
-                max_attempts = \(policy.maxAttempts), max_sends = \(policy.maxSends),
-                resend_cooldown_seconds = \(policy.resendCooldownSeconds),
-                channels = \(policy.channels.map(\.rawValue)), default_channel = \(policy.defaultChannel.rawValue),
-                sender_name = \(policy.senderName), resend_policy = \(policy.resendPolicy.rawValue),
-                fallback_channel = \(policy.fallbackChannel?.rawValue),
-                rate_limits = \(PolicyJSON.rateLimits(policy))::jsonb, countries = \(PolicyJSON.countries(policy))::jsonb,
-                refused_line_types = \(PolicyJSON.lineTypes(policy))::jsonb,
-                default_template = \(policy.messages.defaultTemplate), default_locale = \(policy.messages.defaultLocale),
-                message_options = \(PolicyJSON.messageOptions(policy))::jsonb,
-                whatsapp_templates = \(PolicyJSON.whatsAppTemplates(policy))::jsonb, updated_at = now()
-            WHERE id = \(appID)
-            """, logger: logger)
-        return app
+        return try await DatabaseFaults.mapping {
+            guard var app = try await app(id: appID) else { throw AdminError.appNotFound(appID) }
+            try change(&app.policy)
+            let policy = app.policy
+            if let problem = policy.problem { throw AdminError.invalidPolicy(problem) }
+            try await client.query(
+                """
+                UPDATE otp.apps SET code_length = \(policy.codeLength), ttl_seconds = \(policy.ttlSeconds),
+                    max_attempts = \(policy.maxAttempts), max_sends = \(policy.maxSends),
+                    resend_cooldown_seconds = \(policy.resendCooldownSeconds),
+                    channels = \(policy.channels.map(\.rawValue)), default_channel = \(policy.defaultChannel.rawValue),
+                    sender_name = \(policy.senderName), resend_policy = \(policy.resendPolicy.rawValue),
+                    fallback_channel = \(policy.fallbackChannel?.rawValue),
+                    rate_limits = \(PolicyJSON.rateLimits(policy))::jsonb, countries = \(PolicyJSON.countries(policy))::jsonb,
+                    refused_line_types = \(PolicyJSON.lineTypes(policy))::jsonb,
+                    default_template = \(policy.messages.defaultTemplate), default_locale = \(policy.messages.defaultLocale),
+                    message_options = \(PolicyJSON.messageOptions(policy))::jsonb,
+                    whatsapp_templates = \(PolicyJSON.whatsAppTemplates(policy))::jsonb, updated_at = now()
+                WHERE id = \(appID)
+                """, logger: logger)
+            return app
+        }
     }
 
     /// Creates a key that may use exactly `appIDs` (all of one account) and returns its id and its
     /// random secret, which is stored only as a digest and sealed under the key ring.
     package func createKey(appIDs: [String], secrets: APIKeySecrets) async throws -> (keyID: String, secret: String) {
-        var accountIDs: Set<Int64> = []
-        for appID in appIDs {
-            guard let app = try await app(id: appID) else { throw AdminError.appNotFound(appID) }
-            accountIDs.insert(app.accountID)
+        return try await DatabaseFaults.mapping {
+            var accountIDs: Set<Int64> = []
+            for appID in appIDs {
+                guard let app = try await app(id: appID) else { throw AdminError.appNotFound(appID) }
+                accountIDs.insert(app.accountID)
+            }
+            guard accountIDs.count == 1, let accountID = accountIDs.first else {
+                throw AdminError.appsOfSeveralAccounts
+            }
+            let keyID = Identifiers.keyID()
+            let secret = APIKeySecrets.newSecret()
+            let sealed = try secrets.seal(secret, keyID: keyID)
+            try await client.query(
+                """
+                INSERT INTO otp.api_keys (key_id, account_id, secret_digest, sealed_secret, app_ids)
+                VALUES (\(keyID), \(accountID), \(APIKeySecrets.digest(of: secret)), \(sealed), \(Array(Set(appIDs)).sorted()))
+                """, logger: logger)
+            return (keyID, secret)
         }
-        guard accountIDs.count == 1, let accountID = accountIDs.first else { throw AdminError.appsOfSeveralAccounts }
-        let keyID = Identifiers.keyID()
-        let secret = APIKeySecrets.newSecret()
-        let sealed = try secrets.seal(secret, keyID: keyID)
-        try await client.query(
-            """
-            INSERT INTO otp.api_keys (key_id, account_id, secret_digest, sealed_secret, app_ids)
-            VALUES (\(keyID), \(accountID), \(APIKeySecrets.digest(of: secret)), \(sealed), \(Array(Set(appIDs)).sorted()))
-            """, logger: logger)
-        return (keyID, secret)
     }
 
     /// Seals every key's secret under the ring's current key (after a new server key was put
     /// first). Keys made before secrets were sealed get their seal now. Returns how many were
     /// resealed, and the ids of keys no key of the ring can open (they must be replaced).
     package func resealKeys(secrets: APIKeySecrets) async throws -> (resealed: Int, unreadable: [String]) {
-        var keys: [StoredAPIKey] = []
-        let rows = try await client.query(
-            "SELECT key_id, secret_digest, sealed_secret FROM otp.api_keys WHERE revoked_at IS NULL ORDER BY key_id",
-            logger: logger)
-        for try await (keyID, digest, sealed) in rows.decode((String, Data, Data?).self) {
-            keys.append(
-                StoredAPIKey(
-                    keyID: keyID, accountID: 0, secretDigest: digest, sealedSecret: sealed, appIDs: nil, revoked: false)
-            )
-        }
-        var resealed = 0
-        var unreadable: [String] = []
-        for key in keys {
-            guard let secret = secrets.signingSecret(of: key) else {
-                unreadable.append(key.keyID)
-                continue
+        return try await DatabaseFaults.mapping {
+            var keys: [StoredAPIKey] = []
+            let rows = try await client.query(
+                "SELECT key_id, secret_digest, sealed_secret FROM otp.api_keys WHERE revoked_at IS NULL ORDER BY key_id",
+                logger: logger)
+            for try await (keyID, digest, sealed) in rows.decode((String, Data, Data?).self) {
+                keys.append(
+                    StoredAPIKey(
+                        keyID: keyID, accountID: 0, secretDigest: digest, sealedSecret: sealed, appIDs: nil,
+                        revoked: false)
+                )
             }
-            let sealed = try secrets.seal(secret, keyID: key.keyID)
-            try await client.query(
-                "UPDATE otp.api_keys SET sealed_secret = \(sealed) WHERE key_id = \(key.keyID)", logger: logger)
-            resealed += 1
+            var resealed = 0
+            var unreadable: [String] = []
+            for key in keys {
+                guard let secret = secrets.signingSecret(of: key) else {
+                    unreadable.append(key.keyID)
+                    continue
+                }
+                let sealed = try secrets.seal(secret, keyID: key.keyID)
+                try await client.query(
+                    "UPDATE otp.api_keys SET sealed_secret = \(sealed) WHERE key_id = \(key.keyID)", logger: logger)
+                resealed += 1
+            }
+            return (resealed, unreadable)
         }
-        return (resealed, unreadable)
     }
 
     package func revokeKey(id: String) async throws {
-        let rows = try await client.query(
-            """
-            UPDATE otp.api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE key_id = \(id) RETURNING key_id
-            """, logger: logger)
-        if try await rows.collect().isEmpty { throw AdminError.keyNotFound(id) }
+        try await DatabaseFaults.mapping {
+            let rows = try await client.query(
+                """
+                UPDATE otp.api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE key_id = \(id) RETURNING key_id
+                """, logger: logger)
+            if try await rows.collect().isEmpty { throw AdminError.keyNotFound(id) }
+        }
     }
 
     package func listKeys() async throws -> [KeySummary] {
-        let rows = try await client.query(
-            """
-            SELECT k.key_id, c.name, k.app_ids, k.created_at, k.revoked_at
-            FROM otp.api_keys k JOIN otp.accounts c ON c.id = k.account_id ORDER BY k.created_at
-            """, logger: logger)
-        var keys: [KeySummary] = []
-        for try await (keyID, account, appIDs, createdAt, revokedAt) in rows.decode(
-            (String, String, [String]?, Date, Date?).self)
-        {
-            keys.append(
-                KeySummary(keyID: keyID, account: account, appIDs: appIDs, createdAt: createdAt, revokedAt: revokedAt))
+        return try await DatabaseFaults.mapping {
+            let rows = try await client.query(
+                """
+                SELECT k.key_id, c.name, k.app_ids, k.created_at, k.revoked_at
+                FROM otp.api_keys k JOIN otp.accounts c ON c.id = k.account_id ORDER BY k.created_at
+                """, logger: logger)
+            var keys: [KeySummary] = []
+            for try await (keyID, account, appIDs, createdAt, revokedAt) in rows.decode(
+                (String, String, [String]?, Date, Date?).self)
+            {
+                keys.append(
+                    KeySummary(
+                        keyID: keyID, account: account, appIDs: appIDs, createdAt: createdAt, revokedAt: revokedAt))
+            }
+            return keys
         }
-        return keys
     }
 
     /// Apps filtered by id and account, either of which may be nil for "any".

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import OTPCore
 import PostgresNIO
 
 /// The scheduled jobs' SQL. Each statement is idempotent and takes rows with `SKIP LOCKED` in
@@ -25,27 +26,29 @@ package struct PostgresMaintenance: Sendable {
     /// digests and sealed codes, writes one `expired` event each; then sweeps idempotency keys older
     /// than 24 hours and rate-limit counters past their window.
     package func expire() async throws -> ExpiryReport {
-        var report = ExpiryReport()
-        while true {
-            let count = try await expireBatch()
-            report.expiredVerifications += count
-            if count < batchSize { break }
+        return try await DatabaseFaults.mapping {
+            var report = ExpiryReport()
+            while true {
+                let count = try await expireBatch()
+                report.expiredVerifications += count
+                if count < batchSize { break }
+            }
+            report.deletedIdempotencyKeys = try await count(
+                """
+                DELETE FROM otp.idempotency_keys WHERE ctid IN (
+                    SELECT ctid FROM otp.idempotency_keys WHERE created_at < now() - interval '24 hours'
+                    LIMIT \(batchSize * 10) FOR UPDATE SKIP LOCKED)
+                RETURNING 1
+                """)
+            report.deletedRateLimitCounters = try await count(
+                """
+                DELETE FROM otp.rate_limit_counters WHERE ctid IN (
+                    SELECT ctid FROM otp.rate_limit_counters WHERE expires_at < now()
+                    LIMIT \(batchSize * 10) FOR UPDATE SKIP LOCKED)
+                RETURNING 1
+                """)
+            return report
         }
-        report.deletedIdempotencyKeys = try await count(
-            """
-            DELETE FROM otp.idempotency_keys WHERE ctid IN (
-                SELECT ctid FROM otp.idempotency_keys WHERE created_at < now() - interval '24 hours'
-                LIMIT \(batchSize * 10) FOR UPDATE SKIP LOCKED)
-            RETURNING 1
-            """)
-        report.deletedRateLimitCounters = try await count(
-            """
-            DELETE FROM otp.rate_limit_counters WHERE ctid IN (
-                SELECT ctid FROM otp.rate_limit_counters WHERE expires_at < now()
-                LIMIT \(batchSize * 10) FOR UPDATE SKIP LOCKED)
-            RETURNING 1
-            """)
-        return report
     }
 
     private func expireBatch() async throws -> Int {
@@ -65,7 +68,7 @@ package struct PostgresMaintenance: Sendable {
                 RETURNING d.id
             ), events AS (
                 INSERT INTO otp.events (event, app_id, verification_id, actor, details)
-                SELECT 'expired', app_id, id, 'otp expire', '{}' FROM expired
+                SELECT \(EventKind.expired.rawValue), app_id, id, 'otp expire', '{}' FROM expired
             )
             SELECT 1 FROM expired
             """)
@@ -77,11 +80,13 @@ package struct PostgresMaintenance: Sendable {
 
     /// Rolls up the given UTC days (YYYY-MM-DD) into `otp.daily_reports`; returns the rows written.
     package func rollup(days: [String]) async throws -> Int {
-        var rows = 0
-        for day in days {
-            rows += try await count(DailyAggregate.upsert(day: day))
+        return try await DatabaseFaults.mapping {
+            var rows = 0
+            for day in days {
+                rows += try await count(DailyAggregate.upsert(day: day))
+            }
+            return rows
         }
-        return rows
     }
 
     package struct PruneReport: Sendable, Codable, Equatable {
@@ -95,23 +100,25 @@ package struct PostgresMaintenance: Sendable {
     /// Deletes what is older than `days`: finished deliveries, attempts, audit events, and settled
     /// verifications with nothing left pointing at them. In batches, each its own short transaction.
     package func prune(olderThanDays days: Int) async throws -> PruneReport {
-        var report = PruneReport()
-        let age = Double(days) * 86_400
-        report.deliveryAttempts = try await deleteBatches(from: "delivery_attempts", at: "at", olderThan: age)
-        report.verifyAttempts = try await deleteBatches(from: "verify_attempts", at: "at", olderThan: age)
-        report.deliveries = try await deleteBatches(
-            from: "deliveries", at: "created_at", olderThan: age, where: "x.state NOT IN ('queued', 'sending')")
-        // The trail keeps what its owner set (otp.audit_policy); only its own function may delete.
-        report.events = try await repeatBatches(
-            "SELECT 1 FROM generate_series(1, otp.prune_events(\(batchSize)::integer))")
-        report.verifications = try await deleteBatches(
-            from: "verifications", at: "created_at", olderThan: age,
-            where: """
-                x.status <> 'pending'
-                    AND NOT EXISTS (SELECT 1 FROM otp.deliveries d WHERE d.verification_id = x.id)
-                    AND NOT EXISTS (SELECT 1 FROM otp.verify_attempts a WHERE a.verification_id = x.id)
-                """)
-        return report
+        return try await DatabaseFaults.mapping {
+            var report = PruneReport()
+            let age = Double(days) * 86_400
+            report.deliveryAttempts = try await deleteBatches(from: "delivery_attempts", at: "at", olderThan: age)
+            report.verifyAttempts = try await deleteBatches(from: "verify_attempts", at: "at", olderThan: age)
+            report.deliveries = try await deleteBatches(
+                from: "deliveries", at: "created_at", olderThan: age, where: "x.state NOT IN ('queued', 'sending')")
+            // The trail keeps what its owner set (otp.audit_policy); only its own function may delete.
+            report.events = try await repeatBatches(
+                "SELECT 1 FROM generate_series(1, otp.prune_events(\(batchSize)::integer))")
+            report.verifications = try await deleteBatches(
+                from: "verifications", at: "created_at", olderThan: age,
+                where: """
+                    x.status <> 'pending'
+                        AND NOT EXISTS (SELECT 1 FROM otp.deliveries d WHERE d.verification_id = x.id)
+                        AND NOT EXISTS (SELECT 1 FROM otp.verify_attempts a WHERE a.verification_id = x.id)
+                    """)
+            return report
+        }
     }
 
     /// Deletes, a batch at a time, the rows of `otp.<table>` (alias `x` in `condition`) whose `column`

@@ -17,152 +17,98 @@ package struct PostgresManagementStore: ManagementStore {
     package func verifications(_ scope: ListScope, _ filter: VerificationFilter) async throws
         -> Page<VerificationReport>
     {
-        let rows = try await client.query(try Self.verificationsQuery(scope, filter), logger: logger)
-        var items: [VerificationReport] = []
-        var keys: [String] = []
-        for try await row in rows.decode(
-            (String, String, String, String, String, Int, Int, Int, Date, Date, Date?, Date, Date, String?, String)
-                .self)
-        {
-            let snapshot = VerificationSnapshot(
-                status: VerificationStatus(rawValue: row.2) ?? .canceled, attempts: row.5, maxAttempts: row.6,
-                sends: row.7, maxSends: row.7, expiresAt: row.9, resendAvailableAt: row.11)
-            items.append(
-                VerificationReport(
-                    id: row.0, appID: row.1, status: snapshot.effectiveStatus(now: row.12),
-                    channel: MessageChannel(rawValue: row.3) ?? .sms, recipient: row.4, attempts: row.5,
-                    attemptsRemaining: snapshot.attemptsRemaining, sends: row.7,
-                    deliveryStatus: row.13.flatMap(DeliveryStatus.init(rawValue:)) ?? .queued, createdAt: row.8,
-                    expiresAt: row.9, verifiedAt: row.10, resendAvailableAt: row.11))
-            keys.append(Cursor.encode([row.14, row.0]))
+        return try await DatabaseFaults.mapping {
+            let rows = try await client.query(try Self.verificationsQuery(scope, filter), logger: logger)
+            var items: [VerificationReport] = []
+            var keys: [String] = []
+            for try await row in rows {
+                let report = try VerificationRows.report(row)
+                items.append(report)
+                keys.append(Cursor.encode([try row.makeRandomAccess()["cursor_time"].decode(String.self), report.id]))
+            }
+            return Self.page(items, keys: keys, limit: scope.limit)
         }
-        return Self.page(items, keys: keys, limit: scope.limit)
     }
 
     package func events(_ scope: ListScope, verificationID: String?, event: String?) async throws -> Page<AuditEvent> {
-        let rows = try await client.query(
-            try Self.eventsQuery(scope, verificationID: verificationID, event: event), logger: logger)
-        var items: [AuditEvent] = []
-        for try await row in rows.decode((Int64, Date, String, String?, String?, String?, String?, String).self) {
-            items.append(
-                AuditEvent(
-                    id: row.0, at: row.1, event: row.2, appID: row.3, verificationID: row.4, actor: row.5, ip: row.6,
-                    details: row.7))
+        return try await DatabaseFaults.mapping {
+            let rows = try await client.query(
+                try Self.eventsQuery(scope, verificationID: verificationID, event: event), logger: logger)
+            var items: [AuditEvent] = []
+            for try await row in rows.decode((Int64, Date, String, String?, String?, String?, String?, String).self) {
+                items.append(
+                    AuditEvent(
+                        id: row.0, at: row.1, event: row.2, appID: row.3, verificationID: row.4, actor: row.5,
+                        ip: row.6,
+                        details: row.7))
+            }
+            return Self.page(items, keys: items.map { Cursor.encode([String($0.id)]) }, limit: scope.limit)
         }
-        return Self.page(items, keys: items.map { Cursor.encode([String($0.id)]) }, limit: scope.limit)
     }
 
     package func attempts(_ scope: ListScope, verificationID: String?, recipient: String?, kind: AttemptRecord.Kind?)
         async throws -> Page<AttemptRecord>
     {
-        let rows = try await client.query(
-            try Self.attemptsQuery(scope, verificationID: verificationID, recipient: recipient, kind: kind),
-            logger: logger)
-        var items: [AttemptRecord] = []
-        var keys: [String] = []
-        for try await row in rows.decode(
-            (
-                String, Int64, Date, String, String, Bool?, String?, String?, String?, String?, Int?, String?, String?,
-                Int?, String
-            ).self)
-        {
-            var record = AttemptRecord(
-                kind: AttemptRecord.Kind(rawValue: row.0) ?? .verify, id: row.1, at: row.2, verificationID: row.3,
-                appID: row.4)
-            (record.success, record.reason, record.ip) = (row.5, row.6, row.7)
-            (record.provider, record.outcome, record.httpStatus) = (row.8, row.9, row.10)
-            (record.providerMessageID, record.error, record.latencyMilliseconds) = (row.11, row.12, row.13)
-            items.append(record)
-            keys.append(Cursor.encode([row.14, row.0, String(row.1)]))
+        return try await DatabaseFaults.mapping {
+            let rows = try await client.query(
+                try Self.attemptsQuery(scope, verificationID: verificationID, recipient: recipient, kind: kind),
+                logger: logger)
+            var items: [AttemptRecord] = []
+            var keys: [String] = []
+            for try await row in rows.decode(
+                (
+                    String, Int64, Date, String, String, Bool?, String?, String?, String?, String?, Int?, String?,
+                    String?,
+                    Int?, String
+                ).self)
+            {
+                var record = AttemptRecord(
+                    kind: try AttemptRecord.Kind.stored(row.0), id: row.1, at: row.2, verificationID: row.3,
+                    appID: row.4)
+                (record.success, record.reason, record.ip) = (row.5, row.6, row.7)
+                (record.provider, record.outcome, record.httpStatus) = (row.8, row.9, row.10)
+                (record.providerMessageID, record.error, record.latencyMilliseconds) = (row.11, row.12, row.13)
+                items.append(record)
+                keys.append(Cursor.encode([row.14, row.0, String(row.1)]))
+            }
+            return Self.page(items, keys: keys, limit: scope.limit)
         }
-        return Self.page(items, keys: keys, limit: scope.limit)
     }
 
-    package func report(appIDs: [String], from: String, to: String, groupBy: ReportGrouping) async throws
-        -> (rows: [ReportRow], totals: ReportRow)
-    {
-        // Whole past days come from the rollups; today (UTC) is computed from the raw tables.
-        var parts: [DailyAggregate.Row] = []
-        let rolled = try await client.query(
-            """
-            SELECT app_id, day::text, channel, country, verifications, sent, delivered, failed, verified, expired, locked,
-                delivery_latency_ms_p50, delivery_latency_ms_p95
-            FROM otp.daily_reports
-            WHERE app_id = ANY(\(appIDs)) AND day BETWEEN \(from)::date AND \(to)::date
-                AND day < (now() AT TIME ZONE 'UTC')::date
-            """, logger: logger)
-        for try await row in rolled.decode(DailyAggregate.Row.Columns.self) { parts.append(DailyAggregate.Row(row)) }
-        let today = try await client.query(
-            """
-            SELECT (now() AT TIME ZONE 'UTC')::date::text,
-                (now() AT TIME ZONE 'UTC')::date BETWEEN \(from)::date AND \(to)::date
-            """, logger: logger)
-        for try await (day, included) in today.decode((String, Bool).self) where included {
-            let live = try await client.query(DailyAggregate.select(day: day, appIDs: appIDs), logger: logger)
-            for try await row in live.decode(DailyAggregate.Row.Columns.self) { parts.append(DailyAggregate.Row(row)) }
-        }
-        var groups: [String: ReportRow] = [:]
-        var latencyWeights: [String: (p50Sum: Double, weight: Int, p95: Int?)] = [:]
-        var totals = ReportRow(key: "total")
-        var totalWeights: (p50Sum: Double, weight: Int, p95: Int?) = (0, 0, nil)
-        for part in parts {
-            let row = (
-                part.day, part.channel, part.country, part.verifications, part.sent, part.delivered, part.failed,
-                part.verified, part.expired, part.locked, part.latencyP50, part.latencyP95
-            )
-            let key = groupBy == .day ? row.0 : groupBy == .channel ? row.1 : row.2
-            var group = groups[key] ?? ReportRow(key: key)
-            for target in [0, 1] {
-                var aggregate = target == 0 ? group : totals
-                aggregate.verifications += row.3
-                aggregate.sent += row.4
-                aggregate.delivered += row.5
-                aggregate.failed += row.6
-                aggregate.verified += row.7
-                aggregate.expired += row.8
-                aggregate.locked += row.9
-                if target == 0 { group = aggregate } else { totals = aggregate }
+    package func reportParts(appIDs: [String], from: String, to: String) async throws -> [ReportPart] {
+        return try await DatabaseFaults.mapping {
+            // Whole past days come from the rollups; today (UTC) is computed from the raw tables.
+            var parts: [ReportPart] = []
+            let rolled = try await client.query(
+                """
+                SELECT app_id, day::text, channel, country, verifications, sent, delivered, failed, verified, expired, locked,
+                    delivery_latency_ms_p50, delivery_latency_ms_p95
+                FROM otp.daily_reports
+                WHERE app_id = ANY(\(appIDs)) AND day BETWEEN \(from)::date AND \(to)::date
+                    AND day < (now() AT TIME ZONE 'UTC')::date
+                """, logger: logger)
+            for try await row in rolled.decode(DailyAggregate.Columns.self) { parts.append(DailyAggregate.part(row)) }
+            let today = try await client.query(
+                """
+                SELECT (now() AT TIME ZONE 'UTC')::date::text,
+                    (now() AT TIME ZONE 'UTC')::date BETWEEN \(from)::date AND \(to)::date
+                """, logger: logger)
+            for try await (day, included) in today.decode((String, Bool).self) where included {
+                let live = try await client.query(DailyAggregate.select(day: day, appIDs: appIDs), logger: logger)
+                for try await row in live.decode(DailyAggregate.Columns.self) { parts.append(DailyAggregate.part(row)) }
             }
-            if let p50 = row.10 {
-                var weights = latencyWeights[key] ?? (0, 0, nil)
-                weights.p50Sum += Double(p50 * row.4)
-                weights.weight += row.4
-                weights.p95 = max(weights.p95 ?? 0, row.11 ?? 0)
-                latencyWeights[key] = weights
-                totalWeights.p50Sum += Double(p50 * row.4)
-                totalWeights.weight += row.4
-                totalWeights.p95 = max(totalWeights.p95 ?? 0, row.11 ?? 0)
-            }
-            groups[key] = group
+            return parts
         }
-        // Percentiles do not add up: over several rollup rows, p50 is the sent-weighted mean of the
-        // rows' p50 and p95 the largest p95 (an upper bound).
-        for (key, weights) in latencyWeights where weights.weight > 0 {
-            groups[key]?.latencyP50 = Int((weights.p50Sum / Double(weights.weight)).rounded())
-            groups[key]?.latencyP95 = weights.p95
-        }
-        if totalWeights.weight > 0 {
-            totals.latencyP50 = Int((totalWeights.p50Sum / Double(totalWeights.weight)).rounded())
-            totals.latencyP95 = totalWeights.p95
-        }
-        return (groups.values.sorted { $0.key < $1.key }, totals)
     }
 
     static func verificationsQuery(_ scope: ListScope, _ filter: VerificationFilter) throws -> PostgresQuery {
         let after = try scope.cursor.map { try Cursor.decode($0, parts: [.time, .id]) }
         let status = filter.status?.rawValue
         return """
-            SELECT v.id, v.app_id, v.status, v.channel, v.recipient, v.attempts, v.max_attempts, v.sends,
-                v.created_at, v.expires_at, v.verified_at, v.resend_available_at, now(),
-                (SELECT d.state FROM otp.deliveries d WHERE d.verification_id = v.id ORDER BY d.id DESC LIMIT 1),
-                v.created_at::text
+            SELECT \(unescaped: VerificationRows.columns), v.created_at::text AS cursor_time
             FROM otp.verifications v
             WHERE v.app_id = ANY(\(scope.appIDs))
-                AND (\(status)::text IS NULL
-                    OR (\(status)::text = 'expired' AND (v.status = 'expired'
-                        OR (v.status = 'pending' AND v.expires_at <= now())))
-                    OR (\(status)::text = 'pending' AND v.status = 'pending' AND v.expires_at > now())
-                    OR (\(status)::text NOT IN ('expired', 'pending') AND v.status = \(status)::text))
+                AND (\(status)::text IS NULL OR otp.effective_status(v.status, v.expires_at) = \(status)::text)
                 AND (\(filter.channel?.rawValue)::text IS NULL OR v.channel = \(filter.channel?.rawValue)::text)
                 AND (\(filter.recipient)::text IS NULL OR v.recipient = \(filter.recipient)::text)
                 AND (\(scope.from)::timestamptz IS NULL OR v.created_at >= \(scope.from)::timestamptz)

@@ -54,18 +54,6 @@ enum PostgresRateLimiter {
         }
         return statuses
     }
-
-    /// The audit event of a refusal, written after the refused transaction rolled back.
-    static func recordRefusal(
-        rule: String, appID: String, verificationID: String?, actor: Caller, client: PostgresClient, logger: Logger
-    ) async {
-        _ = try? await client.query(
-            """
-            INSERT INTO otp.events (event, app_id, verification_id, actor, ip, details)
-            VALUES ('rate_limited', \(appID), \(verificationID), \(actor.keyID), \(actor.ip),
-                jsonb_build_object('limit', \(rule)::text))
-            """, logger: logger)
-    }
 }
 
 /// Charges one use to each counter, in one statement prepared once per connection.

@@ -14,25 +14,27 @@ package struct PostgresReceiptStore: DeliveryReceiptStore {
     }
 
     package func record(_ receipt: DeliveryReceipt) async throws -> Bool {
-        let state = receipt.outcome.rawValue
-        let event = receipt.outcome == .delivered ? "delivery_delivered" : "delivery_failed"
-        let rows = try await client.query(
-            """
-            WITH d AS (
-                UPDATE otp.deliveries SET state = \(state), updated_at = now(),
-                    last_error = coalesce(\(receipt.errorCode)::text, last_error)
-                WHERE provider = \(receipt.provider) AND provider_message_id = \(receipt.providerMessageID)
-                    AND state = 'sent'
-                RETURNING id, app_id, verification_id
-            ), e AS (
-                INSERT INTO otp.events (event, app_id, verification_id, details)
-                SELECT \(event), app_id, verification_id, jsonb_strip_nulls(jsonb_build_object(
-                    'delivery_id', id, 'provider', \(receipt.provider)::text,
-                    'error_code', \(receipt.errorCode)::text))
-                FROM d
-            )
-            SELECT id FROM d
-            """, logger: logger)
-        return try await rows.collect().count > 0
+        return try await DatabaseFaults.mapping {
+            let state = receipt.outcome.rawValue
+            let event: EventKind = receipt.outcome == .delivered ? .deliveryDelivered : .deliveryFailed
+            let rows = try await client.query(
+                """
+                WITH d AS (
+                    UPDATE otp.deliveries SET state = \(state), updated_at = now(),
+                        last_error = coalesce(\(receipt.errorCode)::text, last_error)
+                    WHERE provider = \(receipt.provider) AND provider_message_id = \(receipt.providerMessageID)
+                        AND state = 'sent'
+                    RETURNING id, app_id, verification_id
+                ), e AS (
+                    INSERT INTO otp.events (event, app_id, verification_id, details)
+                    SELECT \(event.rawValue), app_id, verification_id, jsonb_strip_nulls(jsonb_build_object(
+                        'delivery_id', id, 'provider', \(receipt.provider)::text,
+                        'error_code', \(receipt.errorCode)::text))
+                    FROM d
+                )
+                SELECT id FROM d
+                """, logger: logger)
+            return try await rows.collect().count > 0
+        }
     }
 }

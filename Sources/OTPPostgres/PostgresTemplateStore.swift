@@ -14,78 +14,89 @@ package struct PostgresTemplateStore: TemplateStore {
     }
 
     package func create(appID: String, name: String, locale: String, body: String) async throws -> CustomTemplate {
-        let id = "tpl_" + Identifiers.random(count: 20)
-        let rows = try await client.query(
-            """
-            WITH t AS (
-                INSERT INTO otp.templates (id, app_id, name, locale, body) VALUES (\(id), \(appID), \(name), \(locale), \(body))
-                RETURNING id, app_id, name, locale, body, version, created_at, updated_at
-            ), v AS (
-                INSERT INTO otp.template_versions (template_id, version, body, locale)
-                SELECT id, version, body, locale FROM t
-            )
-            SELECT * FROM t
-            """, logger: logger)
-        return try await Self.first(rows)
+        return try await DatabaseFaults.mapping {
+            let id = "tpl_" + Identifiers.random(count: 20)
+            let rows = try await client.query(
+                """
+                WITH t AS (
+                    INSERT INTO otp.templates (id, app_id, name, locale, body) VALUES (\(id), \(appID), \(name), \(locale), \(body))
+                    RETURNING id, app_id, name, locale, body, version, created_at, updated_at
+                ), v AS (
+                    INSERT INTO otp.template_versions (template_id, version, body, locale)
+                    SELECT id, version, body, locale FROM t
+                )
+                SELECT * FROM t
+                """, logger: logger)
+            return try await Self.first(rows)
+        }
     }
 
     package func template(id: String, appIDs: [String]) async throws -> CustomTemplate? {
-        let rows = try await client.query(
-            """
-            SELECT id, app_id, name, locale, body, version, created_at, updated_at FROM otp.templates
-            WHERE id = \(id) AND app_id = ANY(\(appIDs)) AND deleted_at IS NULL
-            """, logger: logger)
-        return try await Self.all(rows).first
+        return try await DatabaseFaults.mapping {
+            let rows = try await client.query(
+                """
+                SELECT id, app_id, name, locale, body, version, created_at, updated_at FROM otp.templates
+                WHERE id = \(id) AND app_id = ANY(\(appIDs)) AND deleted_at IS NULL
+                """, logger: logger)
+            return try await Self.all(rows).first
+        }
     }
 
     package func list(appIDs: [String], limit: Int, cursor: String?) async throws -> Page<CustomTemplate> {
-        let after = try cursor.map { try Cursor.decode($0, parts: [.time, .id]) }
-        let rows = try await client.query(
-            """
-            SELECT id, app_id, name, locale, body, version, created_at, updated_at, created_at::text AS cursor_time
-            FROM otp.templates
-            WHERE app_id = ANY(\(appIDs)) AND deleted_at IS NULL
-                AND (\(after?[0])::text IS NULL OR (created_at, id) < (\(after?[0])::timestamptz, \(after?[1])::text))
-            ORDER BY otp.templates.created_at DESC, id DESC LIMIT \(limit + 1)
-            """, logger: logger)
-        var items: [CustomTemplate] = []
-        var keys: [String] = []
-        for try await row in rows.decode((String, String, String, String, String, Int, Date, Date, String).self) {
-            items.append(
-                CustomTemplate(
-                    id: row.0, appID: row.1, name: row.2, locale: row.3, body: row.4, version: row.5, createdAt: row.6,
-                    updatedAt: row.7))
-            keys.append(Cursor.encode([row.8, row.0]))
+        return try await DatabaseFaults.mapping {
+            let after = try cursor.map { try Cursor.decode($0, parts: [.time, .id]) }
+            let rows = try await client.query(
+                """
+                SELECT id, app_id, name, locale, body, version, created_at, updated_at, created_at::text AS cursor_time
+                FROM otp.templates
+                WHERE app_id = ANY(\(appIDs)) AND deleted_at IS NULL
+                    AND (\(after?[0])::text IS NULL OR (created_at, id) < (\(after?[0])::timestamptz, \(after?[1])::text))
+                ORDER BY otp.templates.created_at DESC, id DESC LIMIT \(limit + 1)
+                """, logger: logger)
+            var items: [CustomTemplate] = []
+            var keys: [String] = []
+            for try await row in rows.decode((String, String, String, String, String, Int, Date, Date, String).self) {
+                items.append(
+                    CustomTemplate(
+                        id: row.0, appID: row.1, name: row.2, locale: row.3, body: row.4, version: row.5,
+                        createdAt: row.6,
+                        updatedAt: row.7))
+                keys.append(Cursor.encode([row.8, row.0]))
+            }
+            return PostgresManagementStore.page(items, keys: keys, limit: limit)
         }
-        return PostgresManagementStore.page(items, keys: keys, limit: limit)
     }
 
     package func update(id: String, appIDs: [String], name: String?, locale: String?, body: String?) async throws
         -> CustomTemplate?
     {
-        let rows = try await client.query(
-            """
-            WITH t AS (
-                UPDATE otp.templates SET name = coalesce(\(name)::text, name), locale = coalesce(\(locale)::text, locale),
-                    body = coalesce(\(body)::text, body), version = version + 1, updated_at = now()
-                WHERE id = \(id) AND app_id = ANY(\(appIDs)) AND deleted_at IS NULL
-                RETURNING id, app_id, name, locale, body, version, created_at, updated_at
-            ), v AS (
-                INSERT INTO otp.template_versions (template_id, version, body, locale)
-                SELECT id, version, body, locale FROM t
-            )
-            SELECT * FROM t
-            """, logger: logger)
-        return try await Self.all(rows).first
+        return try await DatabaseFaults.mapping {
+            let rows = try await client.query(
+                """
+                WITH t AS (
+                    UPDATE otp.templates SET name = coalesce(\(name)::text, name), locale = coalesce(\(locale)::text, locale),
+                        body = coalesce(\(body)::text, body), version = version + 1, updated_at = now()
+                    WHERE id = \(id) AND app_id = ANY(\(appIDs)) AND deleted_at IS NULL
+                    RETURNING id, app_id, name, locale, body, version, created_at, updated_at
+                ), v AS (
+                    INSERT INTO otp.template_versions (template_id, version, body, locale)
+                    SELECT id, version, body, locale FROM t
+                )
+                SELECT * FROM t
+                """, logger: logger)
+            return try await Self.all(rows).first
+        }
     }
 
     package func delete(id: String, appIDs: [String]) async throws -> Bool {
-        let rows = try await client.query(
-            """
-            UPDATE otp.templates SET deleted_at = now()
-            WHERE id = \(id) AND app_id = ANY(\(appIDs)) AND deleted_at IS NULL RETURNING id
-            """, logger: logger)
-        return try await rows.collect().count == 1
+        return try await DatabaseFaults.mapping {
+            let rows = try await client.query(
+                """
+                UPDATE otp.templates SET deleted_at = now()
+                WHERE id = \(id) AND app_id = ANY(\(appIDs)) AND deleted_at IS NULL RETURNING id
+                """, logger: logger)
+            return try await rows.collect().count == 1
+        }
     }
 
     static func all(_ rows: PostgresRowSequence) async throws -> [CustomTemplate] {

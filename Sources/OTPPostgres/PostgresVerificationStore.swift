@@ -23,11 +23,11 @@ package struct PostgresVerificationStore: VerificationStore {
     package func send(
         _ new: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge], actor: Caller
     ) async throws -> SendOutcome {
-        let outcome = try await recordingRefusals(appID: new.appID, verificationID: nil, actor: actor) {
-            try await insertAndCharge(new, idempotency: idempotency, charges: charges, actor: actor)
+        return try await DatabaseFaults.mapping {
+            let outcome = try await insertAndCharge(new, idempotency: idempotency, charges: charges, actor: actor)
+            if case .created = outcome { await notifier.notify() }
+            return outcome
         }
-        if case .created = outcome { await notifier.notify() }
-        return outcome
     }
 
     private func insertAndCharge(
@@ -72,14 +72,14 @@ package struct PostgresVerificationStore: VerificationStore {
                 throw OTPFailure.idempotencyKeyReused
             }
             try await PostgresRateLimiter.charge(charges, on: connection, logger: logger)
-            let receipt = try await insert(new, actor: actor, on: connection)
-            let body = String(decoding: try Self.encoder.encode(receipt), as: UTF8.self)
+            let result = try await insert(new, actor: actor, on: connection)
+            let body = String(decoding: try Self.encoder.encode(result), as: UTF8.self)
             try await connection.query(
                 """
                 UPDATE otp.idempotency_keys SET response_status = 202, response_body = \(body)
                 WHERE account_id = \(idempotency.accountID) AND key = \(idempotency.key)
                 """, logger: logger)
-            return .created(receipt)
+            return .created(result)
         }
     }
 
@@ -100,7 +100,7 @@ package struct PostgresVerificationStore: VerificationStore {
         onFailure: @escaping @Sendable (_ recipient: String) -> RateLimitCharge?,
         decide: @escaping @Sendable (VerifyContext) -> VerifyDecision
     ) async throws -> VerifyDecision? {
-        try await recordingRefusals(appID: appID, verificationID: verificationID, actor: actor) {
+        return try await DatabaseFaults.mapping {
             try await decideVerify(
                 verificationID: verificationID, appID: appID, actor: actor, gate: gate, onFailure: onFailure,
                 decide: decide)
@@ -135,11 +135,11 @@ package struct PostgresVerificationStore: VerificationStore {
         }
     }
 
-    static func events(of decision: VerifyDecision, before: VerificationStatus) -> [String] {
-        if decision.refusal != nil { return ["rate_limited"] }
-        var events = [(decision.outcome == .verified ? "verify_succeeded" : "verify_failed")]
-        if decision.status == .locked && before != .locked { events.append("locked") }
-        if decision.status == .expired && before != .expired { events.append("expired") }
+    static func events(of decision: VerifyDecision, before: VerificationStatus) -> [EventKind] {
+        if decision.refusal != nil { return [.rateLimited] }
+        var events: [EventKind] = [decision.outcome == .verified ? .verifySucceeded : .verifyFailed]
+        if decision.status == .locked && before != .locked { events.append(.locked) }
+        if decision.status == .expired && before != .expired { events.append(.expired) }
         return events
     }
 
@@ -155,11 +155,11 @@ package struct PostgresVerificationStore: VerificationStore {
         verificationID: String, appID: String, actor: Caller,
         plan: @escaping @Sendable (ResendContext) throws -> ResendPlan
     ) async throws -> SendResult {
-        let receipt = try await recordingRefusals(appID: appID, verificationID: verificationID, actor: actor) {
-            try await planResend(verificationID: verificationID, appID: appID, actor: actor, plan: plan)
+        return try await DatabaseFaults.mapping {
+            let result = try await planResend(verificationID: verificationID, appID: appID, actor: actor, plan: plan)
+            await notifier.notify()
+            return result
         }
-        await notifier.notify()
-        return receipt
     }
 
     private func planResend(
@@ -206,8 +206,8 @@ package struct PostgresVerificationStore: VerificationStore {
                     INSERT INTO otp.events (event, app_id, verification_id, actor, ip, details)
                     SELECT x.event, u.app_id, u.id, \(actor.keyID), \(actor.ip)::text, x.details
                     FROM u, d, LATERAL (VALUES
-                        ('resend_requested', jsonb_build_object('channel', u.channel)),
-                        ('delivery_queued', jsonb_build_object('delivery_id', d.id, 'channel', u.channel))
+                        (\(EventKind.resendRequested.rawValue)::text, jsonb_build_object('channel', u.channel)),
+                        (\(EventKind.deliveryQueued.rawValue)::text, jsonb_build_object('delivery_id', d.id, 'channel', u.channel))
                     ) AS x (event, details)
                 )
                 SELECT u.recipient, u.expires_at, u.resend_available_at
@@ -223,43 +223,28 @@ package struct PostgresVerificationStore: VerificationStore {
     }
 
     package func report(verificationID: String, appID: String) async throws -> VerificationReport? {
-        let rows = try await client.query(
-            """
-            SELECT v.status, v.channel, v.recipient, v.attempts, v.max_attempts, v.sends, v.max_sends,
-                v.created_at, v.expires_at, v.verified_at, v.resend_available_at, now(),
-                (SELECT d.state FROM otp.deliveries d WHERE d.verification_id = v.id ORDER BY d.id DESC LIMIT 1)
-            FROM otp.verifications v WHERE v.id = \(verificationID) AND v.app_id = \(appID)
-            """, logger: logger)
-        for try await row in rows.decode(
-            (String, String, String, Int, Int, Int, Int, Date, Date, Date?, Date, Date, String?).self)
-        {
-            let (status, channel, recipient, attempts, maxAttempts, sends, maxSends) = (
-                row.0, row.1, row.2, row.3, row.4, row.5, row.6
-            )
-            let snapshot = VerificationSnapshot(
-                status: VerificationStatus(rawValue: status) ?? .canceled, attempts: attempts,
-                maxAttempts: maxAttempts, sends: sends, maxSends: maxSends, expiresAt: row.8,
-                resendAvailableAt: row.10)
-            return VerificationReport(
-                id: verificationID, appID: appID, status: snapshot.effectiveStatus(now: row.11),
-                channel: MessageChannel(rawValue: channel) ?? .sms, recipient: recipient, attempts: attempts,
-                attemptsRemaining: snapshot.attemptsRemaining, sends: sends,
-                deliveryStatus: row.12.flatMap(DeliveryStatus.init(rawValue:)) ?? .queued, createdAt: row.7,
-                expiresAt: row.8, verifiedAt: row.9, resendAvailableAt: row.10)
+        return try await DatabaseFaults.mapping {
+            let rows = try await client.query(
+                """
+                SELECT \(unescaped: VerificationRows.columns)
+                FROM otp.verifications v WHERE v.id = \(verificationID) AND v.app_id = \(appID)
+                """, logger: logger)
+            for try await row in rows { return try VerificationRows.report(row) }
+            return nil
         }
-        return nil
     }
 
-    package func recordRefusal(appID: String, verificationID: String?, reason: String, actor: Caller) async {
+    package func recordRefusal(_ refusal: Refusal, appID: String, verificationID: String?, actor: Caller) async {
         _ = try? await client.query(
-            """
-            INSERT INTO otp.events (event, app_id, verification_id, actor, ip, details)
-            VALUES ('refused', \(appID), \(verificationID), \(actor.keyID), \(actor.ip), jsonb_build_object('reason', \(reason)::text))
-            """, logger: logger)
+            EventStatements.insert(
+                refusal.eventKind, appID: appID, verificationID: verificationID, actor: actor, details: refusal.details),
+            logger: logger)
     }
 
     package func usage(of charges: [RateLimitCharge]) async throws -> [RateLimitStatus] {
-        try await PostgresRateLimiter.usage(of: charges, client: client, logger: logger)
+        return try await DatabaseFaults.mapping {
+            try await PostgresRateLimiter.usage(of: charges, client: client, logger: logger)
+        }
     }
 
     private func lock(verificationID: String, appID: String, on connection: PostgresConnection) async throws
@@ -268,20 +253,6 @@ package struct PostgresVerificationStore: VerificationStore {
         let statement = LockVerificationStatement(verificationID: verificationID, appID: appID)
         for try await locked in try await connection.execute(statement, logger: logger) { return locked }
         return nil
-    }
-
-    /// Runs `body`; a rate-limit refusal leaves a `rate_limited` audit event, written after the
-    /// refused transaction rolled back (it would have rolled back with it).
-    private func recordingRefusals<Result>(
-        appID: String, verificationID: String?, actor: Caller, _ body: () async throws -> Result
-    ) async throws -> Result {
-        do {
-            return try await body()
-        } catch OTPFailure.rateLimited(let rule, let seconds) {
-            await PostgresRateLimiter.recordRefusal(
-                rule: rule, appID: appID, verificationID: verificationID, actor: actor, client: client, logger: logger)
-            throw OTPFailure.rateLimited(rule: rule, retryAfterSeconds: seconds)
-        }
     }
 
     /// `withTransaction`, with our own errors unwrapped from `PostgresTransactionError`.

@@ -25,8 +25,8 @@ struct SendStatement: PostgresPreparedStatement {
             INSERT INTO otp.events (event, app_id, verification_id, actor, ip, details)
             SELECT x.event, v.app_id, v.id, $23::text, $24::text, x.details
             FROM v, d, LATERAL (VALUES
-                ('send_requested', jsonb_build_object('channel', v.channel)),
-                ('delivery_queued', jsonb_build_object('delivery_id', d.id, 'channel', v.channel))
+                ('\(EventKind.sendRequested.rawValue)', jsonb_build_object('channel', v.channel)),
+                ('\(EventKind.deliveryQueued.rawValue)', jsonb_build_object('delivery_id', d.id, 'channel', v.channel))
             ) AS x (event, details)
         )
         SELECT v.expires_at, v.resend_available_at FROM v

@@ -38,10 +38,10 @@ struct LockVerificationStatement: PostgresPreparedStatement {
     func decodeRow(_ row: PostgresRow) throws -> LockedVerification {
         let row = try row.decode((String, Int, Int, Int, Int, Date, Date, String, String, Int, Data?, Data?, Date).self)
         let snapshot = VerificationSnapshot(
-            status: VerificationStatus(rawValue: row.0) ?? .canceled, attempts: row.1, maxAttempts: row.2,
+            status: try VerificationStatus.stored(row.0), attempts: row.1, maxAttempts: row.2,
             sends: row.3, maxSends: row.4, expiresAt: row.5, resendAvailableAt: row.6)
         return LockedVerification(
-            snapshot: snapshot, recipient: row.7, channel: MessageChannel(rawValue: row.8) ?? .sms, codeLength: row.9,
+            snapshot: snapshot, recipient: row.7, channel: try MessageChannel.stored(row.8), codeLength: row.9,
             codeDigest: row.10, sealedCode: row.11, now: row.12)
     }
 }
@@ -134,7 +134,7 @@ struct RecordVerifyStatement: PostgresPreparedStatement {
     var actor: Caller
     var decision: VerifyDecision
     var failureCounter: RateLimitCharge?
-    var events: [String]
+    var events: [EventKind]
 
     func makeBindings() throws -> PostgresBindings {
         var bindings = PostgresBindings()
@@ -148,7 +148,7 @@ struct RecordVerifyStatement: PostgresPreparedStatement {
         bindings.append(decision.countsAsTry)
         bindings.append(actor.keyID)
         bindings.append(decision.outcome.rawValue)
-        bindings.append(events)
+        bindings.append(events.map(\.rawValue))
         bindings.append(decision.guesses.rawValue)
         bindings.append(recipient)
         bindings.append(failureCounter?.scopeKey ?? "")

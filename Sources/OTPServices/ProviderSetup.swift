@@ -6,16 +6,22 @@ import OTPWorker
 
 /// Builds the providers named in `OTP_SMS_PROVIDERS` and `OTP_WHATSAPP_PROVIDERS` from their
 /// vendors' variables, all on one HTTP client.
-struct ProviderSetup {
-    let settings: Settings
-    let httpClient: HTTPClient
+package struct ProviderSetup {
+    package let settings: Settings
+    package let httpClient: HTTPClient
     /// The console provider prints every code: only `otp dev` allows it, or an operator who says
     /// so with `OTP_ALLOW_CONSOLE_PROVIDER=1`.
-    var allowsConsole = false
+    package var allowsConsole = false
+
+    package init(settings: Settings, httpClient: HTTPClient, allowsConsole: Bool = false) {
+        self.settings = settings
+        self.httpClient = httpClient
+        self.allowsConsole = allowsConsole
+    }
 
     /// One client for every provider: no redirects (a vendor redirect is an error, not a hint), and
     /// bounded connect and read times so a hung vendor costs a timeout, not a worker slot forever.
-    static func makeHTTPClient() -> HTTPClient {
+    package static func makeHTTPClient() -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.timeout = .init(connect: .seconds(5), read: .seconds(15))
@@ -26,7 +32,7 @@ struct ProviderSetup {
     }
 
     /// Runs `body` with the providers' HTTP client, shut down afterwards whatever happens.
-    static func withHTTPClient(_ body: (HTTPClient) async throws -> Void) async throws {
+    package static func withHTTPClient(_ body: (HTTPClient) async throws -> Void) async throws {
         let client = makeHTTPClient()
         do {
             try await body(client)
@@ -37,7 +43,7 @@ struct ProviderSetup {
         try await client.shutdown()
     }
 
-    func routes() throws -> ProviderChains {
+    package func chains() throws -> ProviderChains {
         var providers: [MessageChannel: [any MessageProvider]] = [:]
         var built: [String: any MessageProvider] = [:]
         for channel in MessageChannel.allCases {
@@ -54,7 +60,7 @@ struct ProviderSetup {
         return ProviderChains(providers)
     }
 
-    func provider(named name: String) throws -> any MessageProvider {
+    package func provider(named name: String) throws -> any MessageProvider {
         switch name {
         case "console":
             guard allowsConsole || settings.value("OTP_ALLOW_CONSOLE_PROVIDER") == "1" else {

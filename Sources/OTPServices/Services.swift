@@ -1,80 +1,114 @@
+import Foundation
 import Hummingbird
 import Logging
 import OTPAPI
 import OTPCore
 import OTPPhoneNumbers
 import OTPPostgres
-import OTPProviders
 import OTPWorker
 import PostgresNIO
 import Prometheus
 import ServiceLifecycle
 import UnixSignals
 
-/// Builds the long-running parts from configuration and runs them as one service group.
-struct ServiceStack {
-    let client: PostgresClient
-    let keys: ServerKeys
-    let logger: Logger
+/// The one place the service is put together: `serve`, `work`, `dev` and the integration tests all
+/// take their stores, API and worker from here, so every store has its deadline everywhere.
+package struct Services: Sendable {
+    package let client: PostgresClient
+    package let keys: ServerKeys
+    package let migrations: [MigrationFile]
+    package var codes: any CodeGenerator = RandomCodeGenerator()
+    package var numbers: any PhoneNumberParser = LibPhoneNumberParser()
+    /// How long one store call may wait for the database; past it, 503 (and the request's own
+    /// deadline bounds all its calls together).
+    package var storeDeadline: Duration = .seconds(5)
+    /// The logger of each part, by label ("otp.store", "otp.api", ...).
+    package var logger: @Sendable (String) -> Logger = { Logger(label: $0) }
 
-    func api(
-        host: String, port: Int, metrics: PrometheusCollectorRegistry?, receipts: ReceiptSettings,
-        trustedProxies: TrustedProxies
-    ) -> some Service {
-        // A database that is down answers requests with 503 after this long, not never.
-        let deadline = Deadline(.seconds(5), sleep: EventLoopTimer.sleep)
-        let store = TimeBoundVerificationStore(
-            PostgresVerificationStore(client: client, logger: Logger(label: "otp.store")), deadline: deadline)
-        let templates = TimeBoundTemplateStore(
-            PostgresTemplateStore(client: client, logger: Logger(label: "otp.store")), deadline: deadline)
-        let directory = TimeBoundAccessDirectory(
-            PostgresDirectory(client: client, logger: Logger(label: "otp.store")), deadline: deadline)
-        // Without its sql/ folder the service cannot tell whether the schema is current: say so once
-        // here, and /readyz answers 503.
-        let migrationFiles: [MigrationFile]
-        do {
-            migrationFiles = try MigrationFile.loadDefault()
-        } catch {
-            logger.error("cannot read the migrations; /readyz will answer 503", metadata: ["error": "\(error)"])
-            migrationFiles = []
+    package init(client: PostgresClient, keys: ServerKeys, migrations: [MigrationFile]) {
+        self.client = client
+        self.keys = keys
+        self.migrations = migrations
+    }
+
+    /// From the operator's configuration: a pool on `DATABASE_URL` (as `configure` adjusts it), the
+    /// key ring (unless `keys` is given), and the migrations the schema must match. Missing
+    /// migrations stop the start with one line: without them the service cannot tell whether the
+    /// schema is current.
+    package static func build(
+        _ settings: Settings, keys: ServerKeys? = nil,
+        configure: (inout PostgresClient.Configuration) -> Void = { _ in }
+    ) throws -> Services {
+        var database = try settings.databaseConfiguration(servesForLong: true)
+        configure(&database)
+        let folder = MigrationFile.defaultDirectory()
+        guard FileManager.default.fileExists(atPath: folder.path) else {
+            throw SettingsError.invalid("OTP_MIGRATIONS_DIR", "no migrations: \(folder.path) does not exist")
         }
-        let migrator = Migrator(client: client, files: migrationFiles, logger: Logger(label: "otp.migrate"))
+        let migrations = try MigrationFile.load(from: folder)
+        guard !migrations.isEmpty else {
+            throw SettingsError.invalid("OTP_MIGRATIONS_DIR", "no migrations in \(folder.path)")
+        }
+        let logger = Logger(label: "otp")
+        return Services(
+            client: PostgresClient(configuration: database, backgroundLogger: logger),
+            keys: try keys ?? settings.serverKeys(),
+            migrations: migrations)
+    }
+
+    private var deadline: Deadline { Deadline(storeDeadline, sleep: EventLoopTimer.sleep) }
+
+    /// Every store of the API, each behind the store deadline.
+    package func apiDependencies(
+        receipts: ReceiptSettings, trustedProxies: TrustedProxies = .none, metrics: PrometheusCollectorRegistry? = nil
+    ) -> APIDependencies {
+        let storeLogger = logger("otp.store")
+        let store = TimeBoundVerificationStore(
+            PostgresVerificationStore(client: client, logger: storeLogger), deadline: deadline)
+        let templates = TimeBoundTemplateStore(
+            PostgresTemplateStore(client: client, logger: storeLogger), deadline: deadline)
+        let migrator = Migrator(client: client, files: migrations, logger: logger("otp.migrate"))
+        let readiness = Deadline(.seconds(2), sleep: EventLoopTimer.sleep)
         var metricsText: (@Sendable () -> String)? = nil
         if let metrics { metricsText = { metrics.emitToString() } }
         var dependencies = APIDependencies(
-            directory: directory,
+            directory: TimeBoundAccessDirectory(
+                PostgresDirectory(client: client, logger: storeLogger), deadline: deadline),
             service: VerificationService(
-                store: store, templates: templates, codes: RandomCodeGenerator(), keys: keys,
-                numbers: LibPhoneNumberParser()),
+                store: store, templates: templates, codes: codes, keys: keys, numbers: numbers),
             apiSecrets: APIKeySecrets(keys: keys),
             management: TimeBoundManagementStore(
-                PostgresManagementStore(client: client, logger: Logger(label: "otp.store")), deadline: deadline),
+                PostgresManagementStore(client: client, logger: storeLogger), deadline: deadline),
             templates: templates,
             receipts: TimeBoundReceiptStore(
-                PostgresReceiptStore(client: client, logger: Logger(label: "otp.store")), deadline: deadline),
+                PostgresReceiptStore(client: client, logger: storeLogger), deadline: deadline),
             receiptSettings: receipts,
-            isReady: {
-                guard !migrationFiles.isEmpty else { return false }
-                let deadline = Deadline(.seconds(2), sleep: EventLoopTimer.sleep)
-                return (try? await deadline.run { try await migrator.pending().isEmpty }) ?? false
-            },
+            isReady: { (try? await readiness.run { try await migrator.pending().isEmpty }) ?? false },
             metricsText: metricsText)
         dependencies.trustedProxies = trustedProxies
-        return buildApplication(dependencies, host: host, port: port, logger: Logger(label: "otp.api"))
+        return dependencies
     }
 
-    func worker(routes: ProviderChains, concurrency: Int, lease: Duration = .seconds(30)) -> DeliveryWorker {
+    package func api(
+        host: String, port: Int, receipts: ReceiptSettings, trustedProxies: TrustedProxies,
+        metrics: PrometheusCollectorRegistry?
+    ) -> some Service {
+        buildApplication(
+            apiDependencies(receipts: receipts, trustedProxies: trustedProxies, metrics: metrics), host: host,
+            port: port, logger: logger("otp.api"))
+    }
+
+    package func worker(chains: ProviderChains, configuration: DeliveryWorker.Configuration) -> DeliveryWorker {
         DeliveryWorker(
-            queue: PostgresDeliveryQueue(client: client, logger: Logger(label: "otp.worker")), routes: routes,
-            sealer: CodeSealer(keys: keys), configuration: .init(concurrency: concurrency, lease: lease),
-            logger: Logger(label: "otp.worker"))
+            queue: PostgresDeliveryQueue(client: client, logger: logger("otp.worker")), chains: chains,
+            sealer: CodeSealer(keys: keys), configuration: configuration, logger: logger("otp.worker"))
     }
 
     /// Runs the pool first and the given services after it; SIGTERM or SIGINT stops them in reverse.
-    func run(_ services: [any Service]) async throws {
+    package func run(_ services: [any Service]) async throws {
         var configuration = ServiceGroupConfiguration(
             services: [.init(service: PostgresPool(client: client))] + services.map { .init(service: $0) },
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger("otp"))
         // A database call abandoned at its deadline may hold the pool open; shutdown still ends:
         // 25 s for the work in flight (a provider call takes at most 15 s), then cancellation.
         configuration.maximumGracefulShutdownDuration = .seconds(25)
@@ -94,13 +128,21 @@ struct PostgresPool: Service {
 }
 
 /// Runs `action` every `interval` until shutdown: the in-process scheduler of `otp dev`.
-struct PeriodicJob: Service {
+package struct PeriodicJob: Service {
     let name: String
     let interval: Duration
     let logger: Logger
     let action: @Sendable () async throws -> Void
 
-    func run() async throws {
+    package init(name: String, interval: Duration, logger: Logger, action: @escaping @Sendable () async throws -> Void)
+    {
+        self.name = name
+        self.interval = interval
+        self.logger = logger
+        self.action = action
+    }
+
+    package func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 try await action()

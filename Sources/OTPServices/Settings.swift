@@ -6,38 +6,38 @@ import OTPPostgres
 import PostgresNIO
 
 /// The operator's configuration, from the environment (the names are part of the contract).
-struct Settings {
-    var environment: [String: String]
+package struct Settings {
+    package var environment: [String: String]
 
-    init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    package init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.environment = environment
     }
 
-    func value(_ name: String) -> String? {
+    package func value(_ name: String) -> String? {
         guard let value = environment[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
         return value
     }
 
-    func required(_ name: String) throws -> String {
+    package func required(_ name: String) throws -> String {
         guard let value = value(name) else { throw SettingsError.missing(name) }
         return value
     }
 
     /// `DATABASE_URL`, pooled as `pooled` says.
-    func databaseConfiguration(servesForLong: Bool = false) throws -> PostgresClient.Configuration {
+    package func databaseConfiguration(servesForLong: Bool = false) throws -> PostgresClient.Configuration {
         Self.pooled(try databaseURL().clientConfiguration, servesForLong: servesForLong)
     }
 
-    func databaseURL() throws -> PostgresURL { try PostgresURL(try required("DATABASE_URL")) }
+    package func databaseURL() throws -> PostgresURL { try PostgresURL(try required("DATABASE_URL")) }
 
     /// Where `otp migrate` connects, as the schema's owner: `OTP_MIGRATE_DATABASE_URL`, else
     /// `DATABASE_URL`.
-    func migrationURL() throws -> PostgresURL {
+    package func migrationURL() throws -> PostgresURL {
         try value("OTP_MIGRATE_DATABASE_URL").map { try PostgresURL($0) } ?? databaseURL()
     }
 
     /// `OTP_RETENTION_DAYS`, default 90.
-    func retentionDays() throws -> Int {
+    package func retentionDays() throws -> Int {
         guard let text = value("OTP_RETENTION_DAYS") else { return 90 }
         guard let days = Int(text), days >= 1 else {
             throw SettingsError.invalid("OTP_RETENTION_DAYS", "expected a number of days, at least 1")
@@ -47,7 +47,7 @@ struct Settings {
 
     /// `OTP_DATABASE_CONNECT_TIMEOUT`: how long a one-shot command waits for PostgreSQL before it
     /// gives up (seconds, default 10).
-    func connectTimeout() throws -> Duration {
+    package func connectTimeout() throws -> Duration {
         guard let text = value("OTP_DATABASE_CONNECT_TIMEOUT") else { return .seconds(10) }
         guard let seconds = Int(text), (1...3600).contains(seconds) else {
             throw SettingsError.invalid("OTP_DATABASE_CONNECT_TIMEOUT", "expected seconds, 1 to 3600")
@@ -68,7 +68,9 @@ struct Settings {
     /// idle timeout for connections above the minimum). On Linux a cancelled timer keeps its memory
     /// until its deadline, so at thousands of queries a second a long deadline holds hundreds of
     /// megabytes: no keep-alive pings, and a short idle timeout for long-running processes.
-    static func pooled(_ base: PostgresClient.Configuration, servesForLong: Bool) -> PostgresClient.Configuration {
+    package static func pooled(_ base: PostgresClient.Configuration, servesForLong: Bool)
+        -> PostgresClient.Configuration
+    {
         var configuration = base
         configuration.options.maximumConnections = 16
         configuration.options.minimumConnections = 0
@@ -78,7 +80,7 @@ struct Settings {
     }
 
     /// `OTP_SECRET_KEYS` (the ring, newest first), or `OTP_SECRET_KEY` as a ring of one.
-    func serverKeys() throws -> ServerKeys {
+    package func serverKeys() throws -> ServerKeys {
         switch (value("OTP_SECRET_KEYS"), value("OTP_SECRET_KEY")) {
         case (let ring?, nil): return try ServerKeys(ring: ring)
         case (nil, let key?): return try ServerKeys(base64: key)
@@ -89,7 +91,7 @@ struct Settings {
     }
 
     /// `OTP_HTTP_ADDRESS` as host and port; default 127.0.0.1:8080.
-    func httpAddress() throws -> (host: String, port: Int) {
+    package func httpAddress() throws -> (host: String, port: Int) {
         let text = value("OTP_HTTP_ADDRESS") ?? "127.0.0.1:8080"
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
             (0...65535).contains(port)
@@ -98,7 +100,7 @@ struct Settings {
         return (host.isEmpty ? "0.0.0.0" : host, port)
     }
 
-    func logLevel() throws -> Logger.Level {
+    package func logLevel() throws -> Logger.Level {
         guard let text = value("OTP_LOG_LEVEL") else { return .info }
         guard let level = Logger.Level(rawValue: text.lowercased()) else {
             throw SettingsError.invalid(
@@ -107,27 +109,27 @@ struct Settings {
         return level
     }
 
-    /// What the receipt routes check signatures with: Twilio's auth token and the package status
+    /// What the receipt routes check signatures with: Twilio's auth token and the public status
     /// callback URL; Meta's app secret and webhook verify token.
-    func receiptSettings() -> ReceiptSettings {
+    package func receiptSettings() -> ReceiptSettings {
         ReceiptSettings(
             twilioAuthToken: value("TWILIO_AUTH_TOKEN"), twilioCallbackURL: value("TWILIO_STATUS_CALLBACK_URL"),
             metaAppSecret: value("WHATSAPP_APP_SECRET"), metaVerifyToken: value("WHATSAPP_VERIFY_TOKEN"))
     }
 
     /// The ordered provider names of a channel (`OTP_SMS_PROVIDERS`, `OTP_WHATSAPP_PROVIDERS`).
-    func providerNames(for channel: MessageChannel) -> [String] {
+    package func providerNames(for channel: MessageChannel) -> [String] {
         let name = channel == .sms ? "OTP_SMS_PROVIDERS" : "OTP_WHATSAPP_PROVIDERS"
         return (value(name) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }
     }
 }
 
-enum SettingsError: Error, CustomStringConvertible {
+package enum SettingsError: Error, CustomStringConvertible {
     case missing(String)
     case invalid(String, String)
 
-    var description: String {
+    package var description: String {
         switch self {
         case .missing(let name): "\(name) is not set"
         case .invalid(let name, let reason): "\(name) is invalid: \(reason)"

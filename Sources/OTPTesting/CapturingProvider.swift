@@ -3,13 +3,13 @@ import Synchronization
 
 /// A provider that keeps what it is given, for tests that need to read a code the way a phone would.
 /// `answer` decides each call's result (default: accept); only accepted messages count as sent.
-final class CapturingProvider: MessageProvider {
-    let name: String
+package final class CapturingProvider: MessageProvider {
+    package let name: String
     private let answer: @Sendable (OutboundMessage) -> ProviderResult
     private let sent = Mutex<[OutboundMessage]>([])
     private let calls = Mutex<[OutboundMessage]>([])
 
-    init(
+    package init(
         name: String = "capture",
         answer: @escaping @Sendable (OutboundMessage) -> ProviderResult = { .accepted(messageID: "m-\($0.deliveryID)") }
     ) {
@@ -17,10 +17,10 @@ final class CapturingProvider: MessageProvider {
         self.answer = answer
     }
 
-    var messages: [OutboundMessage] { sent.withLock { $0 } }
-    var attempts: [OutboundMessage] { calls.withLock { $0 } }
+    package var messages: [OutboundMessage] { sent.withLock { $0 } }
+    package var attempts: [OutboundMessage] { calls.withLock { $0 } }
 
-    func send(_ message: OutboundMessage) async -> ProviderResult {
+    package func send(_ message: OutboundMessage) async -> ProviderResult {
         calls.withLock { $0.append(message) }
         let result = answer(message)
         if result.outcome == .accepted { sent.withLock { $0.append(message) } }

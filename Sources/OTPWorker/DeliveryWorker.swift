@@ -36,18 +36,18 @@ package struct DeliveryWorker: Service {
     }
 
     let queue: any DeliveryQueue
-    let routes: ProviderChains
+    let chains: ProviderChains
     let sealer: CodeSealer
     let configuration: Configuration
     let logger: Logger
     let templates = ParsedTemplates()
 
     package init(
-        queue: any DeliveryQueue, routes: ProviderChains, sealer: CodeSealer, configuration: Configuration,
+        queue: any DeliveryQueue, chains: ProviderChains, sealer: CodeSealer, configuration: Configuration,
         logger: Logger
     ) {
         self.queue = queue
-        self.routes = routes
+        self.chains = chains
         self.sealer = sealer
         self.configuration = configuration
         self.logger = logger
@@ -133,8 +133,8 @@ package struct DeliveryWorker: Service {
                     logger.notice("requeued deliveries whose lease ran out", metadata: ["count": "\(count)"])
                 }
                 if let backlog = try? await queue.backlog() {
-                    Gauge(label: "otp_delivery_queue_depth").record(backlog.queued)
-                    Gauge(label: "otp_delivery_queue_oldest_age_seconds").record(backlog.oldestAgeSeconds)
+                    WorkerMetrics.queueDepth.record(backlog.queued)
+                    WorkerMetrics.oldestQueuedAge.record(backlog.oldestAgeSeconds)
                 }
             }
             wake()
@@ -144,10 +144,7 @@ package struct DeliveryWorker: Service {
 
     func deliver(_ delivery: ClaimedDelivery, recordingIn outcomes: OutcomeBatcher) async {
         let (attempt, resolution) = await attemptDelivery(delivery)
-        Counter(
-            label: "otp_deliveries_total",
-            dimensions: [("provider", attempt?.provider ?? "none"), ("outcome", resolution.metricOutcome)]
-        ).increment()
+        WorkerMetrics.deliveries(provider: attempt?.provider ?? "none", outcome: resolution.metricOutcome).increment()
         await outcomes.record(DeliveryOutcome(delivery: delivery, attempt: attempt, resolution: resolution))
     }
 
@@ -174,7 +171,7 @@ package struct DeliveryWorker: Service {
         guard let sealed = delivery.sealedCode,
             let code = try? sealer.open(sealed, verificationID: delivery.verificationID)
         else { return (nil, .failed(reason: "code unreadable")) }
-        guard let provider = routes.provider(for: delivery.channel, attempt: delivery.attempt) else {
+        guard let provider = chains.provider(for: delivery.channel, attempt: delivery.attempt) else {
             return (nil, .failed(reason: "no provider for \(delivery.channel.rawValue)"))
         }
         let secondsLeft = Int(delivery.expiresAt.timeIntervalSince(now).rounded(.up))
@@ -186,9 +183,8 @@ package struct DeliveryWorker: Service {
         let started = ContinuousClock.now
         let result = await provider.send(message)
         let elapsed = ContinuousClock.now - started
-        routes.breaker.record(provider.name, outcome: result.outcome)
-        Timer(label: "otp_delivery_attempt_duration", dimensions: [("provider", provider.name)])
-            .record(duration: elapsed)
+        chains.breaker.record(provider.name, outcome: result.outcome)
+        WorkerMetrics.attemptDuration(provider: provider.name).record(duration: elapsed)
         let attempt = DeliveryAttempt(
             provider: provider.name, result: result, latencyMilliseconds: Int(elapsed / .milliseconds(1)))
         switch result.outcome {
@@ -233,7 +229,7 @@ extension DeliveryWorker {
     /// A failure for good: handed to the app's fallback channel when it has another one.
     func failure(_ delivery: ClaimedDelivery, reason: String) -> DeliveryResolution {
         guard let fallback = delivery.fallbackChannel, fallback != delivery.channel,
-            routes.provider(for: fallback, attempt: 1) != nil
+            chains.provider(for: fallback, attempt: 1) != nil
         else { return .failed(reason: reason) }
         return .fallback(reason: reason, channel: fallback)
     }

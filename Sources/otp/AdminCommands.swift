@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import OTPCore
 import OTPPostgres
+import OTPServices
 
 /// The policy options shared by `apps create` and `apps update`; unset ones leave the policy alone.
 struct PolicyOptions: ParsableArguments {

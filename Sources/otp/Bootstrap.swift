@@ -1,6 +1,8 @@
 import Logging
 import Metrics
+import OTPCore
 import OTPPostgres
+import OTPServices
 import PostgresNIO
 import Prometheus
 
@@ -38,6 +40,8 @@ func withPostgres<Result: Sendable>(
     do {
         let configuration = Settings.pooled(url.clientConfiguration, servesForLong: false)
         return try await withPostgres(configuration, logger: logger, body)
+    } catch let error as StoreUnavailable {
+        throw CommandError("lost PostgreSQL at \(url): \(error.reason)")
     } catch let error where DatabaseFaults.isUnavailable(error) {
         throw CommandError("lost PostgreSQL at \(url): \(DatabaseFaults.reason(error))")
     }

@@ -6,6 +6,7 @@ import OTPAPI
 import OTPCore
 import OTPPostgres
 import OTPProviders
+import OTPServices
 import OTPWorker
 import PostgresNIO
 import ServiceLifecycle
@@ -54,24 +55,25 @@ struct DevCommand: AsyncParsableCommand {
             try await DevState.prepare(
                 client: client, folder: folder, keys: keys, host: host, port: port, logger: logger)
         }
-        let runtime = try PostgresClient.Configuration(url: cluster.runtimeURL)
-        let client = PostgresClient(
-            configuration: Settings.pooled(runtime, servesForLong: true), backgroundLogger: logger)
-        let stack = ServiceStack(client: client, keys: keys, logger: logger)
+        // The same composition as serve and work, on the cluster's runtime role and this folder's key.
+        var environment = settings.environment
+        environment["DATABASE_URL"] = cluster.runtimeURL
+        let services = try Services.build(Settings(environment: environment), keys: keys)
+        let client = services.client
         let maintenance = PostgresMaintenance(client: client, logger: Logger(label: "otp.cron"))
         // The console provider unless the environment names real ones.
         let console = ConsoleProvider()
         let namesProviders = MessageChannel.allCases.contains { !settings.providerNames(for: $0).isEmpty }
         try await ProviderSetup.withHTTPClient { httpClient in
-            let routes =
+            let chains =
                 namesProviders
-                ? try ProviderSetup(settings: settings, httpClient: httpClient, allowsConsole: true).routes()
+                ? try ProviderSetup(settings: settings, httpClient: httpClient, allowsConsole: true).chains()
                 : ProviderChains([.sms: [console], .whatsapp: [console]])
-            try await stack.run([
-                stack.api(
-                    host: host, port: port, metrics: registry, receipts: settings.receiptSettings(),
-                    trustedProxies: TrustedProxies(settings.value("OTP_TRUSTED_PROXIES") ?? "")),
-                stack.worker(routes: routes, concurrency: 64),
+            try await services.run([
+                services.api(
+                    host: host, port: port, receipts: settings.receiptSettings(),
+                    trustedProxies: TrustedProxies(settings.value("OTP_TRUSTED_PROXIES") ?? ""), metrics: registry),
+                services.worker(chains: chains, configuration: .init(concurrency: 64)),
                 // The crontab's jobs, on its schedule.
                 PeriodicJob(name: "expire", interval: .seconds(60), logger: logger) {
                     _ = try await maintenance.expire()

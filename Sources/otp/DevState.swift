@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import OTPCore
 import OTPPostgres
+import OTPServices
 import PostgresNIO
 
 /// What `otp dev` keeps between runs in its folder: the server key and the demo app and key ids.

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import OTPCore
 import OTPPostgres
+import OTPServices
 
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -115,25 +116,7 @@ struct PruneCommand: AsyncParsableCommand {
     }
 }
 
-/// UTC days as `YYYY-MM-DD`.
-enum UTCDay {
-    static func parse(_ text: String) -> Date? {
-        guard text.utf8.count == 10 else { return nil }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd"
-        return formatter.date(from: text).flatMap { format($0) == text ? $0 : nil }
-    }
-
-    static func format(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd"
-        return formatter.string(from: date)
-    }
-
+extension UTCDay {
     /// `--day`, or every day from `--since` to today, or yesterday.
     static func range(day: String?, since: String?, now: Date) throws -> [String] {
         if let day { return [day] }

@@ -2,7 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Logging
 import OTPAPI
-import OTPPostgres
+import OTPServices
 import OTPWorker
 import PostgresNIO
 
@@ -15,16 +15,12 @@ struct ServeCommand: AsyncParsableCommand {
         Bootstrap.logging(level: try settings.logLevel())
         let registry = Bootstrap.metrics()
         let (host, port) = try settings.httpAddress()
-        let logger = Logger(label: "otp")
-        let client = PostgresClient(
-            configuration: try settings.databaseConfiguration(servesForLong: true), backgroundLogger: logger)
-        let stack = ServiceStack(client: client, keys: try settings.serverKeys(), logger: logger)
-        try await stack.run([
-            stack.api(
-                host: host, port: port, metrics: registry, receipts: settings.receiptSettings(),
-                trustedProxies: TrustedProxies(settings.value("OTP_TRUSTED_PROXIES") ?? ""))
-        ]
-        )
+        let services = try Services.build(settings)
+        try await services.run([
+            services.api(
+                host: host, port: port, receipts: settings.receiptSettings(),
+                trustedProxies: TrustedProxies(settings.value("OTP_TRUSTED_PROXIES") ?? ""), metrics: registry)
+        ])
     }
 }
 
@@ -47,18 +43,19 @@ struct WorkCommand: AsyncParsableCommand {
         let settings = Settings()
         Bootstrap.logging(level: try settings.logLevel())
         _ = Bootstrap.metrics()
-        let logger = Logger(label: "otp")
-        var database = try settings.databaseConfiguration(servesForLong: true)
         // A worker's writes are acknowledgements: if PostgreSQL crashed before flushing the last few
         // hundred milliseconds of them, those deliveries would be claimed and sent again after
         // their lease: a duplicate message, never a lost one. Not waiting for each flush lets one
         // worker record thousands of outcomes a second instead of one per disk flush.
-        database.options.additionalStartupParameters.append(("synchronous_commit", "off"))
-        let client = PostgresClient(configuration: database, backgroundLogger: logger)
-        let stack = ServiceStack(client: client, keys: try settings.serverKeys(), logger: logger)
+        let services = try Services.build(settings) { database in
+            database.options.additionalStartupParameters.append(("synchronous_commit", "off"))
+        }
         try await ProviderSetup.withHTTPClient { httpClient in
-            let routes = try ProviderSetup(settings: settings, httpClient: httpClient).routes()
-            try await stack.run([stack.worker(routes: routes, concurrency: concurrency, lease: .seconds(lease))])
+            let chains = try ProviderSetup(settings: settings, httpClient: httpClient).chains()
+            try await services.run([
+                services.worker(
+                    chains: chains, configuration: .init(concurrency: concurrency, lease: .seconds(lease)))
+            ])
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import OTPPostgres
+import OTPTesting
 import PostgresNIO
 import Testing
 

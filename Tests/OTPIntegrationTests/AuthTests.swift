@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import JWTKit
+import OTPTesting
 import Testing
 
 /// The three ways to authenticate, and every way to fail.

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import OTPCore
 import OTPPostgres
+import OTPTesting
 import PostgresNIO
 import Synchronization
 import Testing
@@ -43,6 +44,32 @@ import Testing
             try await checkEveryAnswer(answers, world: world)
             #expect(server.stop(), "otp serve did not stop on SIGTERM")
         }
+    }
+
+    /// A process the tests spawn keeps none of the test process's descriptors: an inherited copy of
+    /// a connection the proxy closed would keep it open, and the process under test would wait on it.
+    @Test func aSpawnedProcessInheritsNoDescriptors() async throws {
+        let path = NSTemporaryDirectory() + "otp-inherit-\(UUID().uuidString)"
+        let descriptor = open(path, O_CREAT | O_RDWR, 0o600)
+        #expect(descriptor > 2)
+        defer {
+            close(descriptor)
+            unlink(path)
+        }
+        let closedPort = try EmbeddedPostgres.freePort()
+        let server = try SpawnedProcess.start(
+            ["serve"],
+            environment: [
+                "DATABASE_URL": "postgres://otp@127.0.0.1:\(closedPort)/otp?sslmode=disable",
+                "OTP_SECRET_KEY": ServerKeys.generateSecret(), "OTP_HTTP_ADDRESS": "127.0.0.1:0",
+            ])
+        defer { server.stop() }
+        let folder = "/proc/\(server.pid)/fd"
+        let targets = try FileManager.default.contentsOfDirectory(atPath: folder).map {
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "\(folder)/\($0)")) ?? ""
+        }
+        #expect(!targets.isEmpty)
+        #expect(!targets.contains(path), "\(targets)")
     }
 
     @Test func serveRidesOutItsConnectionsBeingKilledOverAndOver() async throws {

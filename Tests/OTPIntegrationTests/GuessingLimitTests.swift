@@ -2,6 +2,7 @@ import Foundation
 import HummingbirdTesting
 import OTPAPI
 import OTPCore
+import OTPTesting
 import Testing
 
 /// The contract's guessing limits, against PostgreSQL: no refusal makes a guess free.

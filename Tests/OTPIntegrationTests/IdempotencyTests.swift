@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import OTPTesting
 import Testing
 
 @Suite struct IdempotencyTests {

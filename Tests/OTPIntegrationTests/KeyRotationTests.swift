@@ -2,6 +2,7 @@ import Foundation
 import HummingbirdTesting
 import OTPCore
 import OTPPostgres
+import OTPTesting
 import Testing
 
 /// The README's rotation procedure, walked: put a new server key first, reseal, drop the old one.

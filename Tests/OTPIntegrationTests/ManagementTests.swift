@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import OTPCore
+import OTPTesting
 import PostgresNIO
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import OTPCore
 import OTPPostgres
+import OTPTesting
 import Synchronization
 import Testing
 
@@ -117,7 +118,7 @@ import Testing
                 let second = try await world.send(client, recipient: "+5511999776002")
                 let queue = PostgresDeliveryQueue(client: world.client, logger: quietLogger)
                 let worker = DeliveryWorker(
-                    queue: queue, routes: ProviderChains([:]), sealer: CodeSealer(keys: world.keys),
+                    queue: queue, chains: ProviderChains([:]), sealer: CodeSealer(keys: world.keys),
                     configuration: DeliveryWorker.Configuration(workerID: "w"), logger: quietLogger)
                 let claimed = try await queue.claim(limit: 2, lease: .seconds(30), workerID: "w")
                 #expect(claimed.count == 2)

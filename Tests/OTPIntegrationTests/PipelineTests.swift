@@ -6,6 +6,7 @@ import HummingbirdTesting
 import NIOCore
 import OTPCore
 import OTPProviders
+import OTPTesting
 import OTPWorker
 import Testing
 
@@ -141,7 +142,7 @@ import Testing
                         ])
                         try await world.test { client in
                             let id = try await world.send(client, extra: ["channel": "whatsapp"])
-                            try await runWorker(world, routes: routes, configuration: Self.fast) {
+                            try await runWorker(world, chains: routes, configuration: Self.fast) {
                                 try await waitUntil {
                                     try await world.status(client, id).json["delivery_status"] as? String == "sent"
                                 }
@@ -296,7 +297,7 @@ import Testing
                     ])
                     try await world.test { client in
                         let id = try await world.send(client, code: "909192", extra: ["channel": "whatsapp"])
-                        try await runWorker(world, routes: routes, configuration: Self.fast) {
+                        try await runWorker(world, chains: routes, configuration: Self.fast) {
                             try await waitUntil {
                                 try await world.status(client, id).json["delivery_status"] as? String == "sent"
                             }

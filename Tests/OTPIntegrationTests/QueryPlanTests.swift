@@ -1,5 +1,6 @@
 import Foundation
 import OTPCore
+import OTPTesting
 import PostgresNIO
 import Testing
 

@@ -6,6 +6,7 @@ import NIOCore
 import OTPAPI
 import OTPCore
 import OTPPostgres
+import OTPTesting
 import Testing
 
 /// The limits, counted in PostgreSQL: exact under concurrency, per rule, per scope.

@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdTesting
+import OTPTesting
 import Testing
 
 /// `POST /otp/resend`: a new code, the cooldown, the send cap, channel switches.

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import OTPTesting
 import Testing
 
 /// Unknown routes, wrong methods, operations routes, and garbage of every kind: always the JSON

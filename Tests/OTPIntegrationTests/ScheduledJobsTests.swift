@@ -3,6 +3,7 @@ import HummingbirdTesting
 import Logging
 import OTPCore
 import OTPPostgres
+import OTPTesting
 import PostgresNIO
 import Testing
 

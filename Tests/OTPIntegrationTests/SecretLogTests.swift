@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import OTPPostgres
+import OTPTesting
 import Testing
 
 /// No credential in any log line at any level: `otp serve` and `otp work` at trace, with every

@@ -3,6 +3,8 @@ import HummingbirdTesting
 import Logging
 import OTPCore
 import OTPPostgres
+import OTPServices
+import OTPTesting
 import OTPWorker
 import PostgresNIO
 import Testing
@@ -65,17 +67,14 @@ func runWorker(
     _ body: @Sendable () async throws -> Void
 ) async throws {
     try await runWorker(
-        world, routes: ProviderChains([.sms: [provider], .whatsapp: [provider]]), configuration: configuration, body)
+        world, chains: ProviderChains([.sms: [provider], .whatsapp: [provider]]), configuration: configuration, body)
 }
 
 func runWorker(
-    _ world: TestApp, routes: ProviderChains, configuration: DeliveryWorker.Configuration = .init(),
+    _ world: TestApp, chains: ProviderChains, configuration: DeliveryWorker.Configuration = .init(),
     _ body: @Sendable () async throws -> Void
 ) async throws {
-    let worker = DeliveryWorker(
-        queue: PostgresDeliveryQueue(client: world.runtimeClient, logger: world.logs.logger("otp.worker")),
-        routes: routes, sealer: CodeSealer(keys: world.keys),
-        configuration: configuration, logger: world.logs.logger("otp.worker"))
+    let worker = world.services.worker(chains: chains, configuration: configuration)
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await worker.run() }
         defer { group.cancelAll() }

@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdTesting
+import OTPTesting
 import Testing
 
 /// `POST /otp/send`: the answer, the rows it makes, and every refusal it can give.

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import OTPCore
+import OTPTesting
 import Testing
 
 /// The template routes, and templates on their way to the provider.

@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdTesting
+import OTPTesting
 import Testing
 
 /// Every row of the contract's verify table.

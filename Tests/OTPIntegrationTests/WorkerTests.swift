@@ -3,6 +3,7 @@ import HummingbirdTesting
 import Logging
 import OTPCore
 import OTPPostgres
+import OTPTesting
 import OTPWorker
 import Synchronization
 import Testing
@@ -170,7 +171,7 @@ import Testing
             try await world.test { client in
                 let id = try await world.send(client, code: "636363", extra: ["channel": "whatsapp"])
                 let routes = ProviderChains([.whatsapp: [whatsapp], .sms: [sms]])
-                try await runWorker(world, routes: routes, configuration: Self.fastRetries) {
+                try await runWorker(world, chains: routes, configuration: Self.fastRetries) {
                     try await waitUntil {
                         try await world.status(client, id).json["delivery_status"] as? String == "sent"
                     }

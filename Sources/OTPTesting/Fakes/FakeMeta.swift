@@ -13,25 +13,25 @@ import Synchronization
 /// parameter and as the copy-code button's parameter), then answers 200 with a `wamid.` id. Meta has no
 /// idempotency key, so every accepted request is recorded. Set ``behaviour`` to make it fail.
 /// The server plumbing (``FakeVendor``, ``FakeVendorBehaviour``) lives in FakeTwilio.swift.
-final class FakeMeta: Sendable {
-    typealias Behaviour = FakeVendorBehaviour
+package final class FakeMeta: Sendable {
+    package typealias Behaviour = FakeVendorBehaviour
 
     /// One template message the fake accepted.
-    struct Message: Sendable, Equatable {
-        var id: String
-        var to: String
-        var templateName: String
-        var languageCode: String
+    package struct Message: Sendable, Equatable {
+        package var id: String
+        package var to: String
+        package var templateName: String
+        package var languageCode: String
         /// The body component's text parameter.
-        var bodyCode: String
+        package var bodyCode: String
         /// The copy-code (URL) button's text parameter.
-        var buttonCode: String
+        package var buttonCode: String
     }
 
-    let accessToken: String
-    let phoneNumberID: String
-    let apiVersion: String
-    let templateName: String
+    package let accessToken: String
+    package let phoneNumberID: String
+    package let apiVersion: String
+    package let templateName: String
 
     private struct State {
         var port = 0
@@ -42,7 +42,7 @@ final class FakeMeta: Sendable {
 
     private let state = Mutex(State())
 
-    init(accessToken: String, phoneNumberID: String, apiVersion: String, templateName: String) {
+    package init(accessToken: String, phoneNumberID: String, apiVersion: String, templateName: String) {
         self.accessToken = accessToken
         self.phoneNumberID = phoneNumberID
         self.apiVersion = apiVersion
@@ -50,21 +50,21 @@ final class FakeMeta: Sendable {
     }
 
     /// `http://127.0.0.1:PORT`: what `MetaWhatsAppProvider.Configuration.baseURL` should be.
-    var baseURL: String { "http://127.0.0.1:\(state.withLock { $0.port })" }
+    package var baseURL: String { "http://127.0.0.1:\(state.withLock { $0.port })" }
 
-    var behaviour: Behaviour {
+    package var behaviour: Behaviour {
         get { state.withLock { $0.behaviour } }
         set { state.withLock { $0.behaviour = newValue } }
     }
 
     /// Accepted messages, oldest first.
-    var messages: [Message] { state.withLock { $0.messages } }
+    package var messages: [Message] { state.withLock { $0.messages } }
 
     /// Every request that reached the messages route, whatever the answer.
-    var requestCount: Int { state.withLock { $0.requestCount } }
+    package var requestCount: Int { state.withLock { $0.requestCount } }
 
     /// A provider configuration pointing at this fake, with a short timeout so `.hang` tests stay quick.
-    func configuration(languageCode: String = "en", timeout: Duration = .seconds(2))
+    package func configuration(languageCode: String = "en", timeout: Duration = .seconds(2))
         -> MetaWhatsAppProvider.Configuration
     {
         MetaWhatsAppProvider.Configuration(
@@ -73,7 +73,7 @@ final class FakeMeta: Sendable {
     }
 
     /// Starts a fake on a free port, runs `body` with it, and stops it.
-    static func run<R: Sendable>(
+    package static func run<R: Sendable>(
         accessToken: String = "EAAG" + FakeVendor.randomHex(bytes: 24),
         phoneNumberID: String = "1065" + String(UInt64.random(in: 10_000_000_000...99_999_999_999)),
         apiVersion: String = "v21.0",
@@ -156,12 +156,12 @@ final class FakeMeta: Sendable {
     }
 
     /// A rejected request, as the `Response` to send back.
-    struct Rejection: Error {
-        var response: Response
+    package struct Rejection: Error {
+        package var response: Response
     }
 
     /// Checks the body of an authentication-template send; returns the message (without its id) or Meta's error.
-    static func validate(_ object: [String: Any], templateName: String) -> Result<Message, Rejection> {
+    package static func validate(_ object: [String: Any], templateName: String) -> Result<Message, Rejection> {
         func reject(_ code: Int, _ message: String, _ details: String, status: HTTPResponse.Status = .badRequest)
             -> Result<Message, Rejection>
         {
@@ -221,7 +221,7 @@ final class FakeMeta: Sendable {
     }
 
     /// Graph API's error body: `{"error": {"message", "type", "code", "error_subcode", "error_data", "fbtrace_id"}}`.
-    static func error(
+    package static func error(
         _ status: HTTPResponse.Status, code: Int, subcode: Int? = nil, message: String, details: String? = nil,
         headers: HTTPFields = [:]
     ) -> Response {

@@ -14,24 +14,24 @@ import Synchronization
 /// `MessagingServiceSid`), answers 201 with an `SM...` SID, keeps every accepted message, and honours
 /// `I-Twilio-Idempotency-Token`: a token seen before gets the first answer again and nothing new is recorded.
 /// Set ``behaviour`` to make it fail.
-final class FakeTwilio: Sendable {
-    typealias Behaviour = FakeVendorBehaviour
+package final class FakeTwilio: Sendable {
+    package typealias Behaviour = FakeVendorBehaviour
 
     /// One message the fake accepted.
-    struct Message: Sendable, Equatable {
-        var sid: String
-        var to: String
-        var from: String?
-        var messagingServiceSID: String?
-        var body: String?
-        var contentSID: String?
-        var contentVariables: String?
-        var statusCallback: String?
-        var idempotencyToken: String?
+    package struct Message: Sendable, Equatable {
+        package var sid: String
+        package var to: String
+        package var from: String?
+        package var messagingServiceSID: String?
+        package var body: String?
+        package var contentSID: String?
+        package var contentVariables: String?
+        package var statusCallback: String?
+        package var idempotencyToken: String?
     }
 
-    let accountSID: String
-    let authToken: String
+    package let accountSID: String
+    package let authToken: String
 
     private struct State {
         var port = 0
@@ -44,27 +44,27 @@ final class FakeTwilio: Sendable {
 
     private let state = Mutex(State())
 
-    init(accountSID: String, authToken: String) {
+    package init(accountSID: String, authToken: String) {
         self.accountSID = accountSID
         self.authToken = authToken
     }
 
     /// `http://127.0.0.1:PORT`: what `TwilioProvider.Configuration.baseURL` should be.
-    var baseURL: String { "http://127.0.0.1:\(state.withLock { $0.port })" }
+    package var baseURL: String { "http://127.0.0.1:\(state.withLock { $0.port })" }
 
-    var behaviour: Behaviour {
+    package var behaviour: Behaviour {
         get { state.withLock { $0.behaviour } }
         set { state.withLock { $0.behaviour = newValue } }
     }
 
     /// Accepted messages, oldest first (repeats of an idempotency token are not in it).
-    var messages: [Message] { state.withLock { $0.messages } }
+    package var messages: [Message] { state.withLock { $0.messages } }
 
     /// Every request that reached the Messages route, whatever the answer.
-    var requestCount: Int { state.withLock { $0.requestCount } }
+    package var requestCount: Int { state.withLock { $0.requestCount } }
 
     /// A provider configuration pointing at this fake, with a short timeout so `.hang` tests stay quick.
-    func configuration(
+    package func configuration(
         from: String? = "+15005550006", messagingServiceSID: String? = nil, whatsAppFrom: String? = "+14155238886",
         timeout: Duration = .seconds(2)
     ) -> TwilioProvider.Configuration {
@@ -74,7 +74,7 @@ final class FakeTwilio: Sendable {
     }
 
     /// Starts a fake on a free port, runs `body` with it, and stops it.
-    static func run<R: Sendable>(
+    package static func run<R: Sendable>(
         accountSID: String = "AC" + FakeVendor.randomHex(bytes: 16),
         authToken: String = FakeVendor.randomHex(bytes: 16),
         _ body: @Sendable (FakeTwilio) async throws -> R
@@ -165,7 +165,7 @@ final class FakeTwilio: Sendable {
     }
 
     /// E.164 (`+` and 8 to 15 digits, no leading zero), optionally behind `whatsapp:`.
-    static func isValidAddress(_ address: String) -> Bool {
+    package static func isValidAddress(_ address: String) -> Bool {
         let number = address.hasPrefix("whatsapp:") ? String(address.dropFirst("whatsapp:".count)) : address
         guard number.hasPrefix("+") else { return false }
         let digits = number.dropFirst()
@@ -174,7 +174,7 @@ final class FakeTwilio: Sendable {
     }
 
     /// Twilio's error body, e.g. `{"code": 21211, "message": "...", "more_info": "...", "status": 400}`.
-    static func error(
+    package static func error(
         _ status: HTTPResponse.Status, code: Int, message: String, headers: HTTPFields = [:]
     ) -> Response {
         FakeVendor.json(
@@ -186,7 +186,7 @@ final class FakeTwilio: Sendable {
     }
 
     /// The Message resource as Twilio returns it on create.
-    static func created(_ message: Message, accountSID: String) -> String {
+    package static func created(_ message: Message, accountSID: String) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
@@ -206,13 +206,15 @@ final class FakeTwilio: Sendable {
 }
 
 extension HTTPField.Name {
-    static let twilioIdempotencyToken = Self("I-Twilio-Idempotency-Token")!
+    // A literal name of a valid token: the failable initialiser cannot fail on it.
+    // swift-format-ignore: NeverForceUnwrap
+    package static let twilioIdempotencyToken = Self("I-Twilio-Idempotency-Token")!
 }
 
 // MARK: - Shared by the fake vendors (FakeTwilio, FakeMeta)
 
 /// How a fake vendor misbehaves. Tests change it between requests through the fake's `behaviour`.
-enum FakeVendorBehaviour: Sendable, Equatable {
+package enum FakeVendorBehaviour: Sendable, Equatable {
     /// Validate and answer like the vendor.
     case normal
     /// Answer 500 to about this fraction (0...1) of requests, normally to the rest.
@@ -231,23 +233,23 @@ enum FakeVendorBehaviour: Sendable, Equatable {
 }
 
 /// A request context that keeps the connection's channel, so a fake can drop a connection on purpose.
-struct FakeVendorContext: RequestContext {
-    var coreContext: CoreRequestContextStorage
-    let channel: any NIOCore.Channel
+package struct FakeVendorContext: RequestContext {
+    package var coreContext: CoreRequestContextStorage
+    package let channel: any NIOCore.Channel
 
-    init(source: ApplicationRequestContextSource) {
+    package init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.channel = source.channel
     }
 }
 
-enum FakeVendor {
-    struct DidNotStart: Error, CustomStringConvertible {
-        var description: String
+package enum FakeVendor {
+    package struct DidNotStart: Error, CustomStringConvertible {
+        package var description: String
     }
 
     /// Serves `router` on 127.0.0.1 at a port the system picks, runs `body` with that port, then stops the server.
-    static func run<R: Sendable>(
+    package static func run<R: Sendable>(
         name: String, router: Router<FakeVendorContext>, _ body: @Sendable (Int) async throws -> R
     ) async throws -> R {
         var logger = Logger(label: name)
@@ -296,7 +298,7 @@ enum FakeVendor {
 
     /// The behaviours that act before a request is read: a dropped connection (its response, never
     /// written), or a hang before answering. nil to go on answering.
-    static func actOnConnection(_ behaviour: FakeVendorBehaviour, _ context: FakeVendorContext) async throws
+    package static func actOnConnection(_ behaviour: FakeVendorBehaviour, _ context: FakeVendorContext) async throws
         -> Response?
     {
         switch behaviour {
@@ -312,13 +314,13 @@ enum FakeVendor {
 
     /// Closes the connection under a request. The returned response is never written: the channel is gone,
     /// and Hummingbird's failed write ends that connection's handler quietly.
-    static func dropConnection(_ context: FakeVendorContext) async -> Response {
+    package static func dropConnection(_ context: FakeVendorContext) async -> Response {
         try? await context.channel.close()
         return Response(status: .internalServerError)
     }
 
     /// The user and password of an `Authorization: Basic ...` header.
-    static func basicCredentials(_ header: String?) -> (user: String, password: String)? {
+    package static func basicCredentials(_ header: String?) -> (user: String, password: String)? {
         guard let header, header.hasPrefix("Basic "),
             let decoded = Data(base64Encoded: String(header.dropFirst("Basic ".count))),
             let text = String(data: decoded, encoding: .utf8),
@@ -328,7 +330,7 @@ enum FakeVendor {
     }
 
     /// An `application/x-www-form-urlencoded` body as a dictionary (the first value of a repeated name wins).
-    static func formFields(_ buffer: ByteBuffer) -> [String: String] {
+    package static func formFields(_ buffer: ByteBuffer) -> [String: String] {
         var fields: [String: String] = [:]
         for pair in String(buffer: buffer).split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -345,28 +347,30 @@ enum FakeVendor {
     }
 
     /// A JSON `null` where Swift has nil, for `JSONSerialization`.
-    static func orNull(_ value: String?) -> Any {
+    package static func orNull(_ value: String?) -> Any {
         if let value { return value }
         return NSNull()
     }
 
-    static func jsonText(_ object: [String: Any]) -> String {
+    package static func jsonText(_ object: [String: Any]) -> String {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
     }
 
-    static func json(_ status: HTTPResponse.Status, _ object: [String: Any], headers: HTTPFields = [:]) -> Response {
+    package static func json(_ status: HTTPResponse.Status, _ object: [String: Any], headers: HTTPFields = [:])
+        -> Response
+    {
         json(status, text: jsonText(object), headers: headers)
     }
 
-    static func json(_ status: HTTPResponse.Status, text: String, headers: HTTPFields = [:]) -> Response {
+    package static func json(_ status: HTTPResponse.Status, text: String, headers: HTTPFields = [:]) -> Response {
         var all = headers
         all[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: all, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     /// Lowercase hex of `bytes` random bytes: Twilio SIDs are a prefix and 32 of these characters.
-    static func randomHex(bytes: Int) -> String {
+    package static func randomHex(bytes: Int) -> String {
         (0..<bytes).map { _ in
             let byte = UInt8.random(in: .min ... .max)
             let hex = String(byte, radix: 16)

@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdTesting
+import OTPTesting
 import Testing
 
 extension TestApp {

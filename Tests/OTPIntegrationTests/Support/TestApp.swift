@@ -10,22 +10,11 @@ import OTPAPI
 import OTPCore
 import OTPPhoneNumbers
 import OTPPostgres
+import OTPServices
+import OTPTesting
 import PostgresNIO
 import Synchronization
 import Testing
-
-/// Codes the tests know in advance: each call takes the next one, or a random one when the list is empty.
-final class ScriptedCodes: CodeGenerator {
-    private let queue: Mutex<[String]>
-
-    init(_ codes: [String] = []) { queue = Mutex(codes) }
-
-    func push(_ code: String) { queue.withLock { $0.append(code) } }
-
-    func makeCode(length: Int) -> String {
-        queue.withLock { $0.isEmpty ? nil : $0.removeFirst() } ?? RandomCodeGenerator().makeCode(length: length)
-    }
-}
 
 /// One test's world: its own account, app and key on the shared database, and the real router.
 struct TestApp {
@@ -44,6 +33,7 @@ struct TestApp {
     let secret: String
     let codes: ScriptedCodes
     let logs: LogCapture
+    let migrations: [MigrationFile]
     var receiptSettings = ReceiptSettings(
         twilioAuthToken: "twilio-test-token", twilioCallbackURL: "https://otp.example.com/webhooks/twilio/status",
         metaAppSecret: "meta-test-secret", metaVerifyToken: "meta-verify")
@@ -74,25 +64,29 @@ struct TestApp {
                 let world = TestApp(
                     client: client, runtimeClient: runtimeClient, databaseURL: databaseURL, secretKey: secretKey,
                     keys: keys, directory: directory,
-                    app: app, keyID: key.keyID, secret: key.secret, codes: ScriptedCodes(), logs: logs)
+                    app: app, keyID: key.keyID, secret: key.secret, codes: ScriptedCodes(), logs: logs,
+                    migrations: try MigrationFile.loadDefault())
                 return try await body(world)
             }
         }
     }
 
+    /// The service's own composition on this test's database, with its scripted codes and logs.
+    var services: Services {
+        var services = Services(client: runtimeClient, keys: keys, migrations: migrations)
+        services.codes = codes
+        // Thirty suites share two cores here, so a race of fifty requests can queue longer than
+        // production's 5 s; the production deadlines are tested through `otp serve` processes.
+        services.storeDeadline = .seconds(60)
+        let logs = logs
+        services.logger = { logs.logger($0) }
+        return services
+    }
+
     var dependencies: APIDependencies {
-        let client = runtimeClient
-        let store = PostgresVerificationStore(client: client, logger: logs.logger("otp.store"))
-        let templates = PostgresTemplateStore(client: client, logger: logs.logger("otp.store"))
-        return APIDependencies(
-            directory: directory,
-            service: VerificationService(
-                store: store, templates: templates, codes: codes, keys: keys, numbers: LibPhoneNumberParser()),
-            apiSecrets: APIKeySecrets(keys: keys),
-            management: PostgresManagementStore(client: client, logger: logs.logger("otp.store")),
-            templates: templates,
-            receipts: PostgresReceiptStore(client: client, logger: logs.logger("otp.store")),
-            receiptSettings: receiptSettings, isReady: { true }, metricsText: nil)
+        var dependencies = services.apiDependencies(receipts: receiptSettings)
+        dependencies.requestDeadline = .seconds(60)
+        return dependencies
     }
 
     /// The production router, called without a socket (or over one on 127.0.0.1 with `.live`, when
@@ -127,33 +121,6 @@ struct TestApp {
         for try await value in try await client.query(query, logger: quietLogger).decode(Value.self) { return value }
         throw TestFailure("no row")
     }
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
-extension TestClientProtocol {
-    /// POSTs a JSON body (given as a string so tests can send anything at all).
-    func post(_ path: String, _ json: String, headers: HTTPFields) async throws -> TestResponse {
-        var all = headers
-        all[.contentType] = "application/json"
-        return try await execute(uri: path, method: .post, headers: all, body: ByteBuffer(string: json))
-    }
-
-    func get(_ path: String, headers: HTTPFields) async throws -> TestResponse {
-        try await execute(uri: path, method: .get, headers: headers)
-    }
-}
-
-extension TestResponse {
-    /// The body as a JSON object.
-    var json: [String: Any] {
-        (try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any]) ?? [:]
-    }
-
-    var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
 }
 
 /// A JSON object literal from Swift values, for request bodies.
