@@ -48,23 +48,23 @@ struct ManagementController {
         let query = QueryReader(request)
         let appIDs = try await access.usableApps(query.string("appid"), context: context)
         let today = Date()
-        let to = try query.day("to") ?? ReportDays.format(today)
-        let from = try query.day("from") ?? ReportDays.format(today.addingTimeInterval(-6 * 86_400))
+        let to = try query.day("to") ?? UTCDay.format(today)
+        let from = try query.day("from") ?? UTCDay.format(today.addingTimeInterval(-6 * 86_400))
         guard from <= to else { throw APIError.validation("from", "from must not be after to") }
         let groupBy = try query.enumeration("group_by", ReportGrouping.self) ?? .day
         let (rows, totals) = Reports.group(
             try await store.reportParts(appIDs: appIDs, from: from, to: to), by: groupBy)
-        switch try query.string("format") {
-        case nil, "json":
+        switch try query.enumeration("format", ReportFormat.self) ?? .json {
+        case .json:
             return try jsonResponse(ReportResponse(groupBy: groupBy, rows: rows, totals: totals))
-        case "csv":
+        case .csv:
             return Response(
                 status: .ok, headers: [.contentType: "text/csv; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: ReportCSV.render(groupBy: groupBy, rows: rows))))
-        default:
-            throw APIError.validation("format", "format must be json or csv")
         }
     }
+
+    enum ReportFormat: String { case json, csv }
 
     private func scope(_ query: QueryReader, context: OTPRequestContext) async throws -> ListScope {
         let limit = try query.integer("limit") ?? 50
@@ -93,21 +93,29 @@ struct QueryReader {
         return value
     }
 
+    /// A parameter the document bounds (a number, a time, one of a list): an empty value is none
+    /// of them, so `?limit=` is refused where a free-text parameter left empty counts as absent.
+    private func bounded(_ name: String) throws -> String? {
+        guard let value = parameters[name] else { return nil }
+        guard !value.isEmpty else { throw APIError.validation(name, "\(name) is empty") }
+        return try string(name)
+    }
+
     func integer(_ name: String) throws -> Int? {
-        guard let text = try string(name) else { return nil }
+        guard let text = try bounded(name) else { return nil }
         guard let value = Int(text) else { throw APIError.validation(name, "\(name) must be an integer") }
         return value
     }
 
     func enumeration<Value: RawRepresentable>(_ name: String, _: Value.Type) throws -> Value?
     where Value.RawValue == String {
-        guard let text = try string(name) else { return nil }
+        guard let text = try bounded(name) else { return nil }
         guard let value = Value(rawValue: text) else { throw APIError.validation(name, "\(name) has no value \(text)") }
         return value
     }
 
     func time(_ name: String) throws -> Date? {
-        guard let text = try string(name) else { return nil }
+        guard let text = try bounded(name) else { return nil }
         guard let date = RFC3339.parse(text) else {
             throw APIError.validation(name, "\(name) must be an RFC 3339 time such as 2026-01-31T23:59:59Z")
         }
@@ -115,8 +123,8 @@ struct QueryReader {
     }
 
     func day(_ name: String) throws -> String? {
-        guard let text = try string(name) else { return nil }
-        guard ReportDays.parse(text) != nil else { throw APIError.validation(name, "\(name) must be YYYY-MM-DD") }
+        guard let text = try bounded(name) else { return nil }
+        guard UTCDay.parse(text) != nil else { throw APIError.validation(name, "\(name) must be YYYY-MM-DD") }
         return text
     }
 }
@@ -128,13 +136,3 @@ enum RFC3339 {
     }
 }
 
-enum ReportDays {
-    static func parse(_ text: String) -> Date? {
-        guard text.utf8.count == 10, let date = try? Date(text + "T00:00:00Z", strategy: .iso8601) else { return nil }
-        return format(date) == text ? date : nil
-    }
-
-    static func format(_ date: Date) -> String {
-        String(date.formatted(Date.ISO8601FormatStyle().year().month().day().dateSeparator(.dash)))
-    }
-}

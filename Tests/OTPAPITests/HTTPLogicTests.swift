@@ -173,3 +173,24 @@ struct SecretBearingError: Error, CustomStringConvertible {
         }
     }
 }
+
+@Suite struct QueryBoundsTests {
+    /// What the document bounds (numbers, times, lists of values) refuses an empty value; free text
+    /// left empty is absent.
+    @Test func anEmptyBoundedParameterIsRefusedAndEmptyFreeTextIsAbsent() async throws {
+        let world = try InMemoryWorld()
+        try await world.test { client in
+            for (path, field) in [
+                ("/otp/list?limit=", "limit"), ("/otp/list?status=", "status"), ("/otp/list?from=", "from"),
+                ("/otp/reports?format=", "format"), ("/otp/reports?group_by=", "group_by"),
+                ("/otp/attempts?kind=", "kind"), ("/otp/templates?limit=0", "limit"), ("/otp/logs?limit=1001", "limit"),
+            ] {
+                let response = try await client.get(path, headers: world.auth)
+                #expect(response.status == .badRequest, "\(path)")
+                #expect(response.error["field"] as? String == field, "\(path)")
+            }
+            let free = try await client.get("/otp/list?appid=&recipient=", headers: world.auth)
+            #expect(free.status == .ok)
+        }
+    }
+}
