@@ -135,4 +135,3 @@ enum RFC3339 {
         return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 }
-
