@@ -49,13 +49,7 @@ package struct EmbeddedPostgres: Sendable {
         let cluster = EmbeddedPostgres(directory: directory, port: try freePort(), binaries: binaries)
         try cluster.initialiseIfNeeded(fastAndUnsafe: fastAndUnsafe)
         _ = try? cluster.pgctl(["stop", "-m", "fast", "-w"])
-        var options =
-            "-p \(cluster.port) -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c max_connections=200"
-        if fastAndUnsafe { options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off" }
-        try cluster.pgctl([
-            "start", "-w", "-t", "60", "-l", cluster.dataDirectory.appendingPathComponent("server.log").path,
-            "-o", options,
-        ])
+        try cluster.startServer(fastAndUnsafe: fastAndUnsafe)
         try cluster.createDatabase()
         return cluster
     }
@@ -63,6 +57,25 @@ package struct EmbeddedPostgres: Sendable {
     /// Stops the server (fast shutdown) and waits for it to exit.
     package func stop() {
         _ = try? pgctl(["stop", "-m", "fast", "-w", "-t", "30"])
+    }
+
+    /// Kills the server the way a crash would (immediate shutdown: no checkpoint, recovery from the
+    /// WAL on the next start), for the tests of what a crash may lose.
+    package func crash() throws {
+        try pgctl(["stop", "-m", "immediate", "-w", "-t", "30"])
+    }
+
+    /// Starts the server again on the same port after `stop()` or `crash()`.
+    package func restart() throws {
+        try startServer(fastAndUnsafe: false)
+    }
+
+    private func startServer(fastAndUnsafe: Bool) throws {
+        var options = "-p \(port) -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c max_connections=200"
+        if fastAndUnsafe { options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off" }
+        try pgctl([
+            "start", "-w", "-t", "60", "-l", dataDirectory.appendingPathComponent("server.log").path, "-o", options,
+        ])
     }
 
     private func initialiseIfNeeded(fastAndUnsafe: Bool) throws {

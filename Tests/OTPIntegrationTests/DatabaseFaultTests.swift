@@ -31,7 +31,7 @@ import Testing
             let (server, port) = try Self.serve(
                 world, databaseURL: proxy.url(replacingPortIn: world.databaseURL, upstreamPort: target.port))
             defer { server.stop() }
-            let answers = try await underLoad(world, port: port) {
+            let answers = try await underLoad(world.loadTarget, port: port) {
                 for _ in 0..<3 {
                     try await Task.sleep(for: .milliseconds(1500))
                     proxy.setOutage(true)
@@ -77,7 +77,7 @@ import Testing
             let (server, port) = try Self.serve(
                 world, databaseURL: Self.named(world.databaseURL, "otp-serve-under-test"))
             defer { server.stop() }
-            let answers = try await underLoad(world, port: port) {
+            let answers = try await underLoad(world.loadTarget, port: port) {
                 for _ in 0..<10 {
                     try await Task.sleep(for: .seconds(1))
                     try await terminateBackends(world, named: "otp-serve-under-test")
@@ -179,7 +179,7 @@ import Testing
     }
 
     /// Eight senders against `port` while `faults` runs; every answer, in order of sending.
-    func underLoad(_ world: TestApp, port: Int, faults: @escaping @Sendable () async throws -> Void) async throws
+    func underLoad(_ target: LoadTarget, port: Int, faults: @escaping @Sendable () async throws -> Void) async throws
         -> [Answer]
     {
         try await withHTTPClient { http in
@@ -202,7 +202,7 @@ import Testing
                         while !done.isSet {
                             index += 1
                             let recipient = "+551198\(sender)\(String(format: "%06d", index))"
-                            answers.append(try await send(http, world, port: port, recipient: recipient))
+                            answers.append(try await send(http, target, port: port, recipient: recipient))
                             // Load, not a flood: the rest of the suite shares the two cores.
                             try await Task.sleep(for: .milliseconds(10))
                         }
@@ -214,12 +214,12 @@ import Testing
         }
     }
 
-    func send(_ http: HTTPClient, _ world: TestApp, port: Int, recipient: String) async throws -> Answer {
+    func send(_ http: HTTPClient, _ target: LoadTarget, port: Int, recipient: String) async throws -> Answer {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/otp/send")
         request.method = .POST
-        request.headers.add(name: "Authorization", value: world.basicAuth[.authorization] ?? "")
+        request.headers.add(name: "Authorization", value: target.authorization)
         request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(string: jsonBody(["appid": world.app.id, "recipient": recipient])))
+        request.body = .bytes(ByteBuffer(string: jsonBody(["appid": target.appID, "recipient": recipient])))
         let start = ContinuousClock.now
         do {
             let response = try await http.execute(request, timeout: .seconds(20))
@@ -280,6 +280,16 @@ import Testing
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = \(name)",
             logger: quietLogger)
     }
+}
+
+/// Whom the load sends as.
+struct LoadTarget: Sendable {
+    var appID: String
+    var authorization: String
+}
+
+extension TestApp {
+    var loadTarget: LoadTarget { LoadTarget(appID: app.id, authorization: basicAuth[.authorization] ?? "") }
 }
 
 /// Set once, read by many tasks.

@@ -236,9 +236,9 @@ import Testing
                     try await world.test { client in
                         let id = try await world.send(client)
                         // Long enough for several tries even on a busy machine, short enough to wait out.
-                        try await world.setExpiry(id, secondsFromNow: 4)
+                        try await world.setExpiry(id, secondsFromNow: 8)
                         try await runWorker(world, provider: provider, configuration: Self.fast) {
-                            try await waitUntil(seconds: 20) {
+                            try await waitUntil(seconds: 30) {
                                 try await world.status(client, id).json["delivery_status"] as? String == "failed"
                             }
                             let calls = twilio.requestCount
