@@ -33,7 +33,7 @@ package struct OutboundMessage: Sendable {
 
 /// What a provider said about one send attempt.
 package struct ProviderResult: Sendable, Equatable {
-    package enum Outcome: String, Sendable, Equatable {
+    package enum Outcome: String, Sendable, Equatable, CaseIterable {
         /// The vendor took the message.
         case accepted
         /// Worth trying again later: connect errors, timeouts, 5xx, 429.
