@@ -29,7 +29,9 @@ import Testing
                 var allowed: Set<String>? = nil
                 for try await definition in definitions.decode(String.self) {
                     // CHECK ((status = ANY (ARRAY['pending'::text, ...]))), for this column alone.
-                    guard definition.contains("(\(column) = ANY (ARRAY["), !definition.contains(" OR ") else { continue }
+                    guard definition.contains("(\(column) = ANY (ARRAY["), !definition.contains(" OR ") else {
+                        continue
+                    }
                     allowed = Set(Self.quoted(in: definition))
                 }
                 #expect(allowed == values, "otp.\(table).\(column)")
