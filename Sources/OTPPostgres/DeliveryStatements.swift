@@ -14,9 +14,10 @@ struct ClaimStatement: PostgresPreparedStatement {
         WHERE a.id = d.app_id AND v.id = d.verification_id AND d.id IN (
             SELECT id FROM otp.deliveries WHERE state = 'queued' AND run_at <= now()
             ORDER BY run_at, id LIMIT $1::bigint FOR UPDATE SKIP LOCKED)
-        RETURNING d.id, d.verification_id, d.app_id, a.name, d.channel, d.recipient, d.sender, d.sealed_code,
-            d.attempts, v.expires_at, a.fallback_channel, v.status = 'pending', now(), d.message_template,
-            d.whatsapp_template, d.whatsapp_language
+        RETURNING d.id, d.verification_id, d.app_id, a.name AS app_name, d.channel, d.recipient, d.sender,
+            d.sealed_code, d.attempts, v.expires_at, a.fallback_channel,
+            v.status = '\(VerificationStatus.pending.rawValue)' AS verification_pending, now() AS claimed_at,
+            d.message_template, d.whatsapp_template, d.whatsapp_language
         """
     typealias Row = ClaimedDelivery
 
@@ -33,18 +34,22 @@ struct ClaimStatement: PostgresPreparedStatement {
     }
 
     func decodeRow(_ row: PostgresRow) throws -> ClaimedDelivery {
-        let row = try row.decode(
-            (
-                Int64, String, String, String, String, String, String?, Data?, Int, Date, String?, Bool, Date, String?,
-                String?, String?
-            ).self)
+        let columns = row.makeRandomAccess()
+        let whatsAppName = try columns.value("whatsapp_template", String?.self)
+        let whatsAppLanguage = try columns.value("whatsapp_language", String?.self)
         return ClaimedDelivery(
-            id: row.0, verificationID: row.1, appID: row.2, appName: row.3,
-            channel: try MessageChannel.stored(row.4), recipient: row.5, sender: row.6,
-            sealedCode: row.7, attempt: row.8, expiresAt: row.9,
-            fallbackChannel: try row.10.map(MessageChannel.stored), verificationPending: row.11,
-            claimedAt: row.12, messageTemplate: row.13,
-            whatsAppTemplate: row.14.flatMap { name in row.15.map { WhatsAppTemplate(name: name, language: $0) } })
+            id: try columns.value("id"), verificationID: try columns.value("verification_id"),
+            appID: try columns.value("app_id"),
+            appName: try columns.value("app_name"), channel: try MessageChannel.stored(columns.value("channel")),
+            recipient: try columns.value("recipient"), sender: try columns.value("sender"),
+            sealedCode: try columns.value("sealed_code"),
+            attempt: try columns.value("attempts"), expiresAt: try columns.value("expires_at"),
+            fallbackChannel: try columns.value("fallback_channel", String?.self).map(MessageChannel.stored),
+            verificationPending: try columns.value("verification_pending"), claimedAt: try columns.value("claimed_at"),
+            messageTemplate: try columns.value("message_template"),
+            whatsAppTemplate: whatsAppName.flatMap { name in
+                whatsAppLanguage.map { WhatsAppTemplate(name: name, language: $0) }
+            })
     }
 }
 

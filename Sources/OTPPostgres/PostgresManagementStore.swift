@@ -35,12 +35,14 @@ package struct PostgresManagementStore: ManagementStore {
             let rows = try await client.query(
                 try Self.eventsQuery(scope, verificationID: verificationID, event: event), logger: logger)
             var items: [AuditEvent] = []
-            for try await row in rows.decode((Int64, Date, String, String?, String?, String?, String?, String).self) {
+            for try await row in rows {
+                let columns = row.makeRandomAccess()
                 items.append(
                     AuditEvent(
-                        id: row.0, at: row.1, event: row.2, appID: row.3, verificationID: row.4, actor: row.5,
-                        ip: row.6,
-                        details: row.7))
+                        id: try columns.value("id"), at: try columns.value("at"), event: try columns.value("event"),
+                        appID: try columns.value("app_id"), verificationID: try columns.value("verification_id"),
+                        actor: try columns.value("actor"), ip: try columns.value("ip"),
+                        details: try columns.value("details")))
             }
             return Self.page(items, keys: items.map { Cursor.encode([String($0.id)]) }, limit: scope.limit)
         }
@@ -55,21 +57,25 @@ package struct PostgresManagementStore: ManagementStore {
                 logger: logger)
             var items: [AttemptRecord] = []
             var keys: [String] = []
-            for try await row in rows.decode(
-                (
-                    String, Int64, Date, String, String, Bool?, String?, String?, String?, String?, Int?, String?,
-                    String?,
-                    Int?, String
-                ).self)
-            {
+            for try await row in rows {
+                let columns = row.makeRandomAccess()
+                let kind = try AttemptRecord.Kind.stored(columns.value("kind"))
+                let id: Int64 = try columns.value("id")
                 var record = AttemptRecord(
-                    kind: try AttemptRecord.Kind.stored(row.0), id: row.1, at: row.2, verificationID: row.3,
-                    appID: row.4)
-                (record.success, record.reason, record.ip) = (row.5, row.6, row.7)
-                (record.provider, record.outcome, record.httpStatus) = (row.8, row.9, row.10)
-                (record.providerMessageID, record.error, record.latencyMilliseconds) = (row.11, row.12, row.13)
+                    kind: kind, id: id, at: try columns.value("at"),
+                    verificationID: try columns.value("verification_id"),
+                    appID: try columns.value("app_id"))
+                record.success = try columns.value("success")
+                record.reason = try columns.value("reason")
+                record.ip = try columns.value("ip")
+                record.provider = try columns.value("provider")
+                record.outcome = try columns.value("outcome")
+                record.httpStatus = try columns.value("http_status")
+                record.providerMessageID = try columns.value("provider_message_id")
+                record.error = try columns.value("error")
+                record.latencyMilliseconds = try columns.value("latency_ms")
                 items.append(record)
-                keys.append(Cursor.encode([row.14, row.0, String(row.1)]))
+                keys.append(Cursor.encode([try columns.value("key"), kind.rawValue, String(id)]))
             }
             return Self.page(items, keys: keys, limit: scope.limit)
         }

@@ -55,13 +55,10 @@ package struct PostgresTemplateStore: TemplateStore {
                 """, logger: logger)
             var items: [CustomTemplate] = []
             var keys: [String] = []
-            for try await row in rows.decode((String, String, String, String, String, Int, Date, Date, String).self) {
-                items.append(
-                    CustomTemplate(
-                        id: row.0, appID: row.1, name: row.2, locale: row.3, body: row.4, version: row.5,
-                        createdAt: row.6,
-                        updatedAt: row.7))
-                keys.append(Cursor.encode([row.8, row.0]))
+            for try await row in rows {
+                let template = try Self.template(row)
+                items.append(template)
+                keys.append(Cursor.encode([try row.makeRandomAccess().value("cursor_time"), template.id]))
             }
             return PostgresManagementStore.page(items, keys: keys, limit: limit)
         }
@@ -101,13 +98,16 @@ package struct PostgresTemplateStore: TemplateStore {
 
     static func all(_ rows: PostgresRowSequence) async throws -> [CustomTemplate] {
         var templates: [CustomTemplate] = []
-        for try await row in rows.decode((String, String, String, String, String, Int, Date, Date).self) {
-            templates.append(
-                CustomTemplate(
-                    id: row.0, appID: row.1, name: row.2, locale: row.3, body: row.4, version: row.5, createdAt: row.6,
-                    updatedAt: row.7))
-        }
+        for try await row in rows { templates.append(try template(row)) }
         return templates
+    }
+
+    static func template(_ row: PostgresRow) throws -> CustomTemplate {
+        let columns = row.makeRandomAccess()
+        return CustomTemplate(
+            id: try columns.value("id"), appID: try columns.value("app_id"), name: try columns.value("name"),
+            locale: try columns.value("locale"), body: try columns.value("body"), version: try columns.value("version"),
+            createdAt: try columns.value("created_at"), updatedAt: try columns.value("updated_at"))
     }
 
     static func first(_ rows: PostgresRowSequence) async throws -> CustomTemplate {

@@ -16,21 +16,25 @@ enum VerificationRows {
     /// The status is the core's effective one at the database's `now()`.
     static func report(_ row: PostgresRow) throws -> VerificationReport {
         let columns = row.makeRandomAccess()
-        func column<Value: PostgresDecodable>(_ name: String, _: Value.Type = Value.self) throws -> Value {
-            try columns[name].decode(Value.self)
-        }
-        let snapshot = VerificationSnapshot(
-            status: try VerificationStatus.stored(column("status")), attempts: try column("attempts"),
-            maxAttempts: try column("max_attempts"), sends: try column("sends"), maxSends: try column("max_sends"),
-            expiresAt: try column("expires_at"), resendAvailableAt: try column("resend_available_at"))
+        let snapshot = try Self.snapshot(columns)
         return VerificationReport(
-            id: try column("id"), appID: try column("app_id"),
-            status: snapshot.effectiveStatus(now: try column("read_at")),
-            channel: try MessageChannel.stored(column("channel")), recipient: try column("recipient"),
+            id: try columns.value("id"), appID: try columns.value("app_id"),
+            status: snapshot.effectiveStatus(now: try columns.value("read_at")),
+            channel: try MessageChannel.stored(columns.value("channel")), recipient: try columns.value("recipient"),
             attempts: snapshot.attempts, attemptsRemaining: snapshot.attemptsRemaining, sends: snapshot.sends,
             // A verification's delivery is written with it; none can only mean it is being written.
-            deliveryStatus: try column("delivery_state", String?.self).map(DeliveryStatus.stored) ?? .queued,
-            createdAt: try column("created_at"), expiresAt: snapshot.expiresAt, verifiedAt: try column("verified_at"),
+            deliveryStatus: try columns.value("delivery_state", String?.self).map(DeliveryStatus.stored) ?? .queued,
+            createdAt: try columns.value("created_at"), expiresAt: snapshot.expiresAt,
+            verifiedAt: try columns.value("verified_at"),
             resendAvailableAt: snapshot.resendAvailableAt)
+    }
+
+    /// What the verify and resend rules read: the columns of `otp.verifications` by their names.
+    static func snapshot(_ columns: PostgresRandomAccessRow) throws -> VerificationSnapshot {
+        VerificationSnapshot(
+            status: try VerificationStatus.stored(columns.value("status")), attempts: try columns.value("attempts"),
+            maxAttempts: try columns.value("max_attempts"), sends: try columns.value("sends"),
+            maxSends: try columns.value("max_sends"), expiresAt: try columns.value("expires_at"),
+            resendAvailableAt: try columns.value("resend_available_at"))
     }
 }

@@ -20,7 +20,7 @@ struct LockedVerification {
 struct LockVerificationStatement: PostgresPreparedStatement {
     static let sql = """
         SELECT status, attempts, max_attempts, sends, max_sends, expires_at, resend_available_at, recipient,
-            channel, code_length, code_digest, sealed_code, now()
+            channel, code_length, code_digest, sealed_code, now() AS read_at
         FROM otp.verifications WHERE id = $1::text AND app_id = $2::text FOR UPDATE
         """
     typealias Row = LockedVerification
@@ -36,13 +36,13 @@ struct LockVerificationStatement: PostgresPreparedStatement {
     }
 
     func decodeRow(_ row: PostgresRow) throws -> LockedVerification {
-        let row = try row.decode((String, Int, Int, Int, Int, Date, Date, String, String, Int, Data?, Data?, Date).self)
-        let snapshot = VerificationSnapshot(
-            status: try VerificationStatus.stored(row.0), attempts: row.1, maxAttempts: row.2,
-            sends: row.3, maxSends: row.4, expiresAt: row.5, resendAvailableAt: row.6)
+        let columns = row.makeRandomAccess()
+        let snapshot = try VerificationRows.snapshot(columns)
         return LockedVerification(
-            snapshot: snapshot, recipient: row.7, channel: try MessageChannel.stored(row.8), codeLength: row.9,
-            codeDigest: row.10, sealedCode: row.11, now: row.12)
+            snapshot: snapshot, recipient: try columns.value("recipient"),
+            channel: try MessageChannel.stored(columns.value("channel")),
+            codeLength: try columns.value("code_length"), codeDigest: try columns.value("code_digest"),
+            sealedCode: try columns.value("sealed_code"), now: try columns.value("read_at"))
     }
 }
 
