@@ -3,7 +3,9 @@ import Logging
 import OTPCore
 import PostgresNIO
 
-/// Custom templates, versioned: every change is a new row in `otp.template_versions`.
+/// Custom templates, versioned: every change is a new row in `otp.template_versions`. Writes run in
+/// explicit transactions, answered after COMMIT: a lone statement commits at Sync, after its rows
+/// arrived, so a connection lost in between could answer a write that was never committed.
 package struct PostgresTemplateStore: TemplateStore {
     let client: PostgresClient
     let logger: Logger
@@ -16,18 +18,20 @@ package struct PostgresTemplateStore: TemplateStore {
     package func create(appID: String, name: String, locale: String, body: String) async throws -> CustomTemplate {
         return try await DatabaseFaults.mapping {
             let id = "tpl_" + Identifiers.random(count: 20)
-            let rows = try await client.query(
-                """
-                WITH t AS (
-                    INSERT INTO otp.templates (id, app_id, name, locale, body) VALUES (\(id), \(appID), \(name), \(locale), \(body))
-                    RETURNING id, app_id, name, locale, body, version, created_at, updated_at
-                ), v AS (
-                    INSERT INTO otp.template_versions (template_id, version, body, locale)
-                    SELECT id, version, body, locale FROM t
-                )
-                SELECT * FROM t
-                """, logger: logger)
-            return try await Self.first(rows)
+            return try await client.withTransaction(logger: logger) { connection in
+                let rows = try await connection.query(
+                    """
+                    WITH t AS (
+                        INSERT INTO otp.templates (id, app_id, name, locale, body) VALUES (\(id), \(appID), \(name), \(locale), \(body))
+                        RETURNING id, app_id, name, locale, body, version, created_at, updated_at
+                    ), v AS (
+                        INSERT INTO otp.template_versions (template_id, version, body, locale)
+                        SELECT id, version, body, locale FROM t
+                    )
+                    SELECT * FROM t
+                    """, logger: logger)
+                return try await Self.first(rows)
+            }
         }
     }
 
@@ -68,31 +72,35 @@ package struct PostgresTemplateStore: TemplateStore {
         -> CustomTemplate?
     {
         return try await DatabaseFaults.mapping {
-            let rows = try await client.query(
-                """
-                WITH t AS (
-                    UPDATE otp.templates SET name = coalesce(\(name)::text, name), locale = coalesce(\(locale)::text, locale),
-                        body = coalesce(\(body)::text, body), version = version + 1, updated_at = now()
-                    WHERE id = \(id) AND app_id = ANY(\(appIDs)) AND deleted_at IS NULL
-                    RETURNING id, app_id, name, locale, body, version, created_at, updated_at
-                ), v AS (
-                    INSERT INTO otp.template_versions (template_id, version, body, locale)
-                    SELECT id, version, body, locale FROM t
-                )
-                SELECT * FROM t
-                """, logger: logger)
-            return try await Self.all(rows).first
+            return try await client.withTransaction(logger: logger) { connection in
+                let rows = try await connection.query(
+                    """
+                    WITH t AS (
+                        UPDATE otp.templates SET name = coalesce(\(name)::text, name), locale = coalesce(\(locale)::text, locale),
+                            body = coalesce(\(body)::text, body), version = version + 1, updated_at = now()
+                        WHERE id = \(id) AND app_id = ANY(\(appIDs)) AND deleted_at IS NULL
+                        RETURNING id, app_id, name, locale, body, version, created_at, updated_at
+                    ), v AS (
+                        INSERT INTO otp.template_versions (template_id, version, body, locale)
+                        SELECT id, version, body, locale FROM t
+                    )
+                    SELECT * FROM t
+                    """, logger: logger)
+                return try await Self.all(rows).first
+            }
         }
     }
 
     package func delete(id: String, appIDs: [String]) async throws -> Bool {
         return try await DatabaseFaults.mapping {
-            let rows = try await client.query(
-                """
-                UPDATE otp.templates SET deleted_at = now()
-                WHERE id = \(id) AND app_id = ANY(\(appIDs)) AND deleted_at IS NULL RETURNING id
-                """, logger: logger)
-            return try await rows.collect().count == 1
+            return try await client.withTransaction(logger: logger) { connection in
+                let rows = try await connection.query(
+                    """
+                    UPDATE otp.templates SET deleted_at = now()
+                    WHERE id = \(id) AND app_id = ANY(\(appIDs)) AND deleted_at IS NULL RETURNING id
+                    """, logger: logger)
+                return try await rows.collect().count == 1
+            }
         }
     }
 
