@@ -9,11 +9,18 @@ struct OperationsController {
     let metricsText: (@Sendable () -> String)?
 
     func addRoutes(to router: Router<OTPRequestContext>) {
-        router.get("healthz") { _, _ in try jsonResponse(["status": "ok"]) }
-        router.get("readyz") { _, _ in
+        let health: @Sendable (Request, OTPRequestContext) async throws -> Response = { _, _ in
+            try jsonResponse(["status": "ok"])
+        }
+        let readiness: @Sendable (Request, OTPRequestContext) async throws -> Response = { _, _ in
             guard await isReady() else { throw APIError.unavailable }
             return try jsonResponse(["status": "ready"])
         }
+        // Load balancers' health checks often ask with HEAD: the same answer without its body.
+        router.get("healthz", use: health)
+        router.head("healthz") { try await health($0, $1).createHeadResponse() }
+        router.get("readyz", use: readiness)
+        router.head("readyz") { try await readiness($0, $1).createHeadResponse() }
         router.get("metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

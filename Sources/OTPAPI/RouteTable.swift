@@ -13,10 +13,8 @@ package struct RouteTable: Sendable {
     package init(_ routes: [Router<OTPRequestContext>.RouteDescription]) {
         var byPath: [String: [HTTPRequest.Method]] = [:]
         for route in routes { byPath["\(route.path)", default: []].append(route.method) }
-        // A GET route answers HEAD too.
         patterns = byPath.sorted { $0.key < $1.key }.map { path, methods in
-            let all = methods.contains(.get) && !methods.contains(.head) ? methods + [.head] : methods
-            return (path.split(separator: "/").map(String.init), all)
+            (path.split(separator: "/").map(String.init), methods)
         }
         pairs = Set(routes.map { "\($0.method.rawValue) \($0.path)" })
     }

@@ -39,8 +39,7 @@ package struct APIDependencies: Sendable {
 /// The same router serves production and the tests.
 package func buildRouter(_ dependencies: APIDependencies) -> Router<OTPRequestContext> {
     let routes = routeTable(dependencies)
-    // HEAD for every GET: load balancers' health checks use it, and RFC 9110 expects it.
-    let router = Router(context: OTPRequestContext.self, options: .autoGenerateHeadEndpoints)
+    let router = Router(context: OTPRequestContext.self)
     router.add(middleware: RequestMetricsMiddleware(routes: routes))
     router.add(middleware: ErrorMiddleware(routes: routes))
     router.add(middleware: InputTextMiddleware())

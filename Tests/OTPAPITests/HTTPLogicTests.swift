@@ -85,7 +85,7 @@ import Testing
             #expect(wrong.status == .methodNotAllowed)
             #expect(wrong.headers[.allow] == "POST")
             let status = try await client.execute(uri: "/otp/status", method: .delete, headers: world.auth)
-            #expect(status.headers[.allow] == "GET, HEAD")
+            #expect(status.headers[.allow] == "GET")
         }
     }
 
@@ -162,14 +162,19 @@ struct SecretBearingError: Error, CustomStringConvertible {
 }
 
 @Suite struct HeadTests {
-    @Test func aGetRouteAnswersHead() async throws {
+    /// The health checks answer HEAD with their GET's status and no body; other routes do not.
+    @Test func theHealthChecksAnswerHead() async throws {
         let world = try InMemoryWorld()
         try await world.test { client in
-            let health = try await client.execute(uri: "/healthz", method: .head)
-            #expect(health.status == .ok)
+            for path in ["/healthz", "/readyz"] {
+                let response = try await client.execute(uri: path, method: .head)
+                #expect(response.status == .ok, "\(path)")
+                #expect(response.body.readableBytes == 0, "\(path)")
+            }
             let list = try await client.execute(
                 uri: "/otp/templates?appid=\(world.app.id)", method: .head, headers: world.auth)
-            #expect(list.status == .ok)
+            #expect(list.status == .methodNotAllowed)
+            #expect(list.headers[.allow] == "GET, POST")
         }
     }
 }
