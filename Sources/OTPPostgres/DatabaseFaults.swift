@@ -13,10 +13,13 @@ package enum DatabaseFaults {
     package static func mapping<Result>(_ body: () async throws -> Result) async throws -> Result {
         do {
             return try await body()
+        } catch let error as PostgresTransactionError {
+            // What the transaction's body decided (a limit, a reused key) is the answer, even when
+            // the rollback after it failed; only a transaction the database broke is a 503.
+            if let decided = error.closureError, !isUnavailable(decided) { throw decided }
+            throw isUnavailable(error) ? StoreUnavailable(reason: reason(error)) : error
         } catch let error where isUnavailable(error) {
             throw StoreUnavailable(reason: reason(error))
-        } catch let error as PostgresTransactionError {
-            throw error.closureError ?? error
         }
     }
 

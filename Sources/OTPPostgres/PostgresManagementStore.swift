@@ -22,9 +22,10 @@ package struct PostgresManagementStore: ManagementStore {
             var items: [VerificationReport] = []
             var keys: [String] = []
             for try await row in rows {
-                let report = try VerificationRows.report(row)
+                let columns = row.makeRandomAccess()
+                let report = try VerificationRows.report(columns)
                 items.append(report)
-                keys.append(Cursor.encode([try row.makeRandomAccess()["cursor_time"].decode(String.self), report.id]))
+                keys.append(Cursor.encode([try columns.value("cursor_time"), report.id]))
             }
             return Self.page(items, keys: keys, limit: scope.limit)
         }

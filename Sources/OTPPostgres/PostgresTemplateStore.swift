@@ -60,9 +60,10 @@ package struct PostgresTemplateStore: TemplateStore {
             var items: [CustomTemplate] = []
             var keys: [String] = []
             for try await row in rows {
-                let template = try Self.template(row)
+                let columns = row.makeRandomAccess()
+                let template = try Self.template(columns)
                 items.append(template)
-                keys.append(Cursor.encode([try row.makeRandomAccess().value("cursor_time"), template.id]))
+                keys.append(Cursor.encode([try columns.value("cursor_time"), template.id]))
             }
             return PostgresManagementStore.page(items, keys: keys, limit: limit)
         }
@@ -106,13 +107,12 @@ package struct PostgresTemplateStore: TemplateStore {
 
     static func all(_ rows: PostgresRowSequence) async throws -> [CustomTemplate] {
         var templates: [CustomTemplate] = []
-        for try await row in rows { templates.append(try template(row)) }
+        for try await row in rows { templates.append(try template(row.makeRandomAccess())) }
         return templates
     }
 
-    static func template(_ row: PostgresRow) throws -> CustomTemplate {
-        let columns = row.makeRandomAccess()
-        return CustomTemplate(
+    static func template(_ columns: PostgresRandomAccessRow) throws -> CustomTemplate {
+        CustomTemplate(
             id: try columns.value("id"), appID: try columns.value("app_id"), name: try columns.value("name"),
             locale: try columns.value("locale"), body: try columns.value("body"), version: try columns.value("version"),
             createdAt: try columns.value("created_at"), updatedAt: try columns.value("updated_at"))

@@ -37,12 +37,12 @@ package struct PostgresVerificationStore: VerificationStore {
             // Always an explicit transaction, limits or not: a lone statement commits at the
             // protocol's Sync, after its rows have reached us, so a connection killed in between
             // would have us answer 202 for a send that was rolled back. COMMIT's answer is the proof.
-            return try await transaction { connection in
+            return try await client.withTransaction(logger: logger) { connection in
                 try await PostgresRateLimiter.charge(charges, on: connection, logger: logger)
                 return .created(try await insert(new, actor: actor, on: connection))
             }
         }
-        return try await transaction { connection in
+        return try await client.withTransaction(logger: logger) { connection in
             try await connection.query(
                 """
                 DELETE FROM otp.idempotency_keys WHERE account_id = \(idempotency.accountID)
@@ -112,7 +112,7 @@ package struct PostgresVerificationStore: VerificationStore {
         onFailure: @escaping @Sendable (_ recipient: String) -> RateLimitCharge?,
         decide: @escaping @Sendable (VerifyContext) -> VerifyDecision
     ) async throws -> VerifyDecision? {
-        try await transaction { connection in
+        try await client.withTransaction(logger: logger) { connection in
             try await PostgresRateLimiter.charge(gate.map { [$0] } ?? [], on: connection, logger: logger)
             guard let locked = try await lock(verificationID: verificationID, appID: appID, on: connection) else {
                 return nil
@@ -166,7 +166,7 @@ package struct PostgresVerificationStore: VerificationStore {
         verificationID: String, appID: String, actor: Caller,
         plan: @escaping @Sendable (ResendContext) throws -> ResendPlan
     ) async throws -> SendResult {
-        try await transaction { connection in
+        try await client.withTransaction(logger: logger) { connection in
             guard let locked = try await lock(verificationID: verificationID, appID: appID, on: connection) else {
                 throw OTPFailure.verificationNotFound
             }
@@ -229,7 +229,7 @@ package struct PostgresVerificationStore: VerificationStore {
                 SELECT \(unescaped: VerificationRows.columns)
                 FROM otp.verifications v WHERE v.id = \(verificationID) AND v.app_id = \(appID)
                 """, logger: logger)
-            for try await row in rows { return try VerificationRows.report(row) }
+            for try await row in rows { return try VerificationRows.report(row.makeRandomAccess()) }
             return nil
         }
     }
@@ -253,16 +253,6 @@ package struct PostgresVerificationStore: VerificationStore {
         let statement = LockVerificationStatement(verificationID: verificationID, appID: appID)
         for try await locked in try await connection.execute(statement, logger: logger) { return locked }
         return nil
-    }
-
-    /// `withTransaction`, with our own errors unwrapped from `PostgresTransactionError`.
-    func transaction<Result>(_ body: (PostgresConnection) async throws -> sending Result) async throws -> sending Result
-    {
-        do {
-            return try await client.withTransaction(logger: logger, body)
-        } catch let error as PostgresTransactionError {
-            throw error.closureError ?? error
-        }
     }
 
     static let encoder: JSONEncoder = {

@@ -14,8 +14,7 @@ enum VerificationRows {
         """
 
     /// The status is the core's effective one at the database's `now()`.
-    static func report(_ row: PostgresRow) throws -> VerificationReport {
-        let columns = row.makeRandomAccess()
+    static func report(_ columns: PostgresRandomAccessRow) throws -> VerificationReport {
         let snapshot = try Self.snapshot(columns)
         return VerificationReport(
             id: try columns.value("id"), appID: try columns.value("app_id"),
