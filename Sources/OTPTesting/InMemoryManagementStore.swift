@@ -25,14 +25,13 @@ package struct InMemoryManagementStore: ManagementStore {
     }
 
     package func events(_ scope: ListScope, verificationID: String?, event: String?) async throws -> Page<AuditEvent> {
-        let now = verifications.clock.now
         let all = verifications.events.enumerated().reversed().compactMap { index, recorded -> AuditEvent? in
             guard scope.appIDs.contains(recorded.appID), verificationID.map({ $0 == recorded.verificationID }) ?? true,
                 event.map({ $0 == recorded.kind.rawValue }) ?? true
             else { return nil }
             let details = (try? JSONEncoder().encode(recorded.details)).map { String(decoding: $0, as: UTF8.self) }
             return AuditEvent(
-                id: Int64(index + 1), at: now, event: recorded.kind.rawValue, appID: recorded.appID,
+                id: Int64(index + 1), at: recorded.at, event: recorded.kind.rawValue, appID: recorded.appID,
                 verificationID: recorded.verificationID, actor: recorded.actor.keyID, ip: recorded.actor.ip,
                 details: details ?? "{}")
         }

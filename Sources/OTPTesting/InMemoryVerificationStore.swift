@@ -39,6 +39,7 @@ package final class InMemoryVerificationStore: VerificationStore {
         package var verificationID: String?
         package var actor: Caller
         package var details: [String: String]
+        package var at: Date
     }
 
     private struct State {
@@ -91,7 +92,7 @@ package final class InMemoryVerificationStore: VerificationStore {
             state.events.append(
                 Event(
                     kind: .sendRequested, appID: verification.appID, verificationID: verification.id, actor: actor,
-                    details: ["channel": verification.channel.rawValue]))
+                    details: ["channel": verification.channel.rawValue], at: now))
             return .created(stored.result)
         }
     }
@@ -162,7 +163,7 @@ package final class InMemoryVerificationStore: VerificationStore {
             state.events.append(
                 Event(
                     kind: .resendRequested, appID: appID, verificationID: verificationID, actor: actor,
-                    details: ["channel": decided.channel.rawValue]))
+                    details: ["channel": decided.channel.rawValue], at: now))
             return stored.result
         }
     }
@@ -176,11 +177,12 @@ package final class InMemoryVerificationStore: VerificationStore {
     }
 
     package func recordRefusal(_ refusal: Refusal, appID: String, verificationID: String?, actor: Caller) async {
+        let now = clock.now
         state.withLock { state in
             state.events.append(
                 Event(
                     kind: refusal.eventKind, appID: appID, verificationID: verificationID, actor: actor,
-                    details: refusal.details))
+                    details: refusal.details, at: now))
         }
     }
 
