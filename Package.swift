@@ -18,6 +18,14 @@ let serviceDependencies: [Target.Dependency] = [
     .product(name: "Prometheus", package: "swift-prometheus"),
 ]
 
+// The dashboard's pages, stylesheet and script, compiled into the binary.
+let dashboardResources = [
+    "header.mustache", "footer.mustache", "problem.mustache", "login.mustache", "overview.mustache", "apps.mustache",
+    "app.mustache", "keys.mustache", "key_created.mustache", "templates.mustache", "template.mustache",
+    "template_form.mustache", "filters.mustache", "verifications.mustache", "verification.mustache", "logs.mustache",
+    "reports.mustache", "dashboard.css", "dashboard.js",
+]
+
 // Test targets import what they use without listing every module that defines a member.
 let testSwiftSettings: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 
@@ -124,6 +132,25 @@ let package = Package(
             resources: [.embedInCode("openapi.yaml")],
             swiftSettings: swiftSettings
         ),
+        // The web dashboard: server-side pages over the same core services as the API.
+        .target(
+            name: "OTPDashboard",
+            dependencies: [
+                "OTPCore",
+                "OTPAPI",
+                "OTPTemplates",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: dashboardResources.map { .embedInCode("Resources/" + $0) },
+            swiftSettings: swiftSettings
+        ),
         // The composition root: settings, providers and the wiring every command and test shares.
         .target(
             name: "OTPServices",
@@ -133,6 +160,7 @@ let package = Package(
                 "OTPProviders",
                 "OTPWorker",
                 "OTPAPI",
+                "OTPDashboard",
                 "OTPPhoneNumbers",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ] + serviceDependencies,
@@ -146,6 +174,7 @@ let package = Package(
                 "OTPProviders",
                 "OTPWorker",
                 "OTPAPI",
+                "OTPDashboard",
                 "OTPServices",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -23,7 +23,7 @@ package struct OTPRequestContext: AuthRequestContext, RemoteAddressRequestContex
     }
 
     /// The client's address, for limits and the audit trail.
-    var clientIP: String? { forwardedFor ?? remoteAddress?.ipAddress }
+    package var clientIP: String? { forwardedFor ?? remoteAddress?.ipAddress }
 
     func actor() -> Caller {
         Caller(keyID: identity?.key.keyID ?? "", ip: clientIP)

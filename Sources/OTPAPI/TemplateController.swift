@@ -35,10 +35,7 @@ struct TemplateController {
     @Sendable func create(request: Request, context: OTPRequestContext) async throws -> Response {
         let body = try JSONBody.decode(TemplateRequest.self, from: try await JSONBody.read(request))
         let app = try await access.app(body.appid, context: context)
-        // Counted in code points, as the table's length() counts (100 flags are 200 of them).
-        guard let name = body.name, (1...100).contains(name.unicodeScalars.count) else {
-            throw APIError.validation("name", "name is required, 1 to 100 characters")
-        }
+        let name = try Self.name(body.name)
         let locale = try Self.locale(body.locale ?? "en")
         let text = try Self.validated(body.body)
         let template = try await store.create(appID: app.id, name: name, locale: locale, body: text.text)
@@ -65,9 +62,7 @@ struct TemplateController {
     @Sendable func update(request: Request, context: OTPRequestContext) async throws -> Response {
         let body = try JSONBody.decode(TemplateRequest.self, from: try await JSONBody.read(request))
         let apps = try await access.usableApps(nil, context: context)
-        if let name = body.name, !(1...100).contains(name.unicodeScalars.count) {
-            throw APIError.validation("name", "name must be 1 to 100 characters")
-        }
+        if body.name != nil { _ = try Self.name(body.name) }
         guard body.name != nil || body.locale != nil || body.body != nil else {
             throw APIError.validation("body", "give at least one of name, locale and body")
         }
@@ -93,9 +88,8 @@ struct TemplateController {
         let body = buffer.readableBytes == 0 ? nil : try JSONBody.decode(TemplateRequest.self, from: buffer)
         let template = try await find(context)
         let text = try Self.validated(template.body)
-        let appName = body?.appName ?? MessageTemplate.sampleAppName
-        let rendered = text.render(code: "123456", appName: appName, expiresInMinutes: MessageTemplate.sampleMinutes)
-        return try jsonResponse(PreviewResponse(text: rendered, segments: SMSCounter.measure(rendered)))
+        let rendered = TemplateRules.preview(text, appName: body?.appName ?? MessageTemplate.sampleAppName)
+        return try jsonResponse(PreviewResponse(text: rendered.text, segments: rendered.segments))
     }
 
     private func find(_ context: OTPRequestContext) async throws -> CustomTemplate {
@@ -113,20 +107,18 @@ struct TemplateController {
         return id
     }
 
+    // The rules of `TemplateRules`, refusals as the API's validation errors.
+
     static func validated(_ body: String?) throws -> MessageTemplate {
-        guard let body else { throw APIError.validation("body", "body is required") }
-        do {
-            return try MessageTemplate(validating: body)
-        } catch {
-            throw APIError.validation("body", error.description)
-        }
+        do { return try TemplateRules.body(body) } catch { throw APIError.validation(error.field, error.message) }
     }
 
     static func locale(_ text: String) throws -> String {
-        guard SendValidation.isLocale(text) else {
-            throw APIError.validation("locale", "locale must be a BCP 47 tag such as pt-BR")
-        }
-        return text
+        do { return try TemplateRules.locale(text) } catch { throw APIError.validation(error.field, error.message) }
+    }
+
+    static func name(_ text: String?) throws -> String {
+        do { return try TemplateRules.name(text) } catch { throw APIError.validation(error.field, error.message) }
     }
 }
 

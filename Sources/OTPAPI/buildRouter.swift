@@ -36,8 +36,11 @@ package struct APIDependencies: Sendable {
     }
 }
 
-/// The same router serves production and the tests.
-package func buildRouter(_ dependencies: APIDependencies) -> Router<OTPRequestContext> {
+/// The same router serves production and the tests. `addingRoutes` puts more under it (the
+/// dashboard), behind the same middleware but outside the API's contract and route table.
+package func buildRouter(
+    _ dependencies: APIDependencies, addingRoutes: (Router<OTPRequestContext>) -> Void = { _ in }
+) -> Router<OTPRequestContext> {
     let routes = routeTable(dependencies)
     let router = Router(context: OTPRequestContext.self)
     router.add(middleware: RequestMetricsMiddleware(routes: routes))
@@ -46,6 +49,7 @@ package func buildRouter(_ dependencies: APIDependencies) -> Router<OTPRequestCo
     router.add(middleware: RequestDeadlineMiddleware(limit: dependencies.requestDeadline))
     router.add(middleware: ClientAddressMiddleware(trustedProxies: dependencies.trustedProxies))
     addEndpoints(to: router, dependencies)
+    addingRoutes(router)
     return router
 }
 
@@ -71,10 +75,11 @@ private func addEndpoints(to router: Router<OTPRequestContext>, _ dependencies: 
 
 /// The HTTP application: the router behind a listener on `address`.
 package func buildApplication(
-    _ dependencies: APIDependencies, host: String, port: Int, logger: Logger
+    _ dependencies: APIDependencies, host: String, port: Int, logger: Logger,
+    addingRoutes: (Router<OTPRequestContext>) -> Void = { _ in }
 ) -> some ApplicationProtocol {
     Application(
-        router: buildRouter(dependencies),
+        router: buildRouter(dependencies, addingRoutes: addingRoutes),
         configuration: .init(address: .hostname(host, port: port), serverName: "otp"),
         logger: logger)
 }

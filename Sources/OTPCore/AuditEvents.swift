@@ -14,6 +14,14 @@ package enum EventKind: String, Sendable, CaseIterable, Codable {
     case expired
     case rateLimited = "rate_limited"
     case refused
+    // Changes people make in the dashboard (actor `user:EMAIL`).
+    case appCreated = "app_created"
+    case appUpdated = "app_updated"
+    case keyCreated = "key_created"
+    case keyRevoked = "key_revoked"
+    case templateCreated = "template_created"
+    case templateUpdated = "template_updated"
+    case templateDeleted = "template_deleted"
 }
 
 /// A request refused by a limit or by the app's rules, as the audit trail records it. The service

@@ -22,6 +22,8 @@ package struct ServerKeys: Sendable {
         /// HMAC key from which API key secrets were derived before they were random (keys made
         /// before the ring existed still have such secrets).
         let legacySecretKey: SymmetricKey
+        /// HMAC key of the dashboard's CSRF tokens.
+        package let dashboardFormKey: SymmetricKey
 
         init(id: String, secret: SymmetricKey) {
             func derive(_ purpose: String) -> SymmetricKey {
@@ -33,6 +35,7 @@ package struct ServerKeys: Sendable {
             codeSealKey = derive("otp code seal v1")
             secretSealKey = derive("otp api key secret seal v1")
             legacySecretKey = derive("otp api key secret v1")
+            dashboardFormKey = derive("otp dashboard form token v1")
         }
     }
 

@@ -21,13 +21,7 @@ package struct PostgresDirectory: AccessDirectory {
         }
     }
 
-    package struct KeySummary: Sendable, Codable, Equatable {
-        package var keyID: String
-        package var account: String
-        package var appIDs: [String]?
-        package var createdAt: Date
-        package var revokedAt: Date?
-    }
+    package typealias KeySummary = APIKeySummary
 
     let client: PostgresClient
     let logger: Logger
@@ -95,20 +89,7 @@ package struct PostgresDirectory: AccessDirectory {
             for try await id in rows.decode(Int64.self) { accountID = id }
             guard let accountID else { throw PostgresStoreError.noRowReturned }
             let app = App(id: id, accountID: accountID, name: name, policy: policy)
-            try await client.query(
-                """
-                INSERT INTO otp.apps (id, account_id, name, code_length, ttl_seconds, max_attempts, max_sends,
-                    resend_cooldown_seconds, channels, default_channel, sender_name, resend_policy, fallback_channel,
-                    rate_limits, countries, refused_line_types, default_template, default_locale, message_options,
-                    whatsapp_templates)
-                VALUES (\(id), \(accountID), \(name), \(policy.codeLength), \(policy.ttlSeconds), \(policy.maxAttempts),
-                    \(policy.maxSends), \(policy.resendCooldownSeconds), \(policy.channels.map(\.rawValue)),
-                    \(policy.defaultChannel.rawValue), \(policy.senderName), \(policy.resendPolicy.rawValue),
-                    \(policy.fallbackChannel?.rawValue), \(PolicyJSON.rateLimits(policy))::jsonb,
-                    \(PolicyJSON.countries(policy))::jsonb, \(PolicyJSON.lineTypes(policy))::jsonb,
-                    \(policy.messages.defaultTemplate), \(policy.messages.defaultLocale),
-                    \(PolicyJSON.messageOptions(policy))::jsonb, \(PolicyJSON.whatsAppTemplates(policy))::jsonb)
-                """, logger: logger)
+            try await client.query(DirectoryWrites.insertApp(app), logger: logger)
             return app
         }
     }
@@ -119,21 +100,7 @@ package struct PostgresDirectory: AccessDirectory {
             try change(&app.policy)
             let policy = app.policy
             if let problem = policy.problem { throw AdminError.invalidPolicy(problem) }
-            try await client.query(
-                """
-                UPDATE otp.apps SET code_length = \(policy.codeLength), ttl_seconds = \(policy.ttlSeconds),
-                    max_attempts = \(policy.maxAttempts), max_sends = \(policy.maxSends),
-                    resend_cooldown_seconds = \(policy.resendCooldownSeconds),
-                    channels = \(policy.channels.map(\.rawValue)), default_channel = \(policy.defaultChannel.rawValue),
-                    sender_name = \(policy.senderName), resend_policy = \(policy.resendPolicy.rawValue),
-                    fallback_channel = \(policy.fallbackChannel?.rawValue),
-                    rate_limits = \(PolicyJSON.rateLimits(policy))::jsonb, countries = \(PolicyJSON.countries(policy))::jsonb,
-                    refused_line_types = \(PolicyJSON.lineTypes(policy))::jsonb,
-                    default_template = \(policy.messages.defaultTemplate), default_locale = \(policy.messages.defaultLocale),
-                    message_options = \(PolicyJSON.messageOptions(policy))::jsonb,
-                    whatsapp_templates = \(PolicyJSON.whatsAppTemplates(policy))::jsonb, updated_at = now()
-                WHERE id = \(appID)
-                """, logger: logger)
+            try await client.query(DirectoryWrites.updateApp(app), logger: logger)
             return app
         }
     }
@@ -150,14 +117,9 @@ package struct PostgresDirectory: AccessDirectory {
             guard accountIDs.count == 1, let accountID = accountIDs.first else {
                 throw AdminError.appsOfSeveralAccounts
             }
-            let keyID = Identifiers.keyID()
-            let secret = APIKeySecrets.newSecret()
-            let sealed = try secrets.seal(secret, keyID: keyID)
-            try await client.query(
-                """
-                INSERT INTO otp.api_keys (key_id, account_id, secret_digest, sealed_secret, app_ids)
-                VALUES (\(keyID), \(accountID), \(APIKeySecrets.digest(of: secret)), \(sealed), \(Array(Set(appIDs)).sorted()))
-                """, logger: logger)
+            let (keyID, secret, insert) = try DirectoryWrites.insertKey(
+                accountID: accountID, appIDs: appIDs, secrets: secrets)
+            try await client.query(insert, logger: logger)
             return (keyID, secret)
         }
     }
@@ -204,12 +166,15 @@ package struct PostgresDirectory: AccessDirectory {
         }
     }
 
-    package func listKeys() async throws -> [KeySummary] {
+    /// Every key, or every key of one account.
+    package func listKeys(accountID: Int64? = nil) async throws -> [KeySummary] {
         return try await DatabaseFaults.mapping {
             let rows = try await client.query(
                 """
                 SELECT k.key_id, c.name, k.app_ids, k.created_at, k.revoked_at
-                FROM otp.api_keys k JOIN otp.accounts c ON c.id = k.account_id ORDER BY k.created_at
+                FROM otp.api_keys k JOIN otp.accounts c ON c.id = k.account_id
+                WHERE \(accountID)::bigint IS NULL OR k.account_id = \(accountID)
+                ORDER BY k.created_at, k.key_id
                 """, logger: logger)
             var keys: [KeySummary] = []
             for try await (keyID, account, appIDs, createdAt, revokedAt) in rows.decode(
@@ -224,7 +189,7 @@ package struct PostgresDirectory: AccessDirectory {
     }
 
     /// Apps filtered by id and account, either of which may be nil for "any".
-    private func apps(id: String?, accountID: Int64?) async throws -> [App] {
+    func apps(id: String?, accountID: Int64?) async throws -> [App] {
         let query: PostgresQuery = """
             SELECT \(unescaped: AppColumns.list) FROM otp.apps a
             WHERE (\(id)::text IS NULL OR a.id = \(id)) AND (\(accountID)::bigint IS NULL OR a.account_id = \(accountID))

@@ -95,6 +95,8 @@ package struct PostgresMaintenance: Sendable {
         package var deliveries = 0
         package var events = 0
         package var verifications = 0
+        /// Dashboard sessions past their idle timeout (they no longer sign anyone in).
+        package var sessions = 0
     }
 
     /// Deletes what is older than `days`: finished deliveries, attempts, audit events, and settled
@@ -117,6 +119,14 @@ package struct PostgresMaintenance: Sendable {
                         AND NOT EXISTS (SELECT 1 FROM otp.deliveries d WHERE d.verification_id = x.id)
                         AND NOT EXISTS (SELECT 1 FROM otp.verify_attempts a WHERE a.verification_id = x.id)
                     """)
+            report.sessions = try await repeatBatches(
+                """
+                DELETE FROM otp.dashboard_sessions WHERE token_digest IN (
+                    SELECT token_digest FROM otp.dashboard_sessions
+                    WHERE last_used_at < now() - make_interval(secs => \(Double(LoginRules.idleTimeoutSeconds)))
+                    LIMIT \(batchSize) FOR UPDATE SKIP LOCKED)
+                RETURNING 1
+                """)
             return report
         }
     }

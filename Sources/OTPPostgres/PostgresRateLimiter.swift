@@ -11,10 +11,21 @@ import PostgresNIO
 /// Concurrent charges of one counter wait on its row lock, so a limit of 5 admits exactly 5.
 enum PostgresRateLimiter {
     static func charge(_ charges: [RateLimitCharge], on connection: PostgresConnection, logger: Logger) async throws {
-        guard !charges.isEmpty else { return }
+        try await charge(
+            charges.map {
+                ChargeStatement.Counter(
+                    rule: $0.rule.rawValue, scopeKey: $0.scopeKey, limit: $0.limit, windowSeconds: $0.rule.windowSeconds)
+            }, on: connection, logger: logger)
+    }
+
+    /// Charges counters of rules outside the apps' own (the dashboard's login tries).
+    static func charge(_ counters: [ChargeStatement.Counter], on connection: PostgresConnection, logger: Logger)
+        async throws
+    {
+        guard !counters.isEmpty else { return }
         do {
             // Read the answer: the refusal is raised while the statement runs, after execute() returned.
-            for try await _ in try await connection.execute(ChargeStatement(charges: charges), logger: logger) {}
+            for try await _ in try await connection.execute(ChargeStatement(counters: counters), logger: logger) {}
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "OT429" {
             let detail = (error.serverInfo?[.detail] ?? "").split(separator: " ")
             let seconds = detail.count == 2 ? Int(detail[1]) ?? 1 : 1
@@ -80,14 +91,21 @@ struct ChargeStatement: PostgresPreparedStatement {
         """
     typealias Row = Bool
 
-    var charges: [RateLimitCharge]
+    struct Counter: Sendable {
+        var rule: String
+        var scopeKey: String
+        var limit: Int
+        var windowSeconds: Int
+    }
+
+    var counters: [Counter]
 
     func makeBindings() throws -> PostgresBindings {
         var bindings = PostgresBindings()
-        bindings.append(charges.map(\.rule.rawValue))
-        bindings.append(charges.map(\.scopeKey))
-        bindings.append(charges.map(\.limit))
-        bindings.append(charges.map(\.rule.windowSeconds))
+        bindings.append(counters.map(\.rule))
+        bindings.append(counters.map(\.scopeKey))
+        bindings.append(counters.map(\.limit))
+        bindings.append(counters.map(\.windowSeconds))
         return bindings
     }
 

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import OTPAPI
 import OTPCore
+import OTPDashboard
 import OTPPhoneNumbers
 import OTPPostgres
 import OTPWorker
@@ -89,13 +90,27 @@ package struct Services: Sendable {
         return dependencies
     }
 
+    /// The dashboard on the API's own stores and services, plus its users and the account administration.
+    package func dashboardDependencies(api: APIDependencies) -> DashboardDependencies {
+        let storeLogger = logger("otp.store")
+        return DashboardDependencies(
+            users: TimeBoundDashboardUserStore(
+                PostgresDashboardUsers(client: client, logger: storeLogger), deadline: deadline),
+            administration: TimeBoundAccountAdministration(
+                PostgresAccountAdministration(client: client, logger: storeLogger, secrets: APIKeySecrets(keys: keys)),
+                deadline: deadline),
+            management: api.management, templates: api.templates, service: api.service, keys: keys)
+    }
+
+    /// The HTTP API and, under `/dashboard/`, the dashboard.
     package func api(
         host: String, port: Int, receipts: ReceiptSettings, trustedProxies: TrustedProxies,
         metrics: PrometheusCollectorRegistry?
     ) -> some Service {
-        buildApplication(
-            apiDependencies(receipts: receipts, trustedProxies: trustedProxies, metrics: metrics), host: host,
-            port: port, logger: logger("otp.api"))
+        let dependencies = apiDependencies(receipts: receipts, trustedProxies: trustedProxies, metrics: metrics)
+        let dashboard = Dashboard(dashboardDependencies(api: dependencies))
+        return buildApplication(
+            dependencies, host: host, port: port, logger: logger("otp.api"), addingRoutes: dashboard.addRoutes)
     }
 
     package func worker(chains: ProviderChains, configuration: DeliveryWorker.Configuration) -> DeliveryWorker {

@@ -53,7 +53,8 @@ struct DevCommand: AsyncParsableCommand {
         }
         try await withPostgres(database, logger: logger) { client in
             try await DevState.prepare(
-                client: client, folder: folder, keys: keys, host: host, port: port, logger: logger)
+                client: client, folder: folder, keys: keys, host: host, port: port, databaseURL: cluster.url,
+                logger: logger)
         }
         // The same composition as serve and work, on the cluster's runtime role and this folder's key.
         var environment = settings.environment

@@ -20,6 +20,6 @@ struct OTPCommand: AsyncParsableCommand {
         subcommands: [
             DevCommand.self, MigrateCommand.self, ServeCommand.self, WorkCommand.self, ExpireCommand.self,
             RollupCommand.self, PruneCommand.self, AuditCommand.self,
-            AppsCommand.self, KeysCommand.self,
+            AppsCommand.self, KeysCommand.self, UsersCommand.self,
         ])
 }

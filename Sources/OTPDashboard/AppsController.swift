@@ -1,0 +1,91 @@
+import Foundation
+import Hummingbird
+import OTPAPI
+import OTPCore
+
+/// `GET|POST /dashboard/apps` (list, create) and `GET|POST /dashboard/apps/{appid}` (settings).
+struct AppsController {
+    let dependencies: DashboardDependencies
+    let sessions: SessionCookies
+
+    var administration: any AccountAdministration { dependencies.administration }
+
+    func addRoutes(to group: RouterGroup<OTPRequestContext>) {
+        group.get("apps", use: list)
+        group.post("apps", use: create)
+        group.get("apps/:appid", use: show)
+        group.post("apps/:appid", use: save)
+    }
+
+    @Sendable func list(request: Request, context: OTPRequestContext) async throws -> Response {
+        let who = try await sessions.signedIn(request)
+        return try await listPage(who, error: nil, status: .ok)
+    }
+
+    @Sendable func create(request: Request, context: OTPRequestContext) async throws -> Response {
+        let form = try await FormData.read(request)
+        let who = try await sessions.changing(request, form: form)
+        guard let name = form["name"], (1...200).contains(name.count) else {
+            return try await listPage(who, error: "An app needs a name of 1 to 200 characters.", status: .unprocessableContent)
+        }
+        let app = try await administration.createApp(
+            name: name, accountID: who.user.accountID, policy: .default, by: who.user.caller(ip: context.ip))
+        return Pages.redirect(to: "/dashboard/apps/\(app.id)?saved=1")
+    }
+
+    @Sendable func show(request: Request, context: OTPRequestContext) async throws -> Response {
+        let who = try await sessions.signedIn(request)
+        let app = try await find(context, who: who)
+        let saved = FormData.query(request)["saved"] != nil
+        return page(app, who: who, notice: saved ? "Saved." : nil, error: nil, status: .ok)
+    }
+
+    @Sendable func save(request: Request, context: OTPRequestContext) async throws -> Response {
+        let form = try await FormData.read(request)
+        let who = try await sessions.changing(request, form: form)
+        let current = try await find(context, who: who)
+        do {
+            guard
+                try await administration.updateApp(
+                    id: current.id, accountID: who.user.accountID, by: who.user.caller(ip: context.ip),
+                    { app in try PolicyForm.apply(form, to: &app) }) != nil
+            else { throw DashboardError.notFound }
+        } catch let problem as PolicyProblem {
+            // The form again as it was sent, where it can be shown, with what is wrong.
+            var attempted = current
+            try? PolicyForm.apply(form, to: &attempted)
+            return page(attempted, who: who, notice: nil, error: problem.description, status: .unprocessableContent)
+        }
+        return Pages.redirect(to: "/dashboard/apps/\(current.id)?saved=1")
+    }
+
+    private func find(_ context: OTPRequestContext, who: SignedIn) async throws -> App {
+        let id = context.parameters.get("appid") ?? ""
+        guard let app = try await administration.apps(accountID: who.user.accountID).first(where: { $0.id == id })
+        else { throw DashboardError.notFound }
+        return app
+    }
+
+    private func listPage(_ who: SignedIn, error: String?, status: HTTPResponse.Status) async throws -> Response {
+        let apps = try await administration.apps(accountID: who.user.accountID)
+        var model: [String: Any] = [
+            "apps": apps.map { app -> [String: Any] in
+                [
+                    "appid": app.id, "name": app.name, "channels": app.policy.channels.map(\.rawValue).joined(separator: ", "),
+                    "code_length": app.policy.codeLength, "ttl": app.policy.ttlSeconds,
+                ]
+            }
+        ]
+        if let error { model["error"] = error }
+        return Pages.render("apps", title: "Apps", model, who: who, status: status)
+    }
+
+    private func page(_ app: App, who: SignedIn, notice: String?, error: String?, status: HTTPResponse.Status)
+        -> Response
+    {
+        var model = PolicyForm.model(app)
+        if let notice { model["notice"] = notice }
+        if let error { model["error"] = error }
+        return Pages.render("app", title: app.name, model, who: who, status: status)
+    }
+}

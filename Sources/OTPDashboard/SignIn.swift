@@ -1,0 +1,83 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import OTPAPI
+import OTPCore
+
+/// The signed-in person of a request, with the session that proves it.
+package struct SignedIn: Sendable {
+    package var user: DashboardUser
+    let token: SessionToken
+    /// The token every form of this session carries.
+    let formToken: String
+}
+
+/// Sessions by cookie, and the CSRF tokens of forms. A form's token is an HMAC of the session's
+/// cookie value (of a sign-in cookie before there is a session), so nothing about it is stored,
+/// another site cannot know it, and it dies with its session.
+struct SessionCookies: Sendable {
+    static let session = "otp_session"
+    /// Set by the login page so that its form has a token before anyone signed in.
+    static let signIn = "otp_sign_in"
+
+    let users: any DashboardUserStore
+    let formKey: SymmetricKey
+
+    func signedIn(_ request: Request) async throws -> SignedIn {
+        guard let value = request.cookies[Self.session]?.value, Self.isToken(value) else {
+            throw DashboardError.signInRequired
+        }
+        let token = SessionToken(value: value)
+        guard let user = try await users.session(token) else { throw DashboardError.signInRequired }
+        return SignedIn(user: user, token: token, formToken: formToken(for: "session:" + value))
+    }
+
+    /// The signed-in person when the form carries this session's token; a change also needs an owner.
+    func changing(_ request: Request, form: FormData) async throws -> SignedIn {
+        let who = try await signedIn(request)
+        try check(form, expected: who.formToken)
+        guard who.user.mayChange else { throw DashboardError.viewerCannotChange }
+        return who
+    }
+
+    func check(_ form: FormData, expected: String) throws {
+        guard let sent = form["csrf"], constantTimeEquals(Data(sent.utf8), Data(expected.utf8)) else {
+            throw DashboardError.formExpired
+        }
+    }
+
+    func formToken(for subject: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(subject.utf8), using: formKey)
+        return Data(mac).base64URLEncoded()
+    }
+
+    /// The session cookie's rules: HttpOnly, SameSite=Lax, only under /dashboard, and Secure
+    /// unless the browser reached us on loopback over plain HTTP.
+    static func cookie(_ name: String, value: String, request: Request, maxAge: Int? = nil) -> Cookie {
+        Cookie(
+            name: name, value: value, maxAge: maxAge, path: "/dashboard", secure: !isPlainLoopback(request),
+            httpOnly: true, sameSite: .lax)
+    }
+
+    static func isPlainLoopback(_ request: Request) -> Bool {
+        if let forwarded = request.headers[.xForwardedProto], forwarded.lowercased() == "https" { return false }
+        if request.uri.scheme == .https { return false }
+        let host = (request.head.authority ?? "").lowercased()
+        let name: Substring =
+            host.hasPrefix("[")
+            ? host.dropFirst().prefix { $0 != "]" } : host.split(separator: ":", maxSplits: 1).first ?? ""
+        return name == "localhost" || name == "::1" || name.hasPrefix("127.")
+    }
+
+    /// Cookie values this service makes: letters and digits only.
+    static func isToken(_ value: String) -> Bool {
+        (20...100).contains(value.utf8.count)
+            && value.utf8.allSatisfy { (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) }
+    }
+}
+
+extension HTTPField.Name {
+    // swift-format-ignore: NeverForceUnwrap
+    static let xForwardedProto = HTTPField.Name("X-Forwarded-Proto")!
+}
