@@ -215,11 +215,24 @@ let package = Package(
             ],
             swiftSettings: testSwiftSettings
         ),
+        // The dashboard's handlers over in-memory ports.
+        .testTarget(
+            name: "OTPDashboardTests",
+            dependencies: [
+                "OTPCore",
+                "OTPAPI",
+                "OTPDashboard",
+                "OTPTesting",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: testSwiftSettings
+        ),
         .testTarget(
             name: "OTPIntegrationTests",
             dependencies: [
                 "OTPCore",
                 "OTPServices",
+                "OTPDashboard",
                 "OTPTesting",
                 "OTPPostgres",
                 "OTPProviders",

@@ -32,6 +32,16 @@ package final class InMemoryDirectory: AccessDirectory {
 
     package func revokeKey(id: String) { state.withLock { $0.keys[id]?.revoked = true } }
 
+    package func apps(accountID: Int64) -> [App] {
+        state.withLock { $0.apps.values.filter { $0.accountID == accountID }.sorted { $0.id < $1.id } }
+    }
+
+    package func replace(_ app: App) { state.withLock { $0.apps[app.id] = app } }
+
+    package func keys(accountID: Int64) -> [StoredAPIKey] {
+        state.withLock { $0.keys.values.filter { $0.accountID == accountID }.sorted { $0.keyID < $1.keyID } }
+    }
+
     package func apiKey(id: String) async throws -> StoredAPIKey? { state.withLock { $0.keys[id] } }
 
     package func app(id: String, accountID: Int64) async throws -> App? {

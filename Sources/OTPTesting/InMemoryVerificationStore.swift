@@ -176,6 +176,15 @@ package final class InMemoryVerificationStore: VerificationStore {
         }
     }
 
+    /// An audit event written by something other than a verification (a change in the dashboard).
+    package func record(_ kind: EventKind, appID: String, actor: Caller, details: [String: String]) {
+        let now = clock.now
+        state.withLock { state in
+            state.events.append(
+                Event(kind: kind, appID: appID, verificationID: nil, actor: actor, details: details, at: now))
+        }
+    }
+
     package func recordRefusal(_ refusal: Refusal, appID: String, verificationID: String?, actor: Caller) async {
         let now = clock.now
         state.withLock { state in

@@ -1,0 +1,132 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import OTPAPI
+import OTPCore
+import OTPDashboard
+import OTPTesting
+import Synchronization
+
+/// The production router (API and dashboard) over in-memory ports, with the dashboard's users:
+/// an owner and a viewer of the world's account, and an owner of another account with its own app.
+struct DashboardWorld: Sendable {
+    let world: InMemoryWorld
+    let users: InMemoryDashboardUsers
+    let otherApp: App
+
+    static let password = "correct horse battery"
+    /// Made once: bcrypt at cost 12 takes a quarter of a second.
+    static let passwordHash = Bcrypted.hash
+
+    static let owner = "owner@example.com"
+    static let viewer = "viewer@example.com"
+    static let stranger = "stranger@example.com"
+
+    init() async throws {
+        world = try InMemoryWorld()
+        users = InMemoryDashboardUsers(clock: world.clock)
+        otherApp = world.directory.createApp(name: "Theirs", accountID: 2)
+        let hash = try await Self.passwordHash.value
+        users.add(DashboardUser(id: 1, accountID: 1, account: "one", email: Self.owner, role: .owner), passwordHash: hash)
+        users.add(
+            DashboardUser(id: 2, accountID: 1, account: "one", email: Self.viewer, role: .viewer), passwordHash: hash)
+        users.add(
+            DashboardUser(id: 3, accountID: 2, account: "two", email: Self.stranger, role: .owner), passwordHash: hash)
+    }
+
+    var administration: InMemoryAccountAdministration {
+        InMemoryAccountAdministration(directory: world.directory, log: world.store)
+    }
+
+    var dependencies: DashboardDependencies {
+        let api = world.dependencies
+        return DashboardDependencies(
+            users: users, administration: administration, management: api.management, templates: api.templates,
+            service: api.service, keys: world.keys)
+    }
+
+    func test<Result: Sendable>(_ body: @Sendable (Browser) async throws -> Result) async throws -> Result {
+        let dashboard = Dashboard(dependencies)
+        let application = Application(
+            router: buildRouter(world.dependencies, addingRoutes: dashboard.addRoutes),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        return try await application.test(.router) { client in try await body(Browser(client: client)) }
+    }
+}
+
+/// The bcrypt hash of the test password, made once for all tests.
+enum Bcrypted {
+    static let hash = Task { try await OTPDashboard.Passwords.hash(DashboardWorld.password) }
+}
+
+/// A client that keeps cookies as a browser does, and reads pages' form tokens.
+final class Browser: Sendable {
+    let client: any TestClientProtocol
+    /// Sent with every request (a proxy's headers, say).
+    let extraHeaders: HTTPFields
+    private let jar = Mutex([String: String]())
+
+    init(client: any TestClientProtocol, extraHeaders: HTTPFields = [:]) {
+        self.client = client
+        self.extraHeaders = extraHeaders
+    }
+
+    struct Page {
+        var status: HTTPResponse.Status
+        var headers: HTTPFields
+        var text: String
+
+        /// The value of the first `name="csrf"` field on the page.
+        var csrf: String? {
+            guard let range = text.range(of: #"name="csrf" value=""#) else { return nil }
+            return String(text[range.upperBound...].prefix { $0 != "\"" })
+        }
+    }
+
+    var cookies: [String: String] { jar.withLock { $0 } }
+
+    func setCookie(_ name: String, _ value: String) { jar.withLock { $0[name] = value } }
+
+    func get(_ path: String) async throws -> Page {
+        try await send(path, method: .get, body: nil)
+    }
+
+    /// POSTs a form; `csrf` nil leaves the token out.
+    func post(_ path: String, _ fields: [(String, String)], csrf: String?) async throws -> Page {
+        var all = fields
+        if let csrf { all.append(("csrf", csrf)) }
+        let body = all.map { Self.encode($0.0) + "=" + Self.encode($0.1) }.joined(separator: "&")
+        return try await send(path, method: .post, body: body)
+    }
+
+    /// Signs in with the login page's own token.
+    func signIn(_ email: String, password: String = DashboardWorld.password) async throws -> Page {
+        let form = try await get("/dashboard/login")
+        return try await post("/dashboard/login", [("email", email), ("password", password)], csrf: form.csrf)
+    }
+
+    private func send(_ path: String, method: HTTPRequest.Method, body: String?) async throws -> Page {
+        var headers = extraHeaders
+        let cookieHeader = cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")
+        if !cookieHeader.isEmpty { headers[.cookie] = cookieHeader }
+        if body != nil { headers[.contentType] = "application/x-www-form-urlencoded" }
+        let response = try await client.execute(
+            uri: path, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
+        for field in response.headers[values: .setCookie] {
+            let pair = field.split(separator: ";")[0].split(separator: "=", maxSplits: 1)
+            guard pair.count == 2 else { continue }
+            let (name, value) = (String(pair[0]), String(pair[1]))
+            jar.withLock { if value.isEmpty || field.contains("Max-Age=0") { $0[name] = nil } else { $0[name] = value } }
+        }
+        return Page(
+            status: response.status, headers: response.headers, text: String(buffer: response.body))
+    }
+
+    static func encode(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+}
