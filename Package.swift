@@ -23,7 +23,7 @@ let dashboardResources = [
     "header.mustache", "footer.mustache", "problem.mustache", "login.mustache", "overview.mustache", "apps.mustache",
     "app.mustache", "keys.mustache", "key_created.mustache", "templates.mustache", "template.mustache",
     "template_form.mustache", "filters.mustache", "verifications.mustache", "verification.mustache", "logs.mustache",
-    "reports.mustache", "dashboard.css", "dashboard.js",
+    "reports.mustache", "dashboard.css", "dashboard.js", "favicon.svg",
 ]
 
 // Test targets import what they use without listing every module that defines a member.

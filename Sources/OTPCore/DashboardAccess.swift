@@ -116,11 +116,15 @@ package protocol AccountAdministration: Sendable {
     func createApp(name: String, accountID: Int64, policy: AppPolicy, by caller: Caller) async throws -> App
     /// The changed app, nil when the account has no such app; throws `PolicyProblem` when the change
     /// breaks a rule of `AppPolicy`.
-    func updateApp(id: String, accountID: Int64, by caller: Caller, _ change: @escaping @Sendable (inout App) throws -> Void)
+    func updateApp(
+        id: String, accountID: Int64, by caller: Caller, _ change: @escaping @Sendable (inout App) throws -> Void
+    )
         async throws -> App?
     func keys(accountID: Int64) async throws -> [APIKeySummary]
     /// A new key for `appIDs` (all of the account) and its secret, shown this once.
-    func createKey(accountID: Int64, appIDs: [String], by caller: Caller) async throws -> (keyID: String, secret: String)
+    func createKey(accountID: Int64, appIDs: [String], by caller: Caller) async throws -> (
+        keyID: String, secret: String
+    )
     /// False when the account has no such key.
     func revokeKey(id: String, accountID: Int64, by caller: Caller) async throws -> Bool
     /// Deliveries waiting for a worker, of the account's apps.

@@ -131,7 +131,9 @@ package struct TimeBoundAccountAdministration: AccountAdministration {
     }
 
     package func createApp(name: String, accountID: Int64, policy: AppPolicy, by caller: Caller) async throws -> App {
-        try await deadline.run { try await base.createApp(name: name, accountID: accountID, policy: policy, by: caller) }
+        try await deadline.run {
+            try await base.createApp(name: name, accountID: accountID, policy: policy, by: caller)
+        }
     }
 
     package func updateApp(

@@ -31,7 +31,8 @@ struct ActivityController {
                 scope, VerificationFilter(status: status, channel: channel, recipient: recipient))
             model["verifications"] = page.items.map { item -> [String: Any] in
                 [
-                    "id": item.id, "appid": item.appID, "status": item.status.rawValue, "channel": item.channel.rawValue,
+                    "id": item.id, "appid": item.appID, "status": item.status.rawValue,
+                    "channel": item.channel.rawValue,
                     "recipient": PhoneNumber.mask(item.recipient), "delivery": item.deliveryStatus.rawValue,
                     "attempts": item.attempts, "sends": item.sends, "created_at": DisplayTime.format(item.createdAt),
                 ]
@@ -56,7 +57,9 @@ struct ActivityController {
         // Looked up in the account's own apps only: another account's id is not found.
         var found: (App, VerificationReport)?
         for app in apps where found == nil {
-            if let report = try await dependencies.service.report(app: app, verificationID: id) { found = (app, report) }
+            if let report = try await dependencies.service.report(app: app, verificationID: id) {
+                found = (app, report)
+            }
         }
         guard let (app, report) = found else { throw DashboardError.notFound }
         let scope = ListScope(appIDs: [app.id], from: nil, to: nil, limit: 1000, cursor: nil)
@@ -65,22 +68,33 @@ struct ActivityController {
             scope, verificationID: id, recipient: nil, kind: nil
         ).items
         var timeline: [(at: Date, order: Int64, item: [String: Any])] = events.map { event in
-            (event.at, event.id, ["kind": "event", "at": DisplayTime.format(event.at), "what": event.event,
-                "detail": Self.details(event.details), "actor": event.actor ?? ""])
+            (
+                event.at, event.id,
+                [
+                    "kind": "event", "at": DisplayTime.format(event.at), "what": event.event,
+                    "detail": Self.details(event.details), "actor": event.actor ?? "",
+                ]
+            )
         }
         for attempt in attempts {
             let item: [String: Any]
             switch attempt.kind {
             case .verify:
-                item = ["kind": "verify", "at": DisplayTime.format(attempt.at),
+                item = [
+                    "kind": "verify", "at": DisplayTime.format(attempt.at),
                     "what": attempt.success == true ? "verify: right code" : "verify: refused",
-                    "detail": attempt.reason ?? "", "actor": attempt.ip ?? ""]
+                    "detail": attempt.reason ?? "", "actor": attempt.ip ?? "",
+                ]
             case .delivery:
-                let parts = [attempt.outcome, attempt.httpStatus.map { "HTTP \($0)" }, attempt.error,
-                    attempt.latencyMilliseconds.map { "\($0) ms" }].compactMap { $0 }
-                item = ["kind": "delivery", "at": DisplayTime.format(attempt.at),
+                let parts = [
+                    attempt.outcome, attempt.httpStatus.map { "HTTP \($0)" }, attempt.error,
+                    attempt.latencyMilliseconds.map { "\($0) ms" },
+                ].compactMap { $0 }
+                item = [
+                    "kind": "delivery", "at": DisplayTime.format(attempt.at),
                     "what": "delivery attempt via \(attempt.provider ?? "?")", "detail": parts.joined(separator: " · "),
-                    "actor": attempt.providerMessageID ?? ""]
+                    "actor": attempt.providerMessageID ?? "",
+                ]
             }
             timeline.append((attempt.at, attempt.id, item))
         }

@@ -26,7 +26,8 @@ struct AppsController {
         let form = try await FormData.read(request)
         let who = try await sessions.changing(request, form: form)
         guard let name = form["name"], (1...200).contains(name.count) else {
-            return try await listPage(who, error: "An app needs a name of 1 to 200 characters.", status: .unprocessableContent)
+            return try await listPage(
+                who, error: "An app needs a name of 1 to 200 characters.", status: .unprocessableContent)
         }
         let app = try await administration.createApp(
             name: name, accountID: who.user.accountID, policy: .default, by: who.user.caller(ip: context.ip))
@@ -71,7 +72,8 @@ struct AppsController {
         var model: [String: Any] = [
             "apps": apps.map { app -> [String: Any] in
                 [
-                    "appid": app.id, "name": app.name, "channels": app.policy.channels.map(\.rawValue).joined(separator: ", "),
+                    "appid": app.id, "name": app.name,
+                    "channels": app.policy.channels.map(\.rawValue).joined(separator: ", "),
                     "code_length": app.policy.codeLength, "ttl": app.policy.ttlSeconds,
                 ]
             }

@@ -120,13 +120,15 @@ package enum Charts {
         return html + "</tbody></table>"
     }
 
-    /// A round number at or above `value` for the top of the axis.
+    /// The top of the axis: four round steps that reach `value` (whole steps for counts).
     static func niceMaximum(_ value: Double, unit: Unit) -> Double {
         if unit == .percent { return 1 }
         guard value > 0 else { return 0 }
-        let magnitude = pow(10, floor(log10(value)))
-        for step in [1.0, 2, 2.5, 5, 10] where step * magnitude >= value { return step * magnitude }
-        return 10 * magnitude
+        let rough = value / 4
+        let magnitude = pow(10, floor(log10(rough)))
+        let steps = [1.0, 2, 2.5, 5, 10].map { $0 * magnitude }.filter { unit != .count || $0 == $0.rounded() }
+        let step = max(unit == .count ? 1 : 0, steps.first { $0 >= rough } ?? 10 * magnitude)
+        return step * 4
     }
 
     private static func f(_ value: Double) -> String { String(format: "%.1f", value) }

@@ -42,6 +42,7 @@ package struct Dashboard: Sendable {
         group.get("static/dashboard.js") { _, _ in
             Self.asset(Pages.script, type: "text/javascript; charset=utf-8")
         }
+        group.get("static/favicon.svg") { _, _ in Self.asset(Pages.icon, type: "image/svg+xml") }
         LoginController(sessions: sessions, users: dependencies.users).addRoutes(to: group)
         InsightController(dependencies: dependencies, sessions: sessions).addRoutes(to: group)
         AppsController(dependencies: dependencies, sessions: sessions).addRoutes(to: group)

@@ -42,7 +42,8 @@ struct DashboardPageMiddleware: RouterMiddleware {
             return problem(.forbidden, "Not allowed", "Your role is viewer: you can look at everything, not change it.")
         case DashboardError.formExpired:
             return problem(
-                .forbidden, "Form expired", "This form is no longer valid (it came from another session). Reload the page and try again.")
+                .forbidden, "Form expired",
+                "This form is no longer valid (it came from another session). Reload the page and try again.")
         case DashboardError.badInput(let message):
             return problem(.badRequest, "Bad request", message)
         case OTPFailure.rateLimited(_, let seconds):

@@ -43,7 +43,9 @@ struct InsightController {
         let parts = try await dependencies.management.reportParts(appIDs: appIDs, from: from, to: to)
         let apps = try await dependencies.administration.apps(accountID: who.user.accountID)
         var csvQuery = "from=\(from)&to=\(to)"
-        if let app = query["appid"] { csvQuery += "&appid=" + (app.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") }
+        if let app = query["appid"] {
+            csvQuery += "&appid=" + (app.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+        }
         let model: [String: Any] = [
             "from": from, "to": to,
             "apps": apps.map { ["appid": $0.id, "name": $0.name, "selected": $0.id == query["appid"]] },
@@ -139,8 +141,11 @@ struct InsightController {
                     .init(name: "p95", values: rows.map { Double($0.latencyP95 ?? 0) }),
                 ], unit: .milliseconds),
         ]
-        for (grouping, title) in [(ReportGrouping.country, "Conversion by country"), (.channel, "Conversion by channel")] {
-            let groups = Reports.group(parts, by: grouping).rows.sorted { $0.verifications > $1.verifications }.prefix(12)
+        for (grouping, title) in [
+            (ReportGrouping.country, "Conversion by country"), (.channel, "Conversion by channel"),
+        ] {
+            let groups = Reports.group(parts, by: grouping).rows.sorted { $0.verifications > $1.verifications }.prefix(
+                12)
             charts.append(
                 Charts.columns(
                     title: title, labels: groups.map(\.key),

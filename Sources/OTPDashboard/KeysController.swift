@@ -26,7 +26,8 @@ struct KeysController {
         let owned = Set(try await administration.apps(accountID: who.user.accountID).map(\.id))
         let chosen = form.all("apps").filter(owned.contains)
         guard !chosen.isEmpty, chosen.count == form.all("apps").count else {
-            return try await page(who, created: nil, error: "Choose at least one app for the key.", status: .unprocessableContent)
+            return try await page(
+                who, created: nil, error: "Choose at least one app for the key.", status: .unprocessableContent)
         }
         let key = try await administration.createKey(
             accountID: who.user.accountID, appIDs: chosen, by: who.user.caller(ip: context.ip))
@@ -37,7 +38,9 @@ struct KeysController {
         let form = try await FormData.read(request)
         let who = try await sessions.changing(request, form: form)
         let id = context.parameters.get("id") ?? ""
-        guard try await administration.revokeKey(id: id, accountID: who.user.accountID, by: who.user.caller(ip: context.ip))
+        guard
+            try await administration.revokeKey(
+                id: id, accountID: who.user.accountID, by: who.user.caller(ip: context.ip))
         else { throw DashboardError.notFound }
         return Pages.redirect(to: "/dashboard/keys")
     }

@@ -32,6 +32,7 @@ enum Pages {
 
     static let stylesheet = ByteBuffer(bytes: PackageResources.dashboard_css)
     static let script = ByteBuffer(bytes: PackageResources.dashboard_js)
+    static let icon = ByteBuffer(bytes: PackageResources.favicon_svg)
 
     /// A page for `who` (nil on the login and error pages of someone not signed in).
     static func render(

@@ -27,13 +27,16 @@ enum PolicyForm {
         var limits: [String: Int] = [:]
         for rule in RateLimitRule.allCases {
             guard let text = form["rate_limit." + rule.rawValue] else { continue }
-            guard let limit = Int(text) else { throw PolicyProblem("the limit \(rule.rawValue) must be a whole number") }
+            guard let limit = Int(text) else {
+                throw PolicyProblem("the limit \(rule.rawValue) must be a whole number")
+            }
             if limit != rule.defaultLimit { limits[rule.rawValue] = limit }
         }
         policy.rateLimits = limits
         for channel in MessageChannel.allCases {
-            let regions = (form["countries." + channel.rawValue] ?? "").split(whereSeparator: { $0 == "," || $0 == " " })
-                .map { $0.uppercased() }
+            let regions = (form["countries." + channel.rawValue] ?? "").split(whereSeparator: { $0 == "," || $0 == " " }
+            )
+            .map { $0.uppercased() }
             switch form["countries_mode." + channel.rawValue] ?? "all" {
             case "allow" where !regions.isEmpty: policy.countries[channel] = .allow(regions)
             case "deny" where !regions.isEmpty: policy.countries[channel] = .deny(regions)
@@ -43,7 +46,9 @@ enum PolicyForm {
             guard regions.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isLetter) }) else {
                 throw PolicyProblem("countries are two-letter ISO 3166 codes such as BR, PT")
             }
-            let refused = LineType.allCases.filter { form.all("refuse_line_types." + channel.rawValue).contains($0.rawValue) }
+            let refused = LineType.allCases.filter {
+                form.all("refuse_line_types." + channel.rawValue).contains($0.rawValue)
+            }
             policy.refusedLineTypes[channel] = refused.isEmpty ? nil : refused
         }
         try applyMessages(form, to: &policy.messages)
@@ -89,13 +94,17 @@ enum PolicyForm {
 
     private static func integer(_ form: FormData, _ name: String, _ current: Int) throws(PolicyProblem) -> Int {
         guard let text = form[name] else { return current }
-        guard let value = Int(text) else { throw PolicyProblem("\(name.replacingOccurrences(of: "_", with: " ")) must be a whole number") }
+        guard let value = Int(text) else {
+            throw PolicyProblem("\(name.replacingOccurrences(of: "_", with: " ")) must be a whole number")
+        }
         return value
     }
 
     private static func channel(_ text: String?, _ what: String) throws(PolicyProblem) -> MessageChannel? {
         guard let text, text != "none" else { return nil }
-        guard let channel = MessageChannel(rawValue: text) else { throw PolicyProblem("\(what) must be sms or whatsapp") }
+        guard let channel = MessageChannel(rawValue: text) else {
+            throw PolicyProblem("\(what) must be sms or whatsapp")
+        }
         return channel
     }
 
@@ -124,8 +133,10 @@ enum PolicyForm {
                     "countries": countries, "mode_all": mode == "all", "mode_allow": mode == "allow",
                     "mode_deny": mode == "deny",
                     "line_types": LineType.allCases.map {
-                        ["type": $0.rawValue, "label": $0.rawValue.replacingOccurrences(of: "_", with: " "),
-                         "refused": refused.contains($0)]
+                        [
+                            "type": $0.rawValue, "label": $0.rawValue.replacingOccurrences(of: "_", with: " "),
+                            "refused": refused.contains($0),
+                        ]
                     },
                 ]
             },

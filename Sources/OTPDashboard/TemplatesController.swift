@@ -55,7 +55,8 @@ struct TemplatesController {
         }
         let apps = try await appIDs(who)
         guard let appID = draft.appID, apps.contains(appID) else {
-            return try await page(who, template: nil, draft: draft, notice: nil, error: "Choose an app.", status: .unprocessableContent)
+            return try await page(
+                who, template: nil, draft: draft, notice: nil, error: "Choose an app.", status: .unprocessableContent)
         }
         do {
             let name = try TemplateRules.name(draft.name)
@@ -63,10 +64,12 @@ struct TemplatesController {
             let body = try TemplateRules.body(draft.body)
             let template = try await store.create(appID: appID, name: name, locale: locale, body: body.text)
             try await dependencies.administration.record(
-                .templateCreated, appID: appID, by: who.user.caller(ip: context.ip), details: ["template_id": template.id])
+                .templateCreated, appID: appID, by: who.user.caller(ip: context.ip),
+                details: ["template_id": template.id])
             return Pages.redirect(to: "/dashboard/templates/\(template.id)?saved=1")
         } catch let problem as TemplateRules.Problem {
-            return try await page(who, template: nil, draft: draft, notice: nil, error: problem.message, status: .unprocessableContent)
+            return try await page(
+                who, template: nil, draft: draft, notice: nil, error: problem.message, status: .unprocessableContent)
         }
     }
 
@@ -92,7 +95,9 @@ struct TemplatesController {
                 details: ["template_id": template.id])
             return Pages.redirect(to: "/dashboard/templates/\(template.id)?saved=1")
         } catch let problem as TemplateRules.Problem {
-            return try await page(who, template: template, draft: draft, notice: nil, error: problem.message, status: .unprocessableContent)
+            return try await page(
+                who, template: template, draft: draft, notice: nil, error: problem.message,
+                status: .unprocessableContent)
         }
     }
 

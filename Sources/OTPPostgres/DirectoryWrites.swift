@@ -52,9 +52,9 @@ enum DirectoryWrites {
         let secret = APIKeySecrets.newSecret()
         let sealed = try secrets.seal(secret, keyID: keyID)
         let query: PostgresQuery = try """
-            INSERT INTO otp.api_keys (key_id, account_id, secret_digest, sealed_secret, app_ids)
-            VALUES (\(keyID), \(accountID), \(APIKeySecrets.digest(of: secret)), \(sealed), \(Array(Set(appIDs)).sorted()))
-            """
+        INSERT INTO otp.api_keys (key_id, account_id, secret_digest, sealed_secret, app_ids)
+        VALUES (\(keyID), \(accountID), \(APIKeySecrets.digest(of: secret)), \(sealed), \(Array(Set(appIDs)).sorted()))
+        """
         return (keyID, secret, query)
     }
 }

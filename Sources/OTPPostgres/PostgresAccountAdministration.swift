@@ -128,7 +128,7 @@ package struct PostgresAccountAdministration: AccountAdministration {
     package func record(_ kind: EventKind, appID: String, by caller: Caller, details: [String: String]) async throws {
         try await DatabaseFaults.mapping {
             try await client.withTransaction(logger: logger) { connection in
-                try await connection.query(
+                _ = try await connection.query(
                     EventStatements.insert(kind, appID: appID, verificationID: nil, actor: caller, details: details),
                     logger: logger)
             }

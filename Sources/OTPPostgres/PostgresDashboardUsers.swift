@@ -57,7 +57,8 @@ package struct PostgresDashboardUsers: DashboardUserStore {
     package func chargeLoginTry(email: String, ip: String?) async throws {
         try await DatabaseFaults.mapping {
             try await client.withConnection { connection in
-                try await PostgresRateLimiter.charge(Self.loginCounters(email: email, ip: ip), on: connection, logger: logger)
+                try await PostgresRateLimiter.charge(
+                    Self.loginCounters(email: email, ip: ip), on: connection, logger: logger)
             }
         }
     }
@@ -94,7 +95,7 @@ package struct PostgresDashboardUsers: DashboardUserStore {
     package func startSession(_ token: SessionToken, userID: Int64) async throws {
         try await DatabaseFaults.mapping {
             try await client.withTransaction(logger: logger) { connection in
-                try await connection.query(
+                _ = try await connection.query(
                     "INSERT INTO otp.dashboard_sessions (token_digest, user_id) VALUES (\(token.digest), \(userID))",
                     logger: logger)
             }
@@ -123,7 +124,7 @@ package struct PostgresDashboardUsers: DashboardUserStore {
     package func endSession(_ token: SessionToken) async throws {
         try await DatabaseFaults.mapping {
             try await client.withTransaction(logger: logger) { connection in
-                try await connection.query(
+                _ = try await connection.query(
                     "DELETE FROM otp.dashboard_sessions WHERE token_digest = \(token.digest)", logger: logger)
             }
         }

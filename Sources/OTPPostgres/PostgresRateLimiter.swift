@@ -14,7 +14,8 @@ enum PostgresRateLimiter {
         try await charge(
             charges.map {
                 ChargeStatement.Counter(
-                    rule: $0.rule.rawValue, scopeKey: $0.scopeKey, limit: $0.limit, windowSeconds: $0.rule.windowSeconds)
+                    rule: $0.rule.rawValue, scopeKey: $0.scopeKey, limit: $0.limit, windowSeconds: $0.rule.windowSeconds
+                )
             }, on: connection, logger: logger)
     }
 

@@ -29,11 +29,14 @@ struct UsersCommand: AsyncParsableCommand {
         func run() async throws {
             guard let line = readLine(strippingNewline: true), line.count >= LoginRules.minimumPasswordLength else {
                 throw CommandError(
-                    "give the password on standard input: one line of at least \(LoginRules.minimumPasswordLength) characters")
+                    "give the password on standard input: one line of at least \(LoginRules.minimumPasswordLength) characters"
+                )
             }
             let hash = try await Passwords.hash(line)
             let (email, account, role) = (LoginRules.normalised(email: email), account, role)
-            try await withUsers { try await $0.createUser(email: email, account: account, role: role, passwordHash: hash) }
+            try await withUsers {
+                try await $0.createUser(email: email, account: account, role: role, passwordHash: hash)
+            }
             try Output.print(["email": email, "account": account, "role": role.rawValue], json: json) {
                 "created \(email) (\(role.rawValue) of \(account))"
             }

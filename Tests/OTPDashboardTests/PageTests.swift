@@ -33,9 +33,10 @@ import Testing
             let app = try await browser.get("/dashboard/apps/\(world.world.app.id)")
             #expect(app.status == .ok)
             #expect(!app.text.contains(#"id="app-save""#))
-            for path in ["/dashboard/", "/dashboard/keys", "/dashboard/templates", "/dashboard/verifications",
-                "/dashboard/logs", "/dashboard/reports"]
-            {
+            for path in [
+                "/dashboard/", "/dashboard/keys", "/dashboard/templates", "/dashboard/verifications",
+                "/dashboard/logs", "/dashboard/reports",
+            ] {
                 #expect(try await browser.get(path).status == .ok, "\(path)")
             }
             let save = try await browser.post(
@@ -73,7 +74,9 @@ import Testing
                 #expect(page.headers[.contentSecurityPolicy]?.hasPrefix("default-src 'self'") == true)
                 #expect(page.headers[HTTPField.Name("X-Frame-Options")!] == "DENY")
             }
-            #expect(try await browser.get("/dashboard/static/dashboard.css").headers[.contentType]?.hasPrefix("text/css") == true)
+            #expect(
+                try await browser.get("/dashboard/static/dashboard.css").headers[.contentType]?.hasPrefix("text/css")
+                    == true)
         }
     }
 
@@ -155,8 +158,10 @@ import Testing
         try await world.test { (browser: Browser) async throws in
             _ = try await browser.signIn(DashboardWorld.owner)
             let page = try await browser.get("/dashboard/templates")
-            let fields = [("appid", world.world.app.id), ("name", "login"), ("locale", "ru"),
-                ("body", "Код {{code}} для {{app_name}}"), ("action", "preview")]
+            let fields = [
+                ("appid", world.world.app.id), ("name", "login"), ("locale", "ru"),
+                ("body", "Код {{code}} для {{app_name}}"), ("action", "preview"),
+            ]
             let preview = try await browser.post("/dashboard/templates", fields, csrf: page.csrf)
             #expect(preview.status == .ok)
             #expect(Self.element("preview-text", in: preview.text) == "Код 123456 для Acme")

@@ -22,7 +22,8 @@ import Testing
             // Behind a proxy that speaks HTTPS to the browser, the cookie is Secure.
             let proxied = Browser(client: browser.client, extraHeaders: [HTTPField.Name("X-Forwarded-Proto")!: "https"])
             let secure = try await proxied.signIn(DashboardWorld.owner)
-            #expect(secure.headers[values: .setCookie].first { $0.hasPrefix("otp_session=") }?.contains("Secure") == true)
+            #expect(
+                secure.headers[values: .setCookie].first { $0.hasPrefix("otp_session=") }?.contains("Secure") == true)
         }
     }
 
@@ -35,8 +36,9 @@ import Testing
             #expect(unknown.status == .unauthorized)
             #expect(wrong.text.contains("Wrong email or password."))
             // The same page but for the form token, which is the browser's own.
-            #expect(wrong.text.replacingOccurrences(of: wrong.csrf ?? "", with: "")
-                == unknown.text.replacingOccurrences(of: unknown.csrf ?? "", with: ""))
+            #expect(
+                wrong.text.replacingOccurrences(of: wrong.csrf ?? "", with: "")
+                    == unknown.text.replacingOccurrences(of: unknown.csrf ?? "", with: ""))
             #expect(browser.cookies["otp_session"] == nil)
         }
     }
@@ -45,7 +47,8 @@ import Testing
         let world = try await DashboardWorld()
         try await world.test { (browser: Browser) async throws in
             for _ in 0..<LoginRules.maxFailures {
-                #expect(try await browser.signIn(DashboardWorld.owner, password: "wrong password!").status == .unauthorized)
+                #expect(
+                    try await browser.signIn(DashboardWorld.owner, password: "wrong password!").status == .unauthorized)
             }
             let locked = try await browser.signIn(DashboardWorld.owner)
             #expect(locked.status == .tooManyRequests)

@@ -29,7 +29,8 @@ struct DashboardWorld: Sendable {
         users = InMemoryDashboardUsers(clock: world.clock)
         otherApp = world.directory.createApp(name: "Theirs", accountID: 2)
         let hash = try await Self.passwordHash.value
-        users.add(DashboardUser(id: 1, accountID: 1, account: "one", email: Self.owner, role: .owner), passwordHash: hash)
+        users.add(
+            DashboardUser(id: 1, accountID: 1, account: "one", email: Self.owner, role: .owner), passwordHash: hash)
         users.add(
             DashboardUser(id: 2, accountID: 1, account: "one", email: Self.viewer, role: .viewer), passwordHash: hash)
         users.add(
@@ -118,7 +119,9 @@ final class Browser: Sendable {
             let pair = field.split(separator: ";")[0].split(separator: "=", maxSplits: 1)
             guard pair.count == 2 else { continue }
             let (name, value) = (String(pair[0]), String(pair[1]))
-            jar.withLock { if value.isEmpty || field.contains("Max-Age=0") { $0[name] = nil } else { $0[name] = value } }
+            jar.withLock {
+                if value.isEmpty || field.contains("Max-Age=0") { $0[name] = nil } else { $0[name] = value }
+            }
         }
         return Page(
             status: response.status, headers: response.headers, text: String(buffer: response.body))

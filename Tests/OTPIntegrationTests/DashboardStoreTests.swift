@@ -30,7 +30,9 @@ import Testing
         try await TestApp.with { world in
             let users = users(world)
             let email = email()
-            try await users.createUser(email: email.uppercased(), account: try await world.accountName(), role: .viewer, passwordHash: Self.hash)
+            try await users.createUser(
+                email: email.uppercased(), account: try await world.accountName(), role: .viewer,
+                passwordHash: Self.hash)
             await #expect(throws: PostgresDashboardUsers.AdminError.emailTaken(email)) {
                 try await users.createUser(email: email, account: "other", role: .owner, passwordHash: Self.hash)
             }
@@ -51,7 +53,8 @@ import Testing
                 "UPDATE otp.dashboard_sessions SET last_used_at = now() - interval '12 hours 1 minute'",
                 logger: quietLogger)
             #expect(try await users.session(token) == nil)
-            let pruned = try await PostgresMaintenance(client: world.client, logger: quietLogger).prune(olderThanDays: 90)
+            let pruned = try await PostgresMaintenance(client: world.client, logger: quietLogger).prune(
+                olderThanDays: 90)
             #expect(pruned.sessions >= 1)
             let again = SessionToken.make()
             try await users.startSession(again, userID: credentials.user.id)
@@ -101,7 +104,8 @@ import Testing
         try await TestApp.with { world in
             let admin = administration(world)
             let caller = Caller(keyID: "user:owner@example.com", ip: "192.0.2.7")
-            let other = try await world.directory.createApp(name: "Other", account: "other-" + Identifiers.random(count: 8), policy: .default)
+            let other = try await world.directory.createApp(
+                name: "Other", account: "other-" + Identifiers.random(count: 8), policy: .default)
             let foreign = try await admin.updateApp(id: other.id, accountID: world.app.accountID, by: caller) {
                 $0.name = "X"
             }
@@ -160,15 +164,17 @@ import Testing
                 let login = try await client.execute(uri: "/dashboard/login", method: .get)
                 let signIn = try #require(login.headers[values: .setCookie].first?.split(separator: ";").first)
                 let page = String(buffer: login.body)
-                let token = try #require(page.range(of: #"name="csrf" value=""#).map { page[$0.upperBound...].prefix { $0 != "\"" } })
+                let token = try #require(
+                    page.range(of: #"name="csrf" value=""#).map { page[$0.upperBound...].prefix { $0 != "\"" } })
                 let form = "email=\(email)&password=\(password.replacingOccurrences(of: " ", with: "+"))&csrf=\(token)"
                 let answer = try await client.execute(
                     uri: "/dashboard/login", method: .post,
                     headers: [.cookie: String(signIn), .contentType: "application/x-www-form-urlencoded"],
                     body: ByteBuffer(string: form))
                 #expect(answer.status == .seeOther)
-                return try #require(answer.headers[values: .setCookie].first { $0.hasPrefix("otp_session=") }?
-                    .split(separator: ";").first.map(String.init))
+                return try #require(
+                    answer.headers[values: .setCookie].first { $0.hasPrefix("otp_session=") }?
+                        .split(separator: ";").first.map(String.init))
             }
             try await serve().test(.router) { client in
                 let overview = try await client.execute(uri: "/dashboard/", method: .get, headers: [.cookie: cookie])
