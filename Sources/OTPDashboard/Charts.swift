@@ -98,8 +98,7 @@ package enum Charts {
         let titleID = "chart-" + String(title.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" })
         return """
             <figure class="chart"><figcaption>\(escape(title))</figcaption>\
-            <svg role="img" aria-labelledby="\(titleID)" viewBox="0 0 \(f(width)) \(f(height))" \
-            xmlns="http://www.w3.org/2000/svg"><title id="\(titleID)">\(escape(title))</title>\(axes)\(marks)</svg>\
+            <svg role="img" aria-labelledby="\(titleID)" viewBox="0 0 \(f(width)) \(f(height))"><title id="\(titleID)">\(escape(title))</title>\(axes)\(marks)</svg>\
             <ul class="legend">\(legend)</ul><details><summary>The numbers</summary>\
             \(table(title: title, labels: labels, series: series, unit: unit))</details></figure>
             """
