@@ -16,6 +16,10 @@ import UnixSignals
 /// take their stores, API and worker from here, so every store has its deadline everywhere.
 package struct Services: Sendable {
     package let client: PostgresClient
+    /// The replica of `DATABASE_READ_URL`, when set: the management routes (`/otp/list`, `/otp/logs`,
+    /// `/otp/attempts`, `/otp/reports`, and the dashboard's lists and charts) read from it. Nothing
+    /// that decides a send, a verify or a limit does.
+    package var readClient: PostgresClient?
     package let keys: ServerKeys
     package let migrations: [MigrationFile]
     package var codes: any CodeGenerator = RandomCodeGenerator()
@@ -51,10 +55,15 @@ package struct Services: Sendable {
             throw SettingsError.invalid("OTP_MIGRATIONS_DIR", "no migrations in \(folder.path)")
         }
         let logger = Logger(label: "otp")
-        return Services(
+        var services = Services(
             client: PostgresClient(configuration: database, backgroundLogger: logger),
             keys: try keys ?? settings.serverKeys(),
             migrations: migrations)
+        if var replica = try settings.readReplicaConfiguration() {
+            configure(&replica)
+            services.readClient = PostgresClient(configuration: replica, backgroundLogger: logger)
+        }
+        return services
     }
 
     private var deadline: Deadline { Deadline(storeDeadline, sleep: EventLoopTimer.sleep) }
@@ -79,7 +88,7 @@ package struct Services: Sendable {
                 store: store, templates: templates, codes: codes, keys: keys, numbers: numbers),
             apiSecrets: APIKeySecrets(keys: keys),
             management: TimeBoundManagementStore(
-                PostgresManagementStore(client: client, logger: storeLogger), deadline: deadline),
+                PostgresManagementStore(client: readClient ?? client, logger: storeLogger), deadline: deadline),
             templates: templates,
             receipts: TimeBoundReceiptStore(
                 PostgresReceiptStore(client: client, logger: storeLogger), deadline: deadline),
@@ -122,7 +131,8 @@ package struct Services: Sendable {
     /// Runs the pool first and the given services after it; SIGTERM or SIGINT stops them in reverse.
     package func run(_ services: [any Service]) async throws {
         var configuration = ServiceGroupConfiguration(
-            services: [.init(service: PostgresPool(client: client))] + services.map { .init(service: $0) },
+            services: ([client] + (readClient.map { [$0] } ?? [])).map { .init(service: PostgresPool(client: $0)) }
+                + services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger("otp"))
         // A database call abandoned at its deadline may hold the pool open; shutdown still ends:
         // 25 s for the work in flight (a provider call takes at most 15 s), then cancellation.

@@ -30,6 +30,17 @@ package struct Settings {
 
     package func databaseURL() throws -> PostgresURL { try PostgresURL(try required("DATABASE_URL")) }
 
+    /// `DATABASE_READ_URL`, when set: a replica the management routes read from, pooled as the
+    /// primary is.
+    package func readReplicaConfiguration() throws -> PostgresClient.Configuration? {
+        guard let text = value("DATABASE_READ_URL") else { return nil }
+        do {
+            return Self.pooled(try PostgresURL(text).clientConfiguration, servesForLong: true)
+        } catch {
+            throw SettingsError.invalid("DATABASE_READ_URL", "\(error)")
+        }
+    }
+
     /// Where `otp migrate` connects, as the schema's owner: `OTP_MIGRATE_DATABASE_URL`, else
     /// `DATABASE_URL`.
     package func migrationURL() throws -> PostgresURL {
