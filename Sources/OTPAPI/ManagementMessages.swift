@@ -23,7 +23,7 @@ struct EventItem: Encodable {
     init(_ event: AuditEvent) { self.event = event }
 
     enum CodingKeys: String, CodingKey {
-        case id, at, event, appid, actor, ip, details
+        case id, at, event, appid, actor, ip, details, test
         case verificationID = "verification_id"
     }
 
@@ -38,6 +38,7 @@ struct EventItem: Encodable {
         try container.encode(event.ip, forKey: .ip)
         let details = (try? JSONDecoder().decode([String: DetailValue].self, from: Data(event.details.utf8))) ?? [:]
         try container.encode(details, forKey: .details)
+        try container.encode(event.test, forKey: .test)
     }
 }
 

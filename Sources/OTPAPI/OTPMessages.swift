@@ -74,7 +74,7 @@ struct StatusResponse: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case verificationID = "verification_id"
-        case appid, status, channel, recipient, attempts, sends
+        case appid, status, channel, recipient, attempts, sends, test
         case attemptsRemaining = "attempts_remaining"
         case deliveryStatus = "delivery_status"
         case createdAt = "created_at"
@@ -101,6 +101,7 @@ struct StatusResponse: Encodable {
         try container.encode(report.expiresAt, forKey: .expiresAt)
         try container.encode(report.verifiedAt, forKey: .verifiedAt)
         try container.encode(report.resendAvailableAt, forKey: .resendAvailableAt)
+        try container.encode(report.test, forKey: .test)
     }
 }
 

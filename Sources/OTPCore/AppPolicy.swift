@@ -1,3 +1,5 @@
+import Foundation
+
 /// What a new code of an app looks like and how it may be used.
 package struct AppPolicy: Sendable, Equatable {
     package enum ResendPolicy: String, Sendable, Codable, CaseIterable {
@@ -26,6 +28,8 @@ package struct AppPolicy: Sendable, Equatable {
     package var refusedLineTypes: [MessageChannel: [LineType]] = [:]
     /// Templates, locale and the optional lines of messages.
     package var messages = MessageSettings()
+    /// Test numbers (E.164) and their fixed codes, sealed (see `TestNumbers`).
+    package var testNumbers: [String: Data] = [:]
 
     package static let codeLengths = 6...10
     package static let ttlRange = 60...600

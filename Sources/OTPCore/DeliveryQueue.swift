@@ -22,13 +22,16 @@ package struct ClaimedDelivery: Sendable, Equatable {
     /// What to say, fixed when queued (nil: the default verification text).
     package var messageTemplate: String?
     package var whatsAppTemplate: WhatsAppTemplate?
+    /// To a test number: marked sent by provider `test`, no provider called.
+    package var test: Bool
 
     package init(
         id: Int64, verificationID: String, appID: String, appName: String, channel: MessageChannel, recipient: String,
         sender: String?, sealedCode: Data?, attempt: Int, expiresAt: Date, fallbackChannel: MessageChannel? = nil,
         verificationPending: Bool, claimedAt: Date, messageTemplate: String? = nil,
-        whatsAppTemplate: WhatsAppTemplate? = nil
+        whatsAppTemplate: WhatsAppTemplate? = nil, test: Bool = false
     ) {
+        self.test = test
         self.messageTemplate = messageTemplate
         self.whatsAppTemplate = whatsAppTemplate
         self.id = id

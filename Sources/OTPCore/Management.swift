@@ -50,11 +50,14 @@ package struct AuditEvent: Sendable, Equatable {
     package var ip: String?
     /// The event's details as a JSON object text.
     package var details: String
+    /// The event is of a verification of a test number.
+    package var test: Bool
 
     package init(
         id: Int64, at: Date, event: String, appID: String?, verificationID: String?, actor: String?, ip: String?,
-        details: String
+        details: String, test: Bool = false
     ) {
+        self.test = test
         self.id = id
         self.at = at
         self.event = event

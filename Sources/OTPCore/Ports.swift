@@ -42,6 +42,8 @@ package struct NewVerification: Sendable {
     package var resendCooldownSeconds: Int
     package var metadata: [String: String]
     package var message: QueuedMessage
+    /// To one of the app's test numbers: its code is the number's own and no provider is called.
+    package var test = false
 
     package init(
         id: String, appID: String, recipient: String, country: String, channel: MessageChannel, sender: String?,
@@ -190,13 +192,16 @@ package struct VerificationReport: Sendable, Equatable {
     package var expiresAt: Date
     package var verifiedAt: Date?
     package var resendAvailableAt: Date
+    /// A verification of one of the app's test numbers.
+    package var test: Bool
 
     package init(
         id: String, appID: String, status: VerificationStatus, channel: MessageChannel, recipient: String,
         attempts: Int,
         attemptsRemaining: Int, sends: Int, deliveryStatus: DeliveryStatus, createdAt: Date, expiresAt: Date,
-        verifiedAt: Date?, resendAvailableAt: Date
+        verifiedAt: Date?, resendAvailableAt: Date, test: Bool = false
     ) {
+        self.test = test
         self.id = id
         self.appID = appID
         self.status = status

@@ -42,15 +42,17 @@ package struct VerificationService: Sendable {
     {
         let message = try await chooseMessage(app: app, request)
         let id = Identifiers.verificationID()
-        let code = codes.makeCode(length: request.codeLength)
+        let fixed = try TestNumbers.code(for: request.recipient.e164, policy: app.policy, sealer: sealer)
+        let code = fixed ?? codes.makeCode(length: request.codeLength)
         let sealed = try sealer.seal(code: code, verificationID: id)
-        let verification = NewVerification(
+        var verification = NewVerification(
             id: id, appID: app.id, recipient: request.recipient.e164, country: request.recipient.region,
             channel: request.channel, sender: request.sender, locale: request.locale,
             codeDigest: digester.digest(code: code, verificationID: id), sealedCode: sealed,
-            keepsSealedCode: app.policy.resendPolicy == .sameCode, codeLength: request.codeLength,
+            keepsSealedCode: app.policy.resendPolicy == .sameCode, codeLength: fixed?.count ?? request.codeLength,
             ttlSeconds: request.ttlSeconds, maxAttempts: app.policy.maxAttempts, maxSends: app.policy.maxSends,
             resendCooldownSeconds: app.policy.resendCooldownSeconds, metadata: request.metadata, message: message)
+        verification.test = fixed != nil
         let charges = RateLimits.sendCharges(app: app, recipient: request.recipient, ip: actor.ip)
         return try await store.send(verification, idempotency: idempotency, charges: charges, actor: actor)
     }
@@ -135,7 +137,11 @@ package struct VerificationService: Sendable {
             try SendValidation.checkDestination(recipient, channel: channel, policy: app.policy)
             let code: String
             var newDigest: Data? = nil
-            if app.policy.resendPolicy == .sameCode, let kept = locked.sealedCode {
+            if let fixed = try TestNumbers.code(for: locked.recipient, policy: app.policy, sealer: sealer) {
+                // A test number's code stays its own (a number made a test one meanwhile gets it now).
+                code = fixed
+                newDigest = digester.digest(code: code, verificationID: verificationID)
+            } else if app.policy.resendPolicy == .sameCode, let kept = locked.sealedCode {
                 code = try sealer.open(kept, verificationID: verificationID)
             } else {
                 code = codes.makeCode(length: locked.codeLength)

@@ -9,6 +9,7 @@ struct AppsController {
     let sessions: SessionCookies
 
     var administration: any AccountAdministration { dependencies.administration }
+    var sealer: CodeSealer { CodeSealer(keys: dependencies.keys) }
 
     func addRoutes(to group: RouterGroup<OTPRequestContext>) {
         group.get("apps", use: list)
@@ -49,12 +50,12 @@ struct AppsController {
             guard
                 try await administration.updateApp(
                     id: current.id, accountID: who.user.accountID, by: who.user.caller(ip: context.ip),
-                    { app in try PolicyForm.apply(form, to: &app) }) != nil
+                    { app in try PolicyForm.apply(form, to: &app, sealer: sealer) }) != nil
             else { throw DashboardError.notFound }
         } catch let problem as PolicyProblem {
             // The form again as it was sent, where it can be shown, with what is wrong.
             var attempted = current
-            try? PolicyForm.apply(form, to: &attempted)
+            try? PolicyForm.apply(form, to: &attempted, sealer: sealer)
             return page(attempted, who: who, notice: nil, error: problem.description, status: .unprocessableContent)
         }
         return Pages.redirect(to: "/dashboard/apps/\(current.id)?saved=1")

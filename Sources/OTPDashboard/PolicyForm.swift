@@ -6,7 +6,7 @@ import OTPCore
 /// breaks is refused by `AppPolicy.problem`, the same rules as the CLI's.
 enum PolicyForm {
     /// Applies the submitted form to `app`; a field that cannot be read names itself.
-    static func apply(_ form: FormData, to app: inout App) throws(PolicyProblem) {
+    static func apply(_ form: FormData, to app: inout App, sealer: CodeSealer) throws(PolicyProblem) {
         if let name = form["name"] {
             guard (1...200).contains(name.count) else { throw PolicyProblem("name must be 1 to 200 characters") }
             app.name = name
@@ -52,6 +52,11 @@ enum PolicyForm {
             policy.refusedLineTypes[channel] = refused.isEmpty ? nil : refused
         }
         try applyMessages(form, to: &policy.messages)
+        // Test numbers: the ones ticked for removal, then the new lines (+E164=CODE).
+        let removals = form.all("remove_test_number").map { $0 + "=" }
+        let additions = (form.raw("test_numbers") ?? "").split(whereSeparator: \.isNewline).map(String.init)
+            .filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        try TestNumbers.apply(removals + additions, to: &policy, sealer: sealer)
         app.policy = policy
     }
 
@@ -151,6 +156,8 @@ enum PolicyForm {
             "default_template": messages.defaultTemplate ?? "", "default_locale": messages.defaultLocale ?? "",
             "do_not_share": messages.extras.doNotShare, "web_otp_domain": messages.extras.webOTPDomain?.value ?? "",
             "sms_retriever_hash": messages.extras.smsRetrieverHash?.value ?? "",
+            // The numbers only: a test number's code is never shown again.
+            "test_numbers": policy.testNumbers.keys.sorted(),
             "whatsapp_templates": messages.whatsAppTemplates.sorted { $0.key < $1.key }
                 .map { "\($0.key)=\($0.value.name):\($0.value.language)" }.joined(separator: "\n"),
         ]

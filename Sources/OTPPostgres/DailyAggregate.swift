@@ -40,7 +40,7 @@ enum DailyAggregate {
                 extract(epoch FROM min(sent_at) - v.created_at)::float8 * 1000 AS latency_ms
             FROM otp.deliveries WHERE verification_id = v.id
         ) d ON true
-        WHERE (\(appIDs)::text[] IS NULL OR v.app_id = ANY(\(appIDs)::text[]))
+        WHERE (\(appIDs)::text[] IS NULL OR v.app_id = ANY(\(appIDs)::text[])) AND NOT v.test
             AND v.created_at >= (\(day)::date)::timestamp AT TIME ZONE 'UTC'
             AND v.created_at < (\(day)::date + 1)::timestamp AT TIME ZONE 'UTC'
         GROUP BY v.app_id, v.channel, v.country

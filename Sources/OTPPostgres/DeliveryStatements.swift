@@ -17,7 +17,7 @@ struct ClaimStatement: PostgresPreparedStatement {
         RETURNING d.id, d.verification_id, d.app_id, a.name AS app_name, d.channel, d.recipient, d.sender,
             d.sealed_code, d.attempts, v.expires_at, a.fallback_channel,
             v.status = '\(VerificationStatus.pending.rawValue)' AS verification_pending, now() AS claimed_at,
-            d.message_template, d.whatsapp_template, d.whatsapp_language
+            d.message_template, d.whatsapp_template, d.whatsapp_language, v.test
         """
     typealias Row = ClaimedDelivery
 
@@ -49,7 +49,7 @@ struct ClaimStatement: PostgresPreparedStatement {
             messageTemplate: try columns.value("message_template"),
             whatsAppTemplate: whatsAppName.flatMap { name in
                 whatsAppLanguage.map { WhatsAppTemplate(name: name, language: $0) }
-            })
+            }, test: try columns.value("test"))
     }
 }
 

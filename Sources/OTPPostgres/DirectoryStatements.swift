@@ -56,7 +56,8 @@ enum AppColumns {
         a.id, a.account_id, a.name, a.code_length, a.ttl_seconds, a.max_attempts, a.max_sends,
         a.resend_cooldown_seconds, a.channels, a.default_channel, a.sender_name, a.resend_policy,
         a.fallback_channel, a.rate_limits::text, a.countries::text, a.refused_line_types::text,
-        a.default_template, a.default_locale, a.message_options::text, a.whatsapp_templates::text
+        a.default_template, a.default_locale, a.message_options::text, a.whatsapp_templates::text,
+        a.test_numbers::text
         """
 
     /// The app in the columns of `list`, the first of them at `first`.
@@ -75,7 +76,7 @@ enum AppColumns {
             PolicyJSON.RuleColumns(
                 rateLimits: try column(13), countries: try column(14), lineTypes: try column(15),
                 defaultTemplate: try column(16), defaultLocale: try column(17), options: try column(18),
-                whatsApp: try column(19)),
+                whatsApp: try column(19), testNumbers: try column(20)),
             into: &policy)
         return App(id: try column(0), accountID: try column(1), name: try column(2), policy: policy)
     }

@@ -57,6 +57,18 @@ enum PolicyJSON {
         encode(policy.messages.whatsAppTemplates)
     }
 
+    /// Test numbers and their sealed codes, base64.
+    static func testNumbers(_ policy: AppPolicy) -> String {
+        encode(policy.testNumbers.mapValues { $0.base64EncodedString() })
+    }
+
+    static func readTestNumbers(_ text: String, into policy: inout AppPolicy) throws {
+        policy.testNumbers = try JSONDecoder().decode([String: String].self, from: Data(text.utf8)).mapValues {
+            guard let sealed = Data(base64Encoded: $0) else { throw UnknownStoredValue(type: "test number", value: "") }
+            return sealed
+        }
+    }
+
     static func readMessages(
         defaultTemplate: String?, defaultLocale: String?, options: String, whatsApp: String,
         into policy: inout AppPolicy
@@ -89,6 +101,7 @@ extension PolicyJSON {
         var defaultLocale: String?
         var options: String
         var whatsApp: String
+        var testNumbers: String
     }
 
     /// Reads the rules of `columns` into `policy`. Every request reads its app, and apps change
@@ -104,6 +117,7 @@ extension PolicyJSON {
                 try readMessages(
                     defaultTemplate: columns.defaultTemplate, defaultLocale: columns.defaultLocale,
                     options: columns.options, whatsApp: columns.whatsApp, into: &rules)
+                try readTestNumbers(columns.testNumbers, into: &rules)
                 decodedRules.withLock { cache in
                     if cache.count >= decodedRulesCapacity { cache.removeAll(keepingCapacity: true) }
                     cache[columns] = rules
@@ -114,6 +128,7 @@ extension PolicyJSON {
         policy.countries = rules.countries
         policy.refusedLineTypes = rules.refusedLineTypes
         policy.messages = rules.messages
+        policy.testNumbers = rules.testNumbers
     }
 
     private static let decodedRulesCapacity = 4096

@@ -43,7 +43,7 @@ package struct PostgresManagementStore: ManagementStore {
                         id: try columns.value("id"), at: try columns.value("at"), event: try columns.value("event"),
                         appID: try columns.value("app_id"), verificationID: try columns.value("verification_id"),
                         actor: try columns.value("actor"), ip: try columns.value("ip"),
-                        details: try columns.value("details")))
+                        details: try columns.value("details"), test: try columns.value("test")))
             }
             return Self.page(items, keys: items.map { Cursor.encode([String($0.id)]) }, limit: scope.limit)
         }
@@ -130,7 +130,10 @@ package struct PostgresManagementStore: ManagementStore {
     static func eventsQuery(_ scope: ListScope, verificationID: String?, event: String?) throws -> PostgresQuery {
         let after = try scope.cursor.map { try Cursor.decode($0, parts: [.integer]) }.flatMap { Int64($0[0]) }
         return """
-            SELECT id, at, event, app_id, verification_id, actor, ip, details::text FROM otp.events
+            SELECT id, at, event, app_id, verification_id, actor, ip, details::text,
+                coalesce((SELECT v.test FROM otp.verifications v WHERE v.id = otp.events.verification_id), false)
+                    AS test
+            FROM otp.events
             WHERE app_id = ANY(\(scope.appIDs))
                 AND (\(verificationID)::text IS NULL OR verification_id = \(verificationID)::text)
                 AND (\(event)::text IS NULL OR event = \(event)::text)

@@ -10,10 +10,10 @@ struct SendStatement: PostgresPreparedStatement {
         WITH v AS (
             INSERT INTO otp.verifications (id, app_id, recipient, country, channel, sender, locale, code_digest,
                 sealed_code, code_length, ttl_seconds, max_attempts, max_sends, metadata, expires_at,
-                resend_available_at)
+                resend_available_at, test)
             VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::bytea, $9::bytea,
                 $10::bigint, $11::bigint, $12::bigint, $13::bigint, $14::text::jsonb,
-                now() + make_interval(secs => $11::bigint), now() + make_interval(secs => $15::bigint))
+                now() + make_interval(secs => $11::bigint), now() + make_interval(secs => $15::bigint), $25::boolean)
             RETURNING id, app_id, channel, recipient, sender, expires_at, resend_available_at
         ), d AS (
             INSERT INTO otp.deliveries (verification_id, app_id, channel, recipient, sender, sealed_code, expires_at,
@@ -62,6 +62,7 @@ struct SendStatement: PostgresPreparedStatement {
         bindings.append(new.message.whatsAppTemplate?.language)
         bindings.append(actor.keyID)
         bindings.append(actor.ip)
+        bindings.append(new.test)
         return bindings
     }
 

@@ -8,7 +8,7 @@ enum VerificationRows {
     /// The columns `report(_:)` reads, for a query over `otp.verifications v`.
     static let columns = """
         v.id, v.app_id, v.status, v.channel, v.recipient, v.attempts, v.max_attempts, v.sends, v.max_sends,
-        v.created_at, v.expires_at, v.verified_at, v.resend_available_at, now() AS read_at,
+        v.created_at, v.expires_at, v.verified_at, v.resend_available_at, v.test, now() AS read_at,
         (SELECT d.state FROM otp.deliveries d WHERE d.verification_id = v.id ORDER BY d.id DESC LIMIT 1)
             AS delivery_state
         """
@@ -25,7 +25,7 @@ enum VerificationRows {
             deliveryStatus: try columns.value("delivery_state", String?.self).map(DeliveryStatus.stored) ?? .queued,
             createdAt: try columns.value("created_at"), expiresAt: snapshot.expiresAt,
             verifiedAt: try columns.value("verified_at"),
-            resendAvailableAt: snapshot.resendAvailableAt)
+            resendAvailableAt: snapshot.resendAvailableAt, test: try columns.value("test"))
     }
 
     /// What the verify and resend rules read: the columns of `otp.verifications` by their names.

@@ -49,7 +49,8 @@ package struct InMemoryManagementStore: ManagementStore {
         let now = verifications.clock.now
         return verifications.verifications.compactMap { stored in
             let day = UTCDay.format(stored.createdAt)
-            guard appIDs.contains(stored.new.appID), day >= from, day <= to else { return nil }
+            // Test numbers stay out of reports.
+            guard appIDs.contains(stored.new.appID), !stored.new.test, day >= from, day <= to else { return nil }
             let status = stored.snapshot.effectiveStatus(now: now)
             var part = ReportPart(day: day, channel: stored.channel.rawValue, country: stored.new.country)
             part.numbers.verifications = 1

@@ -214,7 +214,7 @@ package final class InMemoryVerificationStore: VerificationStore {
             channel: stored.channel, recipient: stored.new.recipient, attempts: stored.attempts,
             attemptsRemaining: snapshot.attemptsRemaining, sends: stored.sends, deliveryStatus: stored.deliveryStatus,
             createdAt: stored.createdAt, expiresAt: stored.expiresAt, verifiedAt: stored.verifiedAt,
-            resendAvailableAt: stored.resendAvailableAt)
+            resendAvailableAt: stored.resendAvailableAt, test: stored.new.test)
     }
 
     /// All charges or none, like the PostgreSQL limiter's one statement.

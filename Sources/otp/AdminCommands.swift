@@ -38,8 +38,16 @@ struct PolicyOptions: ParsableArguments {
     var smsRetrieverHash: String?
     @Option(help: "Approved WhatsApp template for a locale, LOCALE=NAME:LANGUAGE (e.g. pt-BR=otp_code:pt_BR).")
     var whatsappTemplate: [String] = []
+    @Option(
+        help: "A test number and its fixed code, +E164=CODE (no provider is called; +E164= removes it). Repeatable.")
+    var testNumber: [String] = []
 
-    func apply(to policy: inout AppPolicy) throws {
+    /// Seals test numbers' codes; the server key is needed only when some are given.
+    func sealer() throws -> CodeSealer? {
+        testNumber.isEmpty ? nil : CodeSealer(keys: try Settings().serverKeys())
+    }
+
+    func apply(to policy: inout AppPolicy, sealer: CodeSealer?) throws {
         if let codeLength { policy.codeLength = codeLength }
         if let ttl { policy.ttlSeconds = ttl }
         if let maxAttempts { policy.maxAttempts = maxAttempts }
@@ -91,6 +99,13 @@ struct PolicyOptions: ParsableArguments {
             policy.refusedLineTypes[try Self.channel(channelName)] = types.isEmpty ? nil : types
         }
         try applyMessages(to: &policy.messages)
+        if let sealer {
+            do {
+                try TestNumbers.apply(testNumber, to: &policy, sealer: sealer)
+            } catch {
+                throw CommandError("--test-number: \(error.description)")
+            }
+        }
         if let problem = policy.problem { throw CommandError(problem) }
     }
 
@@ -178,7 +193,7 @@ struct AppsCommand: AsyncParsableCommand {
 
         func run() async throws {
             var appPolicy = AppPolicy.default
-            try policy.apply(to: &appPolicy)
+            try policy.apply(to: &appPolicy, sealer: try policy.sealer())
             let (name, account, chosen) = (name, account, appPolicy)
             let app = try await withDirectory { try await $0.createApp(name: name, account: account, policy: chosen) }
             try Output.print(["appid": app.id], json: json) { app.id }
@@ -192,9 +207,9 @@ struct AppsCommand: AsyncParsableCommand {
         @Flag(help: "Print one JSON object.") var json = false
 
         func run() async throws {
-            let (appid, options) = (appid, policy)
+            let (appid, options, sealer) = (appid, policy, try policy.sealer())
             let app = try await withDirectory { directory in
-                try await directory.updatePolicy(appID: appid) { try options.apply(to: &$0) }
+                try await directory.updatePolicy(appID: appid) { try options.apply(to: &$0, sealer: sealer) }
             }
             try Output.print(AppSummary(appid: app.id, name: app.name, account: "", policy: app.policy), json: json) {
                 "updated \(app.id)"
@@ -339,5 +354,7 @@ struct PolicyView: Encodable {
         try container.encode(messages.extras.webOTPDomain?.value, forKey: Key("web_otp_domain"))
         try container.encode(messages.extras.smsRetrieverHash?.value, forKey: Key("sms_retriever_hash"))
         try container.encode(messages.whatsAppTemplates, forKey: Key("whatsapp_templates"))
+        // The numbers only: their codes stay sealed.
+        try container.encode(policy.testNumbers.keys.sorted(), forKey: Key("test_numbers"))
     }
 }
