@@ -156,6 +156,30 @@ package struct PostgresDirectory: AccessDirectory {
         }
     }
 
+    /// Seals every app's test-number codes under the ring's current key (the same step of a key
+    /// rotation as `resealKeys`). Returns how many were resealed, and the numbers (APPID:NUMBER) no
+    /// key of the ring opens (they must be set again).
+    package func resealTestNumbers(sealer: CodeSealer) async throws -> (resealed: Int, unreadable: [String]) {
+        return try await DatabaseFaults.mapping {
+            var resealed = 0
+            var unreadable: [String] = []
+            for var app in try await apps(id: nil, accountID: nil) where !app.policy.testNumbers.isEmpty {
+                for number in app.policy.testNumbers.keys.sorted() {
+                    guard let code = try? TestNumbers.code(for: number, policy: app.policy, sealer: sealer) else {
+                        unreadable.append("\(app.id):\(number)")
+                        continue
+                    }
+                    app.policy.testNumbers[number] = try TestNumbers.seal(code: code, number: number, sealer: sealer)
+                    resealed += 1
+                }
+                try await client.query(
+                    "UPDATE otp.apps SET test_numbers = \(PolicyJSON.testNumbers(app.policy))::jsonb WHERE id = \(app.id)",
+                    logger: logger)
+            }
+            return (resealed, unreadable)
+        }
+    }
+
     package func revokeKey(id: String) async throws {
         try await DatabaseFaults.mapping {
             let rows = try await client.query(

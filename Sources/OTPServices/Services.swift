@@ -68,9 +68,11 @@ package struct Services: Sendable {
 
     private var deadline: Deadline { Deadline(storeDeadline, sleep: EventLoopTimer.sleep) }
 
-    /// Every store of the API, each behind the store deadline.
+    /// Every store of the API, each behind the store deadline; keys and apps through `directoryCache`
+    /// when given (its listener must run beside the API).
     package func apiDependencies(
-        receipts: ReceiptSettings, trustedProxies: TrustedProxies = .none, metrics: PrometheusCollectorRegistry? = nil
+        receipts: ReceiptSettings, trustedProxies: TrustedProxies = .none, metrics: PrometheusCollectorRegistry? = nil,
+        directoryCache: CachedAccessDirectory? = nil
     ) -> APIDependencies {
         let storeLogger = logger("otp.store")
         let store = TimeBoundVerificationStore(
@@ -82,8 +84,7 @@ package struct Services: Sendable {
         var metricsText: (@Sendable () -> String)? = nil
         if let metrics { metricsText = { metrics.emitToString() } }
         var dependencies = APIDependencies(
-            directory: TimeBoundAccessDirectory(
-                PostgresDirectory(client: client, logger: storeLogger), deadline: deadline),
+            directory: directoryCache ?? directory(),
             service: VerificationService(
                 store: store, templates: templates, codes: codes, keys: keys, numbers: numbers),
             apiSecrets: APIKeySecrets(keys: keys),
@@ -99,6 +100,11 @@ package struct Services: Sendable {
         return dependencies
     }
 
+    /// Keys and apps as every request reads them, behind the store deadline.
+    package func directory() -> any AccessDirectory {
+        TimeBoundAccessDirectory(PostgresDirectory(client: client, logger: logger("otp.store")), deadline: deadline)
+    }
+
     /// The dashboard on the API's own stores and services, plus its users and the account administration.
     package func dashboardDependencies(api: APIDependencies) -> DashboardDependencies {
         let storeLogger = logger("otp.store")
@@ -111,15 +117,21 @@ package struct Services: Sendable {
             management: api.management, templates: api.templates, service: api.service, keys: keys)
     }
 
-    /// The HTTP API and, under `/dashboard/`, the dashboard.
+    /// The HTTP API and, under `/dashboard/`, the dashboard; with the listener that keeps the
+    /// in-process cache of keys and apps in step with the database.
     package func api(
         host: String, port: Int, receipts: ReceiptSettings, trustedProxies: TrustedProxies,
         metrics: PrometheusCollectorRegistry?
-    ) -> some Service {
-        let dependencies = apiDependencies(receipts: receipts, trustedProxies: trustedProxies, metrics: metrics)
+    ) -> [any Service] {
+        let cache = CachedAccessDirectory(directory())
+        let dependencies = apiDependencies(
+            receipts: receipts, trustedProxies: trustedProxies, metrics: metrics, directoryCache: cache)
         let dashboard = Dashboard(dashboardDependencies(api: dependencies))
-        return buildApplication(
-            dependencies, host: host, port: port, logger: logger("otp.api"), addingRoutes: dashboard.addRoutes)
+        return [
+            DirectoryChangeListener(client: client, cache: cache, logger: logger("otp.api")),
+            buildApplication(
+                dependencies, host: host, port: port, logger: logger("otp.api"), addingRoutes: dashboard.addRoutes),
+        ]
     }
 
     package func worker(chains: ProviderChains, configuration: DeliveryWorker.Configuration) -> DeliveryWorker {

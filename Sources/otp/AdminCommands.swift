@@ -264,15 +264,27 @@ struct KeysCommand: AsyncParsableCommand {
         @Flag(help: "Print one JSON object.") var json = false
 
         func run() async throws {
-            let secrets = APIKeySecrets(keys: try Settings().serverKeys())
-            let result = try await withDirectory { try await $0.resealKeys(secrets: secrets) }
-            try Output.print(["resealed": result.resealed, "unreadable": result.unreadable.count], json: json) {
-                result.unreadable.isEmpty
-                    ? "resealed \(result.resealed) keys"
-                    : "resealed \(result.resealed) keys; \(result.unreadable.count) no key of the ring opens: "
-                        + result.unreadable.joined(separator: ", ")
+            let keys = try Settings().serverKeys()
+            let secrets = APIKeySecrets(keys: keys)
+            let (result, numbers) = try await withDirectory { directory in
+                (
+                    try await directory.resealKeys(secrets: secrets),
+                    try await directory.resealTestNumbers(sealer: CodeSealer(keys: keys))
+                )
             }
-            if !result.unreadable.isEmpty { throw ExitCode(1) }
+            let unreadable = result.unreadable + numbers.unreadable
+            try Output.print(
+                [
+                    "resealed": result.resealed, "unreadable": result.unreadable.count,
+                    "test_numbers_resealed": numbers.resealed, "test_numbers_unreadable": numbers.unreadable.count,
+                ], json: json
+            ) {
+                let done = "resealed \(result.resealed) keys and \(numbers.resealed) test numbers"
+                return unreadable.isEmpty
+                    ? done
+                    : "\(done); \(unreadable.count) no key of the ring opens: " + unreadable.joined(separator: ", ")
+            }
+            if !unreadable.isEmpty { throw ExitCode(1) }
         }
     }
 

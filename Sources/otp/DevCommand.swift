@@ -70,28 +70,29 @@ struct DevCommand: AsyncParsableCommand {
                 namesProviders
                 ? try ProviderSetup(settings: settings, httpClient: httpClient, allowsConsole: true).chains()
                 : ProviderChains([.sms: [console], .whatsapp: [console]])
-            try await services.run([
+            try await services.run(
                 services.api(
                     host: host, port: port, receipts: settings.receiptSettings(),
-                    trustedProxies: TrustedProxies(settings.value("OTP_TRUSTED_PROXIES") ?? ""), metrics: registry),
-                services.worker(chains: chains, configuration: .init(concurrency: 64)),
-                // The crontab's jobs, on its schedule.
-                PeriodicJob(name: "expire", interval: .seconds(60), logger: logger) {
-                    _ = try await maintenance.expire()
-                },
-                PeriodicJob(name: "rollup", interval: .seconds(3600), logger: logger) {
-                    let now = Date()
-                    _ = try await maintenance.rollup(days: [
-                        UTCDay.format(now.addingTimeInterval(-86_400)), UTCDay.format(now),
+                    trustedProxies: TrustedProxies(settings.value("OTP_TRUSTED_PROXIES") ?? ""), metrics: registry)
+                    + [
+                        services.worker(chains: chains, configuration: .init(concurrency: 64)),
+                        // The crontab's jobs, on its schedule.
+                        PeriodicJob(name: "expire", interval: .seconds(60), logger: logger) {
+                            _ = try await maintenance.expire()
+                        },
+                        PeriodicJob(name: "rollup", interval: .seconds(3600), logger: logger) {
+                            let now = Date()
+                            _ = try await maintenance.rollup(days: [
+                                UTCDay.format(now.addingTimeInterval(-86_400)), UTCDay.format(now),
+                            ])
+                        },
+                        PeriodicJob(name: "audit seal", interval: .seconds(60), logger: logger) {
+                            _ = try await AuditTrail(client: client, logger: Logger(label: "otp.cron")).seal()
+                        },
+                        PeriodicJob(name: "prune", interval: .seconds(86_400), logger: logger) {
+                            _ = try await maintenance.prune(olderThanDays: 90)
+                        },
                     ])
-                },
-                PeriodicJob(name: "audit seal", interval: .seconds(60), logger: logger) {
-                    _ = try await AuditTrail(client: client, logger: Logger(label: "otp.cron")).seal()
-                },
-                PeriodicJob(name: "prune", interval: .seconds(86_400), logger: logger) {
-                    _ = try await maintenance.prune(olderThanDays: 90)
-                },
-            ])
         }
     }
 }

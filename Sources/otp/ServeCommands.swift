@@ -16,11 +16,10 @@ struct ServeCommand: AsyncParsableCommand {
         let registry = Bootstrap.metrics()
         let (host, port) = try settings.httpAddress()
         let services = try Services.build(settings)
-        try await services.run([
+        try await services.run(
             services.api(
                 host: host, port: port, receipts: settings.receiptSettings(),
-                trustedProxies: TrustedProxies(settings.value("OTP_TRUSTED_PROXIES") ?? ""), metrics: registry)
-        ])
+                trustedProxies: TrustedProxies(settings.value("OTP_TRUSTED_PROXIES") ?? ""), metrics: registry))
     }
 }
 

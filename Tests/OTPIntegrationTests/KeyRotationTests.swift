@@ -30,6 +30,11 @@ import Testing
             }
 
             let inFlight = try await world.test { client in try await world.send(client, code: "777111") }
+            // A test number, its code sealed under the old key.
+            let testNumber = "+14155550198"
+            _ = try await world.directory.updatePolicy(appID: world.app.id) { policy in
+                try TestNumbers.apply(["\(testNumber)=864200"], to: &policy, sealer: CodeSealer(keys: world.keys))
+            }
 
             let next = ServerKeys.generateSecret()
             var during = world
@@ -41,6 +46,8 @@ import Testing
             let result = try await world.directory.resealKeys(secrets: APIKeySecrets(keys: during.keys))
             #expect(result.unreadable.isEmpty)
             #expect(result.resealed == 2)
+            let numbers = try await world.directory.resealTestNumbers(sealer: CodeSealer(keys: during.keys))
+            #expect(numbers.resealed == 1 && numbers.unreadable.isEmpty)
 
             var after = world
             after.keys = try ServerKeys(ring: "next:\(next)")
@@ -49,6 +56,9 @@ import Testing
                 // A code sent after the rotation is made and checked with the new key.
                 let fresh = try await world.send(client, code: "777222")
                 #expect(try await world.verify(client, fresh, code: "777222").status == .ok)
+                // The test number's code was resealed: it still opens with the old key gone.
+                let test = try await world.send(client, recipient: testNumber)
+                #expect(try await world.verify(client, test, code: "864200").status == .ok)
             }
             // Only revoking retires a key.
             try await world.directory.revokeKey(id: world.keyID)
