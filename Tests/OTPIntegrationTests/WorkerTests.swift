@@ -82,7 +82,8 @@ import Testing
             }
             try await world.test { client in
                 let id = try await world.send(client)
-                try await world.setExpiry(id, secondsFromNow: 2)
+                // Long enough for a loaded machine's worker to reach the provider at least once.
+                try await world.setExpiry(id, secondsFromNow: 5)
                 try await runWorker(world, provider: provider, configuration: Self.fastRetries) {
                     try await waitUntil {
                         try await world.status(client, id).json["delivery_status"] as? String == "failed"
