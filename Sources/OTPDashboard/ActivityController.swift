@@ -21,9 +21,10 @@ struct ActivityController {
     @Sendable func verifications(request: Request, context: OTPRequestContext) async throws -> Response {
         let who = try await sessions.signedIn(request)
         let query = FormData.query(request)
-        var model = try await filters(query, who: who)
+        let apps = try await dependencies.administration.apps(accountID: who.user.accountID)
+        var model = Self.filters(query, apps: apps)
         do {
-            let scope = try await self.scope(query, who: who)
+            let scope = try Self.scope(query, apps: apps)
             let status = try Self.choice(query, "status", VerificationStatus.self)
             let channel = try Self.choice(query, "channel", MessageChannel.self)
             let recipient = query["recipient"].map { dependencies.service.numbers.parse($0)?.e164 ?? $0 }
@@ -114,10 +115,11 @@ struct ActivityController {
     @Sendable func logs(request: Request, context: OTPRequestContext) async throws -> Response {
         let who = try await sessions.signedIn(request)
         let query = FormData.query(request)
-        var model = try await filters(query, who: who)
+        let apps = try await dependencies.administration.apps(accountID: who.user.accountID)
+        var model = Self.filters(query, apps: apps)
         model["events"] = Self.options(EventKind.allCases.map(\.rawValue), selected: query["event"])
         do {
-            let scope = try await self.scope(query, who: who)
+            let scope = try Self.scope(query, apps: apps)
             if let event = query["event"], EventKind(rawValue: event) == nil {
                 throw FilterProblem(message: "there is no event \(event)")
             }
@@ -151,8 +153,7 @@ struct ActivityController {
     }
 
     /// The filter form's values and the account's apps, for the form.
-    private func filters(_ query: FormData, who: SignedIn) async throws -> [String: Any] {
-        let apps = try await dependencies.administration.apps(accountID: who.user.accountID)
+    private static func filters(_ query: FormData, apps: [App]) -> [String: Any] {
         var model: [String: Any] = [
             "apps": apps.map { ["appid": $0.id, "name": $0.name, "selected": $0.id == query["appid"]] }
         ]
@@ -160,15 +161,17 @@ struct ActivityController {
         return model
     }
 
-    private func scope(_ query: FormData, who: SignedIn) async throws -> ListScope {
-        let apps = try await dependencies.administration.apps(accountID: who.user.accountID).map(\.id)
-        var appIDs = apps
+    /// The account's apps (or the one chosen) and the time range the filters name.
+    private static func scope(_ query: FormData, apps: [App]) throws -> ListScope {
+        var appIDs = apps.map(\.id)
         if let appID = query["appid"] {
-            guard apps.contains(appID) else { throw FilterProblem(message: "there is no app \(appID) in your account") }
+            guard appIDs.contains(appID) else {
+                throw FilterProblem(message: "there is no app \(appID) in your account")
+            }
             appIDs = [appID]
         }
         return ListScope(
-            appIDs: appIDs, from: try Self.time(query, "from"), to: try Self.time(query, "to"), limit: Self.pageSize,
+            appIDs: appIDs, from: try time(query, "from"), to: try time(query, "to"), limit: pageSize,
             cursor: query["cursor"])
     }
 
@@ -195,14 +198,10 @@ struct ActivityController {
     static func link(_ path: String, _ query: FormData, cursor: String) -> String {
         var parts: [String] = []
         for name in ["appid", "status", "channel", "recipient", "from", "to", "event", "verification_id"] {
-            if let value = query[name] { parts.append(name + "=" + encode(value)) }
+            if let value = query[name] { parts.append(name + "=" + FormData.encode(value)) }
         }
-        parts.append("cursor=" + encode(cursor))
+        parts.append("cursor=" + FormData.encode(cursor))
         return path + "?" + parts.joined(separator: "&")
-    }
-
-    static func encode(_ value: String) -> String {
-        value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
     }
 
     /// An event's details object as `key: value` text.

@@ -41,6 +41,11 @@ package struct FormData: Sendable {
 
     package func has(_ name: String) -> Bool { fields.contains { $0.name == name } }
 
+    /// A value as a query string carries it (what `init(encoded:)` reads back).
+    static func encode(_ value: String) -> String {
+        value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+    }
+
     private static func decode(_ part: Substring) -> String {
         let spaced = part.replacingOccurrences(of: "+", with: " ")
         return spaced.removingPercentEncoding ?? spaced

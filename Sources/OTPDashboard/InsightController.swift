@@ -39,13 +39,11 @@ struct InsightController {
     @Sendable func reports(request: Request, context: OTPRequestContext) async throws -> Response {
         let who = try await sessions.signedIn(request)
         let query = FormData.query(request)
-        let (appIDs, from, to) = try await range(query, who: who)
-        let parts = try await dependencies.management.reportParts(appIDs: appIDs, from: from, to: to)
         let apps = try await dependencies.administration.apps(accountID: who.user.accountID)
+        let (appIDs, from, to) = try Self.range(query, apps: apps)
+        let parts = try await dependencies.management.reportParts(appIDs: appIDs, from: from, to: to)
         var csvQuery = "from=\(from)&to=\(to)"
-        if let app = query["appid"] {
-            csvQuery += "&appid=" + (app.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
-        }
+        if let app = query["appid"] { csvQuery += "&appid=" + FormData.encode(app) }
         let model: [String: Any] = [
             "from": from, "to": to,
             "apps": apps.map { ["appid": $0.id, "name": $0.name, "selected": $0.id == query["appid"]] },
@@ -61,7 +59,8 @@ struct InsightController {
     @Sendable func csv(request: Request, context: OTPRequestContext) async throws -> Response {
         let who = try await sessions.signedIn(request)
         let query = FormData.query(request)
-        let (appIDs, from, to) = try await range(query, who: who)
+        let apps = try await dependencies.administration.apps(accountID: who.user.accountID)
+        let (appIDs, from, to) = try Self.range(query, apps: apps)
         guard let grouping = ReportGrouping(rawValue: query["group_by"] ?? "day") else {
             throw DashboardError.badInput("group_by must be day, channel or country")
         }
@@ -78,11 +77,10 @@ struct InsightController {
 
     /// The apps and days a report covers: one app of the account or all of them; the last 30 days
     /// unless `from` and `to` say otherwise (at most a year).
-    private func range(_ query: FormData, who: SignedIn) async throws -> ([String], String, String) {
-        let apps = try await dependencies.administration.apps(accountID: who.user.accountID).map(\.id)
-        var appIDs = apps
+    private static func range(_ query: FormData, apps: [App]) throws -> ([String], String, String) {
+        var appIDs = apps.map(\.id)
         if let appID = query["appid"] {
-            guard apps.contains(appID) else { throw DashboardError.notFound }
+            guard appIDs.contains(appID) else { throw DashboardError.notFound }
             appIDs = [appID]
         }
         let to = query["to"] ?? UTCDay.format(Date())

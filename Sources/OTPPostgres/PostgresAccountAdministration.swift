@@ -42,12 +42,11 @@ package struct PostgresAccountAdministration: AccountAdministration {
     ) async throws -> App? {
         return try await DatabaseFaults.mapping {
             try await client.withTransaction(logger: logger) { connection -> App? in
-                // Locked, so that two saves of one app apply one after the other.
-                let locked = try await connection.query(
-                    "SELECT id FROM otp.apps WHERE id = \(id) AND account_id = \(accountID) FOR UPDATE", logger: logger)
-                guard try await !locked.collect().isEmpty,
-                    var app = try await directory.apps(id: id, accountID: accountID).first
-                else { return nil }
+                // Read and locked on the transaction's own connection, so that two saves of one app
+                // apply one after the other.
+                let rows = try await connection.query(
+                    PostgresDirectory.appsQuery(id: id, accountID: accountID, locking: true), logger: logger)
+                guard var app = try await PostgresDirectory.apps(rows).first else { return nil }
                 let before = app
                 try change(&app)
                 if let problem = app.policy.problem { throw PolicyProblem(problem) }

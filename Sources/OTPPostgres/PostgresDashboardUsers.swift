@@ -178,16 +178,9 @@ package struct PostgresDashboardUsers: DashboardUserStore {
     package func setPassword(email: String, passwordHash: String) async throws {
         try await DatabaseFaults.mapping {
             let email = LoginRules.normalised(email: email)
-            try await client.withTransaction(logger: logger) { connection in
-                let rows = try await connection.query(
-                    "UPDATE otp.users SET password_hash = \(passwordHash) WHERE email = \(email) RETURNING id",
-                    logger: logger)
-                var found: Int64?
-                for try await id in rows.decode(Int64.self) { found = id }
-                guard let found else { throw AdminError.userNotFound(email) }
-                try await connection.query(
-                    "DELETE FROM otp.dashboard_sessions WHERE user_id = \(found)", logger: logger)
-            }
+            try await changeEndingSessions(
+                "UPDATE otp.users SET password_hash = \(passwordHash) WHERE email = \(email) RETURNING id", email: email
+            )
         }
     }
 
@@ -195,17 +188,20 @@ package struct PostgresDashboardUsers: DashboardUserStore {
     package func disableUser(email: String) async throws {
         try await DatabaseFaults.mapping {
             let email = LoginRules.normalised(email: email)
-            try await client.withTransaction(logger: logger) { connection in
-                let rows = try await connection.query(
-                    """
-                    UPDATE otp.users SET disabled_at = coalesce(disabled_at, now()) WHERE email = \(email) RETURNING id
-                    """, logger: logger)
-                var found: Int64?
-                for try await id in rows.decode(Int64.self) { found = id }
-                guard let found else { throw AdminError.userNotFound(email) }
-                try await connection.query(
-                    "DELETE FROM otp.dashboard_sessions WHERE user_id = \(found)", logger: logger)
-            }
+            try await changeEndingSessions(
+                "UPDATE otp.users SET disabled_at = coalesce(disabled_at, now()) WHERE email = \(email) RETURNING id",
+                email: email)
+        }
+    }
+
+    /// Runs `update` (which returns the user's id) and ends that user's sessions, in one transaction.
+    private func changeEndingSessions(_ update: PostgresQuery, email: String) async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            var found: Int64?
+            for try await id in try await connection.query(update, logger: logger).decode(Int64.self) { found = id }
+            guard let found else { throw AdminError.userNotFound(email) }
+            _ = try await connection.query(
+                "DELETE FROM otp.dashboard_sessions WHERE user_id = \(found)", logger: logger)
         }
     }
 

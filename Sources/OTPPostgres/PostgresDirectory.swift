@@ -214,15 +214,21 @@ package struct PostgresDirectory: AccessDirectory {
 
     /// Apps filtered by id and account, either of which may be nil for "any".
     func apps(id: String?, accountID: Int64?) async throws -> [App] {
-        let query: PostgresQuery = """
-            SELECT \(unescaped: AppColumns.list) FROM otp.apps a
-            WHERE (\(id)::text IS NULL OR a.id = \(id)) AND (\(accountID)::bigint IS NULL OR a.account_id = \(accountID))
-            ORDER BY a.created_at
-            """
+        try await Self.apps(try await client.query(Self.appsQuery(id: id, accountID: accountID), logger: logger))
+    }
+
+    /// The query of `apps(id:accountID:)`; `locking` takes their row locks (inside a transaction).
+    static func appsQuery(id: String?, accountID: Int64?, locking: Bool = false) -> PostgresQuery {
+        """
+        SELECT \(unescaped: AppColumns.list) FROM otp.apps a
+        WHERE (\(id)::text IS NULL OR a.id = \(id)) AND (\(accountID)::bigint IS NULL OR a.account_id = \(accountID))
+        ORDER BY a.created_at \(unescaped: locking ? "FOR UPDATE" : "")
+        """
+    }
+
+    static func apps(_ rows: PostgresRowSequence) async throws -> [App] {
         var apps: [App] = []
-        for try await row in try await client.query(query, logger: logger) {
-            apps.append(try AppColumns.app(row.makeRandomAccess(), from: 0))
-        }
+        for try await row in rows { apps.append(try AppColumns.app(row.makeRandomAccess(), from: 0)) }
         return apps
     }
 }
