@@ -109,6 +109,7 @@ import Testing
     }
 
     @Test func ipv6ClientsCountByTheirSlash64AndBadHopsAreIgnored() async throws {
+        try await awayFromWindowEnd()
         try await TestApp.with(configure: RateLimitTests.only([.ip5m: 1])) { world in
             @Sendable func send(_ client: any TestClientProtocol, from forwarded: String, _ recipient: String)
                 async throws -> TestResponse

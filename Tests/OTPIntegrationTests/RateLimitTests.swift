@@ -18,16 +18,8 @@ import Testing
         }
     }
 
-    /// Limits are fixed windows: a burst that straddles a window's end is counted in two. Tests that
-    /// count exactly start their burst at least `margin` seconds before the end of the window.
-    static func awayFromWindowEnd(_ window: Int = 300, margin: Double = 45) async throws {
-        let into = Date().timeIntervalSince1970.truncatingRemainder(dividingBy: Double(window))
-        let left = Double(window) - into
-        if left < margin { try await Task.sleep(for: .milliseconds(Int((left + 1) * 1000))) }
-    }
-
     @Test func fiftyConcurrentSendsToOneRecipientAdmitExactlyTheLimit() async throws {
-        try await Self.awayFromWindowEnd()
+        try await awayFromWindowEnd()
         try await TestApp.with(configure: Self.only([.recipient10m: 5])) { world in
             try await world.test { client in
                 let body = jsonBody(["appid": world.app.id, "recipient": "+5511999888777"])
@@ -56,7 +48,7 @@ import Testing
     }
 
     @Test func twoServerProcessesShareTheLimit() async throws {
-        try await Self.awayFromWindowEnd()
+        try await awayFromWindowEnd()
         try await TestApp.with(ownDatabase: true, configure: Self.only([.recipient10m: 5])) { world in
             let ports = [try EmbeddedPostgres.freePort(), try EmbeddedPostgres.freePort()]
             let servers = try ports.map { port in
@@ -108,7 +100,7 @@ import Testing
         (RateLimitRule.ip5m, "+5511999888777", "+12025550100"),
     ])
     func eachRuleTripsOnItsOwnAndResets(rule: RateLimitRule, first: String, second: String) async throws {
-        try await Self.awayFromWindowEnd()
+        try await awayFromWindowEnd()
         try await TestApp.with(configure: Self.only([rule: 1])) { world in
             try await world.test(.live) { client in
                 #expect(
@@ -145,6 +137,7 @@ import Testing
     }
 
     @Test func aPrefixBurstTripsOnlyThatPrefix() async throws {
+        try await awayFromWindowEnd()
         try await TestApp.with(configure: Self.only([.prefix1h: 3])) { world in
             try await world.test { client in
                 for suffix in ["1001", "1002", "1003"] {
@@ -164,6 +157,7 @@ import Testing
     }
 
     @Test func verifiesPerIPAreLimited() async throws {
+        try await awayFromWindowEnd()
         try await TestApp.with(configure: Self.only([.verifyIP5m: 3])) { world in
             try await world.test(.live) { client in
                 let id = try await world.send(client)
@@ -180,6 +174,7 @@ import Testing
     }
 
     @Test func forwardedForCountsOnlyBehindTrustedProxies() async throws {
+        try await awayFromWindowEnd()
         try await TestApp.with(configure: Self.only([.ip5m: 1])) { world in
             var headers = world.basicAuth
             headers[.init("X-Forwarded-For")!] = "198.51.100.7"
@@ -242,7 +237,7 @@ import Testing
     }
 
     @Test func theRateLimitsRouteReportsWhatTheLimiterEnforces() async throws {
-        try await Self.awayFromWindowEnd()
+        try await awayFromWindowEnd()
         try await TestApp.with(configure: Self.only([.recipient10m: 5, .prefix1h: 20, .app1h: 1000])) { world in
             try await world.test { client in
                 for _ in 0..<3 { _ = try await world.send(client, recipient: "+5511999888777") }
