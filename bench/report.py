@@ -33,6 +33,12 @@ send = get("send", "rps")
 base_extended = get("baseline", "tps_extended")
 row("baseline: send SQL in pgbench, prepared (16 clients)", base, "tx/s")
 row("baseline: send SQL in pgbench, parsed each time", base_extended, "tx/s")
+for n in (8, 32):   # the batched ceiling: n sends per statement
+    batched = get("baseline_batched", f"n{n}") or {}
+    sends = batched.get("sends_per_second")
+    row(f"baseline batched: {n} sends per statement, prepared", batched.get("statements_per_second"), "statements/s")
+    row(f"baseline batched: {n} sends per statement, in sends", sends, "sends/s", "",
+        "" if None in (sends, base) else f"{sends / base:.2f} x baseline")
 goal = None if base is None else 0.6 * base
 row("send: POST /otp/send (16 connections)", send, "req/s", f">= 0.6 x baseline",
     "" if None in (send, base) else f"{send / base:.2f} x, {at_least(send, goal)}")
@@ -46,6 +52,16 @@ for name, label, goal in (("drain_instant", "drain, provider answers at once", 5
     rate = get(name, "per_second")
     row(f"{label} (concurrency {get(name, 'concurrency')})", rate, "deliveries/s", f">= {goal}",
         at_least(rate, goal))
+# The peer queue: otp's drain (provider answering at once) as a ratio to PgQueuer's on the same jobs count.
+otp_drain = get("drain_instant", "per_second")
+if get("pgqueuer", "error"):
+    row("peer: PgQueuer drain", None, "jobs/s", "", get("pgqueuer", "error"))
+for batch in (10, 100):
+    peer = get("pgqueuer", f"batch_{batch}")
+    if peer:
+        rate = peer.get("per_second")
+        row(f"peer: PgQueuer drain, batch {batch}, {peer.get('consumers')} consumers", rate, "jobs/s", "",
+            "" if not otp_drain or not rate else f"otp drain {otp_drain / rate:.2f} x")
 row("end to end p50 at 100 sends/s", get("e2e", "p50_ms"), "ms", "<= 10", at_most(get("e2e", "p50_ms"), 10))
 row("end to end p99 at 100 sends/s", get("e2e", "p99_ms"), "ms", "<= 50", at_most(get("e2e", "p99_ms"), 50))
 for metric, value in (("peak RSS: serve", get("memory", "serve_peak_rss_mb")),
@@ -67,6 +83,11 @@ for name in ("drain_instant", "drain_delay200"):
         notes.append(f"{name}: {count} queued, ended as {states}, {get(name, 'left')} left")
     if get(name, "provider_requests") not in (None, count):
         notes.append(f"{name}: the provider got {get(name, 'provider_requests')} calls for {count} deliveries")
+for batch in (10, 100):
+    peer = get("pgqueuer", f"batch_{batch}") or {}
+    if peer and (peer.get("left") or peer.get("logged_successful") != peer.get("jobs")):
+        notes.append(f"pgqueuer batch {batch}: {peer.get('jobs')} queued, {peer.get('logged_successful')} "
+                     f"logged successful, {peer.get('left')} left")
 if get("e2e", "arrived") != get("e2e", "sent") or get("e2e", "send_errors"):
     notes.append(f"e2e: {get('e2e', 'sent')} sent, {get('e2e', 'arrived')} reached the provider, "
                  f"{get('e2e', 'send_errors')} send errors")

@@ -80,7 +80,7 @@ struct AttemptItem: Encodable {
     init(_ attempt: AttemptRecord) { self.attempt = attempt }
 
     enum CodingKeys: String, CodingKey {
-        case kind, at, success, reason, ip, provider, outcome, error
+        case kind, at, success, reason, ip, provider, outcome, error, event, url
         case verificationID = "verification_id"
         case appid
         case httpStatus = "http_status"
@@ -104,6 +104,12 @@ struct AttemptItem: Encodable {
             try container.encode(attempt.outcome, forKey: .outcome)
             try container.encode(attempt.httpStatus, forKey: .httpStatus)
             try container.encode(attempt.providerMessageID, forKey: .providerMessageID)
+            try container.encode(attempt.error, forKey: .error)
+            try container.encode(attempt.latencyMilliseconds, forKey: .latencyMilliseconds)
+        case .webhook:
+            try container.encode(attempt.event, forKey: .event)
+            try container.encode(attempt.url, forKey: .url)
+            try container.encode(attempt.httpStatus, forKey: .httpStatus)
             try container.encode(attempt.error, forKey: .error)
             try container.encode(attempt.latencyMilliseconds, forKey: .latencyMilliseconds)
         }

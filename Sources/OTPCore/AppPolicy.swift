@@ -30,6 +30,8 @@ package struct AppPolicy: Sendable, Equatable {
     package var messages = MessageSettings()
     /// Test numbers (E.164) and their fixed codes, sealed (see `TestNumbers`).
     package var testNumbers: [String: Data] = [:]
+    /// Where the app's status webhooks go, if anywhere.
+    package var webhook: AppWebhook?
 
     package static let codeLengths = 6...10
     package static let ttlRange = 60...600

@@ -87,22 +87,8 @@ package struct DeliveryOutcome: Sendable, Equatable {
     }
 }
 
-/// The delivery job queue.
-package protocol DeliveryQueue: Sendable {
-    /// Claims up to `limit` due deliveries for `lease`, in one statement that skips rows other
-    /// workers hold.
-    func claim(limit: Int, lease: Duration, workerID: String) async throws -> [ClaimedDelivery]
+/// The delivery job queue: message deliveries, a kind of job.
+package typealias DeliveryQueue = JobQueue<ClaimedDelivery, DeliveryOutcome>
 
-    /// Records the attempts and moves the deliveries on, all in one transaction. An outcome for a
-    /// delivery `workerID` no longer holds (its lease ran out and it was requeued) only records the attempt.
-    func finish(_ outcomes: [DeliveryOutcome], workerID: String) async throws
-
-    /// Puts deliveries whose lease ran out (their worker died) back in the queue; returns how many.
-    func requeueExpiredLeases() async throws -> Int
-
-    /// How many deliveries wait, and for how long the oldest due one has waited (seconds).
-    func backlog() async throws -> (queued: Int, oldestAgeSeconds: Double)
-
-    /// Calls `wake` whenever new work may be queued, until cancelled. A hint only: callers also poll.
-    func listenForWork(_ wake: @Sendable () -> Void) async throws
-}
+/// The queue of status webhooks to apps, a kind of job.
+package typealias WebhookQueue = JobQueue<ClaimedWebhook, WebhookOutcome>

@@ -69,9 +69,9 @@ package struct AuditEvent: Sendable, Equatable {
     }
 }
 
-/// A verify attempt or a delivery attempt, as `/otp/attempts` lists them.
+/// A verify attempt, a delivery attempt or a webhook try, as `/otp/attempts` lists them.
 package struct AttemptRecord: Sendable, Equatable {
-    package enum Kind: String, Sendable, CaseIterable { case verify, delivery }
+    package enum Kind: String, Sendable, CaseIterable { case verify, delivery, webhook }
 
     package var kind: Kind
     package var id: Int64
@@ -89,6 +89,9 @@ package struct AttemptRecord: Sendable, Equatable {
     package var providerMessageID: String?
     package var error: String?
     package var latencyMilliseconds: Int?
+    // webhook (with httpStatus, error, latencyMilliseconds)
+    package var event: String?
+    package var url: String?
 
     package init(kind: Kind, id: Int64, at: Date, verificationID: String, appID: String) {
         self.kind = kind

@@ -96,6 +96,15 @@ struct ActivityController {
                     "what": "delivery attempt via \(attempt.provider ?? "?")", "detail": parts.joined(separator: " · "),
                     "actor": attempt.providerMessageID ?? "",
                 ]
+            case .webhook:
+                let parts = [
+                    attempt.httpStatus.map { "HTTP \($0)" }, attempt.error, attempt.latencyMilliseconds.map { "\($0) ms" },
+                ].compactMap { $0 }
+                item = [
+                    "kind": "webhook", "at": DisplayTime.format(attempt.at),
+                    "what": "webhook \(attempt.event ?? "?") to the app", "detail": parts.joined(separator: " · "),
+                    "actor": attempt.url ?? "",
+                ]
             }
             timeline.append((attempt.at, attempt.id, item))
         }

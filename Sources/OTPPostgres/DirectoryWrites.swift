@@ -10,7 +10,7 @@ enum DirectoryWrites {
             INSERT INTO otp.apps (id, account_id, name, code_length, ttl_seconds, max_attempts, max_sends,
                 resend_cooldown_seconds, channels, default_channel, sender_name, resend_policy, fallback_channel,
                 rate_limits, countries, refused_line_types, default_template, default_locale, message_options,
-                whatsapp_templates, test_numbers)
+                whatsapp_templates, test_numbers, webhook_url, webhook_secret)
             VALUES (\(app.id), \(app.accountID), \(app.name), \(policy.codeLength), \(policy.ttlSeconds),
                 \(policy.maxAttempts), \(policy.maxSends), \(policy.resendCooldownSeconds),
                 \(policy.channels.map(\.rawValue)), \(policy.defaultChannel.rawValue), \(policy.senderName),
@@ -18,7 +18,9 @@ enum DirectoryWrites {
                 \(PolicyJSON.rateLimits(policy))::jsonb, \(PolicyJSON.countries(policy))::jsonb,
                 \(PolicyJSON.lineTypes(policy))::jsonb, \(policy.messages.defaultTemplate),
                 \(policy.messages.defaultLocale), \(PolicyJSON.messageOptions(policy))::jsonb,
-                \(PolicyJSON.whatsAppTemplates(policy))::jsonb, \(PolicyJSON.testNumbers(policy))::jsonb)
+                \(PolicyJSON.whatsAppTemplates(policy))::jsonb, \(PolicyJSON.testNumbers(policy))::jsonb,
+                \(policy.webhook?.url),
+                decode(\(policy.webhook?.sealedSecret.base64EncodedString())::text, 'base64'))
             """
     }
 
@@ -39,7 +41,9 @@ enum DirectoryWrites {
                 default_locale = \(policy.messages.defaultLocale),
                 message_options = \(PolicyJSON.messageOptions(policy))::jsonb,
                 whatsapp_templates = \(PolicyJSON.whatsAppTemplates(policy))::jsonb,
-                test_numbers = \(PolicyJSON.testNumbers(policy))::jsonb, updated_at = now()
+                test_numbers = \(PolicyJSON.testNumbers(policy))::jsonb,
+                webhook_url = \(policy.webhook?.url), webhook_secret = decode(\(policy.webhook?.sealedSecret.base64EncodedString())::text, 'base64'),
+                updated_at = now()
             WHERE id = \(app.id)
             """
     }

@@ -148,6 +148,8 @@ package struct PostgresAccountAdministration: AccountAdministration {
             ("rate_limits", old.rateLimits != new.rateLimits), ("countries", old.countries != new.countries),
             ("line_types", old.refusedLineTypes != new.refusedLineTypes), ("messages", old.messages != new.messages),
             ("test_numbers", old.testNumbers != new.testNumbers),
+            ("webhook_url", old.webhook?.url != new.webhook?.url),
+            ("webhook_secret", old.webhook != nil && new.webhook != nil && old.webhook?.sealedSecret != new.webhook?.sealedSecret),
         ]
         return parts.filter(\.1).map(\.0)
     }

@@ -6,8 +6,9 @@ import PostgresNIO
 /// The delivery queue on `otp.deliveries`: claims through the partial index of queued rows with
 /// `FOR UPDATE SKIP LOCKED`, commits before any provider is called, and records outcomes in batches,
 /// one statement each.
-package struct PostgresDeliveryQueue: DeliveryQueue {
+package struct PostgresDeliveryQueue: JobQueue {
     package static let channel = "otp_deliveries"
+    package let kind = "delivery"
 
     let client: PostgresClient
     let logger: Logger

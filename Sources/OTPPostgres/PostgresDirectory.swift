@@ -180,6 +180,28 @@ package struct PostgresDirectory: AccessDirectory {
         }
     }
 
+    /// Seals every app's webhook secret under the ring's current key, as `resealTestNumbers` does
+    /// the test codes. Returns how many were resealed, and the apps whose secret no key opens (their
+    /// secret must be rotated).
+    package func resealWebhookSecrets(sealer: CodeSealer) async throws -> (resealed: Int, unreadable: [String]) {
+        return try await DatabaseFaults.mapping {
+            var resealed = 0
+            var unreadable: [String] = []
+            for app in try await apps(id: nil, accountID: nil) {
+                guard let webhook = app.policy.webhook else { continue }
+                guard let secret = try? AppWebhook.open(webhook.sealedSecret, appID: app.id, sealer: sealer) else {
+                    unreadable.append(app.id)
+                    continue
+                }
+                let sealed = try AppWebhook.seal(secret: secret, appID: app.id, sealer: sealer)
+                try await client.query(
+                    "UPDATE otp.apps SET webhook_secret = \(sealed) WHERE id = \(app.id)", logger: logger)
+                resealed += 1
+            }
+            return (resealed, unreadable)
+        }
+    }
+
     package func revokeKey(id: String) async throws {
         try await DatabaseFaults.mapping {
             let rows = try await client.query(

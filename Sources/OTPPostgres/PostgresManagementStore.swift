@@ -75,6 +75,8 @@ package struct PostgresManagementStore: ManagementStore {
                 record.providerMessageID = try columns.value("provider_message_id")
                 record.error = try columns.value("error")
                 record.latencyMilliseconds = try columns.value("latency_ms")
+                record.event = try columns.value("event")
+                record.url = try columns.value("url")
                 items.append(record)
                 keys.append(Cursor.encode([try columns.value("key"), kind.rawValue, String(id)]))
             }
@@ -158,7 +160,8 @@ package struct PostgresManagementStore: ManagementStore {
             SELECT * FROM (
                 (SELECT 'verify' AS kind, a.id, a.at, a.verification_id, a.app_id, a.success, a.reason, a.ip,
                     NULL::text AS provider, NULL::text AS outcome, NULL::int AS http_status,
-                    NULL::text AS provider_message_id, NULL::text AS error, NULL::int AS latency_ms, a.at::text AS key
+                    NULL::text AS provider_message_id, NULL::text AS error, NULL::int AS latency_ms,
+                    NULL::text AS event, NULL::text AS url, a.at::text AS key
                 FROM otp.verify_attempts a
                 WHERE a.app_id = ANY(\(scope.appIDs)) AND coalesce(\(kindName)::text, 'verify') = 'verify'
                     AND (\(verificationID)::text IS NULL OR a.verification_id = \(verificationID)::text)
@@ -171,7 +174,7 @@ package struct PostgresManagementStore: ManagementStore {
                 UNION ALL
                 (SELECT 'delivery', a.id, a.at, a.verification_id, a.app_id, NULL, NULL, NULL, a.provider, a.outcome,
                     a.http_status, a.provider_message_id, coalesce(a.error_code || ': ' || a.error, a.error_code, a.error),
-                    a.latency_ms, a.at::text
+                    a.latency_ms, NULL, NULL, a.at::text
                 FROM otp.delivery_attempts a
                 WHERE a.app_id = ANY(\(scope.appIDs)) AND coalesce(\(kindName)::text, 'delivery') = 'delivery'
                     AND (\(verificationID)::text IS NULL OR a.verification_id = \(verificationID)::text)
@@ -181,7 +184,19 @@ package struct PostgresManagementStore: ManagementStore {
                     AND (\(after?[0])::text IS NULL
                         OR (a.at, 'delivery', a.id) < (\(after?[0])::timestamptz, \(after?[1])::text, \(after?[2])::bigint))
                 ORDER BY a.at DESC, a.id DESC LIMIT \(scope.limit + 1))
-            ) both_kinds
+                UNION ALL
+                (SELECT 'webhook', a.id, a.at, a.verification_id, a.app_id, NULL, NULL, NULL, NULL, NULL,
+                    a.http_status, NULL, a.error, a.latency_ms, a.event, a.url, a.at::text
+                FROM otp.webhook_attempts a
+                WHERE a.app_id = ANY(\(scope.appIDs)) AND coalesce(\(kindName)::text, 'webhook') = 'webhook'
+                    AND (\(verificationID)::text IS NULL OR a.verification_id = \(verificationID)::text)
+                    AND (\(recipient)::text IS NULL OR a.verification_id IN (SELECT id FROM scoped))
+                    AND (\(scope.from)::timestamptz IS NULL OR a.at >= \(scope.from)::timestamptz)
+                    AND (\(scope.to)::timestamptz IS NULL OR a.at <= \(scope.to)::timestamptz)
+                    AND (\(after?[0])::text IS NULL
+                        OR (a.at, 'webhook', a.id) < (\(after?[0])::timestamptz, \(after?[1])::text, \(after?[2])::bigint))
+                ORDER BY a.at DESC, a.id DESC LIMIT \(scope.limit + 1))
+            ) all_kinds
             ORDER BY at DESC, kind DESC, id DESC
             LIMIT \(scope.limit + 1)
             """

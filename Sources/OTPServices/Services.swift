@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
@@ -6,6 +7,7 @@ import OTPCore
 import OTPDashboard
 import OTPPhoneNumbers
 import OTPPostgres
+import OTPProviders
 import OTPWorker
 import PostgresNIO
 import Prometheus
@@ -138,6 +140,17 @@ package struct Services: Sendable {
         DeliveryWorker(
             queue: PostgresDeliveryQueue(client: client, logger: logger("otp.worker")), chains: chains,
             sealer: CodeSealer(keys: keys), configuration: configuration, logger: logger("otp.worker"))
+    }
+
+    /// The sender of apps' status webhooks, on the providers' HTTP client (no redirects; each POST
+    /// bounded to 10 s).
+    package func webhookWorker(httpClient: HTTPClient, configuration: WebhookWorker.Configuration = .init())
+        -> WebhookWorker
+    {
+        WebhookWorker(
+            queue: PostgresWebhookQueue(client: client, logger: logger("otp.worker")),
+            poster: AppWebhookPoster(httpClient: httpClient), sealer: CodeSealer(keys: keys),
+            configuration: configuration, logger: logger("otp.worker"))
     }
 
     /// Runs the pool first and the given services after it; SIGTERM or SIGINT stops them in reverse.

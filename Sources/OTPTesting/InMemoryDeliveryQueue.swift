@@ -4,7 +4,8 @@ import Synchronization
 
 /// A delivery queue in memory, for worker logic without PostgreSQL: claims hand out what was
 /// enqueued and not yet claimed, oldest first; finishing records the outcomes.
-package final class InMemoryDeliveryQueue: DeliveryQueue {
+package final class InMemoryDeliveryQueue: JobQueue {
+    package let kind = "delivery"
     private struct State {
         var waiting: [ClaimedDelivery] = []
         var claimed: [Int64: ClaimedDelivery] = [:]

@@ -6,12 +6,10 @@ import OTPTemplates
 import ServiceLifecycle
 import Synchronization
 
-/// Sends queued deliveries: claims as many as it has free slots, calls the provider with no
-/// transaction open, records the outcomes in batches. Wakes on NOTIFY and polls as a fallback.
-///
-/// On graceful shutdown it stops claiming and lets the deliveries in flight finish (each is bounded
-/// by its provider's timeout). Deliveries of a worker that dies are requeued by any worker once
-/// their lease runs out.
+/// Sends queued deliveries, run by `QueueWorker`: each claimed delivery goes to its provider with
+/// no transaction open, and the outcome says where it goes next (sent, retried, failed, handed to
+/// the app's fallback channel). On graceful shutdown the deliveries in flight finish (each is
+/// bounded by its provider's timeout).
 package struct DeliveryWorker: Service {
     package struct Configuration: Sendable {
         package var concurrency: Int
@@ -54,114 +52,25 @@ package struct DeliveryWorker: Service {
     }
 
     package func run() async throws {
-        let outcomes = OutcomeBatcher(maximumBatch: Self.maximumOutcomeBatch)
-        await withTaskGroup(of: Void.self) { recorder in
-            recorder.addTask { await outcomes.run(write: record) }
-            await claimAndDeliver(recordingIn: outcomes)
-            // Every delivery is recorded by now; the recorder may stop.
-            outcomes.close()
-        }
+        await jobs.run()
     }
 
-    /// Claims as many deliveries as there are free slots each time it is woken, until graceful
-    /// shutdown; then waits for the deliveries in flight.
-    private func claimAndDeliver(recordingIn outcomes: OutcomeBatcher) async {
-        let (doorbell, ring) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        let inFlight = SlotCounter()
-        await withTaskGroup(of: Void.self) { wakeSources in
-            wakeSources.addTask { await listen { ring.yield() } }
-            wakeSources.addTask { await poll { ring.yield() } }
-            ring.yield()
-            await withDiscardingTaskGroup { deliveries in
-                for await _ in doorbell.cancelOnGracefulShutdown() {
-                    let free = configuration.concurrency - inFlight.count.withLock { $0 }
-                    guard free > 0 else { continue }
-                    let claimed: [ClaimedDelivery]
-                    do {
-                        // A claim stuck on a database that went away must not stop the loop; if
-                        // it committed after all, its leases run out and the deliveries are requeued.
-                        let (lease, workerID) = (configuration.lease, configuration.workerID)
-                        claimed = try await Self.claimDeadline.run {
-                            try await queue.claim(limit: free, lease: lease, workerID: workerID)
-                        }
-                    } catch {
-                        logger.warning("claim failed", metadata: ["error": "\(String(reflecting: error))"])
-                        continue
-                    }
-                    inFlight.count.withLock { $0 += claimed.count }
-                    for delivery in claimed {
-                        deliveries.addTask {
-                            await deliver(delivery, recordingIn: outcomes)
-                            inFlight.count.withLock { $0 -= 1 }
-                            ring.yield()
-                        }
-                    }
-                    // A full batch means more may be waiting: look again without waiting for a bell.
-                    if claimed.count == free { ring.yield() }
-                }
-            }
-            wakeSources.cancelAll()
-        }
+    /// The queue machinery this kind of job runs on.
+    var jobs: QueueWorker<ClaimedDelivery, DeliveryOutcome> {
+        QueueWorker<ClaimedDelivery, DeliveryOutcome>(
+                queue: queue,
+                configuration: .init(
+                    concurrency: configuration.concurrency, lease: configuration.lease,
+                    pollInterval: configuration.pollInterval, requeueInterval: configuration.requeueInterval,
+                    workerID: configuration.workerID),
+                logger: logger, work: { await self.deliver($0) }
+            )
     }
 
-    static let claimDeadline = Deadline(.seconds(10))
-
-    /// The most outcomes one statement records.
-    static let maximumOutcomeBatch = 256
-
-    /// LISTEN for the wake-up hint, reconnecting after errors until cancelled.
-    private func listen(_ wake: @escaping @Sendable () -> Void) async {
-        while !Task.isCancelled {
-            do {
-                try await queue.listenForWork(wake)
-            } catch {
-                if Task.isCancelled { return }
-                logger.debug("listen interrupted", metadata: ["error": "\(String(reflecting: error))"])
-            }
-            try? await Task.sleep(for: .seconds(1))
-        }
-    }
-
-    /// The fallback poll, and the periodic requeue of deliveries whose worker died.
-    private func poll(_ wake: @escaping @Sendable () -> Void) async {
-        let clock = ContinuousClock()
-        var nextRequeue = clock.now
-        while !Task.isCancelled {
-            if clock.now >= nextRequeue {
-                nextRequeue = clock.now.advanced(by: configuration.requeueInterval)
-                if let count = try? await queue.requeueExpiredLeases(), count > 0 {
-                    logger.notice("requeued deliveries whose lease ran out", metadata: ["count": "\(count)"])
-                }
-                if let backlog = try? await queue.backlog() {
-                    WorkerMetrics.queueDepth.record(backlog.queued)
-                    WorkerMetrics.oldestQueuedAge.record(backlog.oldestAgeSeconds)
-                }
-            }
-            wake()
-            try? await Task.sleep(for: configuration.pollInterval)
-        }
-    }
-
-    func deliver(_ delivery: ClaimedDelivery, recordingIn outcomes: OutcomeBatcher) async {
+    func deliver(_ delivery: ClaimedDelivery) async -> DeliveryOutcome {
         let (attempt, resolution) = await attemptDelivery(delivery)
         WorkerMetrics.deliveries(provider: attempt?.provider ?? "none", outcome: resolution.metricOutcome).increment()
-        await outcomes.record(DeliveryOutcome(delivery: delivery, attempt: attempt, resolution: resolution))
-    }
-
-    func record(_ batch: [DeliveryOutcome]) async {
-        do {
-            try await queue.finish(batch, workerID: configuration.workerID)
-        } catch {
-            guard batch.count == 1 else {
-                // An outcome the database refuses must not take the rest of its batch down with it.
-                for outcome in batch { await record([outcome]) }
-                return
-            }
-            // The lease will run out and the delivery will be tried again.
-            logger.error(
-                "could not record a delivery outcome",
-                metadata: ["delivery.id": "\(batch[0].delivery.id)", "error": "\(String(reflecting: error))"])
-        }
+        return DeliveryOutcome(delivery: delivery, attempt: attempt, resolution: resolution)
     }
 
     func attemptDelivery(_ delivery: ClaimedDelivery) async -> (DeliveryAttempt?, DeliveryResolution) {
@@ -213,11 +122,6 @@ package struct DeliveryWorker: Service {
             return (attempt, .retry(at: next, reason: result.errorCode ?? result.errorMessage ?? "transient failure"))
         }
     }
-}
-
-/// Deliveries in flight, shared by the claim loop and the delivery tasks.
-final class SlotCounter: Sendable {
-    let count = Mutex(0)
 }
 
 extension DeliveryWorker {

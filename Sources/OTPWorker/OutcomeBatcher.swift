@@ -1,15 +1,15 @@
 import OTPCore
 import Synchronization
 
-/// Collects delivery outcomes and records them in batches: whatever finishes while one batch is
+/// Collects job outcomes and records them in batches: whatever finishes while one batch is
 /// being written goes into the next statement (QUEUE.md: acknowledge completions in batches). An
 /// idle worker writes each outcome at once; a busy one writes many per statement.
 ///
 /// `record` returns once the outcome's batch has been written (or has failed: the lease then runs
-/// out and the delivery is tried again), so a delivery holds its slot until it is recorded.
-final class OutcomeBatcher: Sendable {
+/// out and the job is tried again), so a job holds its slot until it is recorded.
+final class OutcomeBatcher<Outcome: Sendable>: Sendable {
     private struct State {
-        var waiting: [(outcome: DeliveryOutcome, written: CheckedContinuation<Void, Never>)] = []
+        var waiting: [(outcome: Outcome, written: CheckedContinuation<Void, Never>)] = []
         var closed = false
     }
 
@@ -26,7 +26,7 @@ final class OutcomeBatcher: Sendable {
     /// Outcomes handed in and not yet written.
     var waitingCount: Int { state.withLock { $0.waiting.count } }
 
-    func record(_ outcome: DeliveryOutcome) async {
+    func record(_ outcome: Outcome) async {
         await withCheckedContinuation { written in
             let accepted = state.withLock { state in
                 guard !state.closed else { return false }
@@ -38,7 +38,7 @@ final class OutcomeBatcher: Sendable {
     }
 
     /// Writes batches with `write` until `close` (or cancellation), then writes what is left.
-    func run(write: ([DeliveryOutcome]) async -> Void) async {
+    func run(write: ([Outcome]) async -> Void) async {
         for await _ in bell { await writeWaiting(write) }
         state.withLock { $0.closed = true }
         await writeWaiting(write)
@@ -49,7 +49,7 @@ final class OutcomeBatcher: Sendable {
         ring.finish()
     }
 
-    private func writeWaiting(_ write: ([DeliveryOutcome]) async -> Void) async {
+    private func writeWaiting(_ write: ([Outcome]) async -> Void) async {
         while true {
             let batch = state.withLock { state in
                 let batch = state.waiting.prefix(maximumBatch)

@@ -2,11 +2,15 @@ import Metrics
 
 /// Every metric the worker records, named and labelled here only.
 enum WorkerMetrics {
-    static let queueDepth = Gauge(label: "otp_delivery_queue_depth")
-    static let oldestQueuedAge = Gauge(label: "otp_delivery_queue_oldest_age_seconds")
+    // The depth of each kind's queue (otp_delivery_queue_depth, otp_webhook_queue_depth...) is
+    // recorded by `QueueWorker`.
 
     static func deliveries(provider: String, outcome: String) -> Counter {
         Counter(label: "otp_deliveries_total", dimensions: [("provider", provider), ("outcome", outcome)])
+    }
+
+    static func webhooks(outcome: String) -> Counter {
+        Counter(label: "otp_webhooks_total", dimensions: [("outcome", outcome)])
     }
 
     static func attemptDuration(provider: String) -> Metrics.Timer {

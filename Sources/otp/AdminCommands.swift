@@ -178,6 +178,13 @@ struct AppsCommand: AsyncParsableCommand {
         var name: String
         var account: String
         var policy: PolicyView
+        /// A webhook signing secret just made, shown this once.
+        var webhookSecret: String?
+
+        enum CodingKeys: String, CodingKey {
+            case appid, name, account, policy
+            case webhookSecret = "webhook_secret"
+        }
 
         init(appid: String, name: String, account: String, policy: AppPolicy) {
             (self.appid, self.name, self.account, self.policy) = (appid, name, account, PolicyView(policy: policy))
@@ -204,15 +211,37 @@ struct AppsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Change an app's policy.")
         @Argument(help: "The app id.") var appid: String
         @OptionGroup var policy: PolicyOptions
+        @Option(
+            name: .customLong("webhook-url"),
+            help: "Where the app's status webhooks go (https, or http to localhost); the first one prints its signing secret once; '' turns them off."
+        )
+        var webhookURL: String?
+        @Flag(help: "Make a new webhook signing secret (printed once); the old one stops signing at once.")
+        var rotateWebhookSecret = false
         @Flag(help: "Print one JSON object.") var json = false
 
         func run() async throws {
-            let (appid, options, sealer) = (appid, policy, try policy.sealer())
-            let app = try await withDirectory { directory in
-                try await directory.updatePolicy(appID: appid) { try options.apply(to: &$0, sealer: sealer) }
+            let (appid, options, webhookURL, rotate) = (appid, policy, webhookURL, rotateWebhookSecret)
+            let sealer = webhookURL != nil || rotate ? CodeSealer(keys: try Settings().serverKeys()) : try policy.sealer()
+            let (app, secret) = try await withDirectory { directory in
+                var secret: String?
+                let app = try await directory.updatePolicy(appID: appid) { policy in
+                    try options.apply(to: &policy, sealer: sealer)
+                    guard webhookURL != nil || rotate, let sealer else { return }
+                    do {
+                        secret = try AppWebhook.apply(
+                            url: webhookURL, rotateSecret: rotate, to: &policy, appID: appid, sealer: sealer)
+                    } catch let error as PolicyProblem {
+                        throw CommandError("--webhook-url: \(error.description)")
+                    }
+                }
+                return (app, secret)
             }
-            try Output.print(AppSummary(appid: app.id, name: app.name, account: "", policy: app.policy), json: json) {
-                "updated \(app.id)"
+            var summary = AppSummary(appid: app.id, name: app.name, account: "", policy: app.policy)
+            summary.webhookSecret = secret
+            try Output.print(summary, json: json) {
+                // The secret is shown this once: it is kept only sealed.
+                secret.map { "updated \(app.id)\nwebhook_secret \($0)" } ?? "updated \(app.id)"
             }
         }
     }
@@ -266,20 +295,26 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             let keys = try Settings().serverKeys()
             let secrets = APIKeySecrets(keys: keys)
-            let (result, numbers) = try await withDirectory { directory in
+            let (result, numbers, webhooks) = try await withDirectory { directory in
                 (
                     try await directory.resealKeys(secrets: secrets),
-                    try await directory.resealTestNumbers(sealer: CodeSealer(keys: keys))
+                    try await directory.resealTestNumbers(sealer: CodeSealer(keys: keys)),
+                    try await directory.resealWebhookSecrets(sealer: CodeSealer(keys: keys))
                 )
             }
-            let unreadable = result.unreadable + numbers.unreadable
+            let unreadable =
+                result.unreadable + numbers.unreadable + webhooks.unreadable.map { "webhook secret of \($0)" }
             try Output.print(
                 [
                     "resealed": result.resealed, "unreadable": result.unreadable.count,
                     "test_numbers_resealed": numbers.resealed, "test_numbers_unreadable": numbers.unreadable.count,
+                    "webhook_secrets_resealed": webhooks.resealed,
+                    "webhook_secrets_unreadable": webhooks.unreadable.count,
                 ], json: json
             ) {
-                let done = "resealed \(result.resealed) keys and \(numbers.resealed) test numbers"
+                let done =
+                    "resealed \(result.resealed) keys, \(numbers.resealed) test numbers and "
+                    + "\(webhooks.resealed) webhook secrets"
                 return unreadable.isEmpty
                     ? done
                     : "\(done); \(unreadable.count) no key of the ring opens: " + unreadable.joined(separator: ", ")
@@ -368,5 +403,7 @@ struct PolicyView: Encodable {
         try container.encode(messages.whatsAppTemplates, forKey: Key("whatsapp_templates"))
         // The numbers only: their codes stay sealed.
         try container.encode(policy.testNumbers.keys.sorted(), forKey: Key("test_numbers"))
+        // The URL only: the secret stays sealed.
+        try container.encode(policy.webhook?.url, forKey: Key("webhook_url"))
     }
 }

@@ -76,6 +76,7 @@ struct DevCommand: AsyncParsableCommand {
                     trustedProxies: TrustedProxies(settings.value("OTP_TRUSTED_PROXIES") ?? ""), metrics: registry)
                     + [
                         services.worker(chains: chains, configuration: .init(concurrency: 64)),
+                        services.webhookWorker(httpClient: httpClient),
                         // The crontab's jobs, on its schedule.
                         PeriodicJob(name: "expire", interval: .seconds(60), logger: logger) {
                             _ = try await maintenance.expire()

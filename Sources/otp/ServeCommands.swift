@@ -25,7 +25,7 @@ struct ServeCommand: AsyncParsableCommand {
 
 struct WorkCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "work", abstract: "Send queued deliveries (run as many as you like).")
+        commandName: "work", abstract: "Send queued deliveries and apps' status webhooks (run as many as you like).")
 
     @Option(help: "Deliveries in flight at once.")
     var concurrency = 64
@@ -53,7 +53,8 @@ struct WorkCommand: AsyncParsableCommand {
             let chains = try ProviderSetup(settings: settings, httpClient: httpClient).chains()
             try await services.run([
                 services.worker(
-                    chains: chains, configuration: .init(concurrency: concurrency, lease: .seconds(lease)))
+                    chains: chains, configuration: .init(concurrency: concurrency, lease: .seconds(lease))),
+                services.webhookWorker(httpClient: httpClient, configuration: .init(lease: .seconds(lease))),
             ])
         }
     }

@@ -127,7 +127,7 @@ import Testing
                 missing.id = -1
                 let sent = DeliveryAttempt(
                     provider: "p", result: .accepted(messageID: "m"), latencyMilliseconds: 1)
-                await worker.record(
+                await worker.jobs.record(
                     ([claimed[0], missing, claimed[1]]).map {
                         DeliveryOutcome(delivery: $0, attempt: sent, resolution: .sent(provider: "p", messageID: "m"))
                     })
@@ -141,7 +141,7 @@ import Testing
     }
 
     @Test func outcomesThatArriveDuringAWriteShareTheNextOne() async throws {
-        let batcher = OutcomeBatcher(maximumBatch: 3)
+        let batcher = OutcomeBatcher<DeliveryOutcome>(maximumBatch: 3)
         let batches = Shared<[[Int64]]>([])
         let (firstWriteStarted, started) = AsyncStream.makeStream(of: Void.self)
         let (gate, open) = AsyncStream.makeStream(of: Void.self)
