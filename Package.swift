@@ -21,7 +21,8 @@ let serviceDependencies: [Target.Dependency] = [
 // The dashboard's pages, stylesheet and script, compiled into the binary.
 let dashboardResources = [
     "header.mustache", "footer.mustache", "problem.mustache", "login.mustache", "overview.mustache", "apps.mustache",
-    "app.mustache", "keys.mustache", "key_created.mustache", "templates.mustache", "template.mustache",
+    "app.mustache", "webhook_secret.mustache", "keys.mustache", "key_created.mustache", "templates.mustache",
+    "template.mustache",
     "template_form.mustache", "filters.mustache", "verifications.mustache", "verification.mustache", "logs.mustache",
     "reports.mustache", "dashboard.css", "dashboard.js", "favicon.svg",
 ]
@@ -188,6 +189,7 @@ let package = Package(
                 "OTPCore",
                 "OTPAPI",
                 "OTPProviders",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),

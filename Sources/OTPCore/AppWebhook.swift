@@ -14,7 +14,8 @@ package struct AppWebhook: Sendable, Equatable {
     /// A new signing secret as the specification serialises it: `whsec_` and the base64 of 32 random bytes.
     package static func newSecret() -> String {
         var generator = SystemRandomNumberGenerator()
-        return "whsec_" + Data((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+        return "whsec_"
+            + Data((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
             .base64EncodedString()
     }
 
@@ -72,7 +73,8 @@ package struct AppWebhook: Sendable, Equatable {
         }
         let secret = newSecret()
         do {
-            policy.webhook = AppWebhook(url: target, sealedSecret: try seal(secret: secret, appID: appID, sealer: sealer))
+            policy.webhook = AppWebhook(
+                url: target, sealedSecret: try seal(secret: secret, appID: appID, sealer: sealer))
         } catch {
             throw PolicyProblem("the webhook secret could not be sealed")
         }

@@ -111,7 +111,8 @@ package struct WebhookRetrySchedule: Sendable {
     /// When try `attempt + 1` is due, or nil when `attempt` was the last.
     package func nextTry(after attempt: Int, now: Date, using generator: inout some RandomNumberGenerator) -> Date? {
         guard attempt >= 1, attempt <= delays.count else { return nil }
-        let seconds = Double(delays[attempt - 1].components.seconds)
+        let seconds =
+            Double(delays[attempt - 1].components.seconds)
             + Double(delays[attempt - 1].components.attoseconds) / 1e18
         return now.addingTimeInterval(seconds * Double.random(in: 1.0...1.1, using: &generator))
     }

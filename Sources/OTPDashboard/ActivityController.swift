@@ -98,7 +98,8 @@ struct ActivityController {
                 ]
             case .webhook:
                 let parts = [
-                    attempt.httpStatus.map { "HTTP \($0)" }, attempt.error, attempt.latencyMilliseconds.map { "\($0) ms" },
+                    attempt.httpStatus.map { "HTTP \($0)" }, attempt.error,
+                    attempt.latencyMilliseconds.map { "\($0) ms" },
                 ].compactMap { $0 }
                 item = [
                     "kind": "webhook", "at": DisplayTime.format(attempt.at),

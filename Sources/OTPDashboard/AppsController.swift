@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import OTPAPI
 import OTPCore
+import Synchronization
 
 /// `GET|POST /dashboard/apps` (list, create) and `GET|POST /dashboard/apps/{appid}` (settings).
 struct AppsController {
@@ -46,17 +47,31 @@ struct AppsController {
         let form = try await FormData.read(request)
         let who = try await sessions.changing(request, form: form)
         let current = try await find(context, who: who)
+        let newSecret = Mutex<String?>(nil)
+        let saved: App
         do {
             guard
-                try await administration.updateApp(
+                let app = try await administration.updateApp(
                     id: current.id, accountID: who.user.accountID, by: who.user.caller(ip: context.ip),
-                    { app in try PolicyForm.apply(form, to: &app, sealer: sealer) }) != nil
+                    { app in
+                        let secret = try PolicyForm.apply(form, to: &app, sealer: sealer)
+                        newSecret.withLock { $0 = secret }
+                    })
             else { throw DashboardError.notFound }
+            saved = app
         } catch let problem as PolicyProblem {
             // The form again as it was sent, where it can be shown, with what is wrong.
             var attempted = current
-            try? PolicyForm.apply(form, to: &attempted, sealer: sealer)
+            _ = try? PolicyForm.apply(form, to: &attempted, sealer: sealer)
             return page(attempted, who: who, notice: nil, error: problem.description, status: .unprocessableContent)
+        }
+        if let secret = newSecret.withLock({ $0 }) {
+            // The one page that ever shows the secret: the answer to the save that made it.
+            let model: [String: Any] = [
+                "appid": saved.id, "name": saved.name, "webhook_url": saved.policy.webhook?.url ?? "",
+                "webhook_secret": secret,
+            ]
+            return Pages.render("webhook_secret", title: "Webhook signing secret", model, who: who)
         }
         return Pages.redirect(to: "/dashboard/apps/\(current.id)?saved=1")
     }

@@ -15,6 +15,7 @@ enum Pages {
             ("header", PackageResources.header_mustache), ("footer", PackageResources.footer_mustache),
             ("login", PackageResources.login_mustache), ("overview", PackageResources.overview_mustache),
             ("apps", PackageResources.apps_mustache), ("app", PackageResources.app_mustache),
+            ("webhook_secret", PackageResources.webhook_secret_mustache),
             ("keys", PackageResources.keys_mustache), ("key_created", PackageResources.key_created_mustache),
             ("templates", PackageResources.templates_mustache), ("template", PackageResources.template_mustache),
             ("verifications", PackageResources.verifications_mustache),

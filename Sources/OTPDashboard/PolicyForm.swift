@@ -5,8 +5,10 @@ import OTPCore
 /// `otp apps update`. The form always sends the whole policy (an unticked box is "off"); what it
 /// breaks is refused by `AppPolicy.problem`, the same rules as the CLI's.
 enum PolicyForm {
-    /// Applies the submitted form to `app`; a field that cannot be read names itself.
-    static func apply(_ form: FormData, to app: inout App, sealer: CodeSealer) throws(PolicyProblem) {
+    /// Applies the submitted form to `app`; a field that cannot be read names itself. Returns the
+    /// webhook signing secret when one was made (to be shown this once).
+    @discardableResult
+    static func apply(_ form: FormData, to app: inout App, sealer: CodeSealer) throws(PolicyProblem) -> String? {
         if let name = form["name"] {
             guard (1...200).contains(name.count) else { throw PolicyProblem("name must be 1 to 200 characters") }
             app.name = name
@@ -57,7 +59,11 @@ enum PolicyForm {
         let additions = (form.raw("test_numbers") ?? "").split(whereSeparator: \.isNewline).map(String.init)
             .filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
         try TestNumbers.apply(removals + additions, to: &policy, sealer: sealer)
+        let secret = try AppWebhook.apply(
+            url: form["webhook_url"] ?? "", rotateSecret: form.has("rotate_webhook_secret"), to: &policy, appID: app.id,
+            sealer: sealer)
         app.policy = policy
+        return secret
     }
 
     private static func applyMessages(_ form: FormData, to messages: inout MessageSettings) throws(PolicyProblem) {
@@ -158,6 +164,8 @@ enum PolicyForm {
             "sms_retriever_hash": messages.extras.smsRetrieverHash?.value ?? "",
             // The numbers only: a test number's code is never shown again.
             "test_numbers": policy.testNumbers.keys.sorted(),
+            // The URL only: the signing secret is never shown again.
+            "webhook_url": policy.webhook?.url ?? "",
             "whatsapp_templates": messages.whatsAppTemplates.sorted { $0.key < $1.key }
                 .map { "\($0.key)=\($0.value.name):\($0.value.language)" }.joined(separator: "\n"),
         ]

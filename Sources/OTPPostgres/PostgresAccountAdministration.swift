@@ -149,7 +149,10 @@ package struct PostgresAccountAdministration: AccountAdministration {
             ("line_types", old.refusedLineTypes != new.refusedLineTypes), ("messages", old.messages != new.messages),
             ("test_numbers", old.testNumbers != new.testNumbers),
             ("webhook_url", old.webhook?.url != new.webhook?.url),
-            ("webhook_secret", old.webhook != nil && new.webhook != nil && old.webhook?.sealedSecret != new.webhook?.sealedSecret),
+            (
+                "webhook_secret",
+                old.webhook != nil && new.webhook != nil && old.webhook?.sealedSecret != new.webhook?.sealedSecret
+            ),
         ]
         return parts.filter(\.1).map(\.0)
     }

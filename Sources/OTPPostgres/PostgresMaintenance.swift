@@ -97,9 +97,11 @@ package struct PostgresMaintenance: Sendable {
         package var verifications = 0
         /// Dashboard sessions past their idle timeout (they no longer sign anyone in).
         package var sessions = 0
+        /// Apps' webhook events finished (delivered, failed or canceled) long ago, with their tries.
+        package var webhookEvents = 0
     }
 
-    /// Deletes what is older than `days`: finished deliveries, attempts, audit events, and settled
+    /// Deletes what is older than `days`: finished deliveries and webhook events, attempts, audit events, and settled
     /// verifications with nothing left pointing at them. In batches, each its own short transaction.
     package func prune(olderThanDays days: Int) async throws -> PruneReport {
         return try await DatabaseFaults.mapping {
@@ -109,6 +111,9 @@ package struct PostgresMaintenance: Sendable {
             report.verifyAttempts = try await deleteBatches(from: "verify_attempts", at: "at", olderThan: age)
             report.deliveries = try await deleteBatches(
                 from: "deliveries", at: "created_at", olderThan: age, where: "x.state NOT IN ('queued', 'sending')")
+            report.webhookEvents = try await deleteBatches(
+                from: "webhook_events", at: "finished_at", olderThan: age,
+                where: "x.state NOT IN ('queued', 'sending')")
             // The trail keeps what its owner set (otp.audit_policy); only its own function may delete.
             report.events = try await repeatBatches(
                 "SELECT 1 FROM generate_series(1, otp.prune_events(\(batchSize)::integer))")

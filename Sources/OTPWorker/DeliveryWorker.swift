@@ -58,13 +58,13 @@ package struct DeliveryWorker: Service {
     /// The queue machinery this kind of job runs on.
     var jobs: QueueWorker<ClaimedDelivery, DeliveryOutcome> {
         QueueWorker<ClaimedDelivery, DeliveryOutcome>(
-                queue: queue,
-                configuration: .init(
-                    concurrency: configuration.concurrency, lease: configuration.lease,
-                    pollInterval: configuration.pollInterval, requeueInterval: configuration.requeueInterval,
-                    workerID: configuration.workerID),
-                logger: logger, work: { await self.deliver($0) }
-            )
+            queue: queue,
+            configuration: .init(
+                concurrency: configuration.concurrency, lease: configuration.lease,
+                pollInterval: configuration.pollInterval, requeueInterval: configuration.requeueInterval,
+                workerID: configuration.workerID),
+            logger: logger, work: { await self.deliver($0) }
+        )
     }
 
     func deliver(_ delivery: ClaimedDelivery) async -> DeliveryOutcome {

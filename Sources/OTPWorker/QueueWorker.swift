@@ -62,7 +62,8 @@ struct QueueWorker<Job: Sendable, Outcome: Sendable> {
                         }
                     } catch {
                         logger.warning(
-                            "claim failed", metadata: ["kind": "\(queue.kind)", "error": "\(String(reflecting: error))"])
+                            "claim failed",
+                            metadata: ["kind": "\(queue.kind)", "error": "\(String(reflecting: error))"])
                         continue
                     }
                     inFlight.count.withLock { $0 += claimed.count }

@@ -54,13 +54,13 @@ package struct WebhookWorker: Service {
     /// The queue machinery this kind of job runs on.
     var jobs: QueueWorker<ClaimedWebhook, WebhookOutcome> {
         QueueWorker<ClaimedWebhook, WebhookOutcome>(
-                queue: queue,
-                configuration: .init(
-                    concurrency: configuration.concurrency, lease: configuration.lease,
-                    pollInterval: configuration.pollInterval, requeueInterval: configuration.requeueInterval,
-                    workerID: configuration.workerID),
-                logger: logger, work: { await self.post($0) }
-            )
+            queue: queue,
+            configuration: .init(
+                concurrency: configuration.concurrency, lease: configuration.lease,
+                pollInterval: configuration.pollInterval, requeueInterval: configuration.requeueInterval,
+                workerID: configuration.workerID),
+            logger: logger, work: { await self.post($0) }
+        )
     }
 
     func post(_ webhook: ClaimedWebhook) async -> WebhookOutcome {
@@ -71,7 +71,8 @@ package struct WebhookWorker: Service {
 
     func attempt(_ webhook: ClaimedWebhook) async -> WebhookOutcome {
         guard let target = webhook.target else {
-            return WebhookOutcome(webhook: webhook, attempt: nil, resolution: .canceled(reason: "the app's webhook is off"))
+            return WebhookOutcome(
+                webhook: webhook, attempt: nil, resolution: .canceled(reason: "the app's webhook is off"))
         }
         guard let secret = try? AppWebhook.open(target.sealedSecret, appID: webhook.appID, sealer: sealer) else {
             // Only an operator's key mistake does this; retrying keeps the event until it is fixed.
@@ -80,7 +81,8 @@ package struct WebhookWorker: Service {
                 webhook: webhook, attempt: nil, resolution: retry(webhook, reason: "secret unreadable"))
         }
         let started = ContinuousClock.now
-        let answer = await poster.post(url: target.url, webhookID: webhook.webhookID, body: webhook.body, secret: secret)
+        let answer = await poster.post(
+            url: target.url, webhookID: webhook.webhookID, body: webhook.body, secret: secret)
         let latency = Int((ContinuousClock.now - started) / .milliseconds(1))
         switch answer {
         case .status(let status) where (200..<300).contains(status):

@@ -213,7 +213,8 @@ struct AppsCommand: AsyncParsableCommand {
         @OptionGroup var policy: PolicyOptions
         @Option(
             name: .customLong("webhook-url"),
-            help: "Where the app's status webhooks go (https, or http to localhost); the first one prints its signing secret once; '' turns them off."
+            help:
+                "Where the app's status webhooks go (https, or http to localhost); the first one prints its signing secret once; '' turns them off."
         )
         var webhookURL: String?
         @Flag(help: "Make a new webhook signing secret (printed once); the old one stops signing at once.")
@@ -222,7 +223,8 @@ struct AppsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (appid, options, webhookURL, rotate) = (appid, policy, webhookURL, rotateWebhookSecret)
-            let sealer = webhookURL != nil || rotate ? CodeSealer(keys: try Settings().serverKeys()) : try policy.sealer()
+            let sealer =
+                webhookURL != nil || rotate ? CodeSealer(keys: try Settings().serverKeys()) : try policy.sealer()
             let (app, secret) = try await withDirectory { directory in
                 var secret: String?
                 let app = try await directory.updatePolicy(appID: appid) { policy in

@@ -153,6 +153,46 @@ import Testing
         }
     }
 
+    @Test func aWebhookSecretIsShownOnceWhenMadeAndKeptWhenTheURLChanges() async throws {
+        let world = try await DashboardWorld()
+        try await world.test { (browser: Browser) async throws in
+            _ = try await browser.signIn(DashboardWorld.owner)
+            let path = "/dashboard/apps/\(world.world.app.id)"
+            let form = try await browser.get(path)
+            let base: [(String, String)] = [("channels", "sms"), ("default_channel", "sms")]
+            let refused = try await browser.post(
+                path, base + [("webhook_url", "http://hooks.example.com/otp")], csrf: form.csrf)
+            #expect(refused.status == .unprocessableContent && refused.text.contains("must be https"))
+
+            let made = try await browser.post(
+                path, base + [("webhook_url", "https://hooks.example.com/otp")], csrf: form.csrf)
+            #expect(made.status == .ok)
+            #expect(made.headers[.cacheControl] == "no-store")
+            let secret = try #require(Self.element("new-webhook-secret", in: made.text))
+            #expect(secret.hasPrefix("whsec_"))
+            let app = try #require(try await world.world.directory.app(id: world.world.app.id, accountID: 1))
+            let sealed = try #require(app.policy.webhook?.sealedSecret)
+            #expect(try AppWebhook.open(sealed, appID: app.id, sealer: CodeSealer(keys: world.world.keys)) == secret)
+            let page = try await browser.get(path)
+            #expect(page.text.contains("https://hooks.example.com/otp") && !page.text.contains(secret))
+
+            // A new URL keeps the secret its receiver checks with; rotating makes a new one, shown once.
+            let moved = try await browser.post(
+                path, base + [("webhook_url", "https://hooks.example.com/v2")], csrf: form.csrf)
+            #expect(moved.status == .seeOther)
+            #expect(
+                try await world.world.directory.app(id: app.id, accountID: 1)?.policy.webhook?.sealedSecret == sealed)
+            let rotated = try await browser.post(
+                path, base + [("webhook_url", "https://hooks.example.com/v2"), ("rotate_webhook_secret", "on")],
+                csrf: form.csrf)
+            let second = try #require(Self.element("new-webhook-secret", in: rotated.text))
+            #expect(second != secret)
+            let off = try await browser.post(path, base + [("webhook_url", "")], csrf: form.csrf)
+            #expect(off.status == .seeOther)
+            #expect(try await world.world.directory.app(id: app.id, accountID: 1)?.policy.webhook == nil)
+        }
+    }
+
     @Test func aTemplatePreviewShowsTheMessageItsEncodingAndSegments() async throws {
         let world = try await DashboardWorld()
         try await world.test { (browser: Browser) async throws in
