@@ -24,6 +24,11 @@ package struct ClaimedDelivery: Sendable, Equatable {
     package var whatsAppTemplate: WhatsAppTemplate?
     /// To a test number: marked sent by provider `test`, no provider called.
     package var test: Bool
+    /// False for a send requested from SQL whose code and message the worker has yet to make.
+    package var prepared = true
+    /// What the SQL caller asked for (used only while not `prepared`).
+    package var requestedTemplate: String?
+    package var requestedLocale: String?
 
     package init(
         id: Int64, verificationID: String, appID: String, appName: String, channel: MessageChannel, recipient: String,

@@ -17,7 +17,8 @@ struct ClaimStatement: PostgresPreparedStatement {
         RETURNING d.id, d.verification_id, d.app_id, a.name AS app_name, d.channel, d.recipient, d.sender,
             d.sealed_code, d.attempts, v.expires_at, a.fallback_channel,
             v.status = '\(VerificationStatus.pending.rawValue)' AS verification_pending, now() AS claimed_at,
-            d.message_template, d.whatsapp_template, d.whatsapp_language, v.test
+            d.message_template, d.whatsapp_template, d.whatsapp_language, v.test, d.prepared, d.requested_template,
+            d.locale
         """
     typealias Row = ClaimedDelivery
 
@@ -37,7 +38,7 @@ struct ClaimStatement: PostgresPreparedStatement {
         let columns = row.makeRandomAccess()
         let whatsAppName = try columns.value("whatsapp_template", String?.self)
         let whatsAppLanguage = try columns.value("whatsapp_language", String?.self)
-        return ClaimedDelivery(
+        var delivery = ClaimedDelivery(
             id: try columns.value("id"), verificationID: try columns.value("verification_id"),
             appID: try columns.value("app_id"),
             appName: try columns.value("app_name"), channel: try MessageChannel.stored(columns.value("channel")),
@@ -50,6 +51,10 @@ struct ClaimStatement: PostgresPreparedStatement {
             whatsAppTemplate: whatsAppName.flatMap { name in
                 whatsAppLanguage.map { WhatsAppTemplate(name: name, language: $0) }
             }, test: try columns.value("test"))
+        delivery.prepared = try columns.value("prepared")
+        delivery.requestedTemplate = try columns.value("requested_template")
+        delivery.requestedLocale = try columns.value("locale")
+        return delivery
     }
 }
 

@@ -5,9 +5,9 @@ import PostgresNIO
 
 /// Fixed-window counters in `otp.rate_limit_counters`, charged inside the caller's transaction.
 ///
-/// One statement charges every counter and refuses when any is full: a counter only goes up while
-/// below its limit (`ON CONFLICT ... WHERE count < max_count`), and when one did not, the statement
-/// raises `OT429` and the whole transaction rolls back, the other counters' charges with it.
+/// One call charges every counter and refuses when any is full: a counter only goes up while below
+/// its limit (`ON CONFLICT ... WHERE count < max_count`), and when one did not, it raises `OT429`
+/// and the whole transaction rolls back, the other counters' charges with it.
 /// Concurrent charges of one counter wait on its row lock, so a limit of 5 admits exactly 5.
 enum PostgresRateLimiter {
     static func charge(_ charges: [RateLimitCharge], on connection: PostgresConnection, logger: Logger) async throws {
@@ -68,28 +68,10 @@ enum PostgresRateLimiter {
     }
 }
 
-/// Charges one use to each counter, in one statement prepared once per connection.
+/// Charges one use to each counter with `otp.charge_counters` (migration 0015), the limiter that
+/// `otp.request_verification` uses too; prepared once per connection.
 struct ChargeStatement: PostgresPreparedStatement {
-    static let sql = """
-        WITH charges AS (
-            SELECT rule, scope_key, max_count, win,
-                to_timestamp((floor(extract(epoch FROM now()) / win) * win)::float8) AS window_start
-            FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS x (rule, scope_key, max_count, win)
-        ), charged AS (
-            INSERT INTO otp.rate_limit_counters AS c (rule, scope_key, window_start, count, expires_at, max_count)
-            SELECT rule, scope_key, window_start, 1, window_start + make_interval(secs => win), max_count
-            FROM charges
-            ON CONFLICT (rule, scope_key, window_start) DO UPDATE
-                SET count = c.count + 1, max_count = EXCLUDED.max_count
-                WHERE c.count < EXCLUDED.max_count
-            RETURNING c.rule
-        )
-        SELECT CASE WHEN (SELECT count(*) FROM charged) = (SELECT count(*) FROM charges) THEN true
-            ELSE otp.refuse_over_limit((
-                SELECT rule || ' ' || ceil(extract(epoch FROM window_start + make_interval(secs => win) - now()))
-                FROM charges WHERE rule NOT IN (SELECT rule FROM charged) ORDER BY rule LIMIT 1))
-        END
-        """
+    static let sql = "SELECT otp.charge_counters($1::text[], $2::text[], $3::bigint[], $4::bigint[])"
     typealias Row = Bool
 
     struct Counter: Sendable {

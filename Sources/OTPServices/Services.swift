@@ -137,9 +137,19 @@ package struct Services: Sendable {
     }
 
     package func worker(chains: ProviderChains, configuration: DeliveryWorker.Configuration) -> DeliveryWorker {
-        DeliveryWorker(
+        let storeLogger = logger("otp.store")
+        let directory = PostgresDirectory(client: client, logger: storeLogger)
+        // Sends requested from SQL get their code and message by the API's own rules.
+        let service = VerificationService(
+            store: PostgresVerificationStore(client: client, logger: storeLogger),
+            templates: PostgresTemplateStore(client: client, logger: storeLogger), codes: codes, keys: keys,
+            numbers: numbers)
+        return DeliveryWorker(
             queue: PostgresDeliveryQueue(client: client, logger: logger("otp.worker")), chains: chains,
-            sealer: CodeSealer(keys: keys), configuration: configuration, logger: logger("otp.worker"))
+            sealer: CodeSealer(keys: keys), configuration: configuration, logger: logger("otp.worker"),
+            requestedSends: RequestedSendPreparation(
+                service: service, app: { try await directory.app(id: $0) },
+                store: PostgresRequestedSends(client: client, logger: storeLogger)))
     }
 
     /// The sender of apps' status webhooks, on the providers' HTTP client (no redirects; each POST

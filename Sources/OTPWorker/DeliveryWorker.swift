@@ -39,11 +39,14 @@ package struct DeliveryWorker: Service {
     let configuration: Configuration
     let logger: Logger
     let templates = ParsedTemplates()
+    /// For deliveries queued by `otp.request_verification`; without it they are canceled.
+    var requestedSends: RequestedSendPreparation?
 
     package init(
         queue: any DeliveryQueue, chains: ProviderChains, sealer: CodeSealer, configuration: Configuration,
-        logger: Logger
+        logger: Logger, requestedSends: RequestedSendPreparation? = nil
     ) {
+        self.requestedSends = requestedSends
         self.queue = queue
         self.chains = chains
         self.sealer = sealer
@@ -67,7 +70,21 @@ package struct DeliveryWorker: Service {
         )
     }
 
-    func deliver(_ delivery: ClaimedDelivery) async -> DeliveryOutcome {
+    func deliver(_ claimed: ClaimedDelivery) async -> DeliveryOutcome {
+        var delivery = claimed
+        if !claimed.prepared, claimed.verificationPending {
+            guard let requestedSends else {
+                return DeliveryOutcome(
+                    delivery: claimed, attempt: nil, resolution: .canceled(reason: "no preparation for requested sends")
+                )
+            }
+            switch await requestedSends.prepare(claimed, workerID: configuration.workerID, logger: logger) {
+            case .ready(let ready): delivery = ready
+            case .notSent(let resolution):
+                WorkerMetrics.deliveries(provider: "none", outcome: resolution.metricOutcome).increment()
+                return DeliveryOutcome(delivery: claimed, attempt: nil, resolution: resolution)
+            }
+        }
         let (attempt, resolution) = await attemptDelivery(delivery)
         WorkerMetrics.deliveries(provider: attempt?.provider ?? "none", outcome: resolution.metricOutcome).increment()
         return DeliveryOutcome(delivery: delivery, attempt: attempt, resolution: resolution)
