@@ -94,14 +94,30 @@ package struct PostgresDirectory: AccessDirectory {
         }
     }
 
+    /// Changes an app's policy as the CLI does: read and locked in one transaction (two changes of
+    /// one app apply one after the other), written with an `app_updated` event by actor `cli`.
     package func updatePolicy(appID: String, _ change: (inout AppPolicy) throws -> Void) async throws -> App {
         return try await DatabaseFaults.mapping {
-            guard var app = try await app(id: appID) else { throw AdminError.appNotFound(appID) }
-            try change(&app.policy)
-            let policy = app.policy
-            if let problem = policy.problem { throw AdminError.invalidPolicy(problem) }
-            try await client.query(DirectoryWrites.updateApp(app), logger: logger)
-            return app
+            try await withoutActuallyEscaping(change) { change in
+                try await client.withTransaction(logger: logger) { connection in
+                    let rows = try await connection.query(
+                        Self.appsQuery(id: appID, accountID: nil, locking: true), logger: logger)
+                    guard var app = try await Self.apps(rows).first else { throw AdminError.appNotFound(appID) }
+                    let before = app
+                    try change(&app.policy)
+                    if let problem = app.policy.problem { throw AdminError.invalidPolicy(problem) }
+                    try await connection.query(DirectoryWrites.updateApp(app), logger: logger)
+                    try await connection.query(
+                        EventStatements.insert(
+                            .appUpdated, appID: app.id, verificationID: nil, actor: Caller(keyID: "cli", ip: nil),
+                            details: [
+                                "changed": PostgresAccountAdministration.changedParts(before, app).joined(
+                                    separator: ",")
+                            ]),
+                        logger: logger)
+                    return app
+                }
+            }
         }
     }
 

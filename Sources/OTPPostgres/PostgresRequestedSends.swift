@@ -17,8 +17,9 @@ package struct PostgresRequestedSends: RequestedSendStore {
     private struct NotHeld: Error {}
 
     package func complete(_ prepared: PreparedSend, workerID: String) async throws -> Bool {
-        try await DatabaseFaults.mapping {
-            do {
+        do {
+            // NotHeld leaves the transaction wrapped and DatabaseFaults unwraps it: caught out here.
+            try await DatabaseFaults.mapping {
                 try await client.withTransaction(logger: logger) { connection in
                     try await PostgresRateLimiter.charge(prepared.charges, on: connection, logger: logger)
                     let request = prepared.request
@@ -46,10 +47,10 @@ package struct PostgresRequestedSends: RequestedSendStore {
                         """, logger: logger)
                     if try await rows.collect().isEmpty { throw NotHeld() }
                 }
-                return true
-            } catch is NotHeld {
-                return false
             }
+            return true
+        } catch is NotHeld {
+            return false
         }
     }
 

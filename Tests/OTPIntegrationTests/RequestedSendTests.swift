@@ -118,6 +118,31 @@ import Testing
         }
     }
 
+    @Test func aResendBeforeTheWorkerPreparedItSendsOneCodeOnly() async throws {
+        try await TestApp.with(ownDatabase: true, configure: { $0.resendCooldownSeconds = 0 }) { world in
+            let id = try await world.client.withConnection { try await Self.request(world, "+5511999771008", on: $0) }
+            let provider = CapturingProvider()
+            try await world.test { client in
+                #expect(try await world.resend(client, id).status == .accepted)
+                try await runWorker(world, provider: provider, configuration: PipelineTests.fast) {
+                    try await waitUntil(seconds: 30) {
+                        try await world.scalar(
+                            "SELECT count(*)::int FROM otp.deliveries WHERE state IN ('queued', 'sending')",
+                            as: Int.self)
+                            == 0
+                    }
+                }
+                // The resend's code went out; the request's own delivery found the code made and stood down.
+                #expect(provider.messages.count == 1)
+                let code = try #require(provider.messages.first?.code)
+                #expect(try await world.verify(client, id, code: code).status == .ok)
+                let states: [String] = try await world.scalar(
+                    "SELECT array_agg(state ORDER BY id) FROM otp.deliveries WHERE verification_id = \(id)")
+                #expect(states == ["canceled", "sent"])
+            }
+        }
+    }
+
     @Test func twentyConcurrentRequestsForOneRecipientAdmitExactlyTheLimit() async throws {
         try await awayFromWindowEnd()
         try await TestApp.with(configure: RateLimitTests.only([.recipient10m: 5])) { world in
