@@ -13,10 +13,12 @@ package struct PostgresWebhookQueue: JobQueue {
 
     let client: PostgresClient
     let logger: Logger
+    let jobs: JobTable
 
     package init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger
+        self.jobs = JobTable(table: "webhook_events", channel: Self.channel, client: client, logger: logger)
     }
 
     package func claim(limit: Int, lease: Duration, workerID: String) async throws -> [ClaimedWebhook] {
@@ -37,46 +39,16 @@ package struct PostgresWebhookQueue: JobQueue {
             {}
             // A finished event frees the next one of its verification: wake the workers for it.
             if outcomes.contains(where: { if case .retry = $0.resolution { false } else { true } }) {
-                try await client.query("SELECT pg_notify(\(Self.channel), '')", logger: logger)
+                try await jobs.wakeWorkers()
             }
         }
     }
 
-    package func requeueExpiredLeases() async throws -> Int {
-        return try await DatabaseFaults.mapping {
-            let rows = try await client.query(
-                """
-                UPDATE otp.webhook_events SET state = 'queued', locked_until = NULL, locked_by = NULL, run_at = now(),
-                    updated_at = now()
-                WHERE state = 'sending' AND locked_until < now()
-                RETURNING id
-                """, logger: logger)
-            return try await rows.collect().count
-        }
-    }
+    package func requeueExpiredLeases() async throws -> Int { try await jobs.requeueExpiredLeases() }
 
-    package func backlog() async throws -> (queued: Int, oldestAgeSeconds: Double) {
-        return try await DatabaseFaults.mapping {
-            let rows = try await client.query(
-                """
-                SELECT count(*)::bigint,
-                    coalesce(extract(epoch FROM now() - min(run_at) FILTER (WHERE run_at <= now())), 0)::float8
-                FROM otp.webhook_events WHERE state = 'queued'
-                """, logger: logger)
-            for try await (count, age) in rows.decode((Int, Double).self) { return (count, age) }
-            return (0, 0)
-        }
-    }
+    package func backlog() async throws -> (queued: Int, oldestAgeSeconds: Double) { try await jobs.backlog() }
 
-    package func listenForWork(_ wake: @Sendable () -> Void) async throws {
-        try await DatabaseFaults.mapping {
-            try await client.withConnection { connection in
-                try await connection.listen(on: Self.channel) { notifications in
-                    for try await _ in notifications { wake() }
-                }
-            }
-        }
-    }
+    package func listenForWork(_ wake: @Sendable () -> Void) async throws { try await jobs.listenForWork(wake) }
 }
 
 /// Claims up to `limit` due events, each only when no earlier event of its verification is still
