@@ -44,28 +44,39 @@ package struct AuditTrail: Sendable {
     }
 
     /// Walks the sealed events in id order (from `since`, a UTC day, when given) and recomputes
-    /// every hash: a row changed, removed or slipped in shows as the first broken link.
+    /// every hash: a row changed, removed or slipped in shows as the first broken link. The links
+    /// of rows that retention dropped between kept ones (`otp.event_links_pruned`) are walked too;
+    /// with their contents gone, only their place in the chain is checked.
     package func verify(since: String? = nil) async throws -> Verdict {
         return try await DatabaseFaults.mapping {
             let rows = try await client.query(
                 """
-                SELECT e.id, e.chain_prev, e.chain_hash, otp.event_text(e) FROM otp.events e
-                WHERE e.chain_hash IS NOT NULL AND (\(since)::date IS NULL OR e.at >= \(since)::date::timestamptz)
-                ORDER BY e.id
+                WITH kept AS (
+                    SELECT e.id, e.chain_prev, e.chain_hash, otp.event_text(e) AS text FROM otp.events e
+                    WHERE e.chain_hash IS NOT NULL AND (\(since)::date IS NULL OR e.at >= \(since)::date::timestamptz)
+                )
+                SELECT id, chain_prev, chain_hash, text FROM kept
+                UNION ALL
+                SELECT p.id, p.chain_prev, p.chain_hash, NULL FROM otp.event_links_pruned p
+                WHERE p.id > (SELECT min(id) FROM kept)
+                ORDER BY 1
                 """, logger: logger)
             var verdict = Verdict()
             var previousHash: Data? = nil
-            for try await (id, chainPrev, chainHash, text) in rows.decode((Int64, Data?, Data, Data).self) {
-                if verdict.checked > 0, chainPrev != previousHash {
+            var walked = 0
+            for try await (id, chainPrev, chainHash, text) in rows.decode((Int64, Data?, Data, Data?).self) {
+                if walked > 0, chainPrev != previousHash {
                     return Verdict(
                         checked: verdict.checked, brokenAt: id, reason: "does not follow the event before it")
                 }
+                walked += 1
+                previousHash = chainHash
+                guard let text else { continue }
                 var message = chainPrev ?? Data()
                 message.append(text)
                 guard Data(SHA256.hash(data: message)) == chainHash else {
                     return Verdict(checked: verdict.checked, brokenAt: id, reason: "its contents do not match its hash")
                 }
-                previousHash = chainHash
                 verdict.checked += 1
             }
             return verdict

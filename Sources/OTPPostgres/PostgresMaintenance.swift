@@ -97,26 +97,43 @@ package struct PostgresMaintenance: Sendable {
         package var verifications = 0
         /// Dashboard sessions past their idle timeout (they no longer sign anyone in).
         package var sessions = 0
-        /// Apps' webhook events finished (delivered, failed or canceled) long ago, with their tries.
+        /// Apps' webhook events finished (delivered, failed or canceled) long ago.
         package var webhookEvents = 0
+        package var webhookAttempts = 0
+        /// The weekly partitions of the history tables dropped whole (their rows are counted above).
+        package var droppedPartitions: [String] = []
+
+        package init() {}
     }
 
-    /// Deletes what is older than `days`: finished deliveries and webhook events, attempts, audit events, and settled
-    /// verifications with nothing left pointing at them. In batches, each its own short transaction.
+    /// Makes the weekly partitions of the history tables (`otp.events` and the attempt tables) for
+    /// this week and `weeksAhead` weeks after it, and from the week holding `since` when given;
+    /// returns how many it made. Idempotent; two hosts at once take turns.
+    package func makePartitions(weeksAhead: Int = 8, since: Date? = nil) async throws -> Int {
+        return try await DatabaseFaults.mapping {
+            let rows = try await client.query(
+                "SELECT otp.make_history_partitions(\(weeksAhead)::integer, coalesce(\(since), now()))",
+                logger: logger)
+            for try await made in rows.decode(Int.self) { return made }
+            return 0
+        }
+    }
+
+    /// Removes what is older than `days`: the history tables' weeks wholly past it by dropping their
+    /// partitions (the audit trail's by the retention its owner set), the rows of their default
+    /// partitions by row; then finished deliveries and webhook events, and settled verifications
+    /// with nothing left pointing at them, in batches, each its own short transaction.
     package func prune(olderThanDays days: Int) async throws -> PruneReport {
         return try await DatabaseFaults.mapping {
             var report = PruneReport()
+            try await dropHistoryPartitions(olderThanDays: days, into: &report)
+            try await pruneDefaultPartitions(olderThanDays: days, into: &report)
             let age = Double(days) * 86_400
-            report.deliveryAttempts = try await deleteBatches(from: "delivery_attempts", at: "at", olderThan: age)
-            report.verifyAttempts = try await deleteBatches(from: "verify_attempts", at: "at", olderThan: age)
             report.deliveries = try await deleteBatches(
                 from: "deliveries", at: "created_at", olderThan: age, where: "x.state NOT IN ('queued', 'sending')")
             report.webhookEvents = try await deleteBatches(
                 from: "webhook_events", at: "finished_at", olderThan: age,
                 where: "x.state NOT IN ('queued', 'sending')")
-            // The trail keeps what its owner set (otp.audit_policy); only its own function may delete.
-            report.events = try await repeatBatches(
-                "SELECT 1 FROM generate_series(1, otp.prune_events(\(batchSize)::integer))")
             report.verifications = try await deleteBatches(
                 from: "verifications", at: "created_at", olderThan: age,
                 where: """
@@ -133,6 +150,37 @@ package struct PostgresMaintenance: Sendable {
                 RETURNING 1
                 """)
             return report
+        }
+    }
+
+    /// One partition per call (each call its own transaction, so the lock a drop takes on its table
+    /// is held for that drop alone), until none is due.
+    private func dropHistoryPartitions(olderThanDays days: Int, into report: inout PruneReport) async throws {
+        while true {
+            let rows = try await client.query(
+                "SELECT history_table, history_partition, removed FROM otp.drop_history_partition(\(days)::integer)",
+                logger: logger)
+            var dropped = false
+            for try await (table, partition, removed) in rows.decode((String, String, Int).self) {
+                report.count(removed, in: table)
+                report.droppedPartitions.append(partition)
+                dropped = true
+            }
+            if !dropped { return }
+        }
+    }
+
+    private func pruneDefaultPartitions(olderThanDays days: Int, into report: inout PruneReport) async throws {
+        while true {
+            var full = false
+            let rows = try await client.query(
+                "SELECT history_table, removed FROM otp.prune_history_defaults(\(days)::integer, \(batchSize)::integer)",
+                logger: logger)
+            for try await (table, removed) in rows.decode((String, Int).self) {
+                report.count(removed, in: table)
+                if removed >= batchSize { full = true }
+            }
+            if !full { return }
         }
     }
 
@@ -158,6 +206,18 @@ package struct PostgresMaintenance: Sendable {
             let touched = try await count(query)
             total += touched
             if touched < batchSize { return total }
+        }
+    }
+}
+
+extension PostgresMaintenance.PruneReport {
+    fileprivate mutating func count(_ removed: Int, in historyTable: String) {
+        switch historyTable {
+        case "events": events += removed
+        case "delivery_attempts": deliveryAttempts += removed
+        case "verify_attempts": verifyAttempts += removed
+        case "webhook_attempts": webhookAttempts += removed
+        default: break
         }
     }
 }

@@ -90,6 +90,9 @@ struct DevCommand: AsyncParsableCommand {
                         PeriodicJob(name: "audit seal", interval: .seconds(60), logger: logger) {
                             _ = try await AuditTrail(client: client, logger: Logger(label: "otp.cron")).seal()
                         },
+                        PeriodicJob(name: "partitions", interval: .seconds(86_400), logger: logger) {
+                            _ = try await maintenance.makePartitions()
+                        },
                         PeriodicJob(name: "prune", interval: .seconds(86_400), logger: logger) {
                             _ = try await maintenance.prune(olderThanDays: 90)
                         },

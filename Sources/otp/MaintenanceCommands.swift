@@ -25,6 +25,7 @@ struct MigrateCommand: AsyncParsableCommand {
         let applied = try await withPostgres(settings, url: owner, logger: logger) { client in
             let applied = try await Migrator(client: client, files: files, logger: logger).migrate()
             try await DatabaseRoles.setRetention(days: retention, client: client, logger: logger)
+            _ = try await PostgresMaintenance(client: client, logger: logger).makePartitions()
             if runtime.username != owner.username {
                 try await DatabaseRoles.grantRuntime(
                     to: runtime.username, password: runtime.password?.exposed, client: client, logger: logger)
@@ -93,10 +94,36 @@ struct RollupCommand: AsyncParsableCommand {
     }
 }
 
+struct PartitionsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "partitions",
+        abstract: "Make the weekly partitions of the history tables ahead of time (idempotent; run daily).")
+
+    @Option(help: "Make them for this many weeks after the current one.") var weeksAhead = 8
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func validate() throws {
+        guard (0...520).contains(weeksAhead) else { throw CommandError("--weeks-ahead must be 0 to 520") }
+    }
+
+    func run() async throws {
+        let settings = Settings()
+        Bootstrap.logging(level: try settings.logLevel())
+        let logger = Logger(label: "otp.cron")
+        let made = try await withPostgres(settings, logger: logger) { client in
+            try await PostgresMaintenance(client: client, logger: logger).makePartitions(weeksAhead: weeksAhead)
+        }
+        try Output.print(["made": made], json: json) { "made \(made) partition(s)" }
+    }
+}
+
 struct PruneCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune",
-        abstract: "Delete deliveries, attempts and events older than the retention (default 90 days), in batches.")
+        abstract: """
+            Drop the weeks of attempts and events past the retention (default 90 days), and delete older deliveries \
+            in batches.
+            """)
 
     @Option(help: "Keep this many days (default: OTP_RETENTION_DAYS, else 90).") var days: Int?
     @Flag(help: "Print one JSON object.") var json = false
@@ -111,7 +138,8 @@ struct PruneCommand: AsyncParsableCommand {
             try await PostgresMaintenance(client: client, logger: logger).prune(olderThanDays: retention)
         }
         try Output.print(report, json: json) {
-            "pruned rows older than \(retention) days (the audit trail keeps what otp migrate set from OTP_RETENTION_DAYS)"
+            "pruned rows older than \(retention) days, \(report.droppedPartitions.count) weekly partition(s) dropped "
+                + "(the audit trail keeps what otp migrate set from OTP_RETENTION_DAYS)"
         }
     }
 }

@@ -19,7 +19,7 @@ struct OTPCommand: AsyncParsableCommand {
         abstract: "Phone verification by SMS and WhatsApp, on PostgreSQL.",
         subcommands: [
             DevCommand.self, MigrateCommand.self, ServeCommand.self, WorkCommand.self, ExpireCommand.self,
-            RollupCommand.self, ReportCommand.self, PruneCommand.self, AuditCommand.self,
+            RollupCommand.self, ReportCommand.self, PartitionsCommand.self, PruneCommand.self, AuditCommand.self,
             AppsCommand.self, KeysCommand.self, UsersCommand.self,
         ])
 }

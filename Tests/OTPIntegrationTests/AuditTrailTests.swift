@@ -50,21 +50,62 @@ import Testing
         }
     }
 
-    @Test func pruningDeletesOnlyWhatIsPastTheRetention() async throws {
+    @Test func pruningDropsOnlyTheWeeksPastTheRetention() async throws {
         try await TestApp.with(ownDatabase: true) { world in
             try await DatabaseRoles.setRetention(days: 30, client: world.client, logger: quietLogger)
-            for age in [40, 29, 1] {
+            let maintenance = PostgresMaintenance(client: world.runtimeClient, logger: quietLogger)
+            _ = try await maintenance.makePartitions(since: Date().addingTimeInterval(-60 * 86_400))
+            // 200 days old: before the first partition, so in the default partition.
+            for age in [200, 40, 29, 1] {
                 try await world.client.query(
                     """
                     INSERT INTO otp.events (at, event, app_id) VALUES (now() - make_interval(days => \(age)::integer), 'aged', \(world.app.id))
                     """, logger: quietLogger)
             }
-            // The runtime's prune, asking for a retention of 0 days, still keeps 30.
-            let report = try await PostgresMaintenance(client: world.runtimeClient, logger: quietLogger)
-                .prune(olderThanDays: 1)
-            #expect(report.events == 1)
+            #expect(try await partition(world, ofEventAged: 200) == "otp_history.events_default")
+            let weekOf40 = try await partition(world, ofEventAged: 40)
+            // The runtime's prune, asking for a retention of 1 day, still keeps the trail's 30.
+            let report = try await maintenance.prune(olderThanDays: 1)
+            #expect(report.events == 2)
+            #expect(report.droppedPartitions.contains(String(weekOf40.dropFirst("otp_history.".count))))
             let left: [Int] = try await ages(world)
             #expect(left == [29, 1])
+            // The runtime reaches the partitions only through the trail's table and its functions.
+            #expect(await refused(world.runtimeClient, "SELECT count(*) FROM otp_history.events_default"))
+            #expect(await refused(world.runtimeClient, "DROP TABLE otp_history.events_default"))
+        }
+    }
+
+    func partition(_ world: TestApp, ofEventAged days: Int) async throws -> String {
+        try await world.scalar(
+            """
+            SELECT tableoid::regclass::text FROM otp.events
+            WHERE event = 'aged' AND extract(day FROM now() - at)::int = \(days)
+            """)
+    }
+
+    @Test func aDroppedWeekLeavesTheChainWhole() async throws {
+        try await TestApp.with(ownDatabase: true) { world in
+            try await DatabaseRoles.setRetention(days: 30, client: world.client, logger: quietLogger)
+            let maintenance = PostgresMaintenance(client: world.runtimeClient, logger: quietLogger)
+            _ = try await maintenance.makePartitions(since: Date().addingTimeInterval(-60 * 86_400))
+            // In id order the weeks interleave, as at a week's end when a transaction begun in the
+            // old week writes its event after one begun in the new week.
+            for age in [40, 20, 40, 20, 40, 20] {
+                try await world.runtimeClient.query(
+                    """
+                    INSERT INTO otp.events (at, event, app_id)
+                    VALUES (now() - make_interval(days => \(age)::integer), 'aged', \(world.app.id))
+                    """, logger: quietLogger)
+            }
+            let trail = AuditTrail(client: world.runtimeClient, logger: quietLogger)
+            #expect(try await trail.seal() == 6)
+            #expect(try await maintenance.prune(olderThanDays: 30).events == 3)
+            #expect(try await trail.verify() == AuditTrail.Verdict(checked: 3))
+            // A kept row removed still shows, at the link after it (a dropped week's row).
+            let kept: Int64 = try await world.scalar("SELECT max(id) FROM otp.events WHERE event = 'aged'")
+            try await asOwnerPastTheTrigger(world, "DELETE FROM otp.events WHERE id = \(kept - 2)")
+            #expect(try await trail.verify().brokenAt == kept - 1)
         }
     }
 

@@ -48,6 +48,96 @@ import Testing
         }
     }
 
+    /// Migration 0016 moves the history tables of a database in use onto weekly partitions: every
+    /// row arrives unchanged (ids and chain hashes included), the chain still verifies, and new rows
+    /// take ids after the old ones.
+    @Test func partitioningTheHistoryLosesNoRow() async throws {
+        let before = files.filter { $0.version < 16 }
+        let files = files
+        try await withFreshDatabase { client in
+            try await Migrator(client: client, files: before, logger: quietLogger).migrate()
+            try await client.query(
+                """
+                WITH account AS (INSERT INTO otp.accounts (name) VALUES ('history') RETURNING id)
+                INSERT INTO otp.apps (id, account_id, name) SELECT 'app_history', id, 'History' FROM account
+                """, logger: quietLogger)
+            // 3,000 of each, spread over 200 days, their ids out of time order.
+            try await client.query(
+                """
+                INSERT INTO otp.verifications (id, app_id, recipient, channel, code_length, ttl_seconds, max_attempts,
+                    max_sends, created_at, expires_at, resend_available_at)
+                SELECT 'otp_' || n, 'app_history', '+5511999888777', 'sms', 6, 300, 5, 5,
+                    now() - make_interval(hours => (n * 7919) % 4800), now(), now()
+                FROM generate_series(1, 3000) AS n
+                """, logger: quietLogger)
+            for statement in [
+                """
+                INSERT INTO otp.events (event, app_id, verification_id, at, details)
+                SELECT 'send_requested', app_id, id, created_at, jsonb_build_object('n', id) FROM otp.verifications
+                """,
+                """
+                INSERT INTO otp.deliveries (verification_id, app_id, channel, recipient, state, expires_at, created_at)
+                SELECT id, app_id, 'sms', recipient, 'sent', expires_at, created_at FROM otp.verifications
+                """,
+                """
+                INSERT INTO otp.delivery_attempts (delivery_id, verification_id, app_id, provider, outcome, latency_ms, at)
+                SELECT id, verification_id, app_id, 'twilio', 'accepted', 5, created_at FROM otp.deliveries
+                """,
+                """
+                INSERT INTO otp.verify_attempts (verification_id, app_id, success, reason, at)
+                SELECT id, app_id, false, 'invalid_code', created_at FROM otp.verifications
+                """,
+                """
+                WITH event AS (
+                    INSERT INTO otp.webhook_events (app_id, verification_id, type, body)
+                    VALUES ('app_history', 'otp_1', 'delivery.sent', '{}') RETURNING id)
+                INSERT INTO otp.webhook_attempts (webhook_event_id, verification_id, app_id, event, url, latency_ms, at)
+                SELECT event.id, 'otp_1', 'app_history', 'delivery.sent', 'https://example.com/hook', 5,
+                    now() - make_interval(days => n)
+                FROM event, generate_series(1, 100) AS n
+                """,
+            ] {
+                try await client.query(PostgresQuery(unsafeSQL: statement), logger: quietLogger)
+            }
+            let trail = AuditTrail(client: client, logger: quietLogger)
+            #expect(try await trail.seal(batchSize: 10_000) == 3000)
+            let history = ["events", "delivery_attempts", "verify_attempts", "webhook_attempts"]
+            var fingerprints: [String] = []
+            for table in history { fingerprints.append(try await fingerprint(client, table)) }
+
+            #expect(try await Migrator(client: client, files: files, logger: quietLogger).migrate().count == 1)
+            for (table, before) in zip(history, fingerprints) {
+                #expect(try await fingerprint(client, table) == before, "\(table) holds the same rows")
+                let kind: String = try await value(
+                    client, "SELECT relkind::text FROM pg_class WHERE oid = \("otp." + table)::regclass")
+                #expect(kind == "p", "\(table) is partitioned")
+                let inDefault: Int = try await value(
+                    client, PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM otp_history.\(table)_default"))
+                #expect(inDefault == 0, "every old row has its week")
+            }
+            #expect(try await trail.verify() == AuditTrail.Verdict(checked: 3000))
+            let oldLast: Int64 = try await value(client, "SELECT max(id) FROM otp.events")
+            let newID: Int64 = try await value(
+                client, "INSERT INTO otp.events (event, app_id) VALUES ('after', 'app_history') RETURNING id")
+            #expect(newID > oldLast)
+        }
+    }
+
+    /// The table's rows, in id order, as one digest.
+    func fingerprint(_ client: PostgresClient, _ table: String) async throws -> String {
+        try await value(
+            client,
+            PostgresQuery(
+                unsafeSQL: "SELECT count(*) || ':' || md5(string_agg(x::text, ',' ORDER BY id)) FROM otp.\(table) x"))
+    }
+
+    func value<Value: PostgresDecodable & Sendable>(_ client: PostgresClient, _ query: PostgresQuery) async throws
+        -> Value
+    {
+        for try await value in try await client.query(query, logger: quietLogger).decode(Value.self) { return value }
+        throw TestFailure("no row")
+    }
+
     @Test func concurrentMigratorsTakeTurns() async throws {
         let files = files
         try await withFreshDatabase { client in

@@ -189,9 +189,21 @@ import Testing
                                 + "WHERE \(table == "verifications" ? "id" : "verification_id") = '\(old)'"),
                         logger: quietLogger)
                 }
+                // Weeks back to 120 days, so that the old attempts move into their week's partition.
+                let maintenance = PostgresMaintenance(client: world.client, logger: quietLogger)
+                _ = try await maintenance.makePartitions(since: Date().addingTimeInterval(-120 * 86_400))
                 try await world.client.query(
                     "UPDATE otp.verify_attempts SET at = now() - interval '100 days' WHERE verification_id = \(old)",
                     logger: quietLogger)
+                // A provider's try for each (this world's sends are not worked): the old one's in its old week.
+                try await world.client.query(
+                    """
+                    INSERT INTO otp.delivery_attempts (delivery_id, verification_id, app_id, provider, outcome,
+                        latency_ms, at)
+                    SELECT id, verification_id, app_id, 'twilio', 'accepted', 5,
+                        CASE WHEN verification_id = \(old) THEN now() - interval '100 days' ELSE now() END
+                    FROM otp.deliveries WHERE verification_id IN (\(old), \(recent))
+                    """, logger: quietLogger)
                 try await world.client.withTransaction(logger: quietLogger) { connection in
                     // Only the owner can get past the trail's trigger (a superuser here: triggers off).
                     try await connection.query("SET LOCAL session_replication_role = replica", logger: quietLogger)
@@ -199,9 +211,15 @@ import Testing
                         "DELETE FROM otp.events WHERE verification_id = \(old) AND event = 'send_requested'",
                         logger: quietLogger)
                 }
-                let report = try await PostgresMaintenance(client: world.client, logger: quietLogger)
-                    .prune(olderThanDays: 90)
+                let attemptsBefore: Int = try await world.scalar("SELECT count(*)::int FROM otp.delivery_attempts")
+                let report = try await maintenance.prune(olderThanDays: 90)
                 #expect(report.deliveries == 1 && report.verifyAttempts == 1 && report.verifications == 1)
+                #expect(report.deliveryAttempts == 1 && report.droppedPartitions.count >= 2)
+                let attemptsAfter: Int = try await world.scalar("SELECT count(*)::int FROM otp.delivery_attempts")
+                #expect(attemptsAfter == attemptsBefore - 1, "the recent send's attempt stays")
+                #expect(
+                    try await maintenance.prune(olderThanDays: 90) == PostgresMaintenance.PruneReport(),
+                    "a second run finds nothing")
                 let left: Int = try await world.scalar(
                     "SELECT count(*)::int FROM otp.verifications WHERE id IN (\(old), \(recent))")
                 #expect(left == 1)
