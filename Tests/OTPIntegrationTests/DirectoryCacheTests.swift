@@ -19,13 +19,21 @@ import Testing
         _ body: @Sendable (any TestClientProtocol, CachedAccessDirectory) async throws -> Void
     ) async throws {
         let cache = CachedAccessDirectory(world.services.directory(), lifetime: lifetime)
-        let listener = DirectoryChangeListener(client: world.runtimeClient, cache: cache, logger: quietLogger)
+        // On a pool of its own whose run is not awaited either: a cancellation PostgresNIO loses
+        // while a LISTEN is being set up leaves the connection leased, and a pool waits for its
+        // leased connections before its run ends (the world's would hold the test forever). Dropping
+        // the test's database at the end ends that connection.
+        let listenerPool = PostgresClient(
+            configuration: try PostgresClient.Configuration(url: world.databaseURL), backgroundLogger: quietLogger)
+        let pooling = Task { await listenerPool.run() }
+        defer { pooling.cancel() }
+        let listener = DirectoryChangeListener(client: listenerPool, cache: cache, logger: quietLogger)
         var dependencies = world.services.apiDependencies(receipts: world.receiptSettings, directoryCache: cache)
         dependencies.requestDeadline = .seconds(60)
         let application = Application(
             router: buildRouter(dependencies), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-        // Not awaited at the end: a cancellation PostgresNIO loses while a LISTEN is being set up
-        // would hold the test forever (serve bounds it with the service group's cancellation time).
+        // Not awaited at the end, for the same reason (serve bounds it with the service group's
+        // cancellation time).
         let listening = Task { try await listener.run() }
         defer { listening.cancel() }
         try await waitUntil { cache.isListening }
