@@ -145,11 +145,15 @@ package struct ResendPlan: Sendable {
     package var resendCooldownSeconds: Int
     /// The send limits this resend counts against.
     package var charges: [RateLimitCharge]
+    /// The recipient's country (ISO 3166 alpha-2), as the number reads: a send requested in SQL
+    /// learns it here when a resend comes before the worker prepared the request.
+    package var country: String
 
     package init(
         channel: MessageChannel, newCodeDigest: Data?, sealedCode: Data, resendCooldownSeconds: Int,
-        charges: [RateLimitCharge]
+        charges: [RateLimitCharge], country: String
     ) {
+        self.country = country
         self.channel = channel
         self.newCodeDigest = newCodeDigest
         self.sealedCode = sealedCode

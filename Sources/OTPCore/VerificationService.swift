@@ -151,7 +151,8 @@ package struct VerificationService: Sendable {
                 channel: channel, newCodeDigest: newDigest,
                 sealedCode: try sealer.seal(code: code, verificationID: verificationID),
                 resendCooldownSeconds: app.policy.resendCooldownSeconds,
-                charges: RateLimits.sendCharges(app: app, recipient: recipient, ip: actor.ip))
+                charges: RateLimits.sendCharges(app: app, recipient: recipient, ip: actor.ip),
+                country: recipient.region)
         }
     }
 

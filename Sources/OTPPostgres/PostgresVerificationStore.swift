@@ -179,6 +179,7 @@ package struct PostgresVerificationStore: VerificationStore {
                 try """
                 WITH u AS (
                     UPDATE otp.verifications SET sends = sends + 1, channel = \(resend.channel.rawValue),
+                        country = \(resend.country),
                         code_digest = coalesce(\(resend.newCodeDigest)::bytea, code_digest),
                         expires_at = CASE WHEN \(resend.newCodeDigest)::bytea IS NULL THEN expires_at
                             ELSE now() + make_interval(secs => ttl_seconds) END,

@@ -155,6 +155,7 @@ package final class InMemoryVerificationStore: VerificationStore {
             try Self.charge(decided.charges, in: &state, now: now)
             stored.sends += 1
             stored.channel = decided.channel
+            stored.new.country = decided.country
             stored.resendAvailableAt = now + TimeInterval(decided.resendCooldownSeconds)
             stored.deliveryStatus = .queued
             if let digest = decided.newCodeDigest { stored.codeDigest = digest }

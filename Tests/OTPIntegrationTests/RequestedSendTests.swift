@@ -139,6 +139,8 @@ import Testing
                 let states: [String] = try await world.scalar(
                     "SELECT array_agg(state ORDER BY id) FROM otp.deliveries WHERE verification_id = \(id)")
                 #expect(states == ["canceled", "sent"])
+                let country: String = try await world.scalar("SELECT country FROM otp.verifications WHERE id = \(id)")
+                #expect(country == "BR", "the resend read the number")
             }
         }
     }
