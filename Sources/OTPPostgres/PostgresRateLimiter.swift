@@ -28,11 +28,16 @@ enum PostgresRateLimiter {
             // Read the answer: the refusal is raised while the statement runs, after execute() returned.
             for try await _ in try await connection.execute(ChargeStatement(counters: counters), logger: logger) {}
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "OT429" {
-            let detail = (error.serverInfo?[.detail] ?? "").split(separator: " ")
-            let seconds = detail.count == 2 ? Int(detail[1]) ?? 1 : 1
-            throw OTPFailure.rateLimited(
-                rule: detail.first.map(String.init) ?? "unknown", retryAfterSeconds: max(1, seconds))
+            throw refusal(error.serverInfo?[.detail] ?? "")
         }
+    }
+
+    /// The refusal the limiter's functions describe as "rule seconds-until-the-window-ends".
+    static func refusal(_ detail: String) -> OTPFailure {
+        let parts = detail.split(separator: " ")
+        let seconds = parts.count == 2 ? Int(parts[1]) ?? 1 : 1
+        return OTPFailure.rateLimited(
+            rule: parts.first.map(String.init) ?? "unknown", retryAfterSeconds: max(1, seconds))
     }
 
     /// Each charge's counter in its current window (all shards of a sharded counter together).

@@ -6,42 +6,89 @@ import PostgresNIO
 /// The verifications and their delivery jobs in PostgreSQL.
 ///
 /// A send is one statement (verification, delivery and events) in an explicit transaction, with
-/// its limit charges; it is answered only once COMMIT has answered. Verify and resend lock the
-/// verification row with `FOR UPDATE`, so concurrent calls on one verification are decided one
-/// after another.
+/// its limit charges; it is answered only once COMMIT has answered. Sends without an idempotency
+/// key that arrive together share one transaction (`SendBatcher`, group commit). Verify and resend
+/// lock the verification row with `FOR UPDATE`, so concurrent calls on one verification are
+/// decided one after another.
 package struct PostgresVerificationStore: VerificationStore {
     let client: PostgresClient
     let logger: Logger
     let notifier: WorkNotifier
+    let batcher: SendBatcher
 
     package init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger
         self.notifier = WorkNotifier(client: client, logger: logger)
+        self.batcher = SendBatcher { requests in
+            await Self.write(requests, client: client, logger: logger)
+        }
     }
 
     package func send(
         _ new: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge], actor: Caller
     ) async throws -> SendOutcome {
         return try await DatabaseFaults.mapping {
-            let outcome = try await insertAndCharge(new, idempotency: idempotency, charges: charges, actor: actor)
+            let outcome: SendOutcome
+            if let idempotency {
+                outcome = try await insertAndCharge(new, idempotency: idempotency, charges: charges, actor: actor)
+            } else {
+                outcome = .created(try await batcher.send(.init(new: new, charges: charges, actor: actor)))
+            }
             if case .created = outcome { await notifier.notify() }
             return outcome
         }
     }
 
-    private func insertAndCharge(
-        _ new: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge], actor: Caller
-    ) async throws -> SendOutcome {
-        guard let idempotency else {
-            // Always an explicit transaction, limits or not: a lone statement commits at the
-            // protocol's Sync, after its rows have reached us, so a connection killed in between
-            // would have us answer 202 for a send that was rolled back. COMMIT's answer is the proof.
-            return try await client.withTransaction(logger: logger) { connection in
-                try await PostgresRateLimiter.charge(charges, on: connection, logger: logger)
-                return .created(try await insert(new, actor: actor, on: connection))
+    /// A batch: alone, the one-send statement; together, one `otp.send_batch` in one transaction.
+    /// When the batch fails as a whole (a bad row, a lost connection), nothing of it was committed
+    /// and each request is tried again on its own, so each gets its own answer.
+    static func write(_ requests: [SendBatcher.Request], client: PostgresClient, logger: Logger) async
+        -> [Result<SendResult, any Error>]
+    {
+        if requests.count > 1 {
+            do {
+                let answers = try await client.withTransaction(logger: logger) { connection in
+                    try await SendBatchStatement(requests: requests).run(on: connection, logger: logger)
+                }
+                return answers.map { $0.mapError { $0 } }
+            } catch {
+                logger.debug("a batch of sends failed; each is tried on its own", metadata: ["error": "\(error)"])
             }
         }
+        return await withTaskGroup(of: (Int, Result<SendResult, any Error>).self) { group in
+            for (index, request) in requests.enumerated() {
+                group.addTask {
+                    do {
+                        return (index, .success(try await sendAlone(request, client: client, logger: logger)))
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
+            }
+            var answers = [Result<SendResult, any Error>?](repeating: nil, count: requests.count)
+            for await (index, answer) in group { answers[index] = answer }
+            return answers.map { $0 ?? .failure(PostgresStoreError.noRowReturned) }
+        }
+    }
+
+    /// One send in its own transaction. Always an explicit transaction, limits or not: a lone
+    /// statement commits at the protocol's Sync, after its rows have reached us, so a connection
+    /// killed in between would have us answer 202 for a send that was rolled back. COMMIT's answer
+    /// is the proof.
+    static func sendAlone(_ request: SendBatcher.Request, client: PostgresClient, logger: Logger) async throws
+        -> SendResult
+    {
+        try await client.withTransaction(logger: logger) { connection in
+            try await PostgresRateLimiter.charge(request.charges, on: connection, logger: logger)
+            return try await insert(request.new, actor: request.actor, on: connection, logger: logger)
+        }
+    }
+
+    /// A send with an idempotency key, alone in its transaction with the key's row.
+    private func insertAndCharge(
+        _ new: NewVerification, idempotency: IdempotencyClaim, charges: [RateLimitCharge], actor: Caller
+    ) async throws -> SendOutcome {
         return try await client.withTransaction(logger: logger) { connection in
             try await connection.query(
                 """
@@ -72,7 +119,7 @@ package struct PostgresVerificationStore: VerificationStore {
                 throw OTPFailure.idempotencyKeyReused
             }
             try await PostgresRateLimiter.charge(charges, on: connection, logger: logger)
-            let result = try await insert(new, actor: actor, on: connection)
+            let result = try await Self.insert(new, actor: actor, on: connection, logger: logger)
             let body = String(decoding: try Self.encoder.encode(result), as: UTF8.self)
             try await connection.query(
                 """
@@ -83,9 +130,9 @@ package struct PostgresVerificationStore: VerificationStore {
         }
     }
 
-    private func insert(_ new: NewVerification, actor: Caller, on connection: PostgresConnection) async throws
-        -> SendResult
-    {
+    private static func insert(
+        _ new: NewVerification, actor: Caller, on connection: PostgresConnection, logger: Logger
+    ) async throws -> SendResult {
         let rows = try await connection.execute(SendStatement(new: new, actor: actor), logger: logger)
         for try await (expiresAt, resendAvailableAt) in rows {
             return SendResult(

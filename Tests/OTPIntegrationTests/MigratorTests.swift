@@ -105,7 +105,8 @@ import Testing
             var fingerprints: [String] = []
             for table in history { fingerprints.append(try await fingerprint(client, table)) }
 
-            #expect(try await Migrator(client: client, files: files, logger: quietLogger).migrate().count == 1)
+            let applied = try await Migrator(client: client, files: files, logger: quietLogger).migrate()
+            #expect(applied.first == "0016_partitioned_history.sql")
             for (table, before) in zip(history, fingerprints) {
                 #expect(try await fingerprint(client, table) == before, "\(table) holds the same rows")
                 let kind: String = try await value(
