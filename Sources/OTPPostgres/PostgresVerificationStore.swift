@@ -42,7 +42,9 @@ package struct PostgresVerificationStore: VerificationStore {
 
     /// A batch: alone, the one-send statement; together, one `otp.send_batch` in one transaction.
     /// When the batch fails as a whole (a bad row, a lost connection), nothing of it was committed
-    /// and each request is tried again on its own, so each gets its own answer.
+    /// and each request is tried again on its own, one after another (a rare path: a database that
+    /// is away fails each at once, and each caller's deadline bounds its wait), so each gets its
+    /// own answer.
     static func write(_ requests: [SendBatcher.Request], client: PostgresClient, logger: Logger) async
         -> [Result<SendResult, any Error>]
     {
@@ -56,20 +58,16 @@ package struct PostgresVerificationStore: VerificationStore {
                 logger.debug("a batch of sends failed; each is tried on its own", metadata: ["error": "\(error)"])
             }
         }
-        return await withTaskGroup(of: (Int, Result<SendResult, any Error>).self) { group in
-            for (index, request) in requests.enumerated() {
-                group.addTask {
-                    do {
-                        return (index, .success(try await sendAlone(request, client: client, logger: logger)))
-                    } catch {
-                        return (index, .failure(error))
-                    }
-                }
+        var answers: [Result<SendResult, any Error>] = []
+        answers.reserveCapacity(requests.count)
+        for request in requests {
+            do {
+                answers.append(.success(try await sendAlone(request, client: client, logger: logger)))
+            } catch {
+                answers.append(.failure(error))
             }
-            var answers = [Result<SendResult, any Error>?](repeating: nil, count: requests.count)
-            for await (index, answer) in group { answers[index] = answer }
-            return answers.map { $0 ?? .failure(PostgresStoreError.noRowReturned) }
         }
+        return answers
     }
 
     /// One send in its own transaction. Always an explicit transaction, limits or not: a lone
