@@ -4,9 +4,9 @@
 -- kept), and any other error fails the whole call, which the service then retries one request at a
 -- time, so no request is answered for a batch it was not committed in.
 
--- Charges one use to each counter like otp.charge_counters, but a refusal does not raise: the
--- counters this call did charge are given back, and the refused rule and the seconds until its
--- window ends are returned ('rule seconds'); NULL when every counter took the charge.
+-- Charges one use to each counter, in the order given, each only while below its limit; a refusal
+-- does not raise: the counters this call did charge are given back, and the refused rule and the
+-- seconds until its window ends are returned ('rule seconds'); NULL when every counter took it.
 CREATE FUNCTION otp.charge_counters_or_refuse(rules text[], scope_keys text[], max_counts bigint[], windows bigint[])
 RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
@@ -42,6 +42,20 @@ BEGIN
         RETURN refused;
     END IF;
     RETURN NULL;
+END;
+$$;
+
+-- The raising limiter (the API's charges, otp.request_verification) is this one and a raise: one
+-- limiter for every path.
+CREATE OR REPLACE FUNCTION otp.charge_counters(rules text[], scope_keys text[], max_counts bigint[], windows bigint[])
+RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+    refused text := otp.charge_counters_or_refuse(rules, scope_keys, max_counts, windows);
+BEGIN
+    IF refused IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'OT429', MESSAGE = 'rate limited', DETAIL = refused;
+    END IF;
+    RETURN true;
 END;
 $$;
 
