@@ -7,21 +7,25 @@ import PostgresNIO
 ///
 /// A send is one statement (verification, delivery and events) in an explicit transaction, with
 /// its limit charges; it is answered only once COMMIT has answered. Sends without an idempotency
-/// key that arrive together share one transaction (`SendBatcher`, group commit). Verify and resend
-/// lock the verification row with `FOR UPDATE`, so concurrent calls on one verification are
+/// key that arrive together share one transaction, and so do verifies (`GroupCommit`). Verify and
+/// resend lock the verification row with `FOR UPDATE`, so concurrent calls on one verification are
 /// decided one after another.
 package struct PostgresVerificationStore: VerificationStore {
     let client: PostgresClient
     let logger: Logger
     let notifier: WorkNotifier
-    let batcher: SendBatcher
+    let sends: GroupCommit<SendBatchStatement.Request, SendResult>
+    let verifies: GroupCommit<VerifyBatch.Request, VerifyDecision?>
 
     package init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger
         self.notifier = WorkNotifier(client: client, logger: logger)
-        self.batcher = SendBatcher { requests in
+        self.sends = GroupCommit { requests in
             await Self.write(requests, client: client, logger: logger)
+        }
+        self.verifies = GroupCommit { requests in
+            await Self.decide(requests, client: client, logger: logger)
         }
     }
 
@@ -33,7 +37,7 @@ package struct PostgresVerificationStore: VerificationStore {
             if let idempotency {
                 outcome = try await insertAndCharge(new, idempotency: idempotency, charges: charges, actor: actor)
             } else {
-                outcome = .created(try await batcher.send(.init(new: new, charges: charges, actor: actor)))
+                outcome = .created(try await sends.submit(.init(new: new, charges: charges, actor: actor)))
             }
             if case .created = outcome { await notifier.notify() }
             return outcome
@@ -45,7 +49,7 @@ package struct PostgresVerificationStore: VerificationStore {
     /// and each request is tried again on its own, one after another (a rare path: a database that
     /// is away fails each at once, and each caller's deadline bounds its wait), so each gets its
     /// own answer.
-    static func write(_ requests: [SendBatcher.Request], client: PostgresClient, logger: Logger) async
+    static func write(_ requests: [SendBatchStatement.Request], client: PostgresClient, logger: Logger) async
         -> [Result<SendResult, any Error>]
     {
         if requests.count > 1 {
@@ -74,7 +78,7 @@ package struct PostgresVerificationStore: VerificationStore {
     /// statement commits at the protocol's Sync, after its rows have reached us, so a connection
     /// killed in between would have us answer 202 for a send that was rolled back. COMMIT's answer
     /// is the proof.
-    static func sendAlone(_ request: SendBatcher.Request, client: PostgresClient, logger: Logger) async throws
+    static func sendAlone(_ request: SendBatchStatement.Request, client: PostgresClient, logger: Logger) async throws
         -> SendResult
     {
         try await client.withTransaction(logger: logger) { connection in
@@ -146,37 +150,51 @@ package struct PostgresVerificationStore: VerificationStore {
         decide: @escaping @Sendable (VerifyContext) -> VerifyDecision
     ) async throws -> VerifyDecision? {
         return try await DatabaseFaults.mapping {
-            try await decideVerify(
-                verificationID: verificationID, appID: appID, actor: actor, gate: gate, onFailure: onFailure,
-                decide: decide)
+            try await verifies.submit(
+                VerifyBatch.Request(
+                    verificationID: verificationID, appID: appID, actor: actor, gate: gate, onFailure: onFailure,
+                    decide: decide))
         }
     }
 
-    private func decideVerify(
-        verificationID: String, appID: String, actor: Caller, gate: RateLimitCharge?,
-        onFailure: @escaping @Sendable (_ recipient: String) -> RateLimitCharge?,
-        decide: @escaping @Sendable (VerifyContext) -> VerifyDecision
-    ) async throws -> VerifyDecision? {
-        try await client.withTransaction(logger: logger) { connection in
-            try await PostgresRateLimiter.charge(gate.map { [$0] } ?? [], on: connection, logger: logger)
-            guard let locked = try await lock(verificationID: verificationID, appID: appID, on: connection) else {
-                return nil
+    /// A batch of verifies in one transaction. The requests it deferred (a second one on a
+    /// verification or a recipient) are decided after it, each on its own. When it fails as a whole,
+    /// nothing of it was committed, and each request is decided again on its own, one after another.
+    static func decide(_ requests: [VerifyBatch.Request], client: PostgresClient, logger: Logger) async
+        -> [Result<VerifyDecision?, any Error>]
+    {
+        guard requests.count > 1 else { return [await decideAlone(requests[0], client: client, logger: logger)] }
+        var answers: [Result<VerifyDecision?, any Error>] = []
+        answers.reserveCapacity(requests.count)
+        do {
+            let batch = try await client.withTransaction(logger: logger) { connection in
+                try await VerifyBatch(requests: requests).run(on: connection, logger: logger)
             }
-            let failureCounter = onFailure(locked.recipient)
-            let guesses = try await lockGuesses(
-                appID: appID, recipient: locked.recipient, failureCounter: failureCounter, on: connection)
-            let decision = decide(
-                VerifyContext(
-                    snapshot: locked.snapshot, recipient: locked.recipient, codeDigest: locked.codeDigest,
-                    guesses: guesses, now: locked.now))
-            // The refusal is committed with the rest: a caller who fills a limit on purpose gains nothing.
-            _ = try await connection.execute(
-                RecordVerifyStatement(
-                    verificationID: verificationID, appID: appID, recipient: locked.recipient, actor: actor,
-                    decision: decision, failureCounter: failureCounter,
-                    events: Self.events(of: decision, before: locked.snapshot.status)),
-                logger: logger)
-            return decision
+            for answer in batch {
+                switch answer {
+                case .decided(let result): answers.append(result.mapError { $0 })
+                case .deferred(let request): answers.append(await decideAlone(request, client: client, logger: logger))
+                }
+            }
+        } catch {
+            logger.debug("a batch of verifies failed; each is decided on its own", metadata: ["error": "\(error)"])
+            answers.removeAll()
+            for request in requests { answers.append(await decideAlone(request, client: client, logger: logger)) }
+        }
+        return answers
+    }
+
+    static func decideAlone(_ request: VerifyBatch.Request, client: PostgresClient, logger: Logger) async
+        -> Result<VerifyDecision?, any Error>
+    {
+        do {
+            let answers = try await client.withTransaction(logger: logger) { connection in
+                try await VerifyBatch(requests: [request]).run(on: connection, logger: logger)
+            }
+            guard case .decided(let result) = answers.first else { throw PostgresStoreError.noRowReturned }
+            return result.mapError { $0 }
+        } catch {
+            return .failure(error)
         }
     }
 
@@ -186,14 +204,6 @@ package struct PostgresVerificationStore: VerificationStore {
         if decision.status == .locked && before != .locked { events.append(.locked) }
         if decision.status == .expired && before != .expired { events.append(.expired) }
         return events
-    }
-
-    private func lockGuesses(
-        appID: String, recipient: String, failureCounter: RateLimitCharge?, on connection: PostgresConnection
-    ) async throws -> RecipientGuesses {
-        let statement = LockGuessesStatement(appID: appID, recipient: recipient, failureCounter: failureCounter)
-        for try await guesses in try await connection.execute(statement, logger: logger) { return guesses }
-        throw PostgresStoreError.noRowReturned
     }
 
     package func resend(

@@ -2,7 +2,7 @@ import Foundation
 import OTPCore
 import PostgresNIO
 
-// The statements of a verify, prepared once per connection.
+// The statements of a verify and a resend that are prepared once per connection.
 
 /// A verification as locked for the rest of its transaction.
 struct LockedVerification {
@@ -13,6 +13,17 @@ struct LockedVerification {
     var codeDigest: Data?
     var sealedCode: Data?
     var now: Date
+}
+
+extension LockedVerification {
+    /// The columns by name, as `LockVerificationStatement` and `otp.lock_verify_batch` return them.
+    init(_ columns: PostgresRandomAccessRow) throws {
+        self.init(
+            snapshot: try VerificationRows.snapshot(columns), recipient: try columns.value("recipient"),
+            channel: try MessageChannel.stored(columns.value("channel")),
+            codeLength: try columns.value("code_length"), codeDigest: try columns.value("code_digest"),
+            sealedCode: try columns.value("sealed_code"), now: try columns.value("read_at"))
+    }
 }
 
 /// Locks one of an app's verifications (`FOR UPDATE`: calls on it are decided one after another)
@@ -36,128 +47,156 @@ struct LockVerificationStatement: PostgresPreparedStatement {
     }
 
     func decodeRow(_ row: PostgresRow) throws -> LockedVerification {
-        let columns = row.makeRandomAccess()
-        let snapshot = try VerificationRows.snapshot(columns)
-        return LockedVerification(
-            snapshot: snapshot, recipient: try columns.value("recipient"),
-            channel: try MessageChannel.stored(columns.value("channel")),
-            codeLength: try columns.value("code_length"), codeDigest: try columns.value("code_digest"),
-            sealedCode: try columns.value("sealed_code"), now: try columns.value("read_at"))
+        try LockedVerification(row.makeRandomAccess())
     }
 }
 
-/// Locks the recipient's guessing row (made on first use) and reads it with the recipient's
-/// wrong codes in `verify_failures_1d`'s current window.
+/// Locks the recipients' guessing rows (made on first use; sorted bytewise by app and recipient,
+/// the one order every verify takes them in) and reads them, then the failure counters named by
+/// `failureKeys` in `verify_failures_1d`'s current window: one row per guessing row, then one per
+/// counter found.
 struct LockGuessesStatement: PostgresPreparedStatement {
     static let rule = RateLimitRule.verifyFailures1d
 
     static let sql = """
         WITH g AS (
-            INSERT INTO otp.recipient_guesses AS g (app_id, recipient) VALUES ($1::text, $2::text)
+            INSERT INTO otp.recipient_guesses AS g (app_id, recipient)
+            SELECT DISTINCT ON (x.app_id COLLATE "C", x.recipient COLLATE "C") x.app_id, x.recipient
+            FROM unnest($1::text[], $2::text[]) AS x (app_id, recipient)
+            ORDER BY x.app_id COLLATE "C", x.recipient COLLATE "C"
             ON CONFLICT (app_id, recipient) DO UPDATE SET wrong_in_row = g.wrong_in_row
-            RETURNING wrong_in_row, last_wrong_at
+            RETURNING g.app_id, g.recipient, g.wrong_in_row, g.last_wrong_at
         ), w AS (
             SELECT to_timestamp((floor(extract(epoch FROM now()) / $5::bigint) * $5::bigint)::float8) AS start
         )
-        SELECT g.wrong_in_row, g.last_wrong_at,
-            coalesce((SELECT c.count FROM otp.rate_limit_counters c, w WHERE c.rule = $4::text
-                AND c.scope_key = $3::text AND c.window_start = w.start), 0)::bigint,
-            (SELECT start + make_interval(secs => $5::bigint) FROM w)
-        FROM g
+        SELECT g.app_id, g.recipient, g.wrong_in_row, g.last_wrong_at, NULL::text AS failure_key,
+            0::bigint AS failures, w.start + make_interval(secs => $5::bigint) AS window_end
+        FROM g, w
+        UNION ALL
+        SELECT NULL, NULL, 0, NULL, c.scope_key, c.count::bigint, w.start + make_interval(secs => $5::bigint)
+        FROM otp.rate_limit_counters c, w
+        WHERE c.rule = $4::text AND c.window_start = w.start AND c.scope_key = ANY ($3::text[])
         """
-    typealias Row = RecipientGuesses
 
-    var appID: String
-    var recipient: String
-    var failureCounter: RateLimitCharge?
+    struct Row {
+        var appID: String?
+        var recipient: String?
+        var wrongInRow: Int
+        var lastWrongAt: Date?
+        var failureKey: String?
+        var failures: Int
+        var windowEnd: Date
+    }
+
+    var appIDs: [String]
+    var recipients: [String]
+    var failureKeys: [String]
 
     func makeBindings() throws -> PostgresBindings {
         var bindings = PostgresBindings()
-        bindings.append(appID)
-        bindings.append(recipient)
-        bindings.append(failureCounter?.scopeKey ?? "")
+        bindings.append(appIDs)
+        bindings.append(recipients)
+        bindings.append(failureKeys)
         bindings.append(Self.rule.rawValue)
         bindings.append(Self.rule.windowSeconds)
         return bindings
     }
 
-    func decodeRow(_ row: PostgresRow) throws -> RecipientGuesses {
-        let (wrongInRow, lastWrongAt, failures, windowEnd) = try row.decode((Int, Date?, Int, Date).self)
-        return RecipientGuesses(
-            failuresInWindow: failures, failureLimit: failureCounter?.limit, failureWindowEndsAt: windowEnd,
-            wrongInRow: wrongInRow, lastWrongAt: lastWrongAt)
+    func decodeRow(_ row: PostgresRow) throws -> Row {
+        let (appID, recipient, wrongInRow, lastWrongAt, failureKey, failures, windowEnd) = try row.decode(
+            (String?, String?, Int, Date?, String?, Int, Date).self)
+        return Row(
+            appID: appID, recipient: recipient, wrongInRow: wrongInRow, lastWrongAt: lastWrongAt,
+            failureKey: failureKey, failures: failures, windowEnd: windowEnd)
     }
 }
 
-/// Records a verify's decision in one statement: the verification's new state (its code erased
-/// once it is no longer pending), the attempt when it counts as one (refused tries included),
-/// queued deliveries canceled, the recipient's run of wrong codes and its daily failure counter
-/// (charged without a ceiling: the cap refuses the next verify, never this record), and the events.
-struct RecordVerifyStatement: PostgresPreparedStatement {
+/// Records a batch's decisions in one statement (`decisions`: a JSON array, one object per
+/// decision, as `VerifyBatch` writes it): each verification's new state (its code erased once it
+/// is no longer pending), the attempt when it counts as one (refused tries included), queued
+/// deliveries canceled, the recipient's run of wrong codes and its daily failure counter (charged
+/// without a ceiling: the cap refuses the next verify, never this record), and the events.
+///
+/// A batch holds one decision per verification and per recipient (`VerifyBatch` defers the
+/// others), so no row is changed twice here; the rows were locked by the batch's earlier statements,
+/// and the failure counters are taken in bytewise order.
+struct RecordVerifiesStatement: PostgresPreparedStatement {
     static let sql = """
-        WITH u AS (
-            UPDATE otp.verifications SET status = $1::text, attempts = $2::bigint,
-                verified_at = CASE WHEN $3::boolean THEN now() ELSE verified_at END,
-                code_digest = CASE WHEN $1::text = 'pending' THEN code_digest END,
-                sealed_code = CASE WHEN $1::text = 'pending' THEN sealed_code END,
+        WITH r AS (
+            SELECT * FROM jsonb_to_recordset($1::text::jsonb) AS q (n integer, id text, app_id text, recipient text,
+                status text, attempts bigint, verified boolean, outcome text, counts boolean, ip text, actor text,
+                events text[], guesses text, failure_key text, failure_max bigint, refused_by text)
+        ), u AS (
+            UPDATE otp.verifications v SET status = r.status, attempts = r.attempts,
+                verified_at = CASE WHEN r.verified THEN now() ELSE v.verified_at END,
+                code_digest = CASE WHEN r.status = 'pending' THEN v.code_digest END,
+                sealed_code = CASE WHEN r.status = 'pending' THEN v.sealed_code END,
                 updated_at = now()
-            WHERE id = $4::text
+            FROM r WHERE v.id = r.id
+            RETURNING v.id
         ), a AS (
             INSERT INTO otp.verify_attempts (verification_id, app_id, success, reason, ip)
-            SELECT $4::text, $5::text, $3::boolean, $6::text, $7::text WHERE $8::boolean
+            SELECT r.id, r.app_id, r.verified, lower(r.outcome), r.ip FROM r WHERE r.counts ORDER BY r.n
         ), c AS (
-            UPDATE otp.deliveries SET state = 'canceled', sealed_code = NULL, finished_at = now(), updated_at = now()
-            WHERE verification_id = $4::text AND state = 'queued' AND $1::text <> 'pending'
+            UPDATE otp.deliveries d SET state = 'canceled', sealed_code = NULL, finished_at = now(), updated_at = now()
+            FROM r WHERE d.verification_id = r.id AND d.state = 'queued' AND r.status <> 'pending'
         ), g AS (
-            UPDATE otp.recipient_guesses SET
-                wrong_in_row = CASE WHEN $12::text = 'wrong' THEN wrong_in_row + 1 ELSE 0 END,
-                last_wrong_at = CASE WHEN $12::text = 'wrong' THEN now() ELSE last_wrong_at END
-            WHERE app_id = $5::text AND recipient = $13::text AND $12::text <> 'unchanged'
+            UPDATE otp.recipient_guesses g SET
+                wrong_in_row = CASE WHEN r.guesses = 'wrong' THEN g.wrong_in_row + 1 ELSE 0 END,
+                last_wrong_at = CASE WHEN r.guesses = 'wrong' THEN now() ELSE g.last_wrong_at END
+            FROM r WHERE g.app_id = r.app_id AND g.recipient = r.recipient AND r.guesses <> 'unchanged'
+        ), w AS (
+            SELECT to_timestamp((floor(extract(epoch FROM now()) / $3::bigint) * $3::bigint)::float8) AS start
         ), f AS (
             INSERT INTO otp.rate_limit_counters AS k (rule, scope_key, window_start, count, expires_at, max_count)
-            SELECT $17::text, $14::text, w.start, 1, w.start + make_interval(secs => $18::bigint), $15::bigint
-            FROM (SELECT to_timestamp((floor(extract(epoch FROM now()) / $18::bigint) * $18::bigint)::float8) AS start) w
-            WHERE $12::text = 'wrong' AND $14::text <> ''
-            ON CONFLICT (rule, scope_key, window_start) DO UPDATE SET count = k.count + 1
+            SELECT $2::text, r.failure_key, w.start, count(*), w.start + make_interval(secs => $3::bigint),
+                max(r.failure_max)
+            FROM r, w WHERE r.guesses = 'wrong' AND r.failure_key <> ''
+            GROUP BY r.failure_key, w.start
+            ORDER BY r.failure_key COLLATE "C"
+            ON CONFLICT (rule, scope_key, window_start) DO UPDATE SET count = k.count + EXCLUDED.count
+        ), e AS (
+            INSERT INTO otp.events (event, app_id, verification_id, actor, ip, details)
+            SELECT x.event, r.app_id, r.id, r.actor, r.ip,
+                jsonb_build_object('outcome', r.outcome, 'attempts', r.attempts)
+                    || CASE WHEN r.refused_by <> '' THEN jsonb_build_object('limit', r.refused_by) ELSE '{}' END
+            FROM r, unnest(r.events) WITH ORDINALITY AS x (event, k)
+            ORDER BY r.n, x.k
         )
-        INSERT INTO otp.events (event, app_id, verification_id, actor, ip, details)
-        SELECT e, $5::text, $4::text, $9::text, $7::text,
-            jsonb_build_object('outcome', $10::text, 'attempts', $2::bigint)
-                || CASE WHEN $16::text <> '' THEN jsonb_build_object('limit', $16::text) ELSE '{}' END
-        FROM unnest($11::text[]) AS e
+        SELECT count(*)::bigint FROM u
         """
-    typealias Row = ()
+    typealias Row = Int
 
-    var verificationID: String
-    var appID: String
-    var recipient: String
-    var actor: Caller
-    var decision: VerifyDecision
-    var failureCounter: RateLimitCharge?
-    var events: [EventKind]
+    var decisions: String
 
     func makeBindings() throws -> PostgresBindings {
         var bindings = PostgresBindings()
-        bindings.append(decision.status.rawValue)
-        bindings.append(decision.attempts)
-        bindings.append(decision.outcome == .verified)
-        bindings.append(verificationID)
-        bindings.append(appID)
-        bindings.append(decision.outcome.rawValue.lowercased())
-        bindings.append(actor.ip)
-        bindings.append(decision.countsAsTry)
-        bindings.append(actor.keyID)
-        bindings.append(decision.outcome.rawValue)
-        bindings.append(events.map(\.rawValue))
-        bindings.append(decision.guesses.rawValue)
-        bindings.append(recipient)
-        bindings.append(failureCounter?.scopeKey ?? "")
-        bindings.append(failureCounter?.limit ?? 0)
-        bindings.append(decision.refusal?.rule ?? "")
+        bindings.append(decisions)
         bindings.append(LockGuessesStatement.rule.rawValue)
         bindings.append(LockGuessesStatement.rule.windowSeconds)
         return bindings
     }
 
-    func decodeRow(_ row: PostgresRow) throws {}
+    func decodeRow(_ row: PostgresRow) throws -> Int { try row.decode(Int.self) }
+}
+
+/// Takes each request's gate and locks the verifications of a batch with `otp.lock_verify_batch`
+/// (`requests`: a JSON array, as `VerifyBatch` writes it).
+struct LockVerifiesStatement: PostgresPreparedStatement {
+    static let sql = """
+        SELECT n, refused, found, status, attempts, max_attempts, sends, max_sends, expires_at,
+            resend_available_at, recipient, channel, code_length, code_digest, sealed_code, read_at
+        FROM otp.lock_verify_batch($1::text::jsonb)
+        """
+    typealias Row = PostgresRow
+
+    var requests: String
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        bindings.append(requests)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
 }

@@ -10,7 +10,9 @@ import Testing
 /// Group commit: sends that arrive together are written in one transaction, and each still gets
 /// its own answer.
 @Suite struct SendBatchTests {
-    func request(_ world: TestApp, to recipient: String, limit: Int = 1, app: String? = nil) -> SendBatcher.Request {
+    func request(_ world: TestApp, to recipient: String, limit: Int = 1, app: String? = nil)
+        -> SendBatchStatement.Request
+    {
         let new = NewVerification(
             id: Identifiers.verificationID(), appID: app ?? world.app.id, recipient: recipient, country: "BR",
             channel: .sms, sender: nil, locale: nil, codeDigest: Data(repeating: 1, count: 32),
@@ -19,13 +21,13 @@ import Testing
             message: QueuedMessage(
                 template: "Your code is {{code}}", templateID: nil, templateVersion: nil, locale: "en",
                 whatsAppTemplate: nil))
-        return SendBatcher.Request(
+        return SendBatchStatement.Request(
             new: new,
             charges: [RateLimitCharge(rule: .recipient10m, scopeKey: "batch|" + recipient, limit: limit)],
             actor: Caller(keyID: world.keyID, ip: "203.0.113.9"))
     }
 
-    func write(_ world: TestApp, _ requests: [SendBatcher.Request]) async -> [Result<SendResult, any Error>] {
+    func write(_ world: TestApp, _ requests: [SendBatchStatement.Request]) async -> [Result<SendResult, any Error>] {
         await PostgresVerificationStore.write(requests, client: world.runtimeClient, logger: quietLogger)
     }
 

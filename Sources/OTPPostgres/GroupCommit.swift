@@ -1,18 +1,15 @@
-import OTPCore
-
-/// Group commit for sends: the sends that arrive while earlier ones are being written go to the
-/// database together, as one batch in one transaction.
+/// Group commit: the requests that arrive while earlier ones are being written go to the database
+/// together, as one batch in one transaction (sends and verifies each have one).
 ///
 /// No request waits for a timer: one that finds fewer than `maxFlushing` batches in flight goes at
 /// once, alone if it is alone (an idle service answers as fast as without batching); the others
 /// queue and leave together, up to `maxBatch`, when a batch in flight comes back.
-actor SendBatcher {
-    typealias Request = SendBatchStatement.Request
-    typealias Flush = @Sendable ([Request]) async -> [Result<SendResult, any Error>]
+actor GroupCommit<Request: Sendable, Answer: Sendable> {
+    typealias Flush = @Sendable ([Request]) async -> [Result<Answer, any Error>]
 
     private struct Waiting {
         var request: Request
-        var answer: CheckedContinuation<SendResult, any Error>
+        var answer: CheckedContinuation<Answer, any Error>
     }
 
     private let maxBatch: Int
@@ -28,7 +25,7 @@ actor SendBatcher {
         self.flush = flush
     }
 
-    func send(_ request: Request) async throws -> SendResult {
+    func submit(_ request: Request) async throws -> Answer {
         try await withCheckedThrowingContinuation { answer in
             waiting.append(Waiting(request: request, answer: answer))
             startFlushes()
