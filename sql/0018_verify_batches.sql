@@ -1,10 +1,10 @@
 -- Group commit for verifies: the verifies that arrive together are decided in one transaction,
 -- with one call of otp.lock_verify_batch, one statement for the recipients' guessing rows and one
 -- statement that records every decision (VerifyStatements.swift), instead of a transaction of five
--- or six round trips each. A
--- verify alone is a batch of one. Each request keeps its own answer: a gate that refuses one
--- refuses only that one; any other error fails the whole transaction, and the service then decides
--- each request again on its own.
+-- or six round trips each. A verify alone is a batch of one. Each request keeps its own answer: a
+-- gate that refuses one refuses only that one; any other error fails the whole transaction, and the
+-- service then decides each request again on its own. And otp.send_batch writes a batch's sends in
+-- one statement (below).
 --
 -- Locks are taken in one order by every verify, alone or batched, so batches cannot deadlock one
 -- another: the gate counters (bytewise), the verifications (by id), the guessing rows (by app and
@@ -78,3 +78,92 @@ BEGIN
 END;
 $$;
 
+
+-- otp.send_batch (0017) wrote its sends one after another, three statements each; it now charges
+-- one after another only the sends that have limits (each refusal its own, as before) and writes
+-- all the others in one statement. Same arguments, same answer.
+CREATE OR REPLACE FUNCTION otp.send_batch(requests jsonb)
+RETURNS TABLE (n integer, refused text, expires_at timestamptz, resend_available_at timestamptz)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+    r record;
+    counters_locked integer;
+    refusal text;
+    refusals jsonb := '{}';
+BEGIN
+    IF EXISTS (SELECT 1 FROM jsonb_array_elements(requests) AS x WHERE jsonb_array_length(x -> 'rules') > 0) THEN
+        -- Every counter the batch will charge is locked first, sorted bytewise (see 0017).
+        WITH wanted AS (
+            SELECT DISTINCT x.rule, x.scope_key, x.max_count, x.win,
+                to_timestamp((floor(extract(epoch FROM now()) / x.win) * x.win)::float8) AS window_start
+            FROM jsonb_to_recordset(requests) AS q (rules text[], scope_keys text[], max_counts bigint[], windows bigint[]),
+                unnest(q.rules, q.scope_keys, q.max_counts, q.windows) AS x (rule, scope_key, max_count, win)
+        ), locked AS (
+            INSERT INTO otp.rate_limit_counters AS c (rule, scope_key, window_start, count, expires_at, max_count)
+            SELECT DISTINCT ON (w.rule COLLATE "C", w.scope_key COLLATE "C", w.window_start)
+                w.rule, w.scope_key, w.window_start, 0, w.window_start + make_interval(secs => w.win), w.max_count
+            FROM wanted w
+            ORDER BY w.rule COLLATE "C", w.scope_key COLLATE "C", w.window_start
+            ON CONFLICT (rule, scope_key, window_start) DO UPDATE SET count = c.count
+            RETURNING 1
+        )
+        SELECT count(*) INTO counters_locked FROM locked;
+
+        FOR r IN
+            SELECT q.n, q.rules, q.scope_keys, q.max_counts, q.windows
+            FROM jsonb_to_recordset(requests) AS q (n integer, rules text[], scope_keys text[], max_counts bigint[],
+                windows bigint[])
+            WHERE cardinality(q.rules) > 0
+            ORDER BY q.n
+        LOOP
+            refusal := otp.charge_counters_or_refuse(r.rules, r.scope_keys, r.max_counts, r.windows);
+            IF refusal IS NOT NULL THEN
+                refusals := refusals || jsonb_build_object(r.n::text, refusal);
+            END IF;
+        END LOOP;
+    END IF;
+
+    RETURN QUERY
+    WITH q AS (
+        SELECT * FROM jsonb_to_recordset(requests) AS x (
+            n integer, id text, app_id text, recipient text, country text, channel text, sender text, locale text,
+            code_digest bytea, kept_code bytea, code_length bigint, ttl_seconds bigint, max_attempts bigint,
+            max_sends bigint, metadata jsonb, resend_cooldown_seconds bigint, sealed_code bytea,
+            message_template text, template_id text, template_version bigint, message_locale text,
+            whatsapp_template text, whatsapp_language text, actor text, ip text, test boolean)
+        WHERE NOT refusals ? x.n::text
+    ), v AS (
+        INSERT INTO otp.verifications AS v (id, app_id, recipient, country, channel, sender, locale, code_digest,
+            sealed_code, code_length, ttl_seconds, max_attempts, max_sends, metadata, expires_at,
+            resend_available_at, test)
+        SELECT q.id, q.app_id, q.recipient, q.country, q.channel, q.sender, q.locale, q.code_digest, q.kept_code,
+            q.code_length, q.ttl_seconds, q.max_attempts, q.max_sends, q.metadata,
+            now() + make_interval(secs => q.ttl_seconds), now() + make_interval(secs => q.resend_cooldown_seconds),
+            q.test
+        FROM q ORDER BY q.n
+        RETURNING v.id, v.expires_at, v.resend_available_at
+    ), d AS (
+        INSERT INTO otp.deliveries AS d (verification_id, app_id, channel, recipient, sender, sealed_code,
+            expires_at, message_template, template_id, template_version, locale, whatsapp_template,
+            whatsapp_language)
+        SELECT q.id, q.app_id, q.channel, q.recipient, q.sender, q.sealed_code, v.expires_at,
+            q.message_template, q.template_id, q.template_version, q.message_locale, q.whatsapp_template,
+            q.whatsapp_language
+        FROM q JOIN v ON v.id = q.id ORDER BY q.n
+        RETURNING d.id, d.verification_id
+    ), e AS (
+        INSERT INTO otp.events (event, app_id, verification_id, actor, ip, details)
+        SELECT x.event, q.app_id, q.id, q.actor, q.ip, x.details
+        FROM q JOIN d ON d.verification_id = q.id,
+            LATERAL (VALUES
+                ('send_requested', jsonb_build_object('channel', q.channel), 1),
+                ('delivery_queued', jsonb_build_object('delivery_id', d.id, 'channel', q.channel), 2)
+            ) AS x (event, details, k)
+        ORDER BY q.n, x.k
+    )
+    SELECT q.n, NULL::text, v.expires_at, v.resend_available_at FROM q JOIN v ON v.id = q.id
+    UNION ALL
+    SELECT x.key::integer, x.value, NULL::timestamptz, NULL::timestamptz FROM jsonb_each_text(refusals) AS x;
+END;
+$$;
