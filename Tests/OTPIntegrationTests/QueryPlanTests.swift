@@ -6,8 +6,9 @@ import Testing
 
 @testable import OTPPostgres
 
-/// Every management list is served by an index: no sequential scan of a table or partition that
-/// holds rows, checked with EXPLAIN on a million verifications and their history.
+/// Every management list, and the statements of a batch of verifies, is served by an index: no
+/// sequential scan of a table or partition that holds rows, checked with EXPLAIN on a million
+/// verifications and their history.
 @Suite struct QueryPlanTests {
     @Test func listsUseIndexesOnAMillionVerifications() async throws {
         try await TestApp.with(ownDatabase: true) { world in
@@ -86,6 +87,31 @@ import Testing
                     "attempts by recipient",
                     try PostgresManagementStore.attemptsQuery(
                         scope, verificationID: nil, recipient: "+5511900000010", kind: nil)
+                ),
+                // A batch of verifies, as VerifyBatch writes its statements.
+                (
+                    "lock guesses",
+                    PostgresQuery(
+                        unsafeSQL: LockGuessesStatement.sql,
+                        binds: try LockGuessesStatement(
+                            appIDs: [world.app.id], recipients: ["+5511900000010"],
+                            failureKeys: ["\(world.app.id)|+5511900000010"]
+                        ).makeBindings())
+                ),
+                (
+                    "record verifies",
+                    PostgresQuery(
+                        unsafeSQL: RecordVerifiesStatement.sql,
+                        binds: try RecordVerifiesStatement(
+                            decisions: """
+                                [{"n": 0, "id": "otp_00000000000000000000000010", "app_id": "\(world.app.id)",
+                                  "recipient": "+5511900000010", "status": "locked", "attempts": 5,
+                                  "verified": false, "outcome": "MAX_ATTEMPTS_EXCEEDED", "counts": true,
+                                  "ip": "192.0.2.1", "actor": "key", "events": ["verify_failed", "locked"],
+                                  "guesses": "wrong", "failure_key": "\(world.app.id)|+5511900000010",
+                                  "failure_max": 100, "refused_by": ""}]
+                                """
+                        ).makeBindings())
                 ),
             ]
             for (name, query) in queries {
