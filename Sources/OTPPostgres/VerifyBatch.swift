@@ -78,7 +78,9 @@ struct VerifyBatch {
         // limit on purpose gains nothing.
         if !records.isEmpty {
             let decisions = String(decoding: try JSONEncoder().encode(records), as: UTF8.self)
-            let statement = RecordVerifiesStatement(decisions: decisions)
+            let statement = RecordVerifiesStatement(
+                decisions: decisions, verificationIDs: records.map(\.id), appIDs: records.map(\.appID),
+                recipients: records.map(\.recipient))
             for try await recorded in try await connection.execute(statement, logger: logger)
             where recorded != records.count {
                 throw PostgresStoreError.noRowReturned

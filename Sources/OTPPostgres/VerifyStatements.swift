@@ -119,7 +119,9 @@ struct LockGuessesStatement: PostgresPreparedStatement {
 ///
 /// A batch holds one decision per verification and per recipient (`VerifyBatch` defers the
 /// others), so no row is changed twice here; the rows were locked by the batch's earlier statements,
-/// and the failure counters are taken in bytewise order.
+/// and the failure counters are taken in bytewise order. The rows are also named by arrays
+/// (`verificationIDs`, ...): the planner takes `jsonb_to_recordset` for 100 rows, and joined with
+/// that many it would scan a small table instead of probing its key.
 struct RecordVerifiesStatement: PostgresPreparedStatement {
     static let sql = """
         WITH r AS (
@@ -132,7 +134,7 @@ struct RecordVerifiesStatement: PostgresPreparedStatement {
                 code_digest = CASE WHEN r.status = 'pending' THEN v.code_digest END,
                 sealed_code = CASE WHEN r.status = 'pending' THEN v.sealed_code END,
                 updated_at = now()
-            FROM r WHERE v.id = r.id
+            FROM r WHERE v.id = r.id AND v.id = ANY ($4::text[])
             RETURNING v.id
         ), a AS (
             INSERT INTO otp.verify_attempts (verification_id, app_id, success, reason, ip)
@@ -140,11 +142,13 @@ struct RecordVerifiesStatement: PostgresPreparedStatement {
         ), c AS (
             UPDATE otp.deliveries d SET state = 'canceled', sealed_code = NULL, finished_at = now(), updated_at = now()
             FROM r WHERE d.verification_id = r.id AND d.state = 'queued' AND r.status <> 'pending'
+                AND d.verification_id = ANY ($4::text[])
         ), g AS (
             UPDATE otp.recipient_guesses g SET
                 wrong_in_row = CASE WHEN r.guesses = 'wrong' THEN g.wrong_in_row + 1 ELSE 0 END,
                 last_wrong_at = CASE WHEN r.guesses = 'wrong' THEN now() ELSE g.last_wrong_at END
             FROM r WHERE g.app_id = r.app_id AND g.recipient = r.recipient AND r.guesses <> 'unchanged'
+                AND g.app_id = ANY ($5::text[]) AND g.recipient = ANY ($6::text[])
         ), w AS (
             SELECT to_timestamp((floor(extract(epoch FROM now()) / $3::bigint) * $3::bigint)::float8) AS start
         ), f AS (
@@ -168,12 +172,18 @@ struct RecordVerifiesStatement: PostgresPreparedStatement {
     typealias Row = Int
 
     var decisions: String
+    var verificationIDs: [String]
+    var appIDs: [String]
+    var recipients: [String]
 
     func makeBindings() throws -> PostgresBindings {
         var bindings = PostgresBindings()
         bindings.append(decisions)
         bindings.append(LockGuessesStatement.rule.rawValue)
         bindings.append(LockGuessesStatement.rule.windowSeconds)
+        bindings.append(verificationIDs)
+        bindings.append(appIDs)
+        bindings.append(recipients)
         return bindings
     }
 

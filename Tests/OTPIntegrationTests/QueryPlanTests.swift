@@ -110,7 +110,9 @@ import Testing
                                   "ip": "192.0.2.1", "actor": "key", "events": ["verify_failed", "locked"],
                                   "guesses": "wrong", "failure_key": "\(world.app.id)|+5511900000010",
                                   "failure_max": 100, "refused_by": ""}]
-                                """
+                                """,
+                            verificationIDs: ["otp_00000000000000000000000010"], appIDs: [world.app.id],
+                            recipients: ["+5511900000010"]
                         ).makeBindings())
                 ),
             ]
