@@ -3,8 +3,8 @@
 -- statement that records every decision (VerifyStatements.swift), instead of a transaction of five
 -- or six round trips each. A verify alone is a batch of one. Each request keeps its own answer: a
 -- gate that refuses one refuses only that one; any other error fails the whole transaction, and the
--- service then decides each request again on its own. And otp.send_batch writes a batch's sends in
--- one statement (below).
+-- service then decides each request again on its own. And otp.send_batch takes sends with an
+-- idempotency key too, and writes a batch's sends in one statement (below).
 --
 -- Locks are taken in one order by every verify, alone or batched, so batches cannot deadlock one
 -- another: the gate counters (bytewise), the verifications (by id), the guessing rows (by app and
@@ -81,11 +81,21 @@ END;
 $$;
 
 
--- otp.send_batch (0017) wrote its sends one after another, three statements each; it now charges
--- one after another only the sends that have limits (each refusal its own, as before) and writes
--- all the others in one statement. Same arguments, same answer.
-CREATE OR REPLACE FUNCTION otp.send_batch(requests jsonb)
-RETURNS TABLE (n integer, refused text, expires_at timestamptz, resend_available_at timestamptz)
+-- otp.send_batch (0017) wrote its sends one after another, three statements each, and took no send
+-- with an idempotency key. It now takes those too, and writes the batch's sends in one statement:
+--   1. the sends' idempotency keys, inserted in bytewise order (a single send takes its key before
+--      its counters too, so the order holds across batches and single sends); a key already there
+--      answers its request with the stored digest and answer, for the service to replay or refuse
+--      (it compares the digests), and nothing else is done for it;
+--   2. the counters, locked first in bytewise order, then charged one send after another (each
+--      refusal its own; a refused send's key is taken back, as its rollback would alone);
+--   3. every other send's verification, delivery and events in one statement.
+-- The service stores the answers of the keyed sends in the same transaction, and sends a second
+-- request with a key already in the batch on its own, after it.
+DROP FUNCTION otp.send_batch(jsonb);
+CREATE FUNCTION otp.send_batch(requests jsonb)
+RETURNS TABLE (n integer, refused text, expires_at timestamptz, resend_available_at timestamptz,
+    stored_digest bytea, stored_body text)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
@@ -93,14 +103,44 @@ DECLARE
     counters_locked integer;
     refusal text;
     refusals jsonb := '{}';
+    taken integer[] := '{}';
 BEGIN
+    IF EXISTS (SELECT 1 FROM jsonb_array_elements(requests) AS x WHERE x ->> 'idempotency_key' IS NOT NULL) THEN
+        DELETE FROM otp.idempotency_keys k
+        USING jsonb_to_recordset(requests) AS q (account_id bigint, idempotency_key text)
+        WHERE k.account_id = q.account_id AND k.key = q.idempotency_key AND k.created_at < now() - interval '24 hours';
+        -- A concurrent request with the same key waits here until the first one commits.
+        WITH wanted AS (
+            SELECT q.account_id, q.idempotency_key, q.request_digest
+            FROM jsonb_to_recordset(requests) AS q (account_id bigint, idempotency_key text, request_digest bytea)
+            WHERE q.idempotency_key IS NOT NULL
+        ), inserted AS (
+            INSERT INTO otp.idempotency_keys AS k (account_id, key, request_digest)
+            SELECT w.account_id, w.idempotency_key, w.request_digest FROM wanted w
+            ORDER BY w.account_id, w.idempotency_key COLLATE "C"
+            ON CONFLICT DO NOTHING
+            RETURNING k.account_id, k.key
+        )
+        SELECT coalesce(array_agg(q.n), '{}') INTO taken
+        FROM jsonb_to_recordset(requests) AS q (n integer, account_id bigint, idempotency_key text)
+        WHERE q.idempotency_key IS NOT NULL
+            AND (q.account_id, q.idempotency_key) NOT IN (SELECT i.account_id, i.key FROM inserted i);
+        RETURN QUERY
+        SELECT q.n, NULL::text, NULL::timestamptz, NULL::timestamptz, k.request_digest, coalesce(k.response_body, '')
+        FROM jsonb_to_recordset(requests) AS q (n integer, account_id bigint, idempotency_key text)
+        JOIN otp.idempotency_keys k ON k.account_id = q.account_id AND k.key = q.idempotency_key
+        WHERE q.n = ANY (taken);
+    END IF;
+
     IF EXISTS (SELECT 1 FROM jsonb_array_elements(requests) AS x WHERE jsonb_array_length(x -> 'rules') > 0) THEN
         -- Every counter the batch will charge is locked first, sorted bytewise (see 0017).
         WITH wanted AS (
             SELECT DISTINCT x.rule, x.scope_key, x.max_count, x.win,
                 to_timestamp((floor(extract(epoch FROM now()) / x.win) * x.win)::float8) AS window_start
-            FROM jsonb_to_recordset(requests) AS q (rules text[], scope_keys text[], max_counts bigint[], windows bigint[]),
+            FROM jsonb_to_recordset(requests) AS q (n integer, rules text[], scope_keys text[], max_counts bigint[],
+                windows bigint[]),
                 unnest(q.rules, q.scope_keys, q.max_counts, q.windows) AS x (rule, scope_key, max_count, win)
+            WHERE NOT q.n = ANY (taken)
         ), locked AS (
             INSERT INTO otp.rate_limit_counters AS c (rule, scope_key, window_start, count, expires_at, max_count)
             SELECT DISTINCT ON (w.rule COLLATE "C", w.scope_key COLLATE "C", w.window_start)
@@ -113,15 +153,18 @@ BEGIN
         SELECT count(*) INTO counters_locked FROM locked;
 
         FOR r IN
-            SELECT q.n, q.rules, q.scope_keys, q.max_counts, q.windows
+            SELECT q.n, q.rules, q.scope_keys, q.max_counts, q.windows, q.account_id, q.idempotency_key
             FROM jsonb_to_recordset(requests) AS q (n integer, rules text[], scope_keys text[], max_counts bigint[],
-                windows bigint[])
-            WHERE cardinality(q.rules) > 0
+                windows bigint[], account_id bigint, idempotency_key text)
+            WHERE cardinality(q.rules) > 0 AND NOT q.n = ANY (taken)
             ORDER BY q.n
         LOOP
             refusal := otp.charge_counters_or_refuse(r.rules, r.scope_keys, r.max_counts, r.windows);
             IF refusal IS NOT NULL THEN
                 refusals := refusals || jsonb_build_object(r.n::text, refusal);
+                IF r.idempotency_key IS NOT NULL THEN
+                    DELETE FROM otp.idempotency_keys k WHERE k.account_id = r.account_id AND k.key = r.idempotency_key;
+                END IF;
             END IF;
         END LOOP;
     END IF;
@@ -134,7 +177,7 @@ BEGIN
             max_sends bigint, metadata jsonb, resend_cooldown_seconds bigint, sealed_code bytea,
             message_template text, template_id text, template_version bigint, message_locale text,
             whatsapp_template text, whatsapp_language text, actor text, ip text, test boolean)
-        WHERE NOT refusals ? x.n::text
+        WHERE NOT refusals ? x.n::text AND NOT x.n = ANY (taken)
     ), v AS (
         INSERT INTO otp.verifications AS v (id, app_id, recipient, country, channel, sender, locale, code_digest,
             sealed_code, code_length, ttl_seconds, max_attempts, max_sends, metadata, expires_at,
@@ -164,8 +207,9 @@ BEGIN
             ) AS x (event, details, k)
         ORDER BY q.n, x.k
     )
-    SELECT q.n, NULL::text, v.expires_at, v.resend_available_at FROM q JOIN v ON v.id = q.id
+    SELECT q.n, NULL::text, v.expires_at, v.resend_available_at, NULL::bytea, NULL::text FROM q JOIN v ON v.id = q.id
     UNION ALL
-    SELECT x.key::integer, x.value, NULL::timestamptz, NULL::timestamptz FROM jsonb_each_text(refusals) AS x;
+    SELECT x.key::integer, x.value, NULL::timestamptz, NULL::timestamptz, NULL::bytea, NULL::text
+    FROM jsonb_each_text(refusals) AS x;
 END;
 $$;

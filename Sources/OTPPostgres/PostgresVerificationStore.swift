@@ -6,15 +6,15 @@ import PostgresNIO
 /// The verifications and their delivery jobs in PostgreSQL.
 ///
 /// A send is one statement (verification, delivery and events) in an explicit transaction, with
-/// its limit charges; it is answered only once COMMIT has answered. Sends without an idempotency
-/// key that arrive together share one transaction, and so do verifies (`GroupCommit`). Verify and
+/// its limit charges; it is answered only once COMMIT has answered. Sends that arrive together share
+/// one transaction, and so do verifies (`GroupCommit`). Verify and
 /// resend lock the verification row with `FOR UPDATE`, so concurrent calls on one verification are
 /// decided one after another.
 package struct PostgresVerificationStore: VerificationStore {
     let client: PostgresClient
     let logger: Logger
     let notifier: WorkNotifier
-    let sends: GroupCommit<SendBatchStatement.Request, SendResult>
+    let sends: GroupCommit<SendBatchStatement.Request, SendOutcome>
     let verifies: GroupCommit<VerifyBatch.Request, VerifyDecision?>
 
     package init(client: PostgresClient, logger: Logger) {
@@ -33,44 +33,41 @@ package struct PostgresVerificationStore: VerificationStore {
         _ new: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge], actor: Caller
     ) async throws -> SendOutcome {
         return try await DatabaseFaults.mapping {
-            let outcome: SendOutcome
-            if let idempotency {
-                outcome = try await insertAndCharge(new, idempotency: idempotency, charges: charges, actor: actor)
-            } else {
-                outcome = .created(try await sends.submit(.init(new: new, charges: charges, actor: actor)))
-            }
+            let outcome = try await sends.submit(
+                .init(new: new, charges: charges, actor: actor, idempotency: idempotency))
             if case .created = outcome { await notifier.notify() }
             return outcome
         }
     }
 
-    /// A batch: alone, the one-send statement; together, one `otp.send_batch` in one transaction.
-    /// When the batch fails as a whole (a bad row, a lost connection), nothing of it was committed
-    /// and each request is tried again on its own, one after another (a rare path: a database that
-    /// is away fails each at once, and each caller's deadline bounds its wait), so each gets its
-    /// own answer.
+    /// A batch: alone, the one-send statements; together, one `otp.send_batch` in one transaction.
+    /// The requests it deferred (a second one with a key already in the batch) are sent after it,
+    /// each on its own. When the batch fails as a whole (a bad row, a lost connection), nothing of
+    /// it was committed and each request is tried again on its own, one after another (a rare path:
+    /// a database that is away fails each at once, and each caller's deadline bounds its wait), so
+    /// each gets its own answer.
     static func write(_ requests: [SendBatchStatement.Request], client: PostgresClient, logger: Logger) async
-        -> [Result<SendResult, any Error>]
+        -> [Result<SendOutcome, any Error>]
     {
+        var answers: [Result<SendOutcome, any Error>] = []
+        answers.reserveCapacity(requests.count)
         if requests.count > 1 {
             do {
-                let answers = try await client.withTransaction(logger: logger) { connection in
+                let batch = try await client.withTransaction(logger: logger) { connection in
                     try await SendBatchStatement(requests: requests).run(on: connection, logger: logger)
                 }
-                return answers.map { $0.mapError { $0 } }
+                for (request, answer) in zip(requests, batch) {
+                    switch answer {
+                    case .decided(let result): answers.append(result.mapError { $0 })
+                    case .deferred: answers.append(await sendAlone(request, client: client, logger: logger))
+                    }
+                }
+                return answers
             } catch {
                 logger.debug("a batch of sends failed; each is tried on its own", metadata: ["error": "\(error)"])
             }
         }
-        var answers: [Result<SendResult, any Error>] = []
-        answers.reserveCapacity(requests.count)
-        for request in requests {
-            do {
-                answers.append(.success(try await sendAlone(request, client: client, logger: logger)))
-            } catch {
-                answers.append(.failure(error))
-            }
-        }
+        for request in requests { answers.append(await sendAlone(request, client: client, logger: logger)) }
         return answers
     }
 
@@ -78,18 +75,28 @@ package struct PostgresVerificationStore: VerificationStore {
     /// statement commits at the protocol's Sync, after its rows have reached us, so a connection
     /// killed in between would have us answer 202 for a send that was rolled back. COMMIT's answer
     /// is the proof.
-    static func sendAlone(_ request: SendBatchStatement.Request, client: PostgresClient, logger: Logger) async throws
-        -> SendResult
+    static func sendAlone(_ request: SendBatchStatement.Request, client: PostgresClient, logger: Logger) async
+        -> Result<SendOutcome, any Error>
     {
-        try await client.withTransaction(logger: logger) { connection in
-            try await PostgresRateLimiter.charge(request.charges, on: connection, logger: logger)
-            return try await insert(request.new, actor: request.actor, on: connection, logger: logger)
+        do {
+            if let idempotency = request.idempotency {
+                return .success(
+                    try await insertAndCharge(request, idempotency: idempotency, client: client, logger: logger))
+            }
+            return .success(
+                .created(
+                    try await client.withTransaction(logger: logger) { connection in
+                        try await PostgresRateLimiter.charge(request.charges, on: connection, logger: logger)
+                        return try await insert(request.new, actor: request.actor, on: connection, logger: logger)
+                    }))
+        } catch {
+            return .failure(error)
         }
     }
 
     /// A send with an idempotency key, alone in its transaction with the key's row.
-    private func insertAndCharge(
-        _ new: NewVerification, idempotency: IdempotencyClaim, charges: [RateLimitCharge], actor: Caller
+    private static func insertAndCharge(
+        _ request: SendBatchStatement.Request, idempotency: IdempotencyClaim, client: PostgresClient, logger: Logger
     ) async throws -> SendOutcome {
         return try await client.withTransaction(logger: logger) { connection in
             try await connection.query(
@@ -113,15 +120,12 @@ package struct PostgresVerificationStore: VerificationStore {
                     WHERE account_id = \(idempotency.accountID) AND key = \(idempotency.key)
                     """, logger: logger)
                 for try await (digest, body) in rows.decode((Data, String?).self) {
-                    guard constantTimeEquals(digest, idempotency.requestDigest), let body else {
-                        throw OTPFailure.idempotencyKeyReused
-                    }
-                    return .replayed(try Self.decoder.decode(SendResult.self, from: Data(body.utf8)))
+                    return try SendBatchStatement.replay(digest, body ?? "", claim: idempotency).get()
                 }
                 throw OTPFailure.idempotencyKeyReused
             }
-            try await PostgresRateLimiter.charge(charges, on: connection, logger: logger)
-            let result = try await Self.insert(new, actor: actor, on: connection, logger: logger)
+            try await PostgresRateLimiter.charge(request.charges, on: connection, logger: logger)
+            let result = try await Self.insert(request.new, actor: request.actor, on: connection, logger: logger)
             let body = String(decoding: try Self.encoder.encode(result), as: UTF8.self)
             try await connection.query(
                 """

@@ -2,42 +2,99 @@ import Foundation
 import OTPCore
 import PostgresNIO
 
-/// Sends that arrived together, as one call of `otp.send_batch` (migration 0017): one statement,
-/// one round trip, in the caller's transaction. The requests travel as one JSON array, since
-/// columns of optional values cannot be bound as PostgreSQL arrays.
+/// Sends that arrived together, as one call of `otp.send_batch` (migrations 0017, 0018): one
+/// statement, one round trip, in the caller's transaction, and one more to store the answers of the
+/// sends with an idempotency key. The requests travel as one JSON array, since columns of optional
+/// values cannot be bound as PostgreSQL arrays.
 struct SendBatchStatement {
     struct Request: Sendable {
         var new: NewVerification
         var charges: [RateLimitCharge]
         var actor: Caller
+        var idempotency: IdempotencyClaim? = nil
+    }
+
+    enum Answer {
+        case decided(Result<SendOutcome, OTPFailure>)
+        /// A second request with a key already in the batch: its answer is the first one's, known
+        /// once the batch has committed, so it is sent on its own after it.
+        case deferred
     }
 
     var requests: [Request]
 
-    /// Each request's answer, in the order given: its result, or the limit that refused it.
-    func run(on connection: PostgresConnection, logger: Logger) async throws -> [Result<SendResult, OTPFailure>] {
-        let body = String(decoding: try JSONEncoder().encode(requests.enumerated().map(Row.init)), as: UTF8.self)
-        var answers: [Int: Result<SendResult, OTPFailure>] = [:]
-        let rows = try await connection.query(
-            """
-            SELECT n, refused, expires_at, resend_available_at FROM otp.send_batch(\(body)::jsonb)
-            """, logger: logger)
-        for try await (n, refused, expiresAt, resendAvailableAt) in rows.decode((Int, String?, Date?, Date?).self) {
-            guard requests.indices.contains(n) else { throw PostgresStoreError.noRowReturned }
-            let new = requests[n].new
-            if let refused {
-                answers[n] = .failure(PostgresRateLimiter.refusal(refused))
-            } else if let expiresAt, let resendAvailableAt {
-                answers[n] = .success(
-                    SendResult(
-                        verificationID: new.id, status: .pending, channel: new.channel, recipient: new.recipient,
-                        expiresAt: expiresAt, resendAvailableAt: resendAvailableAt, deliveryStatus: .queued))
+    /// Each request's answer, in the order given: its result (written, or the answer stored with
+    /// its key), the limit that refused it, a key reused for another request, or deferred.
+    func run(on connection: PostgresConnection, logger: Logger) async throws -> [Answer] {
+        var answers = [Answer?](repeating: nil, count: requests.count)
+        var keys = Set<KeyName>()
+        var rows: [Row] = []
+        for (n, request) in requests.enumerated() {
+            if let claim = request.idempotency, !keys.insert(KeyName(claim)).inserted {
+                answers[n] = .deferred
+            } else {
+                rows.append(Row(n, request))
             }
         }
-        return try requests.indices.map { n in
-            guard let answer = answers[n] else { throw PostgresStoreError.noRowReturned }
+        let body = String(decoding: try JSONEncoder().encode(rows), as: UTF8.self)
+        let results = try await connection.query(
+            """
+            SELECT n, refused, expires_at, resend_available_at, stored_digest, stored_body
+            FROM otp.send_batch(\(body)::jsonb)
+            """, logger: logger)
+        var stored: [(claim: IdempotencyClaim, body: String)] = []
+        for try await (n, refused, expiresAt, resendAvailableAt, storedDigest, storedBody) in results.decode(
+            (Int, String?, Date?, Date?, Data?, String?).self)
+        {
+            guard requests.indices.contains(n), answers[n] == nil else { throw PostgresStoreError.noRowReturned }
+            let request = requests[n]
+            if let refused {
+                answers[n] = .decided(.failure(PostgresRateLimiter.refusal(refused)))
+            } else if let storedDigest, let claim = request.idempotency {
+                answers[n] = .decided(Self.replay(storedDigest, storedBody ?? "", claim: claim))
+            } else if let expiresAt, let resendAvailableAt {
+                let new = request.new
+                let result = SendResult(
+                    verificationID: new.id, status: .pending, channel: new.channel, recipient: new.recipient,
+                    expiresAt: expiresAt, resendAvailableAt: resendAvailableAt, deliveryStatus: .queued)
+                answers[n] = .decided(.success(.created(result)))
+                if let claim = request.idempotency {
+                    let body = String(decoding: try PostgresVerificationStore.encoder.encode(result), as: UTF8.self)
+                    stored.append((claim, body))
+                }
+            }
+        }
+        if !stored.isEmpty {
+            try await connection.query(
+                """
+                UPDATE otp.idempotency_keys k SET response_status = 202, response_body = b.body
+                FROM unnest(\(stored.map(\.claim.accountID)), \(stored.map(\.claim.key)), \(stored.map(\.body)))
+                    AS b (account_id, key, body)
+                WHERE k.account_id = b.account_id AND k.key = b.key
+                """, logger: logger)
+        }
+        return try answers.map { answer in
+            guard let answer else { throw PostgresStoreError.noRowReturned }
             return answer
         }
+    }
+
+    /// The answer for a key that was already there: the first answer when the request is the same
+    /// (digests compared in constant time) and that answer was stored; a refusal otherwise.
+    static func replay(_ storedDigest: Data, _ storedBody: String, claim: IdempotencyClaim) -> Result<
+        SendOutcome, OTPFailure
+    > {
+        guard constantTimeEquals(storedDigest, claim.requestDigest), !storedBody.isEmpty,
+            let result = try? PostgresVerificationStore.decoder.decode(SendResult.self, from: Data(storedBody.utf8))
+        else { return .failure(.idempotencyKeyReused) }
+        return .success(.replayed(result))
+    }
+
+    private struct KeyName: Hashable {
+        var accountID: Int64
+        var key: String
+
+        init(_ claim: IdempotencyClaim) { (accountID, key) = (claim.accountID, claim.key) }
     }
 
     /// One request as `otp.send_batch` reads it (`jsonb_to_recordset`); bytea as `\x` hex.
@@ -59,6 +116,8 @@ struct SendBatchStatement {
         var test: Bool
         var rules, scopeKeys: [String]
         var maxCounts, windows: [Int]
+        var accountID: Int64?
+        var idempotencyKey, requestDigest: String?
 
         /// The column names of `otp.send_batch`'s record (spelled out: converting keys per request
         /// costs more than the rest of the encoding).
@@ -82,6 +141,9 @@ struct SendBatchStatement {
             case actorKeyID = "actor"
             case scopeKeys = "scope_keys"
             case maxCounts = "max_counts"
+            case accountID = "account_id"
+            case idempotencyKey = "idempotency_key"
+            case requestDigest = "request_digest"
         }
 
         init(_ n: Int, _ request: Request) {
@@ -110,6 +172,9 @@ struct SendBatchStatement {
             scopeKeys = request.charges.map(\.scopeKey)
             maxCounts = request.charges.map(\.limit)
             windows = request.charges.map(\.rule.windowSeconds)
+            accountID = request.idempotency?.accountID
+            idempotencyKey = request.idempotency?.key
+            requestDigest = request.idempotency.map { Self.hex($0.requestDigest) }
         }
 
         static func hex(_ data: Data) -> String {

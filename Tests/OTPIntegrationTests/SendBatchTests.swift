@@ -28,7 +28,73 @@ import Testing
     }
 
     func write(_ world: TestApp, _ requests: [SendBatchStatement.Request]) async -> [Result<SendResult, any Error>] {
+        await outcomes(world, requests).map { $0.map(\.result) }
+    }
+
+    func outcomes(_ world: TestApp, _ requests: [SendBatchStatement.Request]) async
+        -> [Result<SendOutcome, any Error>]
+    {
         await PostgresVerificationStore.write(requests, client: world.runtimeClient, logger: quietLogger)
+    }
+
+    func keyed(_ world: TestApp, to recipient: String, key: String, digest: UInt8) async throws
+        -> SendBatchStatement.Request
+    {
+        let account: Int64 = try await world.scalar("SELECT account_id FROM otp.apps WHERE id = \(world.app.id)")
+        var keyed = request(world, to: recipient)
+        keyed.idempotency = IdempotencyClaim(
+            accountID: account, key: key, requestDigest: Data(repeating: digest, count: 32))
+        return keyed
+    }
+
+    func replayedID(_ answer: Result<SendOutcome, any Error>) throws -> String? {
+        guard case .replayed(let result) = try answer.get() else { return nil }
+        return result.verificationID
+    }
+
+    @Test func aBatchAnswersEachIdempotencyKeyOnItsOwn() async throws {
+        try await awayFromWindowEnd(600)
+        try await TestApp.with(ownDatabase: true) { world in
+            let earlier = try await outcomes(world, [keyed(world, to: "+5511999000020", key: "k-used", digest: 1)])
+            try await outcomes(world, [keyed(world, to: "+5511999000021", key: "k-other", digest: 2)])[0].get()
+            let batch = [
+                try await keyed(world, to: "+5511999000022", key: "k-new", digest: 3),
+                try await keyed(world, to: "+5511999000023", key: "k-new", digest: 3),  // after the batch
+                try await keyed(world, to: "+5511999000024", key: "k-used", digest: 1),  // the stored answer
+                try await keyed(world, to: "+5511999000025", key: "k-other", digest: 9),  // another request
+                request(world, to: "+5511999000026"),
+                try await keyed(world, to: "+5511999000026", key: "k-refused", digest: 4),  // over the limit
+            ]
+            let answers = await outcomes(world, batch)
+            let first = try answers[0].get()
+            #expect(first == .created(first.result) && first.result.verificationID == batch[0].new.id)
+            // Replayed from the stored answer (its times to the second, as the API writes them).
+            #expect(try replayedID(answers[1]) == first.result.verificationID, "the same key and request")
+            #expect(try replayedID(answers[2]) == (try earlier[0].get().result.verificationID))
+            if case .failure(OTPFailure.idempotencyKeyReused) = answers[3] {
+            } else {
+                Issue.record("a key used for another request is refused: \(answers[3])")
+            }
+            #expect(try answers[4].get() == .created(try answers[4].get().result))
+            if case .failure(OTPFailure.rateLimited(let rule, _)) = answers[5] {
+                #expect(rule == "recipient_10m")
+            } else {
+                Issue.record("the second send to one number is refused by its limit: \(answers[5])")
+            }
+            let keys: [String] = try await world.scalar(
+                """
+                SELECT array_agg(key || ' ' || (response_body IS NOT NULL)::text ORDER BY key)
+                FROM otp.idempotency_keys
+                """)
+            #expect(keys == ["k-new true", "k-other true", "k-used true"], "the refused send's key was taken back")
+            let transactions: Int = try await world.scalar(
+                "SELECT count(DISTINCT xmin::text)::int FROM otp.verifications WHERE id = ANY(\([batch[0].new.id, batch[4].new.id]))"
+            )
+            #expect(transactions == 1, "written together")
+            let written: Int = try await world.scalar(
+                "SELECT count(*)::int FROM otp.verifications WHERE app_id = \(world.app.id)")
+            #expect(written == 4, "two earlier, two in the batch: no replayed or refused send was written")
+        }
     }
 
     @Test func aBatchRefusesOnlyTheSendOverItsLimit() async throws {
@@ -124,6 +190,14 @@ import Testing
                 #expect(sends == 64 && whole == 64)
                 #expect(transactions < 64, "some sends shared a transaction")
             }
+        }
+    }
+}
+
+extension SendOutcome {
+    fileprivate var result: SendResult {
+        switch self {
+        case .created(let result), .replayed(let result): result
         }
     }
 }
