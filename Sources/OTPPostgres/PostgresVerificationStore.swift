@@ -7,9 +7,8 @@ import PostgresNIO
 ///
 /// A send is one statement (verification, delivery and events) in an explicit transaction, with
 /// its limit charges; it is answered only once COMMIT has answered. Sends that arrive together share
-/// one transaction, and so do verifies (`GroupCommit`). Verify and
-/// resend lock the verification row with `FOR UPDATE`, so concurrent calls on one verification are
-/// decided one after another.
+/// one transaction, and so do verifies (`GroupCommit`). Verify and resend lock the verification row
+/// with `FOR UPDATE`, so concurrent calls on one verification are decided one after another.
 package struct PostgresVerificationStore: VerificationStore {
     let client: PostgresClient
     let logger: Logger

@@ -17,10 +17,9 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 
@@ -146,11 +145,30 @@ def visit(driver, page, screenshot, **checks):
     settle(driver, screenshot, **checks)
 
 
+def left_the_page(element):
+    """EC.staleness_of, also when chromium says it in other words: asked about the old page's node
+    while the new page replaces it, it can answer "Node with given id does not belong to the
+    document" instead of a stale element."""
+
+    def check(_driver):
+        try:
+            element.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error):
+                return True
+            raise
+
+    return check
+
+
 def click_through(driver, element, screenshot, **checks):
     """Clicks a link or a submit button and waits for the page it leads to."""
     old = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    wait(driver, EC.staleness_of(old), f"a new page after clicking towards {screenshot}")
+    wait(driver, left_the_page(old), f"a new page after clicking towards {screenshot}")
     settle(driver, screenshot, **checks)
 
 
