@@ -44,8 +44,9 @@ struct VerifyBatch {
         var seenRecipients = Set<GuessKey>()
         for n in toLock {
             switch locked[n] {
+            case nil: throw PostgresStoreError.noRowReturned  // every request has its row
             case .refused(let failure): answers[n] = .decided(.failure(failure))
-            case .missing, nil: answers[n] = .decided(.success(nil))
+            case .missing: answers[n] = .decided(.success(nil))
             case .found(let verification):
                 let request = requests[n]
                 if seenRecipients.insert(GuessKey(appID: request.appID, recipient: verification.recipient)).inserted {
