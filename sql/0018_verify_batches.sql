@@ -10,6 +10,28 @@
 -- another: the gate counters (bytewise), the verifications (by id), the guessing rows (by app and
 -- recipient, bytewise), the failure counters (bytewise).
 
+-- Locks the counters named (made at 0 when missing), sorted bytewise by rule, key and window: the
+-- one order in which every batch, of sends or of verifies, takes its counters before it charges
+-- any (a single send charges its counters in rule order, one key per rule, so it keeps this order
+-- too), so batches and single calls cannot deadlock one another. Returns how many it locked.
+CREATE FUNCTION otp.lock_counters(rules text[], scope_keys text[], max_counts bigint[], windows bigint[])
+RETURNS integer LANGUAGE sql AS $$
+    WITH wanted AS (
+        SELECT x.rule, x.scope_key, x.max_count, x.win,
+            to_timestamp((floor(extract(epoch FROM now()) / x.win) * x.win)::float8) AS window_start
+        FROM unnest(rules, scope_keys, max_counts, windows) AS x (rule, scope_key, max_count, win)
+    ), locked AS (
+        INSERT INTO otp.rate_limit_counters AS c (rule, scope_key, window_start, count, expires_at, max_count)
+        SELECT DISTINCT ON (w.rule COLLATE "C", w.scope_key COLLATE "C", w.window_start)
+            w.rule, w.scope_key, w.window_start, 0, w.window_start + make_interval(secs => w.win), w.max_count
+        FROM wanted w
+        ORDER BY w.rule COLLATE "C", w.scope_key COLLATE "C", w.window_start
+        ON CONFLICT (rule, scope_key, window_start) DO UPDATE SET count = c.count
+        RETURNING 1
+    )
+    SELECT count(*)::integer FROM locked
+$$;
+
 -- Takes one use of each request's gate (verify_ip_5m), in request order, each refusing only its own
 -- request, then locks the verifications of the requests that passed (FOR UPDATE, in id order) and
 -- reads them. One row per request: `refused` ('rule seconds') for a refused one; for one that
@@ -24,21 +46,11 @@ DECLARE
     counters_locked integer;
     passed integer[] := '{}';
 BEGIN
-    WITH wanted AS (
-        SELECT q.gate_rule AS rule, q.gate_key AS scope_key, q.gate_max AS max_count, q.gate_window AS win,
-            to_timestamp((floor(extract(epoch FROM now()) / q.gate_window) * q.gate_window)::float8) AS window_start
-        FROM jsonb_to_recordset(requests) AS q (gate_rule text, gate_key text, gate_max bigint, gate_window bigint)
-        WHERE q.gate_rule IS NOT NULL
-    ), locked AS (
-        INSERT INTO otp.rate_limit_counters AS c (rule, scope_key, window_start, count, expires_at, max_count)
-        SELECT DISTINCT ON (rule COLLATE "C", scope_key COLLATE "C", window_start)
-            rule, scope_key, window_start, 0, window_start + make_interval(secs => win), max_count
-        FROM wanted
-        ORDER BY rule COLLATE "C", scope_key COLLATE "C", window_start
-        ON CONFLICT (rule, scope_key, window_start) DO UPDATE SET count = c.count
-        RETURNING 1
-    )
-    SELECT count(*) INTO counters_locked FROM locked;
+    SELECT otp.lock_counters(array_agg(q.gate_rule), array_agg(q.gate_key), array_agg(q.gate_max),
+        array_agg(q.gate_window))
+    INTO counters_locked
+    FROM jsonb_to_recordset(requests) AS q (gate_rule text, gate_key text, gate_max bigint, gate_window bigint)
+    WHERE q.gate_rule IS NOT NULL;
 
     FOR r IN
         SELECT * FROM jsonb_to_recordset(requests) AS q (n integer, gate_rule text, gate_key text, gate_max bigint,
@@ -87,7 +99,7 @@ $$;
 --      its counters too, so the order holds across batches and single sends); a key already there
 --      answers its request with the stored digest and answer, for the service to replay or refuse
 --      (it compares the digests), and nothing else is done for it;
---   2. the counters, locked first in bytewise order, then charged one send after another (each
+--   2. the counters, locked first (otp.lock_counters), then charged one send after another (each
 --      refusal its own; a refused send's key is taken back, as its rollback would alone);
 --   3. every other send's verification, delivery and events in one statement.
 -- The service stores the answers of the keyed sends in the same transaction, and sends a second
@@ -133,24 +145,14 @@ BEGIN
     END IF;
 
     IF EXISTS (SELECT 1 FROM jsonb_array_elements(requests) AS x WHERE jsonb_array_length(x -> 'rules') > 0) THEN
-        -- Every counter the batch will charge is locked first, sorted bytewise (see 0017).
-        WITH wanted AS (
-            SELECT DISTINCT x.rule, x.scope_key, x.max_count, x.win,
-                to_timestamp((floor(extract(epoch FROM now()) / x.win) * x.win)::float8) AS window_start
-            FROM jsonb_to_recordset(requests) AS q (n integer, rules text[], scope_keys text[], max_counts bigint[],
+        -- Every counter the batch will charge is locked first (otp.lock_counters).
+        SELECT otp.lock_counters(array_agg(x.rule), array_agg(x.scope_key), array_agg(x.max_count),
+            array_agg(x.win))
+        INTO counters_locked
+        FROM jsonb_to_recordset(requests) AS q (n integer, rules text[], scope_keys text[], max_counts bigint[],
                 windows bigint[]),
-                unnest(q.rules, q.scope_keys, q.max_counts, q.windows) AS x (rule, scope_key, max_count, win)
-            WHERE NOT q.n = ANY (taken)
-        ), locked AS (
-            INSERT INTO otp.rate_limit_counters AS c (rule, scope_key, window_start, count, expires_at, max_count)
-            SELECT DISTINCT ON (w.rule COLLATE "C", w.scope_key COLLATE "C", w.window_start)
-                w.rule, w.scope_key, w.window_start, 0, w.window_start + make_interval(secs => w.win), w.max_count
-            FROM wanted w
-            ORDER BY w.rule COLLATE "C", w.scope_key COLLATE "C", w.window_start
-            ON CONFLICT (rule, scope_key, window_start) DO UPDATE SET count = c.count
-            RETURNING 1
-        )
-        SELECT count(*) INTO counters_locked FROM locked;
+            unnest(q.rules, q.scope_keys, q.max_counts, q.windows) AS x (rule, scope_key, max_count, win)
+        WHERE NOT q.n = ANY (taken);
 
         FOR r IN
             SELECT q.n, q.rules, q.scope_keys, q.max_counts, q.windows, q.account_id, q.idempotency_key
