@@ -29,32 +29,13 @@ package struct AppWebhook: Sendable, Equatable {
 
     private static func binding(_ appID: String) -> String { "webhook-secret|" + appID }
 
-    /// Why `url` may not receive webhooks; nil when it may. https only, except to this machine (for
-    /// development); no credentials in it; at most 2,000 characters.
-    package static func problem(url: String) -> String? {
-        guard url.count <= 2000, let parts = URLComponents(string: url), let host = parts.host, !host.isEmpty else {
-            return "the webhook URL must be an absolute http(s) URL of at most 2000 characters"
-        }
-        guard parts.user == nil, parts.password == nil, parts.fragment == nil else {
-            return "the webhook URL may carry no user, password or fragment"
-        }
-        switch parts.scheme?.lowercased() {
-        case "https": return nil
-        case "http" where isLoopback(host): return nil
-        default: return "the webhook URL must be https (http only to localhost)"
-        }
-    }
-
-    static func isLoopback(_ host: String) -> Bool {
-        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased()
-        return bare == "localhost" || bare == "::1" || bare.hasPrefix("127.")
-    }
-
     /// Sets, changes or removes (`url` empty) the app's webhook. The first URL gets a secret, and
     /// `rotateSecret` a new one; a changed URL keeps the secret its receiver already checks with.
-    /// A new secret is returned, to be shown this once.
+    /// A new secret is returned, to be shown this once. The URL's form is checked against `rules`
+    /// here; its name, resolved, by `OutboundDestinations.problemAtSave` before the save.
     package static func apply(
-        url: String?, rotateSecret: Bool, to policy: inout AppPolicy, appID: String, sealer: CodeSealer
+        url: String?, rotateSecret: Bool, to policy: inout AppPolicy, appID: String, sealer: CodeSealer,
+        rules: OutboundGuard
     ) throws(PolicyProblem) -> String? {
         let url = url?.trimmingCharacters(in: .whitespaces)
         if url == "" {
@@ -66,7 +47,7 @@ package struct AppWebhook: Sendable, Equatable {
             if rotateSecret { throw PolicyProblem("the app has no webhook URL: set one with --webhook-url") }
             return nil
         }
-        if let problem = problem(url: target) { throw PolicyProblem(problem) }
+        if case .failure(let refusal) = rules.target(of: target) { throw PolicyProblem(refusal.description) }
         guard rotateSecret || policy.webhook == nil else {
             policy.webhook?.url = target
             return nil
@@ -98,6 +79,8 @@ package enum WebhookAnswer: Sendable, Equatable {
     case status(Int)
     /// No answer: `reason` is a short code (`timeout`, `network`, `invalid_url`).
     case failed(reason: String)
+    /// Not tried: the URL leads to an address `OutboundGuard` refuses (or to none); not retried.
+    case refused(OutboundRefusal)
 }
 
 /// Posts one signed event to an app's webhook (the HTTP adapter is in OTPProviders).

@@ -19,8 +19,18 @@ package struct IPAddress: Sendable, Hashable {
         var v6 = in6_addr()
         guard inet_pton(AF_INET6, text, &v6) == 1 else { return nil }
         let all = withUnsafeBytes(of: &v6) { Array($0) }
-        let mapped = all[0..<10].allSatisfy { $0 == 0 } && all[10] == 0xff && all[11] == 0xff
-        bytes = mapped ? Array(all[12...]) : all
+        bytes = Self.isIPv4Mapped(all) ? Array(all[12...]) : all
+    }
+
+    /// 4 or 16 bytes, as read off a socket address or out of another address; an IPv4-mapped
+    /// IPv6 address becomes its IPv4, as parsed text does.
+    package init(bytes: [UInt8]) {
+        precondition(bytes.count == 4 || bytes.count == 16, "an IP address is 4 or 16 bytes")
+        self.bytes = bytes.count == 16 && Self.isIPv4Mapped(bytes) ? Array(bytes[12...]) : bytes
+    }
+
+    static func isIPv4Mapped(_ all: [UInt8]) -> Bool {
+        all[0..<10].allSatisfy { $0 == 0 } && all[10] == 0xff && all[11] == 0xff
     }
 
     package var isIPv6: Bool { bytes.count == 16 }
@@ -35,6 +45,17 @@ package struct IPAddress: Sendable, Hashable {
             String(UInt16(address.bytes[i]) << 8 | UInt16(address.bytes[i + 1]), radix: 16)
         }
         return groups.joined(separator: ":") + "::/64"
+    }
+}
+
+extension IPAddress: CustomStringConvertible {
+    /// The address as `inet_ntop` writes it (`127.0.0.1`, `2001:db8::1`).
+    package var description: String {
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        let family = isIPv6 ? AF_INET6 : AF_INET
+        let written = bytes.withUnsafeBytes { inet_ntop(family, $0.baseAddress, &text, socklen_t(text.count)) }
+        guard written != nil else { return "?" }
+        return String(decoding: text.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 

@@ -49,12 +49,21 @@ struct AppsController {
         let current = try await find(context, who: who)
         let newSecret = Mutex<String?>(nil)
         let saved: App
+        let rules = dependencies.webhookDestinations.rules
+        // The URL's name is resolved and checked before the save's transaction, not inside it.
+        if let url = form["webhook_url"], url != current.policy.webhook?.url,
+            let refusal = await dependencies.webhookDestinations.problemAtSave(url)
+        {
+            var attempted = current
+            _ = try? PolicyForm.apply(form, to: &attempted, sealer: sealer, rules: OutboundGuard())
+            return page(attempted, who: who, notice: nil, error: refusal.description, status: .badRequest)
+        }
         do {
             guard
                 let app = try await administration.updateApp(
                     id: current.id, accountID: who.user.accountID, by: who.user.caller(ip: context.ip),
                     { app in
-                        let secret = try PolicyForm.apply(form, to: &app, sealer: sealer)
+                        let secret = try PolicyForm.apply(form, to: &app, sealer: sealer, rules: rules)
                         newSecret.withLock { $0 = secret }
                     })
             else { throw DashboardError.notFound }
@@ -62,7 +71,7 @@ struct AppsController {
         } catch let problem as PolicyProblem {
             // The form again as it was sent, where it can be shown, with what is wrong.
             var attempted = current
-            _ = try? PolicyForm.apply(form, to: &attempted, sealer: sealer)
+            _ = try? PolicyForm.apply(form, to: &attempted, sealer: sealer, rules: rules)
             return page(attempted, who: who, notice: nil, error: problem.description, status: .unprocessableContent)
         }
         if let secret = newSecret.withLock({ $0 }) {

@@ -12,10 +12,13 @@ package struct DashboardDependencies: Sendable {
     package var templates: any TemplateStore
     package var service: VerificationService
     package var keys: ServerKeys
+    /// Where an app's webhook URL may point.
+    package var webhookDestinations: OutboundDestinations
 
     package init(
         users: any DashboardUserStore, administration: any AccountAdministration, management: any ManagementStore,
-        templates: any TemplateStore, service: VerificationService, keys: ServerKeys
+        templates: any TemplateStore, service: VerificationService, keys: ServerKeys,
+        webhookDestinations: OutboundDestinations
     ) {
         self.users = users
         self.administration = administration
@@ -23,6 +26,7 @@ package struct DashboardDependencies: Sendable {
         self.templates = templates
         self.service = service
         self.keys = keys
+        self.webhookDestinations = webhookDestinations
     }
 }
 

@@ -8,7 +8,9 @@ enum PolicyForm {
     /// Applies the submitted form to `app`; a field that cannot be read names itself. Returns the
     /// webhook signing secret when one was made (to be shown this once).
     @discardableResult
-    static func apply(_ form: FormData, to app: inout App, sealer: CodeSealer) throws(PolicyProblem) -> String? {
+    static func apply(_ form: FormData, to app: inout App, sealer: CodeSealer, rules: OutboundGuard)
+        throws(PolicyProblem) -> String?
+    {
         if let name = form["name"] {
             guard (1...200).contains(name.count) else { throw PolicyProblem("name must be 1 to 200 characters") }
             app.name = name
@@ -61,7 +63,7 @@ enum PolicyForm {
         try TestNumbers.apply(removals + additions, to: &policy, sealer: sealer)
         let secret = try AppWebhook.apply(
             url: form["webhook_url"] ?? "", rotateSecret: form.has("rotate_webhook_secret"), to: &policy, appID: app.id,
-            sealer: sealer)
+            sealer: sealer, rules: rules)
         app.policy = policy
         return secret
     }

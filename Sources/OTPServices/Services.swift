@@ -31,6 +31,9 @@ package struct Services: Sendable {
     package var storeDeadline: Duration = .seconds(5)
     /// The logger of each part, by label ("otp.store", "otp.api", ...).
     package var logger: @Sendable (String) -> Logger = { Logger(label: $0) }
+    /// Where apps' webhooks may go (`OTP_WEBHOOK_ALLOWED_NETWORKS`): checked when one is saved and
+    /// before every delivery.
+    package var webhookDestinations = OutboundDestinations(rules: OutboundGuard(), resolver: SystemHostResolver())
 
     package init(client: PostgresClient, keys: ServerKeys, migrations: [MigrationFile]) {
         self.client = client
@@ -61,6 +64,7 @@ package struct Services: Sendable {
             client: PostgresClient(configuration: database, backgroundLogger: logger),
             keys: try keys ?? settings.serverKeys(),
             migrations: migrations)
+        services.webhookDestinations = try settings.webhookDestinations()
         if var replica = try settings.readReplicaConfiguration() {
             configure(&replica)
             services.readClient = PostgresClient(configuration: replica, backgroundLogger: logger)
@@ -116,7 +120,8 @@ package struct Services: Sendable {
             administration: TimeBoundAccountAdministration(
                 PostgresAccountAdministration(client: client, logger: storeLogger, secrets: APIKeySecrets(keys: keys)),
                 deadline: deadline),
-            management: api.management, templates: api.templates, service: api.service, keys: keys)
+            management: api.management, templates: api.templates, service: api.service, keys: keys,
+            webhookDestinations: webhookDestinations)
     }
 
     /// The HTTP API and, under `/dashboard/`, the dashboard; with the listener that keeps the
@@ -152,14 +157,12 @@ package struct Services: Sendable {
                 store: PostgresRequestedSends(client: client, logger: storeLogger)))
     }
 
-    /// The sender of apps' status webhooks, on the providers' HTTP client (no redirects; each POST
-    /// bounded to 10 s).
-    package func webhookWorker(httpClient: HTTPClient, configuration: WebhookWorker.Configuration = .init())
-        -> WebhookWorker
-    {
+    /// The sender of apps' status webhooks to the destinations `webhookDestinations` allows (no
+    /// redirects; each POST bounded to 10 s).
+    package func webhookWorker(configuration: WebhookWorker.Configuration = .init()) -> WebhookWorker {
         WebhookWorker(
             queue: PostgresWebhookQueue(client: client, logger: logger("otp.worker")),
-            poster: AppWebhookPoster(httpClient: httpClient), sealer: CodeSealer(keys: keys),
+            poster: AppWebhookPoster(destinations: webhookDestinations), sealer: CodeSealer(keys: keys),
             configuration: configuration, logger: logger("otp.worker"))
     }
 

@@ -3,6 +3,7 @@ import Logging
 import OTPAPI
 import OTPCore
 import OTPPostgres
+import OTPProviders
 import PostgresNIO
 
 /// The operator's configuration, from the environment (the names are part of the contract).
@@ -45,6 +46,16 @@ package struct Settings {
     /// `DATABASE_URL`.
     package func migrationURL() throws -> PostgresURL {
         try value("OTP_MIGRATE_DATABASE_URL").map { try PostgresURL($0) } ?? databaseURL()
+    }
+
+    /// Where apps' webhooks may go: anywhere public, and the operator's `OTP_WEBHOOK_ALLOWED_NETWORKS`.
+    package func webhookDestinations() throws -> OutboundDestinations {
+        do {
+            let rules = try OutboundGuard(allowedNetworks: value("OTP_WEBHOOK_ALLOWED_NETWORKS") ?? "")
+            return OutboundDestinations(rules: rules, resolver: SystemHostResolver())
+        } catch {
+            throw SettingsError.invalid("OTP_WEBHOOK_ALLOWED_NETWORKS", error.description)
+        }
     }
 
     /// `OTP_RETENTION_DAYS`, default 90.

@@ -96,6 +96,16 @@ package struct WebhookWorker: Service {
                 attempt: WebhookAttempt(
                     url: target.url, httpStatus: status, error: "http_\(status)", latencyMilliseconds: latency),
                 resolution: retry(webhook, reason: "http_\(status)"))
+        case .refused(let refusal):
+            // An owner's URL that leads inside the operator's network: ended at once, never retried.
+            logger.warning(
+                "a webhook destination was refused",
+                metadata: ["app.id": "\(webhook.appID)", "reason": "\(refusal.description)"])
+            return WebhookOutcome(
+                webhook: webhook,
+                attempt: WebhookAttempt(
+                    url: target.url, httpStatus: nil, error: "destination_refused", latencyMilliseconds: latency),
+                resolution: .failed(reason: "destination_refused"))
         case .failed(let reason):
             return WebhookOutcome(
                 webhook: webhook,

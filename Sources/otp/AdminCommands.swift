@@ -214,7 +214,7 @@ struct AppsCommand: AsyncParsableCommand {
         @Option(
             name: .customLong("webhook-url"),
             help:
-                "Where the app's status webhooks go (https, or http to localhost); the first one prints its signing secret once; '' turns them off."
+                "Where the app's status webhooks go (https to a public address, or to OTP_WEBHOOK_ALLOWED_NETWORKS); the first one prints its signing secret once; '' turns them off."
         )
         var webhookURL: String?
         @Flag(help: "Make a new webhook signing secret (printed once); the old one stops signing at once.")
@@ -223,8 +223,14 @@ struct AppsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (appid, options, webhookURL, rotate) = (appid, policy, webhookURL, rotateWebhookSecret)
+            let settings = Settings()
             let sealer =
-                webhookURL != nil || rotate ? CodeSealer(keys: try Settings().serverKeys()) : try policy.sealer()
+                webhookURL != nil || rotate ? CodeSealer(keys: try settings.serverKeys()) : try policy.sealer()
+            let destinations = try settings.webhookDestinations()
+            // The URL's name is resolved and checked before the update's transaction, not inside it.
+            if let url = webhookURL, !url.isEmpty, let refusal = await destinations.problemAtSave(url) {
+                throw CommandError("--webhook-url: \(refusal.description)")
+            }
             let (app, secret) = try await withDirectory { directory in
                 var secret: String?
                 let app = try await directory.updatePolicy(appID: appid) { policy in
@@ -232,7 +238,8 @@ struct AppsCommand: AsyncParsableCommand {
                     guard webhookURL != nil || rotate, let sealer else { return }
                     do {
                         secret = try AppWebhook.apply(
-                            url: webhookURL, rotateSecret: rotate, to: &policy, appID: appid, sealer: sealer)
+                            url: webhookURL, rotateSecret: rotate, to: &policy, appID: appid, sealer: sealer,
+                            rules: destinations.rules)
                     } catch let error as PolicyProblem {
                         throw CommandError("--webhook-url: \(error.description)")
                     }

@@ -59,6 +59,10 @@ struct DevCommand: AsyncParsableCommand {
         // The same composition as serve and work, on the cluster's runtime role and this folder's key.
         var environment = settings.environment
         environment["DATABASE_URL"] = cluster.runtimeURL
+        // A developer's own receiver runs on this machine: dev lets webhooks reach loopback unless
+        // told otherwise (serve and work never do by default).
+        environment["OTP_WEBHOOK_ALLOWED_NETWORKS"] =
+            settings.value("OTP_WEBHOOK_ALLOWED_NETWORKS") ?? "127.0.0.0/8,::1"
         let services = try Services.build(Settings(environment: environment), keys: keys)
         let client = services.client
         let maintenance = PostgresMaintenance(client: client, logger: Logger(label: "otp.cron"))
@@ -76,7 +80,7 @@ struct DevCommand: AsyncParsableCommand {
                     trustedProxies: TrustedProxies(settings.value("OTP_TRUSTED_PROXIES") ?? ""), metrics: registry)
                     + [
                         services.worker(chains: chains, configuration: .init(concurrency: 64)),
-                        services.webhookWorker(httpClient: httpClient),
+                        services.webhookWorker(),
                         // The crontab's jobs, on its schedule.
                         PeriodicJob(name: "expire", interval: .seconds(60), logger: logger) {
                             _ = try await maintenance.expire()

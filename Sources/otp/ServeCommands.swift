@@ -54,7 +54,7 @@ struct WorkCommand: AsyncParsableCommand {
             try await services.run([
                 services.worker(
                     chains: chains, configuration: .init(concurrency: concurrency, lease: .seconds(lease))),
-                services.webhookWorker(httpClient: httpClient, configuration: .init(lease: .seconds(lease))),
+                services.webhookWorker(configuration: .init(lease: .seconds(lease))),
             ])
         }
     }

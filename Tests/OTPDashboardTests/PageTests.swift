@@ -162,7 +162,16 @@ import Testing
             let base: [(String, String)] = [("channels", "sms"), ("default_channel", "sms")]
             let refused = try await browser.post(
                 path, base + [("webhook_url", "http://hooks.example.com/otp")], csrf: form.csrf)
-            #expect(refused.status == .unprocessableContent && refused.text.contains("must be https"))
+            #expect(refused.status == .badRequest && refused.text.contains("must be https"))
+            // Nothing inside the operator's network, however it is spelled: 400, nothing saved.
+            for url in [
+                "https://169.254.169.254/latest/meta-data/", "https://0x7f.1/x", "https://[::ffff:127.0.0.1]/x",
+                "http://127.0.0.1:8008/reinitialize", "https://localhost./x",
+            ] {
+                let answer = try await browser.post(path, base + [("webhook_url", url)], csrf: form.csrf)
+                #expect(answer.status == .badRequest && answer.text.contains("may not point at"), "\(url)")
+                #expect(try await world.world.directory.app(id: world.world.app.id, accountID: 1)?.policy.webhook == nil)
+            }
 
             let made = try await browser.post(
                 path, base + [("webhook_url", "https://hooks.example.com/otp")], csrf: form.csrf)

@@ -26,22 +26,22 @@ import Testing
         let sealer = CodeSealer(keys: world.keys)
         _ = try await world.directory.updatePolicy(appID: world.app.id) { policy in
             secret = try AppWebhook.apply(
-                url: receiver.url, rotateSecret: false, to: &policy, appID: world.app.id, sealer: sealer)
+                url: receiver.url, rotateSecret: false, to: &policy, appID: world.app.id, sealer: sealer,
+                rules: world.services.webhookDestinations.rules)
         }
         receiver.secret = try #require(secret)
     }
 
     /// Runs the webhook worker in process while `body` runs.
     static func runWebhookWorker(
-        _ world: TestApp, configuration: WebhookWorker.Configuration = fast, _ body: @Sendable () async throws -> Void
+        _ world: TestApp, configuration: WebhookWorker.Configuration = fast, services: Services? = nil,
+        _ body: @Sendable () async throws -> Void
     ) async throws {
-        try await ProviderSetup.withHTTPClient { http in
-            let worker = world.services.webhookWorker(httpClient: http, configuration: configuration)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await worker.run() }
-                defer { group.cancelAll() }
-                try await body()
-            }
+        let worker = (services ?? world.services).webhookWorker(configuration: configuration)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await worker.run() }
+            defer { group.cancelAll() }
+            try await body()
         }
     }
 
@@ -144,13 +144,80 @@ import Testing
         }
     }
 
+    /// A name that resolves as the test says: what DNS rebinding looks like to the worker.
+    struct ScriptedResolver: HostResolver {
+        let answers: [String: [IPAddress]]
+        func addresses(of host: String) async -> [IPAddress] { answers[host] ?? [] }
+    }
+
+    @Test func aWorkerNeverConnectsToAnAddressTheGuardRefuses() async throws {
+        try await TestApp.with(ownDatabase: true) { world in
+            try await FakeAppReceiver.run { receiver in
+                // Saved while allowed (or while its name resolved elsewhere): the worker checks again.
+                let port = try #require(URLComponents(string: receiver.url)?.port)
+                var services = world.services
+                services.webhookDestinations = OutboundDestinations(
+                    rules: OutboundGuard(allowedNetworks: [IPNetwork("10.99.0.0/16")!]),
+                    resolver: ScriptedResolver(answers: ["rebound.example": [IPAddress("127.0.0.1")!]]))
+                let strict = services
+                let receiverURL = receiver.url
+                for url in [receiverURL, "https://rebound.example:\(port)/hooks/otp"] {
+                    let sealer = CodeSealer(keys: world.keys)
+                    _ = try await world.directory.updatePolicy(appID: world.app.id) { policy in
+                        policy.webhook = nil
+                        _ = try AppWebhook.apply(
+                            url: url, rotateSecret: false, to: &policy, appID: world.app.id, sealer: sealer,
+                            rules: OutboundGuard(allowedNetworks: [IPNetwork("127.0.0.0/8")!]))
+                        policy.webhook?.url = url
+                    }
+                    try await world.test { client in
+                        let id = try await world.send(client, recipient: "+14155550177")
+                        try await world.setExpiry(id, secondsFromNow: -1)
+                        _ = try await PostgresMaintenance(client: world.client, logger: quietLogger).expire()
+                        try await Self.runWebhookWorker(world, services: strict) {
+                            try await waitUntil(seconds: 30) {
+                                try await world.scalar(
+                                    "SELECT count(*)::int FROM otp.webhook_events WHERE state = 'failed'",
+                                    as: Int.self) >= 1 + (url == receiverURL ? 0 : 1)
+                            }
+                        }
+                    }
+                }
+                #expect(receiver.requestCount == 0, "nothing reached the listener on 127.0.0.1")
+                let events: Int = try await world.scalar("SELECT count(*)::int FROM otp.webhook_events")
+                let refused: Int = try await world.scalar(
+                    "SELECT count(*)::int FROM otp.webhook_attempts WHERE error = 'destination_refused'")
+                let other: Int = try await world.scalar(
+                    "SELECT count(*)::int FROM otp.webhook_attempts WHERE error IS DISTINCT FROM 'destination_refused'")
+                #expect(events >= 2 && refused == events && other == 0, "each event tried once, refused, not retried")
+                let pending: Int = try await world.scalar(
+                    "SELECT count(*)::int FROM otp.webhook_events WHERE state <> 'failed'")
+                #expect(pending == 0)
+            }
+        }
+    }
+
     @Test func aWorkerKilledWithTriesInFlightLosesNoEvent() async throws {
         try await TestApp.with(ownDatabase: true) { world in
             try await FakeAppReceiver.run { receiver in
+                // Refused without the operator's allowance: exit 1, one line, nothing saved.
+                for url in [receiver.url, "https://169.254.169.254/latest/meta-data/", "https://[::ffff:a00:1]/x"] {
+                    let refused = try SpawnedProcess.start(
+                        ["apps", "update", world.app.id, "--webhook-url", url],
+                        environment: ["DATABASE_URL": world.databaseURL, "OTP_SECRET_KEY": world.secretKey])
+                    #expect(await refused.waitForExit(seconds: 60) == 1, "\(refused.log)")
+                    #expect(refused.log.contains("--webhook-url: the webhook URL may not point at"), "\(refused.log)")
+                }
+                let unset: Bool = try await world.scalar(
+                    "SELECT webhook_url IS NULL FROM otp.apps WHERE id = \(world.app.id)")
+                #expect(unset)
                 // Set the way an operator sets it; the secret is printed this once and stored sealed.
                 let update = try SpawnedProcess.start(
                     ["apps", "update", world.app.id, "--webhook-url", receiver.url, "--json"],
-                    environment: ["DATABASE_URL": world.databaseURL, "OTP_SECRET_KEY": world.secretKey])
+                    environment: [
+                        "DATABASE_URL": world.databaseURL, "OTP_SECRET_KEY": world.secretKey,
+                        "OTP_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
+                    ])
                 #expect(await update.waitForExit(seconds: 60) == 0, "\(update.log)")
                 let printed = try JSONSerialization.jsonObject(with: Data(update.log.utf8)) as? [String: Any]
                 let secret = try #require(printed?["webhook_secret"] as? String)

@@ -36,6 +36,7 @@ import Testing
             "DATABASE_URL": world.databaseURL, "OTP_SECRET_KEY": world.secretKey, "OTP_SMS_PROVIDERS": "twilio",
             "TWILIO_ACCOUNT_SID": twilio.accountSID, "TWILIO_AUTH_TOKEN": twilio.authToken,
             "TWILIO_FROM": "+15005550006", "TWILIO_BASE_URL": twilio.baseURL, "OTP_LOG_LEVEL": "warning",
+            "OTP_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
         ]
     }
 

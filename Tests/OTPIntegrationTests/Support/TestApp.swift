@@ -10,6 +10,7 @@ import OTPAPI
 import OTPCore
 import OTPPhoneNumbers
 import OTPPostgres
+import OTPProviders
 import OTPServices
 import OTPTesting
 import PostgresNIO
@@ -80,6 +81,9 @@ struct TestApp {
         services.storeDeadline = .seconds(60)
         let logs = logs
         services.logger = { logs.logger($0) }
+        // The tests' webhook receivers listen on loopback, which the operator's setting must allow.
+        services.webhookDestinations = OutboundDestinations(
+            rules: OutboundGuard(allowedNetworks: [IPNetwork("127.0.0.0/8")!]), resolver: SystemHostResolver())
         return services
     }
 
