@@ -28,7 +28,7 @@ struct VerificationController {
             metadata: body.metadata)
 
         let claim = idempotencyKey.map {
-            IdempotencyClaim(accountID: app.accountID, key: $0, requestDigest: RequestDigest.of(buffer))
+            IdempotencyClaim(accountID: app.accountID, appID: app.id, key: $0, requestDigest: RequestDigest.of(buffer))
         }
         let outcome = try await service.send(app: app, parameters, idempotency: claim, actor: context.actor())
         switch outcome {

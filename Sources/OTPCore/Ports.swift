@@ -98,12 +98,14 @@ package struct SendResult: Sendable, Equatable, Codable {
 /// An `Idempotency-Key` and the digest of the request body it came with.
 package struct IdempotencyClaim: Sendable {
     package var accountID: Int64
+    /// The key as stored: scoped to the app of the request (`APPID|KEY`; `|` is no key's
+    /// character), so two apps of one account never share, claim or learn of each other's keys.
     package var key: String
     package var requestDigest: Data
 
-    package init(accountID: Int64, key: String, requestDigest: Data) {
+    package init(accountID: Int64, appID: String, key: String, requestDigest: Data) {
         self.accountID = accountID
-        self.key = key
+        self.key = appID + "|" + key
         self.requestDigest = requestDigest
     }
 }

@@ -79,8 +79,35 @@ package struct AuditTrail: Sendable {
                 }
                 verdict.checked += 1
             }
+            if let problem = try await unsealedProblem() {
+                return Verdict(checked: verdict.checked, brokenAt: problem.id, reason: problem.reason)
+            }
             return verdict
         }
+    }
+
+    /// How long a committed event may wait for the sealer (it runs every minute and seals rows
+    /// older than 30 s) before its absence from the chain is a problem.
+    static let sealingGrace = "5 minutes"
+
+    /// An event the chain will never take or has not taken in time: one whose id is below the
+    /// chain's end (the sealer passed it: it committed long after its id was drawn, or was slipped
+    /// in), else the first one older than `sealingGrace` and still unsealed.
+    private func unsealedProblem() async throws -> (id: Int64, reason: String)? {
+        let rows = try await client.query(
+            """
+            SELECT min(e.id), 'is unsealed with an id below the sealed chain''s end (out of order)'
+            FROM otp.events e
+            WHERE e.chain_hash IS NULL AND e.id < (SELECT max(id) FROM otp.events WHERE chain_hash IS NOT NULL)
+            UNION ALL
+            SELECT min(e.id), 'is older than \(unescaped: Self.sealingGrace) and still unsealed'
+            FROM otp.events e
+            WHERE e.chain_hash IS NULL AND e.at < now() - interval '\(unescaped: Self.sealingGrace)'
+            """, logger: logger)
+        for try await (id, reason) in rows.decode((Int64?, String).self) {
+            if let id { return (id, reason) }
+        }
+        return nil
     }
 }
 

@@ -170,7 +170,8 @@ import Testing
             ] {
                 let answer = try await browser.post(path, base + [("webhook_url", url)], csrf: form.csrf)
                 #expect(answer.status == .badRequest && answer.text.contains("may not point at"), "\(url)")
-                #expect(try await world.world.directory.app(id: world.world.app.id, accountID: 1)?.policy.webhook == nil)
+                #expect(
+                    try await world.world.directory.app(id: world.world.app.id, accountID: 1)?.policy.webhook == nil)
             }
 
             let made = try await browser.post(

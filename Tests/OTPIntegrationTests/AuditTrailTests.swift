@@ -50,6 +50,52 @@ import Testing
         }
     }
 
+    @Test func onlyTheDatabaseSetsAnEventsIDTimeAndChainAndVerifyReportsWhatTheChainMissed() async throws {
+        try await TestApp.with(ownDatabase: true) { world in
+            let runtime = world.runtimeClient
+            // The forgeries of the review: a huge id (the sealer would pass every genuine event after
+            // it), a back-dated row, a row that claims to be sealed.
+            #expect(await refused(runtime, "INSERT INTO otp.events (id, event) VALUES (9000000000000, 'key_revoked')"))
+            #expect(
+                await refused(
+                    runtime, "INSERT INTO otp.events (at, event) VALUES (now() - interval '30 days', 'key_revoked')"))
+            #expect(await refused(runtime, "INSERT INTO otp.events (event, chain_hash) VALUES ('x', '\\x00')"))
+            #expect(await refused(runtime, "INSERT INTO otp.events (event, chain_prev) VALUES ('x', '\\x00')"))
+            try await world.client.query(
+                "INSERT INTO otp.events (event, at) VALUES ('sealed', now() - interval '1 minute')", logger: quietLogger
+            )
+            try await runtime.query(
+                "INSERT INTO otp.events (event, app_id) VALUES ('send_requested', \(world.app.id))", logger: quietLogger
+            )
+            let trail = AuditTrail(client: world.client, logger: quietLogger)
+            _ = try await trail.seal()
+            #expect(try await trail.verify().intact)
+
+            // Slipped in past the runtime (the owner can): an id below the chain's end is never sealed.
+            let low: Int64 = try await world.scalar(
+                "SELECT min(id) - 1 FROM otp.events WHERE chain_hash IS NOT NULL")
+            try await world.client.query(
+                "INSERT INTO otp.events (id, event, at) VALUES (\(low), 'key_revoked', now() - interval '2 minutes')",
+                logger: quietLogger)
+            _ = try await trail.seal()
+            var verdict = try await trail.verify()
+            #expect(verdict.brokenAt == low && verdict.reason?.contains("out of order") == true, "\(verdict)")
+            let command = try SpawnedProcess.start(
+                ["audit", "verify"],
+                environment: ["DATABASE_URL": world.databaseURL, "OTP_SECRET_KEY": world.secretKey])
+            #expect(await command.waitForExit(seconds: 60) == 1, "\(command.log)")
+            #expect(command.log.contains("broken at event \(low)"), "\(command.log)")
+        }
+        try await TestApp.with(ownDatabase: true) { world in
+            // A row older than the sealer's grace that nothing sealed (the sealer stopped, or skipped it).
+            try await world.client.query(
+                "INSERT INTO otp.events (event, at) VALUES ('key_revoked', now() - interval '10 minutes')",
+                logger: quietLogger)
+            let verdict = try await AuditTrail(client: world.client, logger: quietLogger).verify()
+            #expect(verdict.reason?.contains("still unsealed") == true, "\(verdict)")
+        }
+    }
+
     @Test func pruningDropsOnlyTheWeeksPastTheRetention() async throws {
         try await TestApp.with(ownDatabase: true) { world in
             try await DatabaseRoles.setRetention(days: 30, client: world.client, logger: quietLogger)
@@ -91,8 +137,9 @@ import Testing
             _ = try await maintenance.makePartitions(since: Date().addingTimeInterval(-60 * 86_400))
             // In id order the weeks interleave, as at a week's end when a transaction begun in the
             // old week writes its event after one begun in the new week.
+            // Back-dated rows: only the owner may set `at`.
             for age in [40, 20, 40, 20, 40, 20] {
-                try await world.runtimeClient.query(
+                try await world.client.query(
                     """
                     INSERT INTO otp.events (at, event, app_id)
                     VALUES (now() - make_interval(days => \(age)::integer), 'aged', \(world.app.id))
@@ -121,7 +168,7 @@ import Testing
     @Test func theChainShowsTheFirstEventChangedOrRemoved() async throws {
         try await TestApp.with(ownDatabase: true) { world in
             for index in 0..<6 {
-                try await world.runtimeClient.query(
+                try await world.client.query(
                     """
                     INSERT INTO otp.events (at, event, app_id, details)
                     VALUES (now() - interval '1 minute', 'send_requested', \(world.app.id), jsonb_build_object('n', \(index)))

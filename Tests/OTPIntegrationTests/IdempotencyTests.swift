@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import OTPCore
 import OTPTesting
 import Testing
 
@@ -62,6 +63,34 @@ import Testing
                     "/otp/send", jsonBody(["appid": world.app.id, "recipient": "+12025550199"]), headers: headers)
                 #expect(other.status == .unprocessableContent)
                 #expect(other.errorCode == "IDEMPOTENCY_KEY_REUSED")
+            }
+        }
+    }
+
+    @Test func oneKeyUsedByTwoAppsOfOneAccountIsTwoKeys() async throws {
+        try await TestApp.with { world in
+            let account: String = try await world.scalar(
+                "SELECT a.name FROM otp.accounts a JOIN otp.apps p ON p.account_id = a.id WHERE p.id = \(world.app.id)")
+            let other = try await world.directory.createApp(name: "Other", account: account, policy: .default)
+            let otherKey = try await world.directory.createKey(
+                appIDs: [other.id], secrets: APIKeySecrets(keys: world.keys))
+            let otherAuth: HTTPFields = [
+                .authorization: "Basic " + Data("\(otherKey.keyID):\(otherKey.secret)".utf8).base64EncodedString()
+            ]
+            try await world.test { client in
+                var ids: [String] = []
+                for (appID, auth) in [(world.app.id, world.basicAuth), (other.id, otherAuth)] {
+                    for _ in 0..<2 {
+                        var headers = auth
+                        headers[.idempotencyKey] = "shared-key"
+                        let body = jsonBody(["appid": appID, "recipient": "+12025550100"])
+                        let answer = try await client.post("/otp/send", body, headers: headers)
+                        #expect(answer.status == .accepted, "\(appID): \(String(buffer: answer.body))")
+                        ids.append(try #require(answer.json["verification_id"] as? String))
+                    }
+                }
+                // Each app replays its own first answer; neither learns of nor claims the other's key.
+                #expect(ids[0] == ids[1] && ids[2] == ids[3] && ids[0] != ids[2])
             }
         }
     }

@@ -124,6 +124,70 @@ import Testing
         }
     }
 
+    /// Migration 0019 on a database made by the release before it: the chain still verifies,
+    /// PUBLIC and the runtime lose what they should not have had, and a stored Idempotency-Key
+    /// moves under the app its answer names (a retry after the upgrade still replays).
+    @Test func upgradingARunningDatabaseToTheRolesOfWave3() async throws {
+        let before = files.filter { $0.version < 19 }
+        let files = files
+        try await withFreshDatabase { client in
+            try await Migrator(client: client, files: before, logger: quietLogger).migrate()
+            for statement in [
+                """
+                WITH account AS (INSERT INTO otp.accounts (name) VALUES ('upgrade') RETURNING id)
+                INSERT INTO otp.apps (id, account_id, name) SELECT 'app_upgrade', id, 'Upgrade' FROM account
+                """,
+                """
+                INSERT INTO otp.verifications (id, app_id, recipient, channel, code_length, ttl_seconds, max_attempts,
+                    max_sends, expires_at, resend_available_at)
+                VALUES ('otp_upgrade1', 'app_upgrade', '+5511999888777', 'sms', 6, 300, 5, 5, now(), now())
+                """,
+                """
+                INSERT INTO otp.idempotency_keys (account_id, key, request_digest, response_status, response_body)
+                SELECT account_id, 'order-1', '\\x01', 202, '{"verification_id": "otp_upgrade1"}' FROM otp.apps
+                """,
+                """
+                INSERT INTO otp.events (event, app_id, at)
+                SELECT 'send_requested', 'app_upgrade', now() - make_interval(mins => n) FROM generate_series(1, 50) n
+                """,
+            ] {
+                try await client.query(PostgresQuery(unsafeSQL: statement), logger: quietLogger)
+            }
+            let trail = AuditTrail(client: client, logger: quietLogger)
+            #expect(try await trail.seal() == 50)
+            let publicBefore: Bool = try await value(
+                client, "SELECT has_function_privilege('public', 'otp.drop_history_partition(integer)', 'EXECUTE')")
+            #expect(publicBefore, "the hole this migration closes")
+
+            #expect(
+                try await Migrator(client: client, files: files, logger: quietLogger).migrate().first
+                    == "0019_roles_and_chain.sql")
+            #expect(try await trail.verify() == AuditTrail.Verdict(checked: 50))
+            for check in [
+                "SELECT has_function_privilege('public', 'otp.drop_history_partition(integer)', 'EXECUTE')",
+                "SELECT has_function_privilege('public', 'otp.seal_events(integer)', 'EXECUTE')",
+                "SELECT has_column_privilege('otp_runtime', 'otp.events', 'id', 'INSERT')",
+                "SELECT has_column_privilege('otp_runtime', 'otp.events', 'at', 'INSERT')",
+                "SELECT has_column_privilege('otp_runtime', 'otp.events', 'chain_hash', 'INSERT')",
+                "SELECT has_table_privilege('otp_runtime', 'otp.producer_grants', 'INSERT')",
+                "SELECT has_function_privilege('otp_producer', 'otp.make_history_partitions(integer, timestamptz)', 'EXECUTE')",
+            ] {
+                let granted: Bool = try await value(client, PostgresQuery(unsafeSQL: check))
+                #expect(!granted, "\(check)")
+            }
+            for check in [
+                "SELECT has_column_privilege('otp_runtime', 'otp.events', 'details', 'INSERT')",
+                "SELECT has_function_privilege('otp_runtime', 'otp.seal_events(integer)', 'EXECUTE')",
+                "SELECT has_function_privilege('otp_producer', 'otp.request_verification(text, text, text, text, text, jsonb)', 'EXECUTE')",
+            ] {
+                let granted: Bool = try await value(client, PostgresQuery(unsafeSQL: check))
+                #expect(granted, "\(check)")
+            }
+            let key: String = try await value(client, "SELECT key FROM otp.idempotency_keys")
+            #expect(key == "app_upgrade|order-1")
+        }
+    }
+
     /// The table's rows, in id order, as one digest.
     func fingerprint(_ client: PostgresClient, _ table: String) async throws -> String {
         try await value(

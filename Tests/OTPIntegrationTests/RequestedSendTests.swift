@@ -38,6 +38,15 @@ import Testing
         throw TestFailure("no id")
     }
 
+    /// Lets the tests' owner role request for the test app's account, as `otp producers grant` does
+    /// for an operator's role (without a grant every call is refused with OT403).
+    static func grantOwner(_ world: TestApp) async throws {
+        let owner: String = try await world.scalar("SELECT session_user::text")
+        let account: String = try await world.scalar(
+            "SELECT a.name FROM otp.accounts a JOIN otp.apps p ON p.account_id = a.id WHERE p.id = \(world.app.id)")
+        try await ProducerGrants(client: world.client, logger: quietLogger).grant(role: owner, account: account)
+    }
+
     /// The app's own table, in the same database.
     static func makeSignups(_ world: TestApp) async throws {
         try await world.client.query(
@@ -47,6 +56,7 @@ import Testing
 
     @Test func aRolledBackRequestSendsNothingAndACommittedOneArrivesAndVerifies() async throws {
         try await TestApp.with(ownDatabase: true) { world in
+            try await Self.grantOwner(world)
             try await Self.makeSignups(world)
             let (doomed, kept) = ("+5511999771001", "+5511999771002")
             _ = try? await world.client.withTransaction(logger: quietLogger) { connection in
@@ -88,6 +98,7 @@ import Testing
 
     @Test func aNumberTheRulesRefuseEndsCanceledWithTheReason() async throws {
         try await TestApp.with(ownDatabase: true, configure: { $0.countries[.sms] = .allow(["PT"]) }) { world in
+            try await Self.grantOwner(world)
             let provider = CapturingProvider()
             var requested: [String] = []
             for number in ["+5511999771003", "+99912345678", "+351912345678"] {
@@ -120,6 +131,7 @@ import Testing
 
     @Test func aResendBeforeTheWorkerPreparedItSendsOneCodeOnly() async throws {
         try await TestApp.with(ownDatabase: true, configure: { $0.resendCooldownSeconds = 0 }) { world in
+            try await Self.grantOwner(world)
             let id = try await world.client.withConnection { try await Self.request(world, "+5511999771008", on: $0) }
             let provider = CapturingProvider()
             try await world.test { client in
@@ -148,6 +160,7 @@ import Testing
     @Test func twentyConcurrentRequestsForOneRecipientAdmitExactlyTheLimit() async throws {
         try await awayFromWindowEnd()
         try await TestApp.with(configure: RateLimitTests.only([.recipient10m: 5])) { world in
+            try await Self.grantOwner(world)
             let states = try await withThrowingTaskGroup(of: String?.self) { group in
                 for _ in 0..<20 {
                     group.addTask {
@@ -177,6 +190,7 @@ import Testing
 
     @Test func refusalsAreOT400AndTheProducerRoleMayOnlyCallTheFunction() async throws {
         try await TestApp.with(configure: { $0.channels = [.sms] }) { world in
+            try await Self.grantOwner(world)
             let refused: [(String, String?)] = [("app_unknown00000000000", nil), (world.app.id, "whatsapp")]
             for (app, channel) in refused {
                 let state = await Self.sqlState {

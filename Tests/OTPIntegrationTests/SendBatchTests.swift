@@ -43,7 +43,7 @@ import Testing
         let account: Int64 = try await world.scalar("SELECT account_id FROM otp.apps WHERE id = \(world.app.id)")
         var keyed = request(world, to: recipient)
         keyed.idempotency = IdempotencyClaim(
-            accountID: account, key: key, requestDigest: Data(repeating: digest, count: 32))
+            accountID: account, appID: world.app.id, key: key, requestDigest: Data(repeating: digest, count: 32))
         return keyed
     }
 
@@ -83,8 +83,8 @@ import Testing
             }
             let keys: [String] = try await world.scalar(
                 """
-                SELECT array_agg(key || ' ' || (response_body IS NOT NULL)::text ORDER BY key)
-                FROM otp.idempotency_keys
+                SELECT array_agg(split_part(key, '|', 2) || ' ' || (response_body IS NOT NULL)::text ORDER BY key)
+                FROM otp.idempotency_keys WHERE key LIKE \(world.app.id + "|%")
                 """)
             #expect(keys == ["k-new true", "k-other true", "k-used true"], "the refused send's key was taken back")
             let transactions: Int = try await world.scalar(

@@ -25,6 +25,8 @@ struct TestApp {
     let runtimeClient: PostgresClient
     /// The runtime role's URL, for the processes a test starts.
     let databaseURL: String
+    /// The owner's URL, for the commands that run as the owner (`OTP_MIGRATE_DATABASE_URL`).
+    let ownerURL: String
     /// `keys` as `OTP_SECRET_KEY` would give them, for processes the test starts.
     let secretKey: String
     var keys: ServerKeys
@@ -63,7 +65,8 @@ struct TestApp {
                     name: "Test", account: "account-" + Identifiers.random(count: 12), policy: policy)
                 let key = try await directory.createKey(appIDs: [app.id], secrets: APIKeySecrets(keys: keys))
                 let world = TestApp(
-                    client: client, runtimeClient: runtimeClient, databaseURL: databaseURL, secretKey: secretKey,
+                    client: client, runtimeClient: runtimeClient, databaseURL: databaseURL, ownerURL: ownerURL,
+                    secretKey: secretKey,
                     keys: keys, directory: directory,
                     app: app, keyID: key.keyID, secret: key.secret, codes: ScriptedCodes(), logs: logs,
                     migrations: try MigrationFile.loadDefault())

@@ -1,0 +1,126 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Which database roles may request verifications from SQL (`otp.request_verification`) for which
+/// account. Run as the schema's owner: the runtime role may read the grants but not change them.
+package struct ProducerGrants: Sendable {
+    package struct Grant: Sendable, Codable, Equatable {
+        package var role: String
+        package var account: String
+        package var grantedAt: Date
+
+        enum CodingKeys: String, CodingKey {
+            case role, account
+            case grantedAt = "granted_at"
+        }
+    }
+
+    package enum Problem: Error, CustomStringConvertible {
+        case noSuchRole(String)
+        case noSuchAccount(String)
+
+        package var description: String {
+            switch self {
+            case .noSuchRole(let role): "there is no database role \(role)"
+            case .noSuchAccount(let account): "there is no account \(account)"
+            }
+        }
+    }
+
+    let client: PostgresClient
+    let logger: Logger
+
+    package init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// Lets `role` (and the login roles that are members of it) request for `account`, making it a
+    /// member of `otp_producer`. Granting twice changes nothing.
+    package func grant(role: String, account: String) async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            let accountID = try await Self.accountID(account, on: connection, logger: logger)
+            try await Self.requireRole(role, on: connection, logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO otp.producer_grants (role_name, account_id) VALUES (\(role), \(accountID))
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "GRANT otp_producer TO \(Self.quoted(role))"), logger: logger)
+        }
+    }
+
+    /// Takes back `role`'s grant for `account`; with its last grant gone it leaves `otp_producer`.
+    /// Returns whether there was such a grant.
+    @discardableResult
+    package func revoke(role: String, account: String) async throws -> Bool {
+        try await client.withTransaction(logger: logger) { connection in
+            let accountID = try await Self.accountID(account, on: connection, logger: logger)
+            var removed = false
+            for try await _ in try await connection.query(
+                """
+                DELETE FROM otp.producer_grants WHERE role_name = \(role) AND account_id = \(accountID) RETURNING 1
+                """, logger: logger)
+            {
+                removed = true
+            }
+            var remaining = 0
+            for try await count in try await connection.query(
+                "SELECT count(*)::int FROM otp.producer_grants WHERE role_name = \(role)", logger: logger
+            ).decode(Int.self) {
+                remaining = count
+            }
+            var exists = false
+            for try await found in try await connection.query(
+                "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = \(role))", logger: logger
+            ).decode(Bool.self) {
+                exists = found
+            }
+            if remaining == 0, exists {
+                try await connection.query(
+                    PostgresQuery(unsafeSQL: "REVOKE otp_producer FROM \(Self.quoted(role))"), logger: logger)
+            }
+            return removed
+        }
+    }
+
+    package func list() async throws -> [Grant] {
+        var grants: [Grant] = []
+        let rows = try await client.query(
+            """
+            SELECT g.role_name, a.name, g.granted_at FROM otp.producer_grants g
+            JOIN otp.accounts a ON a.id = g.account_id ORDER BY g.role_name, a.name
+            """, logger: logger)
+        for try await (role, account, at) in rows.decode((String, String, Date).self) {
+            grants.append(Grant(role: role, account: account, grantedAt: at))
+        }
+        return grants
+    }
+
+    private static func accountID(_ name: String, on connection: PostgresConnection, logger: Logger) async throws
+        -> Int64
+    {
+        for try await id in try await connection.query(
+            "SELECT id FROM otp.accounts WHERE name = \(name)", logger: logger
+        ).decode(Int64.self) {
+            return id
+        }
+        throw Problem.noSuchAccount(name)
+    }
+
+    private static func requireRole(_ role: String, on connection: PostgresConnection, logger: Logger) async throws {
+        for try await found in try await connection.query(
+            "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = \(role))", logger: logger
+        ).decode(Bool.self) where found {
+            return
+        }
+        throw Problem.noSuchRole(role)
+    }
+
+    /// A role name as an SQL identifier (as `quote_ident` writes it, always quoted).
+    static func quoted(_ name: String) -> String {
+        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
