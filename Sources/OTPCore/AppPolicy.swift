@@ -17,6 +17,9 @@ package struct AppPolicy: Sendable, Equatable {
     package var channels: [MessageChannel]
     package var defaultChannel: MessageChannel
     package var senderName: String?
+    /// Other senders a send may name in `from` (besides `senderName`): a tenant may not put any
+    /// name or number it likes on a code message.
+    package var allowedSenders: [String] = []
     package var resendPolicy: ResendPolicy
     /// Where a message goes when it failed for good on its own channel (e.g. WhatsApp, then SMS).
     package var fallbackChannel: MessageChannel?
@@ -84,7 +87,15 @@ package struct AppPolicy: Sendable, Equatable {
         if let senderName, SenderName.normalise(senderName) == nil {
             return "sender name must be 1 to 11 letters, digits or spaces, or an E.164 number"
         }
+        if let bad = allowedSenders.first(where: { SenderName.normalise($0) == nil }) {
+            return "allowed sender \(bad) must be 1 to 11 letters, digits or spaces, or an E.164 number"
+        }
         return nil
+    }
+
+    /// Whether a send may name `sender` (normalised) as its `from`.
+    package func allowsSender(_ sender: String) -> Bool {
+        ([senderName].compactMap { $0 } + allowedSenders).contains { SenderName.normalise($0) == sender }
     }
 }
 

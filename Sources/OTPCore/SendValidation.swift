@@ -53,6 +53,10 @@ package enum SendValidation {
                 throw .validation(
                     field: "from", message: "from must be 1 to 11 letters, digits or spaces, or an E.164 number")
             }
+            guard policy.allowsSender(normalised) else {
+                throw .validation(
+                    field: "from", message: "from must be the app's sender or one of its allowed senders")
+            }
             sender = normalised
         }
 

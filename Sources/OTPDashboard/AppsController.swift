@@ -27,9 +27,9 @@ struct AppsController {
     @Sendable func create(request: Request, context: OTPRequestContext) async throws -> Response {
         let form = try await FormData.read(request)
         let who = try await sessions.changing(request, form: form)
-        guard let name = form["name"], (1...200).contains(name.count) else {
-            return try await listPage(
-                who, error: "An app needs a name of 1 to 200 characters.", status: .unprocessableContent)
+        let name = form["name"] ?? ""
+        if let problem = DisplayName.problem(name, what: "An app's name") {
+            return try await listPage(who, error: problem + ".", status: .badRequest)
         }
         let app = try await administration.createApp(
             name: name, accountID: who.user.accountID, policy: .default, by: who.user.caller(ip: context.ip))

@@ -134,22 +134,3 @@ package enum Charts {
 
     static func escape(_ text: String) -> String { HTML.escape(text) }
 }
-
-/// Text made safe to put in HTML, in element content and in quoted attributes alike.
-package enum HTML {
-    package static func escape(_ text: String) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
-    }
-}

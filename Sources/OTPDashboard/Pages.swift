@@ -23,10 +23,12 @@ enum Pages {
             ("reports", PackageResources.reports_mustache), ("problem", PackageResources.problem_mustache),
             ("template_form", PackageResources.template_form_mustache), ("filters", PackageResources.filters_mustache),
         ]
+        MustacheContentTypes.register(ScalarHTMLContentType(), named: ScalarHTMLContentType.name)
         for (name, bytes) in templates {
             // The templates are part of the binary: one that does not parse is a build mistake.
             // swift-format-ignore: NeverUseForceTry
-            try! library.register(String(decoding: bytes, as: UTF8.self), named: name)
+            try! library.register(
+                ScalarHTMLContentType.pragma + String(decoding: bytes, as: UTF8.self), named: name)
         }
         return library
     }()

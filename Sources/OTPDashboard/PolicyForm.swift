@@ -12,7 +12,7 @@ enum PolicyForm {
         throws(PolicyProblem) -> String?
     {
         if let name = form["name"] {
-            guard (1...200).contains(name.count) else { throw PolicyProblem("name must be 1 to 200 characters") }
+            if let problem = DisplayName.problem(name, what: "name") { throw PolicyProblem(problem) }
             app.name = name
         }
         var policy = app.policy
@@ -25,6 +25,9 @@ enum PolicyForm {
         policy.defaultChannel = try channel(form["default_channel"], "default channel") ?? policy.defaultChannel
         policy.fallbackChannel = try channel(form["fallback_channel"], "fallback channel")
         policy.senderName = form["from"]
+        policy.allowedSenders = (form.raw("allowed_senders") ?? "").split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            .map { SenderName.normalise($0) ?? $0 }
         guard let resend = AppPolicy.ResendPolicy(rawValue: form["resend_policy"] ?? policy.resendPolicy.rawValue)
         else { throw PolicyProblem("resend policy must be new_code or same_code") }
         policy.resendPolicy = resend
@@ -130,6 +133,7 @@ enum PolicyForm {
             "code_length": policy.codeLength, "ttl": policy.ttlSeconds, "max_attempts": policy.maxAttempts,
             "max_sends": policy.maxSends, "resend_cooldown": policy.resendCooldownSeconds,
             "from": policy.senderName ?? "",
+            "allowed_senders": policy.allowedSenders.joined(separator: "\n"),
             "channels": MessageChannel.allCases.map { channel -> [String: Any] in
                 let rule = policy.countries[channel]
                 var countries = ""

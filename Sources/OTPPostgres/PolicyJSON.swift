@@ -50,6 +50,8 @@ enum PolicyJSON {
         if extras.doNotShare { object["do_not_share"] = "true" }
         if let domain = extras.webOTPDomain { object["web_otp_domain"] = domain.value }
         if let hash = extras.smsRetrieverHash { object["sms_retriever_hash"] = hash.value }
+        // No sender holds a comma (letters, digits, spaces, or E.164).
+        if !policy.allowedSenders.isEmpty { object["allowed_senders"] = policy.allowedSenders.joined(separator: ",") }
         return encode(object)
     }
 
@@ -82,6 +84,7 @@ enum PolicyJSON {
                 smsRetrieverHash: object["sms_retriever_hash"].flatMap(SMSRetrieverHash.init),
                 webOTPDomain: object["web_otp_domain"].flatMap(WebOTPDomain.init)),
             whatsAppTemplates: try decoder.decode([String: WhatsAppTemplate].self, from: Data(whatsApp.utf8)))
+        policy.allowedSenders = object["allowed_senders"].map { $0.split(separator: ",").map(String.init) } ?? []
     }
 
     private static func encode(_ value: some Encodable) -> String {
@@ -128,6 +131,7 @@ extension PolicyJSON {
         policy.countries = rules.countries
         policy.refusedLineTypes = rules.refusedLineTypes
         policy.messages = rules.messages
+        policy.allowedSenders = rules.allowedSenders
         policy.testNumbers = rules.testNumbers
     }
 

@@ -40,6 +40,8 @@ package struct ProducerGrants: Sendable {
     /// member of `otp_producer`. Granting twice changes nothing.
     package func grant(role: String, account: String) async throws {
         try await client.withTransaction(logger: logger) { connection in
+            // One change at a time: two concurrent GRANTs of one membership collide in the catalog.
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))", logger: logger)
             let accountID = try await Self.accountID(account, on: connection, logger: logger)
             try await Self.requireRole(role, on: connection, logger: logger)
             try await connection.query(
@@ -47,16 +49,31 @@ package struct ProducerGrants: Sendable {
                 INSERT INTO otp.producer_grants (role_name, account_id) VALUES (\(role), \(accountID))
                 ON CONFLICT DO NOTHING
                 """, logger: logger)
-            try await connection.query(
-                PostgresQuery(unsafeSQL: "GRANT otp_producer TO \(Self.quoted(role))"), logger: logger)
+            var member = false
+            for try await found in try await connection.query(
+                """
+                SELECT EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid
+                    JOIN pg_roles u ON u.oid = m.member WHERE r.rolname = 'otp_producer' AND u.rolname = \(role))
+                """, logger: logger
+            ).decode(Bool.self) {
+                member = found
+            }
+            if !member {
+                try await connection.query(
+                    PostgresQuery(unsafeSQL: "GRANT otp_producer TO \(Self.quoted(role))"), logger: logger)
+            }
         }
     }
+
+    /// Arbitrary, fixed: the advisory lock that serialises changes to producers' memberships.
+    static let lockKey: Int64 = 0x6f74_705f_7072_6f64
 
     /// Takes back `role`'s grant for `account`; with its last grant gone it leaves `otp_producer`.
     /// Returns whether there was such a grant.
     @discardableResult
     package func revoke(role: String, account: String) async throws -> Bool {
         try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))", logger: logger)
             let accountID = try await Self.accountID(account, on: connection, logger: logger)
             var removed = false
             for try await _ in try await connection.query(

@@ -13,6 +13,9 @@ package enum TemplateRules {
         guard let name, (1...100).contains(name.unicodeScalars.count) else {
             throw Problem(field: "name", message: "name is required, 1 to 100 characters")
         }
+        if let problem = DisplayName.problem(name, what: "name", maxLength: 100) {
+            throw Problem(field: "name", message: problem)
+        }
         return name
     }
 
@@ -25,6 +28,7 @@ package enum TemplateRules {
 
     package static func body(_ body: String?) throws(Problem) -> MessageTemplate {
         guard let body else { throw Problem(field: "body", message: "body is required") }
+        if let problem = MessageContentRules.problem(in: body) { throw Problem(field: "body", message: problem) }
         do {
             return try MessageTemplate(validating: body)
         } catch {

@@ -41,6 +41,10 @@ struct PolicyOptions: ParsableArguments {
     @Option(
         help: "A test number and its fixed code, +E164=CODE (no provider is called; +E164= removes it). Repeatable.")
     var testNumber: [String] = []
+    @Option(
+        parsing: .unconditionalSingleValue,
+        help: "Another sender a send may name in from: a name or E.164 number (-VALUE removes it). Repeatable.")
+    var sender: [String] = []
 
     /// Seals test numbers' codes; the server key is needed only when some are given.
     func sealer() throws -> CodeSealer? {
@@ -63,6 +67,16 @@ struct PolicyOptions: ParsableArguments {
         }
         if let defaultChannel { policy.defaultChannel = try Self.channel(defaultChannel) }
         if let from { policy.senderName = from.isEmpty ? nil : from }
+        for entry in sender {
+            let removing = entry.hasPrefix("-")
+            let value = removing ? String(entry.dropFirst()) : entry
+            guard let normalised = SenderName.normalise(value) else {
+                throw CommandError(
+                    "--sender \(entry): a sender is 1 to 11 letters, digits or spaces, or an E.164 number")
+            }
+            policy.allowedSenders.removeAll { SenderName.normalise($0) == normalised }
+            if !removing { policy.allowedSenders.append(normalised) }
+        }
         if let resendPolicy {
             guard let parsed = AppPolicy.ResendPolicy(rawValue: resendPolicy) else {
                 throw CommandError("--resend-policy must be new_code or same_code")
@@ -199,6 +213,9 @@ struct AppsCommand: AsyncParsableCommand {
         @Flag(help: "Print one JSON object.") var json = false
 
         func run() async throws {
+            for (text, what) in [(name, "--name"), (account, "--account")] {
+                if let problem = DisplayName.problem(text, what: what) { throw CommandError(problem) }
+            }
             var appPolicy = AppPolicy.default
             try policy.apply(to: &appPolicy, sealer: try policy.sealer())
             let (name, account, chosen) = (name, account, appPolicy)
@@ -389,6 +406,7 @@ struct PolicyView: Encodable {
         try container.encode(policy.defaultChannel.rawValue, forKey: Key("default_channel"))
         try container.encode(policy.fallbackChannel?.rawValue, forKey: Key("fallback_channel"))
         try container.encode(policy.senderName, forKey: Key("from"))
+        try container.encode(policy.allowedSenders, forKey: Key("allowed_senders"))
         try container.encode(policy.resendPolicy.rawValue, forKey: Key("resend_policy"))
         try container.encode(policy.rateLimits, forKey: Key("rate_limits"))
         var countries: [String: [String: [String]]] = [:]

@@ -24,6 +24,7 @@ struct UsersCommand: AsyncParsableCommand {
             guard LoginRules.isPlausible(email: LoginRules.normalised(email: email)) else {
                 throw CommandError("--email \(email) is not an email address")
             }
+            if let problem = DisplayName.problem(account, what: "--account") { throw CommandError(problem) }
         }
 
         func run() async throws {

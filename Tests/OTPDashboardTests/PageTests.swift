@@ -62,6 +62,38 @@ import Testing
             #expect(apps.text.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"))
             let logs = try await browser.get("/dashboard/logs?recipient=%3Cimg%20src%3Dx%3E")
             #expect(!logs.text.contains("<img src=x>"))
+
+            // A quote with a combining mark after it is one Character but still a quote to a browser.
+            let echoed = try await browser.get(
+                "/dashboard/verifications?recipient=%22%CC%81%20autofocus%20onfocus%3Dalert(1)%20x%3D%22")
+            let (raw, escaped) = ("\"\u{301} autofocus", "&quot;\u{301} autofocus")
+            #expect(echoed.status == .ok)
+            #expect(!echoed.text.contains(raw), "the query's quote is escaped")
+            #expect(echoed.text.contains(escaped))
+            let templates = try await browser.get("/dashboard/templates")
+            let name = "x\"\u{301} onmouseover=alert(1) y=\""
+            let saved = try await browser.post(
+                "/dashboard/templates",
+                [
+                    ("appid", world.world.app.id), ("name", name), ("locale", "en"), ("body", "Code {{code}}"),
+                    ("action", "save"),
+                ], csrf: templates.csrf)
+            #expect(saved.status == .seeOther)
+            let listed = try await browser.get("/dashboard/templates")
+            let (rawName, escapedName) = ("\"\u{301} onmouseover", "x&quot;\u{301} onmouseover")
+            #expect(!listed.text.contains(rawName), "the template's name is escaped")
+            #expect(listed.text.contains(escapedName))
+        }
+    }
+
+    @Test func namesWithControlCharactersAreRefused() async throws {
+        let world = try await DashboardWorld()
+        try await world.test { (browser: Browser) async throws in
+            _ = try await browser.signIn(DashboardWorld.owner)
+            let list = try await browser.get("/dashboard/apps")
+            let refused = try await browser.post(
+                "/dashboard/apps", [("name", "Acme\n\u{1B}]0;pwned\u{07}")], csrf: list.csrf)
+            #expect(refused.status == .badRequest && refused.text.contains("no control characters"))
         }
     }
 

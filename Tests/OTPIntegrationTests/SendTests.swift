@@ -36,7 +36,7 @@ import Testing
     }
 
     @Test func requestOptionsOverrideTheAppsDefaults() async throws {
-        try await TestApp.with { world in
+        try await TestApp.with(configure: { $0.allowedSenders = ["Acme"] }) { world in
             try await world.test { client in
                 let id = try await world.send(
                     client, code: "12345678",
@@ -96,6 +96,9 @@ import Testing
                 #"{"appid":"APP","recipient":"+12025550100","from":"Far too long a name"}"#, 400, "VALIDATION_ERROR",
                 "from"
             ),
+            // Neither the app's sender nor one of its allowed senders: a phisher's decoy name or number.
+            (#"{"appid":"APP","recipient":"+12025550100","from":"YourBank"}"#, 400, "VALIDATION_ERROR", "from"),
+            (#"{"appid":"APP","recipient":"+12025550100","from":"+18005551234"}"#, 400, "VALIDATION_ERROR", "from"),
             (#"{"appid":"APP","recipient":"+12025550100","locale":"español"}"#, 400, "VALIDATION_ERROR", "locale"),
             (#"{"appid":"APP","recipient":"+12025550100","metadata":{"a":1}}"#, 400, "VALIDATION_ERROR", "metadata"),
             (#"{"appid":"APP","recipient":"+12025550100","metadata":[1]}"#, 400, "VALIDATION_ERROR", "metadata"),
