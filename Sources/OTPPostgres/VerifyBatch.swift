@@ -121,26 +121,26 @@ struct VerifyBatch {
         return locked
     }
 
-    /// Locks each recipient's guessing row (made on first use, in one order) and reads it with the
-    /// recipient's wrong codes in `verify_failures_1d`'s current window.
+    /// Locks each recipient's guessing row (made on first use, in one order) and reads it, then the
+    /// recipient's wrong codes in `verify_failures_1d`'s current window (after the lock: see
+    /// `FailureCountsStatement`).
     private func lockGuesses(
         _ wanted: [(key: GuessKey, failureCounter: RateLimitCharge?)], on connection: PostgresConnection,
         logger: Logger
     ) async throws -> [RecipientGuesses] {
         guard !wanted.isEmpty else { return [] }
         let statement = LockGuessesStatement(
-            appIDs: wanted.map(\.key.appID), recipients: wanted.map(\.key.recipient),
-            failureKeys: wanted.compactMap(\.failureCounter?.scopeKey))
+            appIDs: wanted.map(\.key.appID), recipients: wanted.map(\.key.recipient))
         var rows: [GuessKey: (wrongInRow: Int, lastWrongAt: Date?)] = [:]
+        for try await row in try await connection.execute(statement, logger: logger) {
+            rows[GuessKey(appID: row.appID, recipient: row.recipient)] = (row.wrongInRow, row.lastWrongAt)
+        }
         var failures: [String: Int] = [:]
         var windowEnd = Date.distantFuture
-        for try await row in try await connection.execute(statement, logger: logger) {
+        let counts = FailureCountsStatement(failureKeys: wanted.compactMap(\.failureCounter?.scopeKey))
+        for try await row in try await connection.execute(counts, logger: logger) {
             windowEnd = row.windowEnd
-            if let failureKey = row.failureKey {
-                failures[failureKey] = row.failures
-            } else if let appID = row.appID, let recipient = row.recipient {
-                rows[GuessKey(appID: appID, recipient: recipient)] = (row.wrongInRow, row.lastWrongAt)
-            }
+            if let failureKey = row.failureKey { failures[failureKey] = row.failures }
         }
         return try wanted.map { want in
             guard let row = rows[want.key] else { throw PostgresStoreError.noRowReturned }

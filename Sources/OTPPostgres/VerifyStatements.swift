@@ -52,12 +52,8 @@ struct LockVerificationStatement: PostgresPreparedStatement {
 }
 
 /// Locks the recipients' guessing rows (made on first use; sorted bytewise by app and recipient,
-/// the one order every verify takes them in) and reads them, then the failure counters named by
-/// `failureKeys` in `verify_failures_1d`'s current window: one row per guessing row, then one per
-/// counter found.
+/// the one order every verify takes them in) and reads them.
 struct LockGuessesStatement: PostgresPreparedStatement {
-    static let rule = RateLimitRule.verifyFailures1d
-
     static let sql = """
         WITH g AS (
             INSERT INTO otp.recipient_guesses AS g (app_id, recipient)
@@ -66,36 +62,57 @@ struct LockGuessesStatement: PostgresPreparedStatement {
             ORDER BY x.app_id COLLATE "C", x.recipient COLLATE "C"
             ON CONFLICT (app_id, recipient) DO UPDATE SET wrong_in_row = g.wrong_in_row
             RETURNING g.app_id, g.recipient, g.wrong_in_row, g.last_wrong_at
-        ), w AS (
-            SELECT to_timestamp((floor(extract(epoch FROM now()) / $5::bigint) * $5::bigint)::float8) AS start
         )
-        SELECT g.app_id, g.recipient, g.wrong_in_row, g.last_wrong_at, NULL::text AS failure_key,
-            0::bigint AS failures, w.start + make_interval(secs => $5::bigint) AS window_end
-        FROM g, w
-        UNION ALL
-        SELECT NULL, NULL, 0, NULL, c.scope_key, c.count::bigint, w.start + make_interval(secs => $5::bigint)
-        FROM otp.rate_limit_counters c, w
-        WHERE c.rule = $4::text AND c.window_start = w.start AND c.scope_key = ANY ($3::text[])
+        SELECT app_id, recipient, wrong_in_row, last_wrong_at FROM g
         """
 
     struct Row {
-        var appID: String?
-        var recipient: String?
+        var appID: String
+        var recipient: String
         var wrongInRow: Int
         var lastWrongAt: Date?
-        var failureKey: String?
-        var failures: Int
-        var windowEnd: Date
     }
 
     var appIDs: [String]
     var recipients: [String]
-    var failureKeys: [String]
 
     func makeBindings() throws -> PostgresBindings {
         var bindings = PostgresBindings()
         bindings.append(appIDs)
         bindings.append(recipients)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row {
+        let (appID, recipient, wrongInRow, lastWrongAt) = try row.decode((String, String, Int, Date?).self)
+        return Row(appID: appID, recipient: recipient, wrongInRow: wrongInRow, lastWrongAt: lastWrongAt)
+    }
+}
+
+/// The recipients' wrong codes in `verify_failures_1d`'s current window, read once their guessing
+/// rows are locked: a statement of its own, so its snapshot is taken after the lock wait and holds
+/// what the verify that held the lock charged (read in the locking statement, two verifies of one
+/// recipient at the cap could both pass it). One row with a null key when no counter exists yet.
+struct FailureCountsStatement: PostgresPreparedStatement {
+    static let rule = RateLimitRule.verifyFailures1d
+
+    static let sql = """
+        SELECT c.scope_key, coalesce(c.count, 0)::bigint, w.start + make_interval(secs => $3::bigint)
+        FROM (SELECT to_timestamp((floor(extract(epoch FROM now()) / $3::bigint) * $3::bigint)::float8) AS start) w
+        LEFT JOIN otp.rate_limit_counters c
+            ON c.rule = $2::text AND c.window_start = w.start AND c.scope_key = ANY ($1::text[])
+        """
+
+    struct Row {
+        var failureKey: String?
+        var failures: Int
+        var windowEnd: Date
+    }
+
+    var failureKeys: [String]
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings()
         bindings.append(failureKeys)
         bindings.append(Self.rule.rawValue)
         bindings.append(Self.rule.windowSeconds)
@@ -103,11 +120,8 @@ struct LockGuessesStatement: PostgresPreparedStatement {
     }
 
     func decodeRow(_ row: PostgresRow) throws -> Row {
-        let (appID, recipient, wrongInRow, lastWrongAt, failureKey, failures, windowEnd) = try row.decode(
-            (String?, String?, Int, Date?, String?, Int, Date).self)
-        return Row(
-            appID: appID, recipient: recipient, wrongInRow: wrongInRow, lastWrongAt: lastWrongAt,
-            failureKey: failureKey, failures: failures, windowEnd: windowEnd)
+        let (failureKey, failures, windowEnd) = try row.decode((String?, Int, Date).self)
+        return Row(failureKey: failureKey, failures: failures, windowEnd: windowEnd)
     }
 }
 
@@ -179,8 +193,8 @@ struct RecordVerifiesStatement: PostgresPreparedStatement {
     func makeBindings() throws -> PostgresBindings {
         var bindings = PostgresBindings()
         bindings.append(decisions)
-        bindings.append(LockGuessesStatement.rule.rawValue)
-        bindings.append(LockGuessesStatement.rule.windowSeconds)
+        bindings.append(FailureCountsStatement.rule.rawValue)
+        bindings.append(FailureCountsStatement.rule.windowSeconds)
         bindings.append(verificationIDs)
         bindings.append(appIDs)
         bindings.append(recipients)

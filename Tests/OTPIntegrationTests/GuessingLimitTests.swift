@@ -47,6 +47,64 @@ import Testing
         }
     }
 
+    /// Two verifies of one recipient on different verifications, the second waiting for the
+    /// first's lock on the recipient's guessing row: it must read the failure count the first
+    /// left, not the one from before its wait, or both pass the cap.
+    @Test func aVerifyThatWaitedForTheRecipientsLockSeesTheCapTheOtherSpent() async throws {
+        try await awayFromWindowEnd(86_400, margin: 120)
+        try await TestApp.with(configure: { $0.rateLimits[RateLimitRule.verifyFailures1d.rawValue] = 3 }) { world in
+            try await world.test { client in
+                let recipient = "+5511999773001"
+                let first = try await world.send(client, code: "111111", recipient: recipient)
+                for _ in 0..<2 {
+                    #expect(try await world.verify(client, first, code: "000000").errorCode == "INVALID_CODE")
+                }
+                let second = try await world.send(client, code: "222222", recipient: recipient)
+                let scope = world.app.id + "|" + recipient
+                // The other verify: holds the recipient's row and charges the third failure, and
+                // commits once this verify waits for the row.
+                let (held, holding) = AsyncStream<Void>.makeStream()
+                let answer = try await withThrowingTaskGroup(of: TestResponse?.self) { group in
+                    group.addTask {
+                        try await world.client.withTransaction(logger: quietLogger) { connection in
+                            try await connection.query(
+                                """
+                                SELECT 1 FROM otp.recipient_guesses
+                                WHERE app_id = \(world.app.id) AND recipient = \(recipient) FOR UPDATE
+                                """, logger: quietLogger)
+                            try await connection.query(
+                                """
+                                UPDATE otp.rate_limit_counters SET count = count + 1
+                                WHERE rule = 'verify_failures_1d' AND scope_key = \(scope)
+                                """, logger: quietLogger)
+                            holding.yield()
+                            try await waitUntil(seconds: 30) {
+                                try await world.scalar(
+                                    """
+                                    SELECT count(*)::int FROM pg_stat_activity
+                                    WHERE wait_event_type = 'Lock' AND query LIKE '%recipient_guesses%'
+                                    """, as: Int.self) >= 1
+                            }
+                        }
+                        return nil
+                    }
+                    for await _ in held { break }
+                    group.addTask { try await world.verify(client, second, code: "000000") }
+                    var answer: TestResponse?
+                    for try await result in group { answer = answer ?? result }
+                    return answer
+                }
+                let refused = try #require(answer)
+                #expect(refused.status == .tooManyRequests, "\(String(buffer: refused.body))")
+                #expect(Self.limit(refused) == "verify_failures_1d")
+                let failures: Int = try await world.scalar(
+                    "SELECT count::int FROM otp.rate_limit_counters WHERE rule = 'verify_failures_1d' AND scope_key = \(scope)"
+                )
+                #expect(failures == 3, "no failure past the cap")
+            }
+        }
+    }
+
     @Test func theWaitGrowsAfterALockedVerificationAndARightCodeEndsIt() async throws {
         try await TestApp.with(configure: { $0.maxAttempts = 2 }) { world in
             try await world.test { client in

@@ -93,10 +93,15 @@ import Testing
                     "lock guesses",
                     PostgresQuery(
                         unsafeSQL: LockGuessesStatement.sql,
-                        binds: try LockGuessesStatement(
-                            appIDs: [world.app.id], recipients: ["+5511900000010"],
-                            failureKeys: ["\(world.app.id)|+5511900000010"]
-                        ).makeBindings())
+                        binds: try LockGuessesStatement(appIDs: [world.app.id], recipients: ["+5511900000010"])
+                            .makeBindings())
+                ),
+                (
+                    "failure counts",
+                    PostgresQuery(
+                        unsafeSQL: FailureCountsStatement.sql,
+                        binds: try FailureCountsStatement(failureKeys: ["\(world.app.id)|+5511900000010"])
+                            .makeBindings())
                 ),
                 (
                     "record verifies",
