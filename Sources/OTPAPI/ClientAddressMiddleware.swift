@@ -23,6 +23,7 @@ struct ClientAddressMiddleware: RouterMiddleware {
         let hops = request.headers[values: .xForwardedFor].flatMap { $0.split(separator: ",") }
             .map { $0.trimmingCharacters(in: .whitespaces) }
         context.forwardedFor = Self.client(hops: hops, peer: peer, trusted: trustedProxies)
+        context.forwardedProto = request.headers[.xForwardedProto]?.trimmingCharacters(in: .whitespaces).lowercased()
         return try await next(request, context)
     }
 
@@ -59,4 +60,6 @@ package struct TrustedProxies: Sendable {
 extension HTTPField.Name {
     // swift-format-ignore: NeverForceUnwrap
     static let xForwardedFor = Self("X-Forwarded-For")!
+    // swift-format-ignore: NeverForceUnwrap
+    static let xForwardedProto = Self("X-Forwarded-Proto")!
 }

@@ -16,6 +16,8 @@ package struct OTPRequestContext: AuthRequestContext, RemoteAddressRequestContex
     package let remoteAddress: SocketAddress?
     /// Set when the peer is a trusted proxy: the client it forwarded for.
     var forwardedFor: String?
+    /// Set when the peer is a trusted proxy: the scheme the client used (`X-Forwarded-Proto`).
+    package internal(set) var forwardedProto: String?
 
     package init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
@@ -24,6 +26,9 @@ package struct OTPRequestContext: AuthRequestContext, RemoteAddressRequestContex
 
     /// The client's address, for limits and the audit trail.
     package var clientIP: String? { forwardedFor ?? remoteAddress?.ipAddress }
+
+    /// The socket's peer address (never a header's word).
+    package var peerIP: String? { remoteAddress?.ipAddress }
 
     func actor() -> Caller {
         Caller(keyID: identity?.key.keyID ?? "", ip: clientIP)

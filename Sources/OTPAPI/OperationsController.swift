@@ -7,6 +7,8 @@ struct OperationsController {
     let isReady: @Sendable () async -> Bool
     /// The Prometheus text exposition, when metrics are collected.
     let metricsText: (@Sendable () -> String)?
+    /// False when `/metrics` is served on a listener of its own: then this router has no such route.
+    var servesMetrics = true
 
     func addRoutes(to router: Router<OTPRequestContext>) {
         let health: @Sendable (Request, OTPRequestContext) async throws -> Response = { _, _ in
@@ -21,15 +23,19 @@ struct OperationsController {
         router.head("healthz") { try await health($0, $1).createHeadResponse() }
         router.get("readyz", use: readiness)
         router.head("readyz") { try await readiness($0, $1).createHeadResponse() }
-        router.get("metrics") { _, _ in
-            Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: metricsText?() ?? "")))
+        if servesMetrics {
+            router.get("metrics") { _, _ in Self.metricsResponse(metricsText?() ?? "") }
         }
         router.get("openapi.yaml") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
         }
+    }
+
+    static func metricsResponse(_ text: String) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }

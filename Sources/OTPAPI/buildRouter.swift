@@ -1,6 +1,7 @@
 import Hummingbird
 import HummingbirdAuth
 import Logging
+import NIOCore
 import OTPCore
 
 /// What the HTTP API needs from the rest of the service.
@@ -17,6 +18,8 @@ package struct APIDependencies: Sendable {
     package var requestDeadline: Duration = .seconds(5)
     package var isReady: @Sendable () async -> Bool
     package var metricsText: (@Sendable () -> String)?
+    /// When `/metrics` has a listener of its own (`OTP_METRICS_ADDRESS`), this one does not serve it.
+    package var metricsOnOwnListener = false
 
     package init(
         directory: any AccessDirectory, service: VerificationService, apiSecrets: APIKeySecrets,
@@ -61,7 +64,10 @@ package func routeTable(_ dependencies: APIDependencies) -> RouteTable {
 }
 
 private func addEndpoints(to router: Router<OTPRequestContext>, _ dependencies: APIDependencies) {
-    OperationsController(isReady: dependencies.isReady, metricsText: dependencies.metricsText).addRoutes(to: router)
+    OperationsController(
+        isReady: dependencies.isReady, metricsText: dependencies.metricsText,
+        servesMetrics: !dependencies.metricsOnOwnListener
+    ).addRoutes(to: router)
     ReceiptController(settings: dependencies.receiptSettings, receipts: dependencies.receipts).addRoutes(to: router)
     let otp = router.group("otp")
         .add(middleware: APIKeyAuthenticator(directory: dependencies.directory, secrets: dependencies.apiSecrets))
@@ -73,13 +79,28 @@ private func addEndpoints(to router: Router<OTPRequestContext>, _ dependencies: 
     TemplateController(store: dependencies.templates, access: access).addRoutes(to: otp)
 }
 
-/// The HTTP application: the router behind a listener on `address`.
+/// The HTTP application: the router behind a listener on `address`. A connection with no request
+/// under way for `idleTimeout` is closed, one whose request head has not all arrived included: an
+/// idle or half-sent connection holds nothing for long.
 package func buildApplication(
-    _ dependencies: APIDependencies, host: String, port: Int, logger: Logger,
+    _ dependencies: APIDependencies, host: String, port: Int, idleTimeout: Duration = .seconds(30), logger: Logger,
     addingRoutes: (Router<OTPRequestContext>) -> Void = { _ in }
 ) -> some ApplicationProtocol {
     Application(
         router: buildRouter(dependencies, addingRoutes: addingRoutes),
+        server: .http1(configuration: .init(idleTimeout: TimeAmount(idleTimeout))),
         configuration: .init(address: .hostname(host, port: port), serverName: "otp"),
         logger: logger)
+}
+
+/// `/metrics` alone, on a listener of its own (`OTP_METRICS_ADDRESS`): Prometheus reaches it on an
+/// operator's network while the public listener answers `404`.
+package func buildMetricsApplication(
+    metricsText: @escaping @Sendable () -> String, host: String, port: Int, logger: Logger
+) -> some ApplicationProtocol {
+    let router = Router()
+    router.get("metrics") { _, _ in OperationsController.metricsResponse(metricsText()) }
+    return Application(
+        router: router, server: .http1(configuration: .init(idleTimeout: .seconds(30))),
+        configuration: .init(address: .hostname(host, port: port), serverName: "otp-metrics"), logger: logger)
 }

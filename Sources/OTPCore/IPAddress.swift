@@ -35,6 +35,11 @@ package struct IPAddress: Sendable, Hashable {
 
     package var isIPv6: Bool { bytes.count == 16 }
 
+    /// 127.0.0.0/8 or ::1 (an IPv4-mapped loopback address is already IPv4 here).
+    package var isLoopback: Bool {
+        isIPv6 ? bytes == [UInt8](repeating: 0, count: 15) + [1] : bytes[0] == 127
+    }
+
     /// What per-IP limits count by: an IPv4 address itself (written as such also when it came
     /// IPv4-mapped), an IPv6 address by its /64, the block one host or one subscriber is given.
     /// Text that is no address is its own key.

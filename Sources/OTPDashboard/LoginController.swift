@@ -18,7 +18,7 @@ struct LoginController {
 
     @Sendable func form(request: Request, context: OTPRequestContext) async throws -> Response {
         if (try? await sessions.signedIn(request)) != nil { return Pages.redirect(to: "/dashboard/") }
-        return loginPage(request, status: .ok, message: nil)
+        return loginPage(request, context: context, status: .ok, message: nil)
     }
 
     @Sendable func signIn(request: Request, context: OTPRequestContext) async throws -> Response {
@@ -30,7 +30,8 @@ struct LoginController {
         guard let email = form["email"].map(LoginRules.normalised), let password = form.raw("password"),
             !password.isEmpty
         else {
-            return loginPage(request, status: .unauthorized, message: Self.wrongCredentials, reuse: browser)
+            return loginPage(
+                request, context: context, status: .unauthorized, message: Self.wrongCredentials, reuse: browser)
         }
         // Counted before the password is judged, so that concurrent tries cannot judge more than
         // the limit; a success gives its try back.
@@ -39,14 +40,17 @@ struct LoginController {
         let matches = try await Passwords.verify(password, hash: credentials?.passwordHash ?? Passwords.unknownUserHash)
         guard matches, let credentials, !credentials.disabled else {
             context.logger.info("dashboard sign-in refused")
-            return loginPage(request, status: .unauthorized, message: Self.wrongCredentials, reuse: browser)
+            return loginPage(
+                request, context: context, status: .unauthorized, message: Self.wrongCredentials, reuse: browser)
         }
         try await users.refundLoginTry(email: email, ip: context.ip)
         let token = SessionToken.make()
         try await users.startSession(token, userID: credentials.user.id)
         var response = Pages.redirect(to: "/dashboard/")
-        response.setCookie(SessionCookies.cookie(SessionCookies.session, value: token.value, request: request))
-        response.setCookie(SessionCookies.cookie(SessionCookies.signIn, value: "", request: request, maxAge: 0))
+        response.setCookie(
+            SessionCookies.cookie(SessionCookies.session, value: token.value, request: request, context: context))
+        response.setCookie(
+            SessionCookies.cookie(SessionCookies.signIn, value: "", request: request, context: context, maxAge: 0))
         return response
     }
 
@@ -56,7 +60,8 @@ struct LoginController {
         try sessions.check(form, expected: who.formToken)
         try await users.endSession(who.token)
         var response = Pages.redirect(to: "/dashboard/login")
-        response.setCookie(SessionCookies.cookie(SessionCookies.session, value: "", request: request, maxAge: 0))
+        response.setCookie(
+            SessionCookies.cookie(SessionCookies.session, value: "", request: request, context: context, maxAge: 0))
         return response
     }
 
@@ -64,13 +69,15 @@ struct LoginController {
 
     /// The login form, with a sign-in cookie whose HMAC is the form's token.
     private func loginPage(
-        _ request: Request, status: HTTPResponse.Status, message: String?, reuse browser: String? = nil
+        _ request: Request, context: OTPRequestContext, status: HTTPResponse.Status, message: String?,
+        reuse browser: String? = nil
     ) -> Response {
         let value = browser ?? SessionToken.make().value
         var model: [String: Any] = ["csrf": sessions.formToken(for: "sign-in:" + value)]
         if let message { model["error"] = message }
         var response = Pages.render("login", title: "Sign in", model, who: nil, status: status)
-        response.setCookie(SessionCookies.cookie(SessionCookies.signIn, value: value, request: request))
+        response.setCookie(
+            SessionCookies.cookie(SessionCookies.signIn, value: value, request: request, context: context))
         return response
     }
 }

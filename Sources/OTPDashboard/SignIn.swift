@@ -53,21 +53,15 @@ struct SessionCookies: Sendable {
     }
 
     /// The session cookie's rules: HttpOnly, SameSite=Lax, only under /dashboard, and Secure
-    /// unless the browser reached us on loopback over plain HTTP.
-    static func cookie(_ name: String, value: String, request: Request, maxAge: Int? = nil) -> Cookie {
-        Cookie(
-            name: name, value: value, maxAge: maxAge, path: "/dashboard", secure: !isPlainLoopback(request),
-            httpOnly: true, sameSite: .lax)
-    }
-
-    static func isPlainLoopback(_ request: Request) -> Bool {
-        if let forwarded = request.headers[.xForwardedProto], forwarded.lowercased() == "https" { return false }
-        if request.uri.scheme == .https { return false }
-        let host = (request.head.authority ?? "").lowercased()
-        let name: Substring =
-            host.hasPrefix("[")
-            ? host.dropFirst().prefix { $0 != "]" } : host.split(separator: ":", maxSplits: 1).first ?? ""
-        return name == "localhost" || name == "::1" || name.hasPrefix("127.")
+    /// unless a browser on this machine reached us over plain HTTP.
+    static func cookie(
+        _ name: String, value: String, request: Request, context: OTPRequestContext, maxAge: Int? = nil
+    ) -> Cookie {
+        let plain = CookieSecurity.isPlainLoopback(
+            peer: context.peerIP, host: request.head.authority, forwardedProto: context.forwardedProto)
+        return Cookie(
+            name: name, value: value, maxAge: maxAge, path: "/dashboard", secure: !plain, httpOnly: true,
+            sameSite: .lax)
     }
 
     /// Cookie values this service makes: letters and digits only.
@@ -77,7 +71,19 @@ struct SessionCookies: Sendable {
     }
 }
 
-extension HTTPField.Name {
-    // swift-format-ignore: NeverForceUnwrap
-    static let xForwardedProto = HTTPField.Name("X-Forwarded-Proto")!
+/// When the dashboard's cookies may go without `Secure`.
+package enum CookieSecurity {
+    /// True only when the connection comes from a loopback address (the socket's peer, which no
+    /// header can change), the browser asked for a loopback host, and no trusted proxy
+    /// (`forwardedProto`, set only for one) says the browser spoke HTTPS. A `Host` header alone, which
+    /// any client writes, never turns Secure off.
+    package static func isPlainLoopback(peer: String?, host: String?, forwardedProto: String?) -> Bool {
+        guard let peer, IPAddress(peer)?.isLoopback == true else { return false }
+        if forwardedProto == "https" { return false }
+        let authority = (host ?? "").lowercased()
+        let name: Substring =
+            authority.hasPrefix("[")
+            ? authority.dropFirst().prefix { $0 != "]" } : authority.split(separator: ":", maxSplits: 1).first ?? ""
+        return name == "localhost" || name.hasSuffix(".localhost") || IPAddress(String(name))?.isLoopback == true
+    }
 }

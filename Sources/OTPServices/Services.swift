@@ -127,18 +127,27 @@ package struct Services: Sendable {
     /// The HTTP API and, under `/dashboard/`, the dashboard; with the listener that keeps the
     /// in-process cache of keys and apps in step with the database.
     package func api(
-        host: String, port: Int, receipts: ReceiptSettings, trustedProxies: TrustedProxies,
+        _ listener: HTTPListenerSettings, receipts: ReceiptSettings, trustedProxies: TrustedProxies,
         metrics: PrometheusCollectorRegistry?
     ) -> [any Service] {
         let cache = CachedAccessDirectory(directory())
-        let dependencies = apiDependencies(
+        var dependencies = apiDependencies(
             receipts: receipts, trustedProxies: trustedProxies, metrics: metrics, directoryCache: cache)
+        dependencies.metricsOnOwnListener = listener.metricsAddress != nil
         let dashboard = Dashboard(dashboardDependencies(api: dependencies))
-        return [
+        var services: [any Service] = [
             DirectoryChangeListener(client: client, cache: cache, logger: logger("otp.api")),
             buildApplication(
-                dependencies, host: host, port: port, logger: logger("otp.api"), addingRoutes: dashboard.addRoutes),
+                dependencies, host: listener.host, port: listener.port, idleTimeout: listener.idleTimeout,
+                logger: logger("otp.api"), addingRoutes: dashboard.addRoutes),
         ]
+        if let address = listener.metricsAddress, let metrics {
+            services.append(
+                buildMetricsApplication(
+                    metricsText: { metrics.emitToString() }, host: address.host, port: address.port,
+                    logger: logger("otp.api")))
+        }
+        return services
     }
 
     package func worker(chains: ProviderChains, configuration: DeliveryWorker.Configuration) -> DeliveryWorker {

@@ -114,10 +114,29 @@ package struct Settings {
 
     /// `OTP_HTTP_ADDRESS` as host and port; default 127.0.0.1:8080.
     package func httpAddress() throws -> (host: String, port: Int) {
-        let text = value("OTP_HTTP_ADDRESS") ?? "127.0.0.1:8080"
+        try Self.address(value("OTP_HTTP_ADDRESS") ?? "127.0.0.1:8080", name: "OTP_HTTP_ADDRESS")
+    }
+
+    /// The API's listener: `OTP_HTTP_ADDRESS`, `OTP_HTTP_IDLE_TIMEOUT` (seconds, default 30: a
+    /// connection with no request under way, or whose request head has not all arrived, is closed
+    /// after it) and `OTP_METRICS_ADDRESS` (`/metrics` on a listener of its own).
+    package func httpListener() throws -> HTTPListenerSettings {
+        let (host, port) = try httpAddress()
+        var idle = Duration.seconds(30)
+        if let text = value("OTP_HTTP_IDLE_TIMEOUT") {
+            guard let seconds = Int(text), (1...3600).contains(seconds) else {
+                throw SettingsError.invalid("OTP_HTTP_IDLE_TIMEOUT", "expected seconds, 1 to 3600")
+            }
+            idle = .seconds(seconds)
+        }
+        let metrics = try value("OTP_METRICS_ADDRESS").map { try Self.address($0, name: "OTP_METRICS_ADDRESS") }
+        return HTTPListenerSettings(host: host, port: port, idleTimeout: idle, metricsAddress: metrics)
+    }
+
+    static func address(_ text: String, name: String) throws -> (host: String, port: Int) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
             (0...65535).contains(port)
-        else { throw SettingsError.invalid("OTP_HTTP_ADDRESS", "expected host:port") }
+        else { throw SettingsError.invalid(name, "expected host:port") }
         let host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         return (host.isEmpty ? "0.0.0.0" : host, port)
     }
@@ -156,5 +175,23 @@ package enum SettingsError: Error, CustomStringConvertible {
         case .missing(let name): "\(name) is not set"
         case .invalid(let name, let reason): "\(name) is invalid: \(reason)"
         }
+    }
+}
+
+/// Where and how the API listens.
+package struct HTTPListenerSettings: Sendable {
+    package var host: String
+    package var port: Int
+    package var idleTimeout: Duration
+    /// `/metrics` on a listener of its own, when set; the API's listener then answers it with 404.
+    package var metricsAddress: (host: String, port: Int)?
+
+    package init(
+        host: String, port: Int, idleTimeout: Duration = .seconds(30), metricsAddress: (host: String, port: Int)? = nil
+    ) {
+        self.host = host
+        self.port = port
+        self.idleTimeout = idleTimeout
+        self.metricsAddress = metricsAddress
     }
 }

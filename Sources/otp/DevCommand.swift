@@ -29,7 +29,8 @@ struct DevCommand: AsyncParsableCommand {
         Bootstrap.logging(level: try settings.logLevel())
         let registry = Bootstrap.metrics()
         let logger = Logger(label: "otp")
-        let (host, port) = try settings.httpAddress()
+        let listener = try settings.httpListener()
+        let (host, port) = (listener.host, listener.port)
         let folder = URL(fileURLWithPath: directory, isDirectory: true).standardizedFileURL
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let keys = try DevState.serverKeys(in: folder, settings: settings)
@@ -76,7 +77,7 @@ struct DevCommand: AsyncParsableCommand {
                 : ProviderChains([.sms: [console], .whatsapp: [console]])
             try await services.run(
                 services.api(
-                    host: host, port: port, receipts: settings.receiptSettings(),
+                    listener, receipts: settings.receiptSettings(),
                     trustedProxies: TrustedProxies(settings.value("OTP_TRUSTED_PROXIES") ?? ""), metrics: registry)
                     + [
                         services.worker(chains: chains, configuration: .init(concurrency: 64)),

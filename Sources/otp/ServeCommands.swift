@@ -14,11 +14,11 @@ struct ServeCommand: AsyncParsableCommand {
         let settings = Settings()
         Bootstrap.logging(level: try settings.logLevel())
         let registry = Bootstrap.metrics()
-        let (host, port) = try settings.httpAddress()
+        let listener = try settings.httpListener()
         let services = try Services.build(settings)
         try await services.run(
             services.api(
-                host: host, port: port, receipts: settings.receiptSettings(),
+                listener, receipts: settings.receiptSettings(),
                 trustedProxies: TrustedProxies(settings.value("OTP_TRUSTED_PROXIES") ?? ""), metrics: registry))
     }
 }

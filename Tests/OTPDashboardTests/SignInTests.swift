@@ -1,6 +1,9 @@
 import Foundation
 import HTTPTypes
+import HummingbirdTesting
+import OTPAPI
 import OTPCore
+import OTPDashboard
 import Testing
 
 /// Signing in and out, the login limits, sessions and form tokens.
@@ -14,17 +17,39 @@ import Testing
             #expect(answer.headers[.location] == "/dashboard/")
             let cookie = try #require(answer.headers[values: .setCookie].first { $0.hasPrefix("otp_session=") })
             for part in ["HttpOnly", "SameSite=Lax", "Path=/dashboard"] { #expect(cookie.contains(part)) }
-            // Reached on loopback over plain HTTP: a Secure cookie would never come back.
-            #expect(!cookie.contains("Secure"))
             let overview = try await browser.get("/dashboard/")
             #expect(overview.status == .ok)
             #expect(overview.text.contains(#"<span id="whoami">owner@example.com</span>"#))
-            // Behind a proxy that speaks HTTPS to the browser, the cookie is Secure.
-            let proxied = Browser(client: browser.client, extraHeaders: [HTTPField.Name("X-Forwarded-Proto")!: "https"])
-            let secure = try await proxied.signIn(DashboardWorld.owner)
-            #expect(
-                secure.headers[values: .setCookie].first { $0.hasPrefix("otp_session=") }?.contains("Secure") == true)
         }
+    }
+
+    static func sessionCookie(_ answer: Browser.Page) -> String? {
+        answer.headers[values: .setCookie].first { $0.hasPrefix("otp_session=") }
+    }
+
+    @Test func theCookieIsSecureUnlessABrowserOnThisMachineSpokePlainHTTP() async throws {
+        let world = try await DashboardWorld()
+        // Over a real socket from 127.0.0.1 to "127.0.0.1:port": a Secure cookie would never come back.
+        try await world.test(.live) { (browser: Browser) async throws in
+            let plain = try #require(Self.sessionCookie(try await browser.signIn(DashboardWorld.owner)))
+            #expect(!plain.contains("Secure"))
+            // From a peer that is no trusted proxy, X-Forwarded-Proto is not believed either way.
+            let claimed = Browser(client: browser.client, extraHeaders: [HTTPField.Name("X-Forwarded-Proto")!: "https"])
+            #expect(Self.sessionCookie(try await claimed.signIn(DashboardWorld.owner))?.contains("Secure") == false)
+        }
+        // Behind a trusted proxy that speaks HTTPS to the browser, the cookie is Secure.
+        try await world.test(.live, trustedProxies: TrustedProxies("127.0.0.1/32")) { (browser: Browser) async throws in
+            let proxied = Browser(client: browser.client, extraHeaders: [HTTPField.Name("X-Forwarded-Proto")!: "https"])
+            #expect(Self.sessionCookie(try await proxied.signIn(DashboardWorld.owner))?.contains("Secure") == true)
+        }
+        // The decision, for the peers a test socket cannot be: a Host header alone never decides.
+        #expect(!CookieSecurity.isPlainLoopback(peer: "203.0.113.9", host: "localhost:8080", forwardedProto: nil))
+        #expect(!CookieSecurity.isPlainLoopback(peer: "203.0.113.9", host: "127.0.0.1", forwardedProto: "http"))
+        #expect(!CookieSecurity.isPlainLoopback(peer: nil, host: "localhost", forwardedProto: nil))
+        #expect(!CookieSecurity.isPlainLoopback(peer: "127.0.0.1", host: "otp.example.com", forwardedProto: nil))
+        #expect(!CookieSecurity.isPlainLoopback(peer: "127.0.0.1", host: "localhost", forwardedProto: "https"))
+        #expect(CookieSecurity.isPlainLoopback(peer: "::1", host: "[::1]:8080", forwardedProto: nil))
+        #expect(CookieSecurity.isPlainLoopback(peer: "127.0.0.1", host: "localhost:8080", forwardedProto: nil))
     }
 
     @Test func aWrongPasswordAndAnUnknownEmailGetTheSameAnswer() async throws {

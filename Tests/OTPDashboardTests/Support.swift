@@ -49,12 +49,17 @@ struct DashboardWorld: Sendable {
             webhookDestinations: OutboundDestinations(rules: OutboundGuard(), resolver: NoNames()))
     }
 
-    func test<Result: Sendable>(_ body: @Sendable (Browser) async throws -> Result) async throws -> Result {
+    func test<Result: Sendable>(
+        _ framework: TestingSetup = .router, trustedProxies: TrustedProxies = .none,
+        _ body: @Sendable (Browser) async throws -> Result
+    ) async throws -> Result {
         let dashboard = Dashboard(dependencies)
+        var api = world.dependencies
+        api.trustedProxies = trustedProxies
         let application = Application(
-            router: buildRouter(world.dependencies, addingRoutes: dashboard.addRoutes),
+            router: buildRouter(api, addingRoutes: dashboard.addRoutes),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-        return try await application.test(.router) { client in try await body(Browser(client: client)) }
+        return try await application.test(framework) { client in try await body(Browser(client: client)) }
     }
 }
 
