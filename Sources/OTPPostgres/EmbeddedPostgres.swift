@@ -8,9 +8,11 @@ import Logging
 /// A private PostgreSQL cluster in a folder of ours, made with the server binaries found on the
 /// machine. Used by `otp dev` and by the tests when `DATABASE_URL` is not set.
 ///
-/// It listens on 127.0.0.1 only, on a free port picked at each start, with `trust` authentication
-/// for the `otp` superuser: for development and tests, never production. Started by root, the server
-/// runs as the `postgres` user, since PostgreSQL refuses to run as root.
+/// It listens on 127.0.0.1 only, on a free port picked at each start. The tests' throwaway clusters
+/// trust every local login; `otp dev`'s asks for a password (`passwordProtected`): its two roles'
+/// passwords are made on the first run and kept in the folder (0600), so another user of the
+/// machine cannot log in to it. For development and tests, never production. Started by root, the
+/// server runs as the `postgres` user, since PostgreSQL refuses to run as root.
 package struct EmbeddedPostgres: Sendable {
     package enum LaunchError: Error, CustomStringConvertible {
         case binariesNotFound
@@ -26,32 +28,114 @@ package struct EmbeddedPostgres: Sendable {
         }
     }
 
+    /// The owner's and the runtime role's passwords (hex: nothing to escape in a URL).
+    package struct Passwords: Codable, Sendable {
+        package var owner: String
+        package var runtime: String
+    }
+
     package let directory: URL
     package let port: Int
     package let database = "otp"
     package let user = "otp"
     private let binaries: URL
+    package var passwords: Passwords? = nil
 
     package var dataDirectory: URL { directory.appendingPathComponent("pgdata") }
     /// As the owner (a superuser): for migrations.
-    package var url: String { "postgres://\(user)@127.0.0.1:\(port)/\(database)?sslmode=disable" }
+    package var url: String {
+        "postgres://\(user)\(passwords.map { ":" + $0.owner } ?? "")@127.0.0.1:\(port)/\(database)?sslmode=disable"
+    }
     /// The login role serve and work use: a member of `otp_runtime` (see `DatabaseRoles`).
     package static let runtimeUser = "otp_service"
     package var runtimeURL: String {
-        "postgres://\(Self.runtimeUser)@127.0.0.1:\(port)/\(database)?sslmode=disable"
+        let password = passwords.map { ":" + $0.runtime } ?? ""
+        return "postgres://\(Self.runtimeUser)\(password)@127.0.0.1:\(port)/\(database)?sslmode=disable"
     }
     var launcherLog: URL { directory.appendingPathComponent("launcher.log") }
 
     /// Creates the cluster under `directory` on first use, then starts it and waits until it accepts
     /// connections. A server left running by an earlier crash is stopped first.
-    package static func start(in directory: URL, fastAndUnsafe: Bool = false) throws -> EmbeddedPostgres {
+    package static func start(
+        in directory: URL, fastAndUnsafe: Bool = false, passwordProtected: Bool = false
+    ) throws -> EmbeddedPostgres {
         guard let binaries = findBinaries() else { throw LaunchError.binariesNotFound }
-        let cluster = EmbeddedPostgres(directory: directory, port: try freePort(), binaries: binaries)
+        var cluster = EmbeddedPostgres(directory: directory, port: try freePort(), binaries: binaries)
+        if passwordProtected { cluster.passwords = try loadOrMakePasswords(in: directory) }
         try cluster.initialiseIfNeeded(fastAndUnsafe: fastAndUnsafe)
         _ = try? cluster.pgctl(["stop", "-m", "fast", "-w"])
         try cluster.startServer(fastAndUnsafe: fastAndUnsafe)
+        if let passwords = cluster.passwords { try cluster.writePasswordFile(passwords) }
         try cluster.createDatabase()
+        if let passwords = cluster.passwords { try cluster.requirePasswords(passwords) }
         return cluster
+    }
+
+    private var passwordFile: URL { directory.appendingPathComponent("pgpass") }
+
+    /// The folder's passwords, made on first use (32 random bytes each, hex), readable by its owner only.
+    static func loadOrMakePasswords(in directory: URL) throws -> Passwords {
+        let file = directory.appendingPathComponent("database-passwords.json")
+        if let data = try? Data(contentsOf: file) { return try JSONDecoder().decode(Passwords.self, from: data) }
+        func random() -> String {
+            var generator = SystemRandomNumberGenerator()
+            return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }
+                .joined()
+        }
+        let passwords = Passwords(owner: random(), runtime: random())
+        guard
+            FileManager.default.createFile(
+                atPath: file.path, contents: try JSONEncoder().encode(passwords), attributes: [.posixPermissions: 0o600]
+            )
+        else { throw CocoaError(.fileWriteUnknown) }
+        return passwords
+    }
+
+    /// psql's password file (`PGPASSFILE`), for the commands this type runs against the server.
+    private func writePasswordFile(_ passwords: Passwords) throws {
+        try writePrivate("127.0.0.1:*:*:\(user):\(passwords.owner)\n", to: passwordFile)
+    }
+
+    /// Sets both roles' passwords (the runtime role's once it exists: `DatabaseRoles` makes it with
+    /// one), then has every login over TCP give one (scram-sha-256) and reloads the server. The
+    /// statements go through a file, never a command line another user could read.
+    private func requirePasswords(_ passwords: Passwords) throws {
+        let script = directory.appendingPathComponent("set-passwords.sql")
+        try writePrivate(
+            """
+            ALTER ROLE \(user) PASSWORD '\(passwords.owner)';
+            DO $$ BEGIN
+                IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '\(Self.runtimeUser)') THEN
+                    ALTER ROLE \(Self.runtimeUser) PASSWORD '\(passwords.runtime)';
+                END IF;
+            END $$;
+            """, to: script)
+        defer { try? FileManager.default.removeItem(at: script) }
+        try run(binaries.appendingPathComponent("psql"), psqlConnection(database: "postgres") + ["-f", script.path])
+        try writePrivate(
+            """
+            # Written by otp dev: every login gives its password.
+            local all all scram-sha-256
+            host all all 127.0.0.1/32 scram-sha-256
+            host all all ::1/128 scram-sha-256
+
+            """, to: dataDirectory.appendingPathComponent("pg_hba.conf"))
+        try pgctl(["reload"])
+    }
+
+    /// Writes `text` readable by the server's user only.
+    private func writePrivate(_ text: String, to file: URL) throws {
+        guard
+            FileManager.default.createFile(
+                atPath: file.path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        else { throw CocoaError(.fileWriteUnknown) }
+        if Self.runningAsRoot {
+            try FileManager.default.setAttributes([.ownerAccountName: "postgres"], ofItemAtPath: file.path)
+        }
+    }
+
+    private func psqlConnection(database: String) -> [String] {
+        ["-h", "127.0.0.1", "-p", "\(port)", "-U", user, "-d", database, "-v", "ON_ERROR_STOP=1"]
     }
 
     /// Stops the server (fast shutdown) and waits for it to exit.
@@ -93,7 +177,7 @@ package struct EmbeddedPostgres: Sendable {
 
     private func createDatabase() throws {
         let psql = binaries.appendingPathComponent("psql")
-        let connection = ["-h", "127.0.0.1", "-p", "\(port)", "-U", user, "-d", "postgres", "-v", "ON_ERROR_STOP=1"]
+        let connection = psqlConnection(database: "postgres")
         let exists = try capture(psql, connection + ["-tAc", "SELECT 1 FROM pg_database WHERE datname = 'otp'"])
         if exists.trimmingCharacters(in: .whitespacesAndNewlines) != "1" {
             try run(psql, connection + ["-c", "CREATE DATABASE otp"])
@@ -112,10 +196,12 @@ package struct EmbeddedPostgres: Sendable {
     /// Runs a server binary (as `postgres` when we are root), appending its output to the launcher
     /// log, and returns its standard output.
     private func capture(_ executable: URL, _ arguments: [String]) throws -> String {
+        // The password file's path only (never a password) goes on the command line.
+        let environment = passwords == nil ? [] : ["/usr/bin/env", "PGPASSFILE=\(passwordFile.path)"]
         let command =
             Self.runningAsRoot
-            ? ["/usr/sbin/runuser", "-u", "postgres", "--", executable.path] + arguments
-            : [executable.path] + arguments
+            ? ["/usr/sbin/runuser", "-u", "postgres", "--"] + environment + [executable.path] + arguments
+            : environment + [executable.path] + arguments
         // Output goes to files, not pipes: pg_ctl leaves a server behind that would keep a pipe open.
         let output = directory.appendingPathComponent("launcher.out")
         let status = try ChildProcess.run(command, standardOutput: output, standardError: launcherLog)

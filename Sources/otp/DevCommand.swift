@@ -24,6 +24,12 @@ struct DevCommand: AsyncParsableCommand {
     @Flag(help: "Only run the embedded PostgreSQL (migrated), print its DATABASE_URL, and wait for Ctrl-C.")
     var databaseOnly = false
 
+    @Flag(
+        help:
+            "Listen on OTP_HTTP_ADDRESS even when it is not a loopback address (the demo user's password and key are printed: development only)."
+    )
+    var allowRemote = false
+
     func run() async throws {
         let settings = Settings()
         Bootstrap.logging(level: try settings.logLevel())
@@ -31,12 +37,23 @@ struct DevCommand: AsyncParsableCommand {
         let logger = Logger(label: "otp")
         let listener = try settings.httpListener()
         let (host, port) = (listener.host, listener.port)
+        let loopback = host == "localhost" || IPAddress(host)?.isLoopback == true
+        if !loopback {
+            guard allowRemote else {
+                throw CommandError(
+                    "otp dev listens on loopback only (it has a demo user whose password it prints); "
+                        + "OTP_HTTP_ADDRESS is \(host):\(port): pass --allow-remote to listen there anyway")
+            }
+            logger.warning(
+                "otp dev is listening beyond this machine: its demo user and key are for development only",
+                metadata: ["address": "\(host):\(port)"])
+        }
         let folder = URL(fileURLWithPath: directory, isDirectory: true).standardizedFileURL
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let keys = try DevState.serverKeys(in: folder, settings: settings)
 
         logger.info("starting embedded PostgreSQL", metadata: ["directory": "\(folder.path)"])
-        let cluster = try EmbeddedPostgres.start(in: folder)
+        let cluster = try EmbeddedPostgres.start(in: folder, passwordProtected: true)
         defer { cluster.stop() }
 
         let database = try PostgresClient.Configuration(url: cluster.url)
@@ -55,7 +72,7 @@ struct DevCommand: AsyncParsableCommand {
         try await withPostgres(database, logger: logger) { client in
             try await DevState.prepare(
                 client: client, folder: folder, keys: keys, host: host, port: port, databaseURL: cluster.url,
-                logger: logger)
+                runtimePassword: cluster.passwords?.runtime, logger: logger)
         }
         // The same composition as serve and work, on the cluster's runtime role and this folder's key.
         var environment = settings.environment

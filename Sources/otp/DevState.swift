@@ -37,13 +37,13 @@ enum DevState {
     /// Migrates, makes sure the demo app and key exist, and prints how to use them.
     static func prepare(
         client: PostgresClient, folder: URL, keys: ServerKeys, host: String, port: Int, databaseURL: String,
-        logger: Logger
+        runtimePassword: String?, logger: Logger
     ) async throws {
         let files = try MigrationFile.loadDefault()
         try await Migrator(client: client, files: files, logger: Logger(label: "otp.migrate")).migrate()
         // The same two roles as production: the service logs in as a member of otp_runtime.
         try await DatabaseRoles.grantRuntime(
-            to: EmbeddedPostgres.runtimeUser, password: nil, client: client, logger: logger)
+            to: EmbeddedPostgres.runtimeUser, password: runtimePassword, client: client, logger: logger)
         let secrets = APIKeySecrets(keys: keys)
         var demo = try await demo(
             in: folder, directory: PostgresDirectory(client: client, logger: logger), secrets: secrets)

@@ -48,6 +48,23 @@ import Testing
         #expect(store.count == 5)
     }
 
+    @Test func aFloodOfUnknownKeyIDsNeverEvictsTheRealKeys() async throws {
+        let world = try InMemoryWorld()
+        let store = CountingDirectory(world.directory)
+        let cache = CachedAccessDirectory(store, lifetime: .seconds(3600), capacity: 1_000, missingCapacity: 100)
+        cache.listening()
+        _ = try await cache.apiKey(id: world.keyID)
+        _ = try await cache.app(id: world.app.id, accountID: 1)
+        for index in 0..<5_000 { #expect(try await cache.apiKey(id: "ak_flood\(index)") == nil) }
+        let afterFlood = store.count
+        #expect(try await cache.apiKey(id: world.keyID) != nil)
+        #expect(try await cache.app(id: world.app.id, accountID: 1) != nil)
+        #expect(store.count == afterFlood, "the real key and app are still served from memory")
+        // An unknown id seen lately is answered from memory too, within its own bound.
+        #expect(try await cache.apiKey(id: "ak_flood4999") == nil)
+        #expect(store.count == afterFlood)
+    }
+
     @Test func aChangeEmptiesTheCacheSoARevocationAppliesAtOnce() async throws {
         let world = try InMemoryWorld()
         let cache = CachedAccessDirectory(CountingDirectory(world.directory))
