@@ -54,6 +54,26 @@ package struct MigrationFile: Sendable, Equatable {
         try load(from: defaultDirectory())
     }
 
+    /// The schema's functions and triggers, one file each in `functions/` of `directory` (the live
+    /// definitions: `CREATE OR REPLACE`, applied by `Migrator` after the numbered migrations
+    /// whenever a file changed). Functions first, by name, then the triggers (`trigger_*.sql`),
+    /// which name them. `version` is 0: they have no place in the numbered order.
+    package static func loadFunctions(from directory: URL) throws -> [MigrationFile] {
+        let folder = directory.appendingPathComponent("functions")
+        guard FileManager.default.fileExists(atPath: folder.path) else { return [] }
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".sql") }
+        return try names.sorted { ($0.hasPrefix("trigger_") ? 1 : 0, $0) < ($1.hasPrefix("trigger_") ? 1 : 0, $1) }
+            .map { name in
+                let contents = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
+                return MigrationFile(version: 0, name: "functions/" + name, contents: contents)
+            }
+    }
+
+    /// The functions of `defaultDirectory()`.
+    package static func loadDefaultFunctions() throws -> [MigrationFile] {
+        try loadFunctions(from: defaultDirectory())
+    }
+
     /// Where the migrations are: `OTP_MIGRATIONS_DIR`, else `./sql`, else `share/otp/sql` beside the
     /// binary's prefix, else the `sql/` of the source checkout this binary was built from.
     package static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {

@@ -2,7 +2,10 @@ import Logging
 import PostgresNIO
 
 /// Applies `sql/` files in order, each in its own transaction, under an advisory lock so that two
-/// hosts migrating at once take turns. Refuses to go on when an applied file has changed.
+/// hosts migrating at once take turns. Refuses to go on when an applied file has changed. Then the
+/// live definitions of the schema's functions and triggers (`sql/functions/`): each file whose
+/// text differs from the one last applied (`otp.schema_functions` keeps their checksums) is
+/// applied again in a transaction of its own, so an unchanged schema is left untouched.
 package struct Migrator: Sendable {
     package enum MigrationError: Error, CustomStringConvertible {
         case changedAfterApply(name: String)
@@ -23,11 +26,14 @@ package struct Migrator: Sendable {
 
     package let client: PostgresClient
     package let files: [MigrationFile]
+    /// `sql/functions/`: applied after `files`, when changed.
+    package let functions: [MigrationFile]
     package let logger: Logger
 
-    package init(client: PostgresClient, files: [MigrationFile], logger: Logger) {
+    package init(client: PostgresClient, files: [MigrationFile], functions: [MigrationFile] = [], logger: Logger) {
         self.client = client
         self.files = files
+        self.functions = functions
         self.logger = logger
     }
 
@@ -37,7 +43,8 @@ package struct Migrator: Sendable {
         try await client.withConnection { connection in
             try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger)
             do {
-                let applied = try await apply(on: connection)
+                var applied = try await apply(on: connection)
+                applied += try await applyFunctions(on: connection)
                 // The runtime role's rights, for every table there now is.
                 try await connection.query(
                     """
@@ -56,8 +63,49 @@ package struct Migrator: Sendable {
     package func pending() async throws -> [String] {
         try await client.withConnection { connection in
             let applied = try await appliedChecksums(on: connection)
+            let functionsApplied = try await appliedFunctionChecksums(on: connection)
             return try check(applied).map(\.name)
+                + functions.filter { functionsApplied[$0.name] != $0.checksum }.map(\.name)
         }
+    }
+
+    /// The function files whose text is not the one applied, each applied in its own transaction
+    /// (bodies are checked when called, not here: a function may name one made after it).
+    private func applyFunctions(on connection: PostgresConnection) async throws -> [String] {
+        guard !functions.isEmpty else { return [] }
+        try await connection.query(
+            """
+            CREATE TABLE IF NOT EXISTS otp.schema_functions (
+                name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
+            """, logger: logger)
+        let applied = try await appliedFunctionChecksums(on: connection)
+        let todo = functions.filter { applied[$0.name] != $0.checksum }
+        for file in todo {
+            logger.info("applying function", metadata: ["migration.name": "\(file.name)"])
+            try await connection.withTransaction(logger: logger) { connection in
+                try await connection.query("SET LOCAL check_function_bodies = off", logger: logger)
+                for statement in file.statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query(
+                    """
+                    INSERT INTO otp.schema_functions (name, checksum) VALUES (\(file.name), \(file.checksum))
+                    ON CONFLICT (name) DO UPDATE SET checksum = excluded.checksum, applied_at = now()
+                    """, logger: logger)
+            }
+        }
+        return todo.map(\.name)
+    }
+
+    private func appliedFunctionChecksums(on connection: PostgresConnection) async throws -> [String: String] {
+        let exists = try await connection.query(
+            "SELECT to_regclass('otp.schema_functions') IS NOT NULL", logger: logger
+        ).decode(Bool.self)
+        for try await present in exists where !present { return [:] }
+        var applied: [String: String] = [:]
+        let rows = try await connection.query("SELECT name, checksum FROM otp.schema_functions", logger: logger)
+        for try await (name, checksum) in rows.decode((String, String).self) { applied[name] = checksum }
+        return applied
     }
 
     private func apply(on connection: PostgresConnection) async throws -> [String] {

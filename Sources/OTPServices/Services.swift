@@ -24,6 +24,8 @@ package struct Services: Sendable {
     package var readClient: PostgresClient?
     package let keys: ServerKeys
     package let migrations: [MigrationFile]
+    /// `sql/functions/`: readiness waits for them too.
+    package var functions: [MigrationFile] = []
     package var codes: any CodeGenerator = RandomCodeGenerator()
     package var numbers: any PhoneNumberParser = LibPhoneNumberParser()
     /// How long one store call may wait for the database; past it, 503 (and the request's own
@@ -64,6 +66,7 @@ package struct Services: Sendable {
             client: PostgresClient(configuration: database, backgroundLogger: logger),
             keys: try keys ?? settings.serverKeys(),
             migrations: migrations)
+        services.functions = try MigrationFile.loadFunctions(from: folder)
         services.webhookDestinations = try settings.webhookDestinations()
         if var replica = try settings.readReplicaConfiguration() {
             configure(&replica)
@@ -85,7 +88,8 @@ package struct Services: Sendable {
             PostgresVerificationStore(client: client, logger: storeLogger), deadline: deadline)
         let templates = TimeBoundTemplateStore(
             PostgresTemplateStore(client: client, logger: storeLogger), deadline: deadline)
-        let migrator = Migrator(client: client, files: migrations, logger: logger("otp.migrate"))
+        let migrator = Migrator(
+            client: client, files: migrations, functions: functions, logger: logger("otp.migrate"))
         let readiness = Deadline(.seconds(2), sleep: EventLoopTimer.sleep)
         var metricsText: (@Sendable () -> String)? = nil
         if let metrics { metricsText = { metrics.emitToString() } }

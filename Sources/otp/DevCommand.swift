@@ -60,7 +60,10 @@ struct DevCommand: AsyncParsableCommand {
         if databaseOnly {
             try await withPostgres(database, logger: logger) { client in
                 let files = try MigrationFile.loadDefault()
-                try await Migrator(client: client, files: files, logger: Logger(label: "otp.migrate")).migrate()
+                try await Migrator(
+                    client: client, files: files, functions: try MigrationFile.loadDefaultFunctions(),
+                    logger: Logger(label: "otp.migrate")
+                ).migrate()
             }
             FileHandle.standardOutput.write(Data("DATABASE_URL=\(cluster.url)\n".utf8))
             let waiter = ServiceGroup(

@@ -40,7 +40,10 @@ enum DevState {
         runtimePassword: String?, logger: Logger
     ) async throws {
         let files = try MigrationFile.loadDefault()
-        try await Migrator(client: client, files: files, logger: Logger(label: "otp.migrate")).migrate()
+        try await Migrator(
+            client: client, files: files, functions: try MigrationFile.loadDefaultFunctions(),
+            logger: Logger(label: "otp.migrate")
+        ).migrate()
         // The same two roles as production: the service logs in as a member of otp_runtime.
         try await DatabaseRoles.grantRuntime(
             to: EmbeddedPostgres.runtimeUser, password: runtimePassword, client: client, logger: logger)

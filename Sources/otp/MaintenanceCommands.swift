@@ -23,7 +23,9 @@ struct MigrateCommand: AsyncParsableCommand {
         let runtime = try settings.databaseURL()
         let retention = try settings.retentionDays()
         let applied = try await withPostgres(settings, url: owner, logger: logger) { client in
-            let applied = try await Migrator(client: client, files: files, logger: logger).migrate()
+            let applied = try await Migrator(
+                client: client, files: files, functions: try MigrationFile.loadDefaultFunctions(), logger: logger
+            ).migrate()
             try await DatabaseRoles.setRetention(days: retention, client: client, logger: logger)
             _ = try await PostgresMaintenance(client: client, logger: logger).makePartitions()
             if runtime.username != owner.username {

@@ -77,7 +77,10 @@ extension DatabaseFaultTests {
     /// off and a key for it.
     static func prepare(_ cluster: EmbeddedPostgres, keys: ServerKeys) async throws -> LoadTarget {
         try await withClient(url: cluster.url) { client in
-            try await Migrator(client: client, files: try MigrationFile.loadDefault(), logger: quietLogger).migrate()
+            try await Migrator(
+                client: client, files: try MigrationFile.loadDefault(),
+                functions: try MigrationFile.loadDefaultFunctions(), logger: quietLogger
+            ).migrate()
             try await DatabaseRoles.grantRuntime(
                 to: EmbeddedPostgres.runtimeUser, password: nil, client: client, logger: quietLogger)
             let directory = PostgresDirectory(client: client, logger: quietLogger)

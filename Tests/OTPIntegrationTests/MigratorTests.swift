@@ -24,14 +24,15 @@ import Testing
     }
 
     let files = (try? MigrationFile.loadDefault()) ?? []
+    let functions = (try? MigrationFile.loadDefaultFunctions()) ?? []
 
     @Test func appliesOnceThenIsANoOp() async throws {
-        #expect(!files.isEmpty)
-        let files = files
+        #expect(!files.isEmpty && !functions.isEmpty)
+        let (files, functions) = (files, functions)
         try await withFreshDatabase { client in
-            let migrator = Migrator(client: client, files: files, logger: quietLogger)
-            #expect(try await migrator.pending() == files.map(\.name))
-            #expect(try await migrator.migrate() == files.map(\.name))
+            let migrator = Migrator(client: client, files: files, functions: functions, logger: quietLogger)
+            #expect(try await migrator.pending() == (files + functions).map(\.name))
+            #expect(try await migrator.migrate() == (files + functions).map(\.name))
             #expect(try await migrator.migrate() == [])
             #expect(try await migrator.pending() == [])
             var tables: [String] = []
@@ -129,7 +130,7 @@ import Testing
     /// moves under the app its answer names (a retry after the upgrade still replays).
     @Test func upgradingARunningDatabaseToTheRolesOfWave3() async throws {
         let before = files.filter { $0.version < 19 }
-        let files = files
+        let (files, functions) = (files, functions)
         try await withFreshDatabase { client in
             try await Migrator(client: client, files: before, logger: quietLogger).migrate()
             for statement in [
@@ -160,8 +161,8 @@ import Testing
             #expect(publicBefore, "the hole this migration closes")
 
             #expect(
-                try await Migrator(client: client, files: files, logger: quietLogger).migrate().first
-                    == "0019_roles_and_chain.sql")
+                try await Migrator(client: client, files: files, functions: functions, logger: quietLogger).migrate()
+                    .first == "0019_roles_and_chain.sql")
             #expect(try await trail.verify() == AuditTrail.Verdict(checked: 50))
             for check in [
                 "SELECT has_function_privilege('public', 'otp.drop_history_partition(integer)', 'EXECUTE')",
@@ -203,12 +204,54 @@ import Testing
         throw TestFailure("no row")
     }
 
+    /// A function's file is its live definition: an edited one is applied again on the next
+    /// migrate, alone, and the schema is left untouched when nothing changed.
+    @Test func anEditedFunctionFileIsAppliedAgainAndNothingElse() async throws {
+        let (files, functions) = (files, functions)
+        try await withFreshDatabase { client in
+            try await Migrator(client: client, files: files, functions: functions, logger: quietLogger).migrate()
+            var edited = functions
+            let index = try #require(edited.firstIndex { $0.name == "functions/effective_status.sql" })
+            edited[index].contents = edited[index].contents.replacingOccurrences(
+                of: "'expired' ELSE status END", with: "'expired' ELSE status END || ''")
+            let migrator = Migrator(client: client, files: files, functions: edited, logger: quietLogger)
+            #expect(try await migrator.pending() == ["functions/effective_status.sql"])
+            #expect(try await migrator.migrate() == ["functions/effective_status.sql"])
+            #expect(try await migrator.migrate() == [])
+            let definition: String = try await value(
+                client, "SELECT pg_get_functiondef('otp.effective_status(text, timestamptz)'::regprocedure)")
+            #expect(definition.contains("|| ''"))
+        }
+    }
+
+    /// The live SQL is `sql/functions/`: every function and trigger of the schema has its file
+    /// there, and every file its function or trigger.
+    @Test func everyFunctionAndTriggerOfTheSchemaHasItsOwnFile() async throws {
+        let functions = functions
+        try await TestApp.with { world in
+            var live: [String] = []
+            for try await name in try await world.client.query(
+                """
+                SELECT proname::text FROM pg_proc WHERE pronamespace = 'otp'::regnamespace
+                UNION ALL
+                SELECT 'trigger_' || t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+                WHERE c.relnamespace = 'otp'::regnamespace AND NOT t.tgisinternal AND t.tgparentid = 0
+                """, logger: quietLogger
+            ).decode(String.self) { live.append(name) }
+            let files = functions.map { String($0.name.dropFirst("functions/".count).dropLast(".sql".count)) }
+            #expect(live.sorted() == files.sorted())
+        }
+    }
+
     @Test func concurrentMigratorsTakeTurns() async throws {
-        let files = files
+        let (files, functions) = (files, functions)
         try await withFreshDatabase { client in
             let applied = try await withThrowingTaskGroup(of: [String].self) { group in
                 for _ in 0..<3 {
-                    group.addTask { try await Migrator(client: client, files: files, logger: quietLogger).migrate() }
+                    group.addTask {
+                        try await Migrator(client: client, files: files, functions: functions, logger: quietLogger)
+                            .migrate()
+                    }
                 }
                 return try await group.reduce(into: [[String]]()) { $0.append($1) }
             }

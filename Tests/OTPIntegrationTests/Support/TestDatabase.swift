@@ -45,7 +45,9 @@ actor TestDatabase {
         }
         try await withClient(url: url) { client in
             let files = try MigrationFile.loadDefault()
-            try await Migrator(client: client, files: files, logger: quietLogger).migrate()
+            try await Migrator(
+                client: client, files: files, functions: try MigrationFile.loadDefaultFunctions(), logger: quietLogger
+            ).migrate()
             if url != runtimeURL(url) {
                 try await DatabaseRoles.grantRuntime(
                     to: runtimeUser, password: nil, client: client, logger: quietLogger)
@@ -104,7 +106,9 @@ func withTestDatabase<Result: Sendable>(
     do {
         result = try await withClient(url: url) { client in
             let files = try MigrationFile.loadDefault()
-            try await Migrator(client: client, files: files, logger: quietLogger).migrate()
+            try await Migrator(
+                client: client, files: files, functions: try MigrationFile.loadDefaultFunctions(), logger: quietLogger
+            ).migrate()
             return try await body(client, url)
         }
     } catch {

@@ -1,0 +1,120 @@
+-- Writes a batch of sends in one transaction, in one statement where it can:
+--   1. the sends' idempotency keys, inserted in bytewise order (a single send takes its key before
+--      its counters too, so the order holds across batches and single sends); a key already there
+--      answers its request with the stored digest and answer, for the service to replay or refuse
+--      (it compares the digests), and nothing else is done for it;
+--   2. the counters, locked first (otp.lock_counters), then charged one send after another (each
+--      refusal its own; a refused send's key is taken back, as its rollback would alone);
+--   3. every other send's verification, delivery and events in one statement.
+-- The service stores the answers of the keyed sends in the same transaction, and sends a second
+-- request with a key already in the batch on its own, after it.
+CREATE OR REPLACE FUNCTION otp.send_batch(requests jsonb)
+RETURNS TABLE (n integer, refused text, expires_at timestamptz, resend_available_at timestamptz,
+    stored_digest bytea, stored_body text)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+    r record;
+    counters_locked integer;
+    refusal text;
+    refusals jsonb := '{}';
+    taken integer[] := '{}';
+BEGIN
+    IF EXISTS (SELECT 1 FROM jsonb_array_elements(requests) AS x WHERE x ->> 'idempotency_key' IS NOT NULL) THEN
+        DELETE FROM otp.idempotency_keys k
+        USING jsonb_to_recordset(requests) AS q (account_id bigint, idempotency_key text)
+        WHERE k.account_id = q.account_id AND k.key = q.idempotency_key AND k.created_at < now() - interval '24 hours';
+        -- A concurrent request with the same key waits here until the first one commits.
+        WITH wanted AS (
+            SELECT q.account_id, q.idempotency_key, q.request_digest
+            FROM jsonb_to_recordset(requests) AS q (account_id bigint, idempotency_key text, request_digest bytea)
+            WHERE q.idempotency_key IS NOT NULL
+        ), inserted AS (
+            INSERT INTO otp.idempotency_keys AS k (account_id, key, request_digest)
+            SELECT w.account_id, w.idempotency_key, w.request_digest FROM wanted w
+            ORDER BY w.account_id, w.idempotency_key COLLATE "C"
+            ON CONFLICT DO NOTHING
+            RETURNING k.account_id, k.key
+        )
+        SELECT coalesce(array_agg(q.n), '{}') INTO taken
+        FROM jsonb_to_recordset(requests) AS q (n integer, account_id bigint, idempotency_key text)
+        WHERE q.idempotency_key IS NOT NULL
+            AND (q.account_id, q.idempotency_key) NOT IN (SELECT i.account_id, i.key FROM inserted i);
+        RETURN QUERY
+        SELECT q.n, NULL::text, NULL::timestamptz, NULL::timestamptz, k.request_digest, coalesce(k.response_body, '')
+        FROM jsonb_to_recordset(requests) AS q (n integer, account_id bigint, idempotency_key text)
+        JOIN otp.idempotency_keys k ON k.account_id = q.account_id AND k.key = q.idempotency_key
+        WHERE q.n = ANY (taken);
+    END IF;
+
+    IF EXISTS (SELECT 1 FROM jsonb_array_elements(requests) AS x WHERE jsonb_array_length(x -> 'rules') > 0) THEN
+        -- Every counter the batch will charge is locked first (otp.lock_counters).
+        SELECT otp.lock_counters(array_agg(x.rule), array_agg(x.scope_key), array_agg(x.max_count),
+            array_agg(x.win))
+        INTO counters_locked
+        FROM jsonb_to_recordset(requests) AS q (n integer, rules text[], scope_keys text[], max_counts bigint[],
+                windows bigint[]),
+            unnest(q.rules, q.scope_keys, q.max_counts, q.windows) AS x (rule, scope_key, max_count, win)
+        WHERE NOT q.n = ANY (taken);
+
+        FOR r IN
+            SELECT q.n, q.rules, q.scope_keys, q.max_counts, q.windows, q.account_id, q.idempotency_key
+            FROM jsonb_to_recordset(requests) AS q (n integer, rules text[], scope_keys text[], max_counts bigint[],
+                windows bigint[], account_id bigint, idempotency_key text)
+            WHERE cardinality(q.rules) > 0 AND NOT q.n = ANY (taken)
+            ORDER BY q.n
+        LOOP
+            refusal := otp.charge_counters_or_refuse(r.rules, r.scope_keys, r.max_counts, r.windows);
+            IF refusal IS NOT NULL THEN
+                refusals := refusals || jsonb_build_object(r.n::text, refusal);
+                IF r.idempotency_key IS NOT NULL THEN
+                    DELETE FROM otp.idempotency_keys k WHERE k.account_id = r.account_id AND k.key = r.idempotency_key;
+                END IF;
+            END IF;
+        END LOOP;
+    END IF;
+
+    RETURN QUERY
+    WITH q AS (
+        SELECT * FROM jsonb_to_recordset(requests) AS x (
+            n integer, id text, app_id text, recipient text, country text, channel text, sender text, locale text,
+            code_digest bytea, kept_code bytea, code_length bigint, ttl_seconds bigint, max_attempts bigint,
+            max_sends bigint, metadata jsonb, resend_cooldown_seconds bigint, sealed_code bytea,
+            message_template text, template_id text, template_version bigint, message_locale text,
+            whatsapp_template text, whatsapp_language text, actor text, ip text, test boolean)
+        WHERE NOT refusals ? x.n::text AND NOT x.n = ANY (taken)
+    ), v AS (
+        INSERT INTO otp.verifications AS v (id, app_id, recipient, country, channel, sender, locale, code_digest,
+            sealed_code, code_length, ttl_seconds, max_attempts, max_sends, metadata, expires_at,
+            resend_available_at, test)
+        SELECT q.id, q.app_id, q.recipient, q.country, q.channel, q.sender, q.locale, q.code_digest, q.kept_code,
+            q.code_length, q.ttl_seconds, q.max_attempts, q.max_sends, q.metadata,
+            now() + make_interval(secs => q.ttl_seconds), now() + make_interval(secs => q.resend_cooldown_seconds),
+            q.test
+        FROM q ORDER BY q.n
+        RETURNING v.id, v.expires_at, v.resend_available_at
+    ), d AS (
+        INSERT INTO otp.deliveries AS d (verification_id, app_id, channel, recipient, sender, sealed_code,
+            expires_at, message_template, template_id, template_version, locale, whatsapp_template,
+            whatsapp_language)
+        SELECT q.id, q.app_id, q.channel, q.recipient, q.sender, q.sealed_code, v.expires_at,
+            q.message_template, q.template_id, q.template_version, q.message_locale, q.whatsapp_template,
+            q.whatsapp_language
+        FROM q JOIN v ON v.id = q.id ORDER BY q.n
+        RETURNING d.id, d.verification_id
+    ), e AS (
+        INSERT INTO otp.events (event, app_id, verification_id, actor, ip, details)
+        SELECT x.event, q.app_id, q.id, q.actor, q.ip, x.details
+        FROM q JOIN d ON d.verification_id = q.id,
+            LATERAL (VALUES
+                ('send_requested', jsonb_build_object('channel', q.channel), 1),
+                ('delivery_queued', jsonb_build_object('delivery_id', d.id, 'channel', q.channel), 2)
+            ) AS x (event, details, k)
+        ORDER BY q.n, x.k
+    )
+    SELECT q.n, NULL::text, v.expires_at, v.resend_available_at, NULL::bytea, NULL::text FROM q JOIN v ON v.id = q.id
+    UNION ALL
+    SELECT x.key::integer, x.value, NULL::timestamptz, NULL::timestamptz, NULL::bytea, NULL::text
+    FROM jsonb_each_text(refusals) AS x;
+END;
+$$;
