@@ -1,5 +1,5 @@
--- One send's SQL, as SendStatement runs it with no rate limit to charge (bench/run runs it prepared,
--- as otp does, and parsed each time, as otp did before):
+-- One send's SQL in one statement, with no rate limit to charge (bench/run runs it prepared and
+-- parsed each time): the floor the service's own sends (batches of otp.send_batch) are measured by,
 -- the verification, its delivery (with its message text) and two events, in one statement (one
 -- implicit transaction). The NOTIFY that wakes the workers comes after, at most every 5 ms per API
 -- process, and is left out. Random id, recipient, digest and seal. Run with -D appid=app_...

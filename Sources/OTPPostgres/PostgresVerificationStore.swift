@@ -39,112 +39,56 @@ package struct PostgresVerificationStore: VerificationStore {
         }
     }
 
-    /// A batch: alone, the one-send statements; together, one `otp.send_batch` in one transaction.
-    /// The requests it deferred (a second one with a key already in the batch) are sent after it,
-    /// each on its own. When the batch fails as a whole (a bad row, a lost connection), nothing of
-    /// it was committed and each request is tried again on its own, one after another (a rare path:
-    /// a database that is away fails each at once, and each caller's deadline bounds its wait), so
-    /// each gets its own answer.
+    /// A batch of sends, alone or many: one `otp.send_batch` in one transaction, the one way a send
+    /// is written (HTTP sends with and without an idempotency key alike). The requests it deferred
+    /// (a second one with a key already in the batch) are written after it, each as a batch of one.
+    /// When the batch fails as a whole (a bad row, a lost connection), nothing of it was committed
+    /// and each request is tried again as a batch of one, one after another (a rare path: a
+    /// database that is away fails each at once, and each caller's deadline bounds its wait), so
+    /// each gets its own answer. Always an explicit transaction: a lone statement commits at the
+    /// protocol's Sync, after its rows have reached us, so a connection killed in between would have
+    /// us answer 202 for a send that was rolled back. COMMIT's answer is the proof.
     static func write(_ requests: [SendBatchStatement.Request], client: PostgresClient, logger: Logger) async
         -> [Result<SendOutcome, any Error>]
     {
         var answers: [Result<SendOutcome, any Error>] = []
         answers.reserveCapacity(requests.count)
-        if requests.count > 1 {
-            do {
-                let batch = try await client.withTransaction(logger: logger) { connection in
-                    try await SendBatchStatement(requests: requests).run(on: connection, logger: logger)
+        do {
+            let batch = try await writeBatch(requests, client: client, logger: logger)
+            for (request, answer) in zip(requests, batch) {
+                switch answer {
+                case .decided(let result): answers.append(result.mapError { $0 })
+                case .deferred: answers.append(await writeAlone(request, client: client, logger: logger))
                 }
-                for (request, answer) in zip(requests, batch) {
-                    switch answer {
-                    case .decided(let result): answers.append(result.mapError { $0 })
-                    case .deferred: answers.append(await sendAlone(request, client: client, logger: logger))
-                    }
-                }
-                return answers
-            } catch {
-                logger.debug("a batch of sends failed; each is tried on its own", metadata: ["error": "\(error)"])
             }
+            return answers
+        } catch {
+            guard requests.count > 1 else { return [.failure(error)] }
+            logger.debug("a batch of sends failed; each is tried on its own", metadata: ["error": "\(error)"])
         }
-        for request in requests { answers.append(await sendAlone(request, client: client, logger: logger)) }
+        for request in requests { answers.append(await writeAlone(request, client: client, logger: logger)) }
         return answers
     }
 
-    /// One send in its own transaction. Always an explicit transaction, limits or not: a lone
-    /// statement commits at the protocol's Sync, after its rows have reached us, so a connection
-    /// killed in between would have us answer 202 for a send that was rolled back. COMMIT's answer
-    /// is the proof.
-    static func sendAlone(_ request: SendBatchStatement.Request, client: PostgresClient, logger: Logger) async
-        -> Result<SendOutcome, any Error>
+    private static func writeBatch(
+        _ requests: [SendBatchStatement.Request], client: PostgresClient, logger: Logger
+    ) async throws -> [SendBatchStatement.Answer] {
+        try await client.withTransaction(logger: logger) { connection in
+            try await SendBatchStatement(requests: requests).run(on: connection, logger: logger)
+        }
+    }
+
+    /// One send as a batch of one (a request alone in a batch is never deferred).
+    private static func writeAlone(_ request: SendBatchStatement.Request, client: PostgresClient, logger: Logger)
+        async -> Result<SendOutcome, any Error>
     {
         do {
-            if let idempotency = request.idempotency {
-                return .success(
-                    try await insertAndCharge(request, idempotency: idempotency, client: client, logger: logger))
-            }
-            return .success(
-                .created(
-                    try await client.withTransaction(logger: logger) { connection in
-                        try await PostgresRateLimiter.charge(request.charges, on: connection, logger: logger)
-                        return try await insert(request.new, actor: request.actor, on: connection, logger: logger)
-                    }))
+            guard case .decided(let result) = try await writeBatch([request], client: client, logger: logger).first
+            else { throw PostgresStoreError.noRowReturned }
+            return result.mapError { $0 }
         } catch {
             return .failure(error)
         }
-    }
-
-    /// A send with an idempotency key, alone in its transaction with the key's row.
-    private static func insertAndCharge(
-        _ request: SendBatchStatement.Request, idempotency: IdempotencyClaim, client: PostgresClient, logger: Logger
-    ) async throws -> SendOutcome {
-        return try await client.withTransaction(logger: logger) { connection in
-            try await connection.query(
-                """
-                DELETE FROM otp.idempotency_keys WHERE account_id = \(idempotency.accountID)
-                AND key = \(idempotency.key) AND created_at < now() - interval '24 hours'
-                """, logger: logger)
-            // A concurrent request with the same key waits here until the first one commits.
-            let inserted =
-                try await connection.query(
-                    """
-                    INSERT INTO otp.idempotency_keys (account_id, key, request_digest)
-                    VALUES (\(idempotency.accountID), \(idempotency.key), \(idempotency.requestDigest))
-                    ON CONFLICT DO NOTHING RETURNING true
-                    """, logger: logger
-                ).collect().count == 1
-            if !inserted {
-                let rows = try await connection.query(
-                    """
-                    SELECT request_digest, response_body FROM otp.idempotency_keys
-                    WHERE account_id = \(idempotency.accountID) AND key = \(idempotency.key)
-                    """, logger: logger)
-                for try await (digest, body) in rows.decode((Data, String?).self) {
-                    return try SendBatchStatement.replay(digest, body ?? "", claim: idempotency).get()
-                }
-                throw OTPFailure.idempotencyKeyReused
-            }
-            try await PostgresRateLimiter.charge(request.charges, on: connection, logger: logger)
-            let result = try await Self.insert(request.new, actor: request.actor, on: connection, logger: logger)
-            let body = String(decoding: try Self.encoder.encode(result), as: UTF8.self)
-            try await connection.query(
-                """
-                UPDATE otp.idempotency_keys SET response_status = 202, response_body = \(body)
-                WHERE account_id = \(idempotency.accountID) AND key = \(idempotency.key)
-                """, logger: logger)
-            return .created(result)
-        }
-    }
-
-    private static func insert(
-        _ new: NewVerification, actor: Caller, on connection: PostgresConnection, logger: Logger
-    ) async throws -> SendResult {
-        let rows = try await connection.execute(SendStatement(new: new, actor: actor), logger: logger)
-        for try await (expiresAt, resendAvailableAt) in rows {
-            return SendResult(
-                verificationID: new.id, status: .pending, channel: new.channel, recipient: new.recipient,
-                expiresAt: expiresAt, resendAvailableAt: resendAvailableAt, deliveryStatus: .queued)
-        }
-        throw PostgresStoreError.noRowReturned
     }
 
     package func verify(
