@@ -45,6 +45,30 @@ package struct VerifyDecision: Sendable, Equatable {
     package var attemptsRemaining: Int
     package var refusal: GuessRefusal? = nil
     package var guesses: GuessChange = .unchanged
+
+    package init(
+        outcome: VerifyOutcome, status: VerificationStatus, attempts: Int, countsAsTry: Bool, attemptsRemaining: Int,
+        refusal: GuessRefusal? = nil, guesses: GuessChange = .unchanged
+    ) {
+        self.outcome = outcome
+        self.status = status
+        self.attempts = attempts
+        self.countsAsTry = countsAsTry
+        self.attemptsRemaining = attemptsRemaining
+        self.refusal = refusal
+        self.guesses = guesses
+    }
+
+    /// The audit events this decision writes, for a verification that was `before` it: a refused
+    /// try is `rate_limited`; a judged one succeeded or failed, and a change of state to locked or
+    /// expired is an event of its own. Every store writes these, so they agree by construction.
+    package func events(before: VerificationStatus) -> [EventKind] {
+        if refusal != nil { return [.rateLimited] }
+        var events: [EventKind] = [outcome == .verified ? .verifySucceeded : .verifyFailed]
+        if status == .locked && before != .locked { events.append(.locked) }
+        if status == .expired && before != .expired { events.append(.expired) }
+        return events
+    }
 }
 
 /// The recipient's guessing history as the store read it, under the same lock as the verification.

@@ -145,14 +145,6 @@ package struct PostgresVerificationStore: VerificationStore {
         }
     }
 
-    static func events(of decision: VerifyDecision, before: VerificationStatus) -> [EventKind] {
-        if decision.refusal != nil { return [.rateLimited] }
-        var events: [EventKind] = [decision.outcome == .verified ? .verifySucceeded : .verifyFailed]
-        if decision.status == .locked && before != .locked { events.append(.locked) }
-        if decision.status == .expired && before != .expired { events.append(.expired) }
-        return events
-    }
-
     package func resend(
         verificationID: String, appID: String, actor: Caller,
         plan: @escaping @Sendable (ResendContext) throws -> ResendPlan

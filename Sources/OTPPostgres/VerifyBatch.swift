@@ -73,7 +73,7 @@ struct VerifyBatch {
                 RecordRow(
                     n: item.n, request: request, recipient: item.locked.recipient, decision: decision,
                     failureCounter: item.failureCounter,
-                    events: PostgresVerificationStore.events(of: decision, before: item.locked.snapshot.status)))
+                    events: decision.events(before: item.locked.snapshot.status)))
         }
         // The refusals by the guessing limits are committed with the rest: a caller who fills a
         // limit on purpose gains nothing.

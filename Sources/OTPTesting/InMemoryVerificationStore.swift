@@ -119,6 +119,11 @@ package final class InMemoryVerificationStore: VerificationStore {
                 VerifyContext(
                     snapshot: stored.snapshot, recipient: recipient, codeDigest: stored.codeDigest, guesses: guesses,
                     now: now))
+            for kind in decision.events(before: stored.status) {
+                state.events.append(
+                    Event(kind: kind, appID: appID, verificationID: verificationID, actor: actor, details: [:], at: now)
+                )
+            }
             stored.status = decision.status
             stored.attempts = decision.attempts
             if decision.outcome == .verified { stored.verifiedAt = now }

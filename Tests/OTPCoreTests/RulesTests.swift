@@ -156,3 +156,21 @@ import Testing
         #expect(try #require(IPNetwork("192.0.2.1")).contains(try #require(IPAddress("192.0.2.1"))))
     }
 }
+
+/// The audit events of a verify, as every store writes them.
+@Suite struct VerifyEventTests {
+    func decision(_ outcome: VerifyOutcome, _ status: VerificationStatus, refused: Bool = false) -> VerifyDecision {
+        VerifyDecision(
+            outcome: outcome, status: status, attempts: 1, countsAsTry: true, attemptsRemaining: 0,
+            refusal: refused ? GuessRefusal(rule: GuessRefusal.backoffRule, retryAfterSeconds: 30) : nil)
+    }
+
+    @Test func eachDecisionWritesItsEvents() {
+        #expect(decision(.verified, .verified).events(before: .pending) == [.verifySucceeded])
+        #expect(decision(.invalidCode, .pending).events(before: .pending) == [.verifyFailed])
+        #expect(decision(.maxAttemptsExceeded, .locked).events(before: .pending) == [.verifyFailed, .locked])
+        #expect(decision(.maxAttemptsExceeded, .locked).events(before: .locked) == [.verifyFailed])
+        #expect(decision(.expired, .expired).events(before: .pending) == [.verifyFailed, .expired])
+        #expect(decision(.rateLimited, .pending, refused: true).events(before: .pending) == [.rateLimited])
+    }
+}
