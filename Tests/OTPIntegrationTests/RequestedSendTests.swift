@@ -176,7 +176,10 @@ import Testing
             #expect(states.filter { $0 == nil }.count == 5)
             #expect(states.filter { $0 == "OT429" }.count == 15)
             let made: Int = try await world.scalar(
-                "SELECT count(*)::int FROM otp.verifications WHERE recipient = '+5511999771004'")
+                """
+                SELECT count(*)::int FROM otp.verifications
+                WHERE app_id = \(world.app.id) AND recipient = '+5511999771004'
+                """)
             #expect(made == 5)
             // The API shares the counter: the recipient's budget is spent for it too.
             try await world.test { client in
