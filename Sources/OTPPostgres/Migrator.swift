@@ -63,9 +63,10 @@ package struct Migrator: Sendable {
     package func pending() async throws -> [String] {
         try await client.withConnection { connection in
             let applied = try await appliedChecksums(on: connection)
+            let pending = try check(applied).map(\.name)
+            guard !functions.isEmpty else { return pending }
             let functionsApplied = try await appliedFunctionChecksums(on: connection)
-            return try check(applied).map(\.name)
-                + functions.filter { functionsApplied[$0.name] != $0.checksum }.map(\.name)
+            return pending + functions.filter { functionsApplied[$0.name] != $0.checksum }.map(\.name)
         }
     }
 
