@@ -100,14 +100,11 @@ package final class CachedAccessDirectory: AccessDirectory {
     }
 
     package func appIDs(accountID: Int64) async throws -> [String] {
-        let now = ContinuousClock.now
-        let (hit, generation): ((ids: [String], at: ContinuousClock.Instant)?, UInt64?) = state.withLock {
-            guard $0.synced else { return (nil, nil) }
-            return ($0.appIDs[accountID].flatMap { now - $0.at < lifetime ? $0 : nil }, $0.generation)
-        }
-        if let hit { return hit.ids }
+        let name = "ids|\(accountID)"
+        let (hit, generation) = look(name) { $0.appIDs[accountID].map { ($0.ids, $0.at) } }
+        if case .found(let ids) = hit { return ids }
         let ids = try await base.appIDs(accountID: accountID)
-        keep(generation, "ids|\(accountID)", found: ids) { state, ids, now in state.appIDs[accountID] = (ids, now) }
+        keep(generation, name, found: ids) { state, ids, now in state.appIDs[accountID] = (ids, now) }
         return ids
     }
 

@@ -55,7 +55,7 @@ struct AppsController {
             let refusal = await dependencies.webhookDestinations.problemAtSave(url)
         {
             var attempted = current
-            _ = try? PolicyForm.apply(form, to: &attempted, sealer: sealer, rules: OutboundGuard())
+            _ = try? PolicyForm.apply(form, to: &attempted, sealer: sealer, rules: rules)
             return page(attempted, who: who, notice: nil, error: refusal.description, status: .badRequest)
         }
         do {

@@ -99,14 +99,7 @@ package struct Migrator: Sendable {
     }
 
     private func appliedFunctionChecksums(on connection: PostgresConnection) async throws -> [String: String] {
-        let exists = try await connection.query(
-            "SELECT to_regclass('otp.schema_functions') IS NOT NULL", logger: logger
-        ).decode(Bool.self)
-        for try await present in exists where !present { return [:] }
-        var applied: [String: String] = [:]
-        let rows = try await connection.query("SELECT name, checksum FROM otp.schema_functions", logger: logger)
-        for try await (name, checksum) in rows.decode((String, String).self) { applied[name] = checksum }
-        return applied
+        try await checksums(in: "otp.schema_functions", by: "name", as: String.self, on: connection)
     }
 
     private func apply(on connection: PostgresConnection) async throws -> [String] {
@@ -135,13 +128,21 @@ package struct Migrator: Sendable {
     }
 
     private func appliedChecksums(on connection: PostgresConnection) async throws -> [Int: String] {
+        try await checksums(in: "otp.schema_migrations", by: "version", as: Int.self, on: connection)
+    }
+
+    /// The checksums `table` (one of the migrator's own two) records by `key`; none before it exists.
+    private func checksums<Key: PostgresDecodable & Hashable>(
+        in table: String, by key: String, as: Key.Type, on connection: PostgresConnection
+    ) async throws -> [Key: String] {
         let exists = try await connection.query(
-            "SELECT to_regclass('otp.schema_migrations') IS NOT NULL", logger: logger
+            "SELECT to_regclass(\(table)) IS NOT NULL", logger: logger
         ).decode(Bool.self)
         for try await present in exists where !present { return [:] }
-        var applied: [Int: String] = [:]
-        let rows = try await connection.query("SELECT version, checksum FROM otp.schema_migrations", logger: logger)
-        for try await (version, checksum) in rows.decode((Int, String).self) { applied[version] = checksum }
+        var applied: [Key: String] = [:]
+        let rows = try await connection.query(
+            PostgresQuery(unsafeSQL: "SELECT \(key), checksum FROM \(table)"), logger: logger)
+        for try await (name, checksum) in rows.decode((Key, String).self) { applied[name] = checksum }
         return applied
     }
 

@@ -43,22 +43,20 @@ package struct ProducerGrants: Sendable {
             // One change at a time: two concurrent GRANTs of one membership collide in the catalog.
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))", logger: logger)
             let accountID = try await Self.accountID(account, on: connection, logger: logger)
-            try await Self.requireRole(role, on: connection, logger: logger)
+            guard try await Self.roleExists(role, on: connection, logger: logger) else {
+                throw Problem.noSuchRole(role)
+            }
             try await connection.query(
                 """
                 INSERT INTO otp.producer_grants (role_name, account_id) VALUES (\(role), \(accountID))
                 ON CONFLICT DO NOTHING
                 """, logger: logger)
-            var member = false
-            for try await found in try await connection.query(
+            let member = try await Self.first(
                 """
                 SELECT EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid
                     JOIN pg_roles u ON u.oid = m.member WHERE r.rolname = 'otp_producer' AND u.rolname = \(role))
-                """, logger: logger
-            ).decode(Bool.self) {
-                member = found
-            }
-            if !member {
+                """, as: Bool.self, on: connection, logger: logger)
+            if member != true {
                 try await connection.query(
                     PostgresQuery(unsafeSQL: "GRANT otp_producer TO \(Self.quoted(role))"), logger: logger)
             }
@@ -75,27 +73,15 @@ package struct ProducerGrants: Sendable {
         try await client.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))", logger: logger)
             let accountID = try await Self.accountID(account, on: connection, logger: logger)
-            var removed = false
-            for try await _ in try await connection.query(
-                """
-                DELETE FROM otp.producer_grants WHERE role_name = \(role) AND account_id = \(accountID) RETURNING 1
-                """, logger: logger)
-            {
-                removed = true
-            }
-            var remaining = 0
-            for try await count in try await connection.query(
-                "SELECT count(*)::int FROM otp.producer_grants WHERE role_name = \(role)", logger: logger
-            ).decode(Int.self) {
-                remaining = count
-            }
-            var exists = false
-            for try await found in try await connection.query(
-                "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = \(role))", logger: logger
-            ).decode(Bool.self) {
-                exists = found
-            }
-            if remaining == 0, exists {
+            let removed =
+                try await Self.first(
+                    """
+                    DELETE FROM otp.producer_grants WHERE role_name = \(role) AND account_id = \(accountID) RETURNING 1
+                    """, as: Int.self, on: connection, logger: logger) != nil
+            let remaining = try await Self.first(
+                "SELECT count(*)::int FROM otp.producer_grants WHERE role_name = \(role)", as: Int.self,
+                on: connection, logger: logger)
+            if remaining == 0, try await Self.roleExists(role, on: connection, logger: logger) {
                 try await connection.query(
                     PostgresQuery(unsafeSQL: "REVOKE otp_producer FROM \(Self.quoted(role))"), logger: logger)
             }
@@ -119,21 +105,27 @@ package struct ProducerGrants: Sendable {
     private static func accountID(_ name: String, on connection: PostgresConnection, logger: Logger) async throws
         -> Int64
     {
-        for try await id in try await connection.query(
-            "SELECT id FROM otp.accounts WHERE name = \(name)", logger: logger
-        ).decode(Int64.self) {
-            return id
-        }
-        throw Problem.noSuchAccount(name)
+        guard
+            let id = try await first(
+                "SELECT id FROM otp.accounts WHERE name = \(name)", as: Int64.self, on: connection, logger: logger)
+        else { throw Problem.noSuchAccount(name) }
+        return id
     }
 
-    private static func requireRole(_ role: String, on connection: PostgresConnection, logger: Logger) async throws {
-        for try await found in try await connection.query(
-            "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = \(role))", logger: logger
-        ).decode(Bool.self) where found {
-            return
-        }
-        throw Problem.noSuchRole(role)
+    private static func roleExists(_ role: String, on connection: PostgresConnection, logger: Logger) async throws
+        -> Bool
+    {
+        try await first(
+            "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = \(role))", as: Bool.self, on: connection,
+            logger: logger) == true
+    }
+
+    /// The first column of the first row `query` returns, nil when it returns none.
+    private static func first<Value: PostgresDecodable>(
+        _ query: PostgresQuery, as: Value.Type, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Value? {
+        for try await value in try await connection.query(query, logger: logger).decode(Value.self) { return value }
+        return nil
     }
 
     /// A role name as an SQL identifier (as `quote_ident` writes it, always quoted).
