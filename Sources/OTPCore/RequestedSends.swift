@@ -3,7 +3,8 @@ import Foundation
 /// A send requested from SQL (`otp.request_verification`), in the caller's transaction: the
 /// verification and its delivery exist, but no code or message yet. The worker prepares it when it
 /// first claims the delivery, with the API's own rules (libphonenumber, the app's country and
-/// line-type rules, the message choice) and charges the one limit SQL could not (`country_1h`).
+/// line-type rules, the message choice) and charges the send limits as an API send does (without
+/// `ip_5m`: a send from SQL has no caller address).
 package struct RequestedSend: Sendable, Equatable {
     package var deliveryID: Int64
     package var verificationID: String
@@ -38,7 +39,7 @@ package struct PreparedSend: Sendable {
     package var codeLength: Int
     package var test: Bool
     package var message: QueuedMessage
-    /// The limits SQL could not charge (the country's).
+    /// The send limits, charged when the prepared send is written.
     package var charges: [RateLimitCharge]
 }
 
@@ -67,15 +68,13 @@ extension VerificationService {
         let fixed = try TestNumbers.code(for: validated.recipient.e164, policy: app.policy, sealer: sealer)
         let code = fixed ?? codes.makeCode(length: validated.codeLength)
         let id = request.verificationID
-        let country = RateLimits.sendCharges(app: app, recipient: validated.recipient, ip: nil).filter {
-            $0.rule == .country1h
-        }
         return PreparedSend(
             request: request, country: validated.recipient.region,
             codeDigest: digester.digest(code: code, verificationID: id),
             sealedCode: try sealer.seal(code: code, verificationID: id),
             keepsSealedCode: app.policy.resendPolicy == .sameCode, codeLength: fixed?.count ?? validated.codeLength,
-            test: fixed != nil, message: message, charges: country)
+            test: fixed != nil, message: message,
+            charges: RateLimits.sendCharges(app: app, recipient: validated.recipient, ip: nil))
     }
 }
 

@@ -73,8 +73,8 @@ enum PostgresRateLimiter {
     }
 }
 
-/// Charges one use to each counter with `otp.charge_counters` (migration 0015), the limiter that
-/// `otp.request_verification` uses too; prepared once per connection.
+/// Charges one use to each counter with `otp.charge_counters` (`sql/functions/charge_counters.sql`):
+/// a refusal raises OT429 and rolls the transaction back; prepared once per connection.
 struct ChargeStatement: PostgresPreparedStatement {
     static let sql = "SELECT otp.charge_counters($1::text[], $2::text[], $3::bigint[], $4::bigint[])"
     typealias Row = Bool

@@ -3,7 +3,7 @@ import Logging
 import OTPCore
 import PostgresNIO
 
-/// Completes or ends the sends `otp.request_verification` queued (migration 0015), for the worker.
+/// Completes or ends the sends `otp.request_verification` queued, for the worker.
 package struct PostgresRequestedSends: RequestedSendStore {
     let client: PostgresClient
     let logger: Logger
@@ -21,7 +21,6 @@ package struct PostgresRequestedSends: RequestedSendStore {
             // NotHeld leaves the transaction wrapped and DatabaseFaults unwraps it: caught out here.
             try await DatabaseFaults.mapping {
                 try await client.withTransaction(logger: logger) { connection in
-                    try await PostgresRateLimiter.charge(prepared.charges, on: connection, logger: logger)
                     let request = prepared.request
                     let message = prepared.message
                     let rows = try await connection.query(
@@ -46,6 +45,9 @@ package struct PostgresRequestedSends: RequestedSendStore {
                         RETURNING d.id
                         """, logger: logger)
                     if try await rows.collect().isEmpty { throw NotHeld() }
+                    // After the verification's row lock, as a resend takes them; a refusal rolls the
+                    // code back and the worker ends the send with the rule's name.
+                    try await PostgresRateLimiter.charge(prepared.charges, on: connection, logger: logger)
                 }
             }
             return true

@@ -8,23 +8,6 @@ import Testing
 /// constraints, and this test holds those to the Swift enums: a state added on one side only fails
 /// here, not in production.
 @Suite struct SchemaEnumTests {
-    /// `otp.request_verification` charges the send rules from this table; the core's rules are the truth.
-    @Test func theSendLimitDefaultsInSQLAreTheCoresOwn() async throws {
-        try await TestApp.with { world in
-            let rows = try await world.client.query(
-                "SELECT rule, scope, window_seconds, default_limit FROM otp.send_limit_defaults ORDER BY rule",
-                logger: quietLogger)
-            var stored: [String] = []
-            for try await (rule, scope, window, limit) in rows.decode((String, String, Int, Int).self) {
-                stored.append("\(rule) \(scope) \(window) \(limit)")
-            }
-            let core = RateLimitRule.sendRules.map {
-                "\($0.rawValue) \($0.scope) \($0.windowSeconds) \($0.defaultLimit)"
-            }
-            #expect(stored == core.sorted())
-        }
-    }
-
     @Test func everyCheckedColumnAllowsExactlyTheEnumsCases() async throws {
         let expected: [(table: String, column: String, values: Set<String>)] = [
             ("verifications", "status", Set(VerificationStatus.allCases.map(\.rawValue))),

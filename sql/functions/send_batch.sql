@@ -5,7 +5,9 @@
 --      (it compares the digests), and nothing else is done for it;
 --   2. the counters, locked first (otp.lock_counters), then charged one send after another (each
 --      refusal its own; a refused send's key is taken back, as its rollback would alone);
---   3. every other send's verification, delivery and events in one statement.
+--   3. every other send's verification, delivery and events in one statement: the only place that
+--      inserts verifications. otp.request_verification writes through here too, unprepared (no
+--      code yet: `prepared` false, the worker makes it).
 -- The service stores the answers of the keyed sends in the same transaction, and sends a second
 -- request with a key already in the batch on its own, after it.
 CREATE OR REPLACE FUNCTION otp.send_batch(requests jsonb)
@@ -81,7 +83,8 @@ BEGIN
             code_digest bytea, kept_code bytea, code_length bigint, ttl_seconds bigint, max_attempts bigint,
             max_sends bigint, metadata jsonb, resend_cooldown_seconds bigint, sealed_code bytea,
             message_template text, template_id text, template_version bigint, message_locale text,
-            whatsapp_template text, whatsapp_language text, actor text, ip text, test boolean)
+            whatsapp_template text, whatsapp_language text, actor text, ip text, test boolean, via text,
+            requested_template text, prepared boolean)
         WHERE NOT refusals ? x.n::text AND NOT x.n = ANY (taken)
     ), v AS (
         INSERT INTO otp.verifications AS v (id, app_id, recipient, country, channel, sender, locale, code_digest,
@@ -90,16 +93,16 @@ BEGIN
         SELECT q.id, q.app_id, q.recipient, q.country, q.channel, q.sender, q.locale, q.code_digest, q.kept_code,
             q.code_length, q.ttl_seconds, q.max_attempts, q.max_sends, q.metadata,
             now() + make_interval(secs => q.ttl_seconds), now() + make_interval(secs => q.resend_cooldown_seconds),
-            q.test
+            coalesce(q.test, false)
         FROM q ORDER BY q.n
         RETURNING v.id, v.expires_at, v.resend_available_at
     ), d AS (
         INSERT INTO otp.deliveries AS d (verification_id, app_id, channel, recipient, sender, sealed_code,
             expires_at, message_template, template_id, template_version, locale, whatsapp_template,
-            whatsapp_language)
+            whatsapp_language, requested_template, prepared)
         SELECT q.id, q.app_id, q.channel, q.recipient, q.sender, q.sealed_code, v.expires_at,
             q.message_template, q.template_id, q.template_version, q.message_locale, q.whatsapp_template,
-            q.whatsapp_language
+            q.whatsapp_language, q.requested_template, coalesce(q.prepared, true)
         FROM q JOIN v ON v.id = q.id ORDER BY q.n
         RETURNING d.id, d.verification_id
     ), e AS (
@@ -107,7 +110,7 @@ BEGIN
         SELECT x.event, q.app_id, q.id, q.actor, q.ip, x.details
         FROM q JOIN d ON d.verification_id = q.id,
             LATERAL (VALUES
-                ('send_requested', jsonb_build_object('channel', q.channel), 1),
+                ('send_requested', jsonb_strip_nulls(jsonb_build_object('channel', q.channel, 'via', q.via)), 1),
                 ('delivery_queued', jsonb_build_object('delivery_id', d.id, 'channel', q.channel), 2)
             ) AS x (event, details, k)
         ORDER BY q.n, x.k
