@@ -65,15 +65,14 @@ extension VerificationService {
             locale: request.locale, codeLength: nil, expiresIn: nil, metadata: nil)
         let validated = try SendValidation.validate(parameters, policy: app.policy, numbers: numbers)
         let message = try await chooseMessage(app: app, validated)
-        let fixed = try TestNumbers.code(for: validated.recipient.e164, policy: app.policy, sealer: sealer)
-        let code = fixed ?? codes.makeCode(length: validated.codeLength)
-        let id = request.verificationID
+        let code = try issueCode(
+            verificationID: request.verificationID, recipient: validated.recipient.e164,
+            length: validated.codeLength, policy: app.policy)
         return PreparedSend(
             request: request, country: validated.recipient.region,
-            codeDigest: digester.digest(code: code, verificationID: id),
-            sealedCode: try sealer.seal(code: code, verificationID: id),
-            keepsSealedCode: app.policy.resendPolicy == .sameCode, codeLength: fixed?.count ?? validated.codeLength,
-            test: fixed != nil, message: message,
+            codeDigest: code.digest, sealedCode: code.sealed,
+            keepsSealedCode: app.policy.resendPolicy == .sameCode, codeLength: code.length, test: code.test,
+            message: message,
             charges: RateLimits.sendCharges(app: app, recipient: validated.recipient, ip: nil))
     }
 }

@@ -42,17 +42,15 @@ package struct VerificationService: Sendable {
     {
         let message = try await chooseMessage(app: app, request)
         let id = Identifiers.verificationID()
-        let fixed = try TestNumbers.code(for: request.recipient.e164, policy: app.policy, sealer: sealer)
-        let code = fixed ?? codes.makeCode(length: request.codeLength)
-        let sealed = try sealer.seal(code: code, verificationID: id)
+        let code = try issueCode(
+            verificationID: id, recipient: request.recipient.e164, length: request.codeLength, policy: app.policy)
         var verification = NewVerification(
             id: id, appID: app.id, recipient: request.recipient.e164, country: request.recipient.region,
-            channel: request.channel, sender: request.sender, locale: request.locale,
-            codeDigest: digester.digest(code: code, verificationID: id), sealedCode: sealed,
-            keepsSealedCode: app.policy.resendPolicy == .sameCode, codeLength: fixed?.count ?? request.codeLength,
+            channel: request.channel, sender: request.sender, locale: request.locale, codeDigest: code.digest,
+            sealedCode: code.sealed, keepsSealedCode: app.policy.resendPolicy == .sameCode, codeLength: code.length,
             ttlSeconds: request.ttlSeconds, maxAttempts: app.policy.maxAttempts, maxSends: app.policy.maxSends,
             resendCooldownSeconds: app.policy.resendCooldownSeconds, metadata: request.metadata, message: message)
-        verification.test = fixed != nil
+        verification.test = code.test
         let charges = RateLimits.sendCharges(app: app, recipient: request.recipient, ip: actor.ip)
         return try await store.send(verification, idempotency: idempotency, charges: charges, actor: actor)
     }
@@ -129,27 +127,18 @@ package struct VerificationService: Sendable {
     private func resend(app: App, verificationID: String, channel requestedChannel: MessageChannel?, actor: Caller)
         async throws -> SendResult
     {
-        let (codes, digester, sealer, numbers) = (codes, digester, sealer, numbers)
+        let service = self
         return try await store.resend(verificationID: verificationID, appID: app.id, actor: actor) { locked in
             if let refusal = ResendRules.refusal(locked.snapshot, now: locked.now) { throw OTPFailure.resend(refusal) }
             let channel = requestedChannel ?? locked.channel
-            guard let recipient = numbers.parse(locked.recipient) else { throw OTPFailure.invalidRecipient }
+            guard let recipient = service.numbers.parse(locked.recipient) else { throw OTPFailure.invalidRecipient }
             try SendValidation.checkDestination(recipient, channel: channel, policy: app.policy)
-            let code: String
-            var newDigest: Data? = nil
-            if let fixed = try TestNumbers.code(for: locked.recipient, policy: app.policy, sealer: sealer) {
-                // A test number's code stays its own (a number made a test one meanwhile gets it now).
-                code = fixed
-                newDigest = digester.digest(code: code, verificationID: verificationID)
-            } else if app.policy.resendPolicy == .sameCode, let kept = locked.sealedCode {
-                code = try sealer.open(kept, verificationID: verificationID)
-            } else {
-                code = codes.makeCode(length: locked.codeLength)
-                newDigest = digester.digest(code: code, verificationID: verificationID)
-            }
+            // A test number's code stays its own (a number made a test one meanwhile gets it now).
+            let code = try service.issueCode(
+                verificationID: verificationID, recipient: locked.recipient, length: locked.codeLength,
+                policy: app.policy, kept: locked.sealedCode)
             return ResendPlan(
-                channel: channel, newCodeDigest: newDigest,
-                sealedCode: try sealer.seal(code: code, verificationID: verificationID),
+                channel: channel, newCodeDigest: code.reused ? nil : code.digest, sealedCode: code.sealed,
                 resendCooldownSeconds: app.policy.resendCooldownSeconds,
                 charges: RateLimits.sendCharges(app: app, recipient: recipient, ip: actor.ip),
                 country: recipient.region)

@@ -57,7 +57,7 @@ package struct PostgresRequestedSends: RequestedSendStore {
     }
 
     package func cancel(_ request: RequestedSend, reason: String) async throws {
-        try await DatabaseFaults.mapping {
+        _ = try await DatabaseFaults.mapping {
             try await client.query(
                 """
                 WITH v AS (
