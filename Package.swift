@@ -131,6 +131,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.embedInCode("openapi.yaml")],
             swiftSettings: swiftSettings
@@ -204,7 +205,9 @@ let package = Package(
         ),
         .testTarget(
             name: "OTPCoreTests",
-            dependencies: ["OTPCore", "OTPPhoneNumbers", "OTPTemplates"],
+            dependencies: [
+                "OTPCore", "OTPPhoneNumbers", "OTPTemplates", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: testSwiftSettings
         ),
         // The HTTP logic over in-memory ports: no PostgreSQL, no libphonenumber.
@@ -214,7 +217,10 @@ let package = Package(
                 "OTPCore",
                 "OTPAPI",
                 "OTPTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: testSwiftSettings
@@ -227,7 +233,10 @@ let package = Package(
                 "OTPAPI",
                 "OTPDashboard",
                 "OTPTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: testSwiftSettings
         ),
@@ -243,7 +252,12 @@ let package = Package(
                 "OTPWorker",
                 "OTPAPI",
                 "OTPPhoneNumbers",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),

@@ -1,19 +1,32 @@
 import Hummingbird
 import OTPCore
 
-/// Gives every request one store deadline for all its database calls together (key lookup, app,
-/// send...), so a database that answers slowly and then not at all still gets the request its
-/// `503` within the deadline, not within a deadline per call.
+/// Gives every request one deadline for all its database calls together (key lookup, app, send...):
+/// a database that answers slowly and then not at all still gets the request its `503` within the
+/// deadline. At the deadline the handler is cancelled and waited for, so the answer is the truth: a
+/// send whose batch was already being written answers with that batch's outcome; one still waiting
+/// in line leaves it unwritten (`GroupCommit`).
 struct RequestDeadlineMiddleware: RouterMiddleware {
     typealias Context = OTPRequestContext
 
     let limit: Duration
+    let sleep: @Sendable (Duration) async throws -> Void
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         try await RequestDeadline.$end.withValue(ContinuousClock.now.advanced(by: limit)) {
-            try await next(request, context)
+            // The handler runs as the deadline's child task; the deadline waits for it to end, so
+            // `next` never outlives this call.
+            try await withoutActuallyEscaping(next) { next in
+                let handler = Handler(next: next)
+                return try await Deadline(limit, sleep: sleep).run { try await handler.next(request, context) }
+            }
         }
     }
+}
+
+/// The rest of the chain, called once from the deadline's child task while this middleware waits.
+private struct Handler: @unchecked Sendable {
+    let next: (Request, OTPRequestContext) async throws -> Response
 }

@@ -3,6 +3,7 @@ import HummingbirdAuth
 import Logging
 import NIOCore
 import OTPCore
+import ServiceLifecycle
 
 /// What the HTTP API needs from the rest of the service.
 package struct APIDependencies: Sendable {
@@ -16,6 +17,10 @@ package struct APIDependencies: Sendable {
     package var trustedProxies: TrustedProxies = .none
     /// How long a request may wait on the database in all (its store calls share it); past it, 503.
     package var requestDeadline: Duration = .seconds(5)
+    /// The deadline's timer (`Deadline.sleep`).
+    package var sleep: @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+    /// What must run beside the API for its stores to answer (the group-commit flushers).
+    package var backgroundServices: [any Service] = []
     package var isReady: @Sendable () async -> Bool
     package var metricsText: (@Sendable () -> String)?
     /// When `/metrics` has a listener of its own (`OTP_METRICS_ADDRESS`), this one does not serve it.
@@ -49,7 +54,7 @@ package func buildRouter(
     router.add(middleware: RequestMetricsMiddleware(routes: routes))
     router.add(middleware: ErrorMiddleware(routes: routes))
     router.add(middleware: InputTextMiddleware())
-    router.add(middleware: RequestDeadlineMiddleware(limit: dependencies.requestDeadline))
+    router.add(middleware: RequestDeadlineMiddleware(limit: dependencies.requestDeadline, sleep: dependencies.sleep))
     router.add(middleware: ClientAddressMiddleware(trustedProxies: dependencies.trustedProxies))
     addEndpoints(to: router, dependencies)
     addingRoutes(router)

@@ -51,7 +51,8 @@ struct DashboardPageMiddleware: RouterMiddleware {
                 .tooManyRequests, "Too many tries", "Too many failed sign-ins. Wait a few minutes and try again.")
             response.headers[.retryAfter] = String(seconds)
             return response
-        case is StoreUnavailable:
+        case is StoreUnavailable,
+            _ where RequestDeadline.hasPassed:
             context.logger.error("database unavailable for the dashboard")
             var response = problem(
                 .serviceUnavailable, "Unavailable", "The database cannot be reached right now. Try again shortly.")

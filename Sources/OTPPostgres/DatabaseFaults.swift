@@ -9,8 +9,20 @@ import _ConnectionPoolModule
 package enum DatabaseFaults {
     /// Runs a store call and says what went wrong in the core's terms, so that nothing above the
     /// adapter knows PostgreSQL: the database being away becomes `StoreUnavailable` with its reason,
-    /// and a refusal thrown inside a transaction comes out as itself rather than wrapped.
-    package static func mapping<Result>(_ body: () async throws -> Result) async throws -> Result {
+    /// and a refusal thrown inside a transaction comes out as itself rather than wrapped. The call
+    /// runs through `AbandonableCalls` when one is set: its caller stops waiting when cancelled.
+    package static func mapping<Result: Sendable>(_ body: @escaping @Sendable () async throws -> Result) async throws
+        -> Result
+    {
+        try await mappingInPlace {
+            guard let calls = AbandonableCalls.current else { return try await body() }
+            return try await calls.perform(body)
+        }
+    }
+
+    /// As `mapping`, in the caller's own task: for a listener (its caller's cancellation ends it)
+    /// and the command line's calls.
+    package static func mappingInPlace<Result>(_ body: () async throws -> Result) async throws -> Result {
         do {
             return try await body()
         } catch let error as PostgresTransactionError {

@@ -155,7 +155,7 @@ package struct EmbeddedPostgres: Sendable {
     }
 
     private func startServer(fastAndUnsafe: Bool) throws {
-        var options = "-p \(port) -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c max_connections=200"
+        var options = "-p \(port) -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c max_connections=300"
         if fastAndUnsafe { options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off" }
         try pgctl([
             "start", "-w", "-t", "60", "-l", dataDirectory.appendingPathComponent("server.log").path, "-o", options,

@@ -45,7 +45,7 @@ struct JobTable: Sendable {
     }
 
     func listenForWork(_ wake: @Sendable () -> Void) async throws {
-        try await DatabaseFaults.mapping {
+        try await DatabaseFaults.mappingInPlace {
             try await client.withConnection { connection in
                 try await connection.listen(on: channel) { notifications in
                     for try await _ in notifications { wake() }

@@ -97,7 +97,7 @@ package struct PostgresDirectory: AccessDirectory {
     /// Changes an app's policy as the CLI does: read and locked in one transaction (two changes of
     /// one app apply one after the other), written with an `app_updated` event by actor `cli`.
     package func updatePolicy(appID: String, _ change: (inout AppPolicy) throws -> Void) async throws -> App {
-        return try await DatabaseFaults.mapping {
+        return try await DatabaseFaults.mappingInPlace {
             try await withoutActuallyEscaping(change) { change in
                 try await client.withTransaction(logger: logger) { connection in
                     let rows = try await connection.query(

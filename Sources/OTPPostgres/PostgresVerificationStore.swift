@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import OTPCore
 import PostgresNIO
+import ServiceLifecycle
 
 /// The verifications and their delivery jobs in PostgreSQL.
 ///
@@ -20,21 +21,40 @@ package struct PostgresVerificationStore: VerificationStore {
         self.client = client
         self.logger = logger
         self.notifier = WorkNotifier(client: client, logger: logger)
-        self.sends = GroupCommit { requests in
-            await Self.write(requests, client: client, logger: logger)
+        self.sends = GroupCommit { requests, end in
+            let outcome = await WatchedTransaction.answer(by: end) { watch in
+                await Self.write(requests, watch: watch, client: client, logger: logger)
+            }
+            switch outcome {
+            case .answered(let answers): return answers
+            case .nothingWritten: return requests.map { _ in .failure(StoreUnavailable(reason: "no answer in time")) }
+            case .over: return await Self.readBack(requests, client: client, logger: logger)
+            }
         }
-        self.verifies = GroupCommit { requests in
-            await Self.decide(requests, client: client, logger: logger)
+        self.verifies = GroupCommit { requests, end in
+            let outcome = await WatchedTransaction.answer(by: end) { watch in
+                await Self.decide(requests, watch: watch, client: client, logger: logger)
+            }
+            // A batch given up past its deadline: its decisions, if it made any, are not known here.
+            guard case .answered(let answers) = outcome else {
+                return requests.map { _ in .failure(StoreUnavailable(reason: "no answer in time")) }
+            }
+            return answers
         }
     }
+
+    /// The group-commit flushers and the workers' wake-up, which must run (in the service group)
+    /// for sends and verifies to be written.
+    package var flushers: [any Service] { [sends, verifies, notifier] }
 
     package func send(
         _ new: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge], actor: Caller
     ) async throws -> SendOutcome {
-        return try await DatabaseFaults.mapping {
+        // In place: the group commit answers a cancelled request itself, with the truth.
+        return try await DatabaseFaults.mappingInPlace {
             let outcome = try await sends.submit(
                 .init(new: new, charges: charges, actor: actor, idempotency: idempotency))
-            if case .created = outcome { await notifier.notify() }
+            if case .created = outcome { notifier.notify() }
             return outcome
         }
     }
@@ -42,48 +62,74 @@ package struct PostgresVerificationStore: VerificationStore {
     /// A batch of sends, alone or many: one `otp.send_batch` in one transaction, the one way a send
     /// is written (HTTP sends with and without an idempotency key alike). The requests it deferred
     /// (a second one with a key already in the batch) are written after it, each as a batch of one.
-    /// When the batch fails as a whole (a bad row, a lost connection), nothing of it was committed
-    /// and each request is tried again as a batch of one, one after another (a rare path: a
-    /// database that is away fails each at once, and each caller's deadline bounds its wait), so
-    /// each gets its own answer. Always an explicit transaction: a lone statement commits at the
-    /// protocol's Sync, after its rows have reached us, so a connection killed in between would have
-    /// us answer 202 for a send that was rolled back. COMMIT's answer is the proof.
-    static func write(_ requests: [SendBatchStatement.Request], client: PostgresClient, logger: Logger) async
-        -> [Result<SendOutcome, any Error>]
-    {
+    /// Always an explicit transaction: a lone statement commits at the protocol's Sync, after its
+    /// rows have reached us, so a connection killed in between would have us answer 202 for a send
+    /// that was rolled back. COMMIT's answer is the proof.
+    ///
+    /// When the batch fails as a whole: a bad row rolled it back, and each request is tried again
+    /// as a batch of one, one after another, so each gets its own answer. A lost connection may
+    /// have lost COMMIT's answer after the commit, so the batch's rows are read back first: a send
+    /// that is there was accepted; only the others are tried again.
+    static func write(
+        _ requests: [SendBatchStatement.Request], watch: WatchedTransaction = WatchedTransaction(),
+        client: PostgresClient, logger: Logger
+    ) async -> [Result<SendOutcome, any Error>] {
         var answers: [Result<SendOutcome, any Error>] = []
         answers.reserveCapacity(requests.count)
+        let failure: any Error
         do {
-            let batch = try await writeBatch(requests, client: client, logger: logger)
+            let batch = try await writeBatch(requests, watch: watch, client: client, logger: logger)
             for (request, answer) in zip(requests, batch) {
                 switch answer {
                 case .decided(let result): answers.append(result.mapError { $0 })
-                case .deferred: answers.append(await writeAlone(request, client: client, logger: logger))
+                case .deferred: answers.append(await writeAlone(request, watch: watch, client: client, logger: logger))
                 }
             }
             return answers
         } catch {
-            guard requests.count > 1 else { return [.failure(error)] }
-            logger.debug("a batch of sends failed; each is tried on its own", metadata: ["error": "\(error)"])
+            failure = error
         }
-        for request in requests { answers.append(await writeAlone(request, client: client, logger: logger)) }
+        var written: [String: SendResult] = [:]
+        if DatabaseFaults.isUnavailable(failure) {
+            do {
+                written = try await Self.written(requests, client: client, logger: logger)
+            } catch {
+                logger.warning("a failed batch of sends could not be read back", metadata: ["error": "\(error)"])
+                return requests.map { _ in .failure(StoreUnavailable(reason: "outcome unknown")) }
+            }
+        }
+        guard requests.count > 1 || !written.isEmpty else { return [.failure(failure)] }
+        logger.debug("a batch of sends failed; each is tried on its own", metadata: ["error": "\(failure)"])
+        for request in requests {
+            if let result = written[request.new.id] {
+                answers.append(.success(.created(result)))
+            } else if requests.count == 1 {
+                answers.append(.failure(failure))
+            } else {
+                answers.append(await writeAlone(request, watch: watch, client: client, logger: logger))
+            }
+        }
         return answers
     }
 
     private static func writeBatch(
-        _ requests: [SendBatchStatement.Request], client: PostgresClient, logger: Logger
+        _ requests: [SendBatchStatement.Request], watch: WatchedTransaction, client: PostgresClient, logger: Logger
     ) async throws -> [SendBatchStatement.Answer] {
-        try await client.withTransaction(logger: logger) { connection in
+        try await watch.run(client: client, logger: logger) { connection in
             try await SendBatchStatement(requests: requests).run(on: connection, logger: logger)
         }
     }
 
     /// One send as a batch of one (a request alone in a batch is never deferred).
-    private static func writeAlone(_ request: SendBatchStatement.Request, client: PostgresClient, logger: Logger)
-        async -> Result<SendOutcome, any Error>
-    {
+    private static func writeAlone(
+        _ request: SendBatchStatement.Request, watch: WatchedTransaction, client: PostgresClient, logger: Logger
+    ) async -> Result<SendOutcome, any Error> {
         do {
-            guard case .decided(let result) = try await writeBatch([request], client: client, logger: logger).first
+            guard
+                case .decided(let result) = try await writeBatch(
+                    [request], watch: watch, client: client, logger: logger
+                )
+                .first
             else { throw PostgresStoreError.noRowReturned }
             return result.mapError { $0 }
         } catch {
@@ -91,12 +137,62 @@ package struct PostgresVerificationStore: VerificationStore {
         }
     }
 
+    /// What a batch given up past its deadline wrote, read back once no transaction of it is open
+    /// or can begin: a send whose verification is there was accepted (`202`), one that is not never
+    /// will be (`503`). Only when the database cannot be read either is the outcome unknown, and
+    /// answered `503`: the one case a client may see `503` for a send that was written.
+    static func readBack(_ requests: [SendBatchStatement.Request], client: PostgresClient, logger: Logger) async
+        -> [Result<SendOutcome, any Error>]
+    {
+        do {
+            let written = try await Self.written(requests, client: client, logger: logger)
+            return requests.map { request in
+                guard let result = written[request.new.id] else {
+                    return .failure(StoreUnavailable(reason: "no answer in time"))
+                }
+                return .success(.created(result))
+            }
+        } catch {
+            logger.warning("a late batch of sends could not be read back", metadata: ["error": "\(error)"])
+            return requests.map { _ in .failure(StoreUnavailable(reason: "outcome unknown")) }
+        }
+    }
+
+    /// The answers of the batch's sends that are in the database, by verification id (within 1 s:
+    /// it runs after a request's deadline).
+    static func written(_ requests: [SendBatchStatement.Request], client: PostgresClient, logger: Logger)
+        async throws -> [String: SendResult]
+    {
+        let ids = requests.map(\.new.id)
+        let stored = try await Deadline(.seconds(1)).run {
+            try await DatabaseFaults.mapping {
+                let rows = try await client.query(
+                    "SELECT id, expires_at, resend_available_at FROM otp.verifications WHERE id = ANY(\(ids))",
+                    logger: logger)
+                var stored: [String: (Date, Date)] = [:]
+                for try await (id, expiresAt, resendAvailableAt) in rows.decode((String, Date, Date).self) {
+                    stored[id] = (expiresAt, resendAvailableAt)
+                }
+                return stored
+            }
+        }
+        var written: [String: SendResult] = [:]
+        for request in requests {
+            let new = request.new
+            guard let (expiresAt, resendAvailableAt) = stored[new.id] else { continue }
+            written[new.id] = SendResult(
+                verificationID: new.id, status: .pending, channel: new.channel, recipient: new.recipient,
+                expiresAt: expiresAt, resendAvailableAt: resendAvailableAt, deliveryStatus: .queued)
+        }
+        return written
+    }
+
     package func verify(
         verificationID: String, appID: String, actor: Caller, gate: RateLimitCharge?,
         onFailure: @escaping @Sendable (_ recipient: String) -> RateLimitCharge?,
         decide: @escaping @Sendable (VerifyContext) -> VerifyDecision
     ) async throws -> VerifyDecision? {
-        return try await DatabaseFaults.mapping {
+        return try await DatabaseFaults.mappingInPlace {
             try await verifies.submit(
                 VerifyBatch.Request(
                     verificationID: verificationID, appID: appID, actor: actor, gate: gate, onFailure: onFailure,
@@ -107,35 +203,41 @@ package struct PostgresVerificationStore: VerificationStore {
     /// A batch of verifies in one transaction. The requests it deferred (a second one on a
     /// verification or a recipient) are decided after it, each on its own. When it fails as a whole,
     /// nothing of it was committed, and each request is decided again on its own, one after another.
-    static func decide(_ requests: [VerifyBatch.Request], client: PostgresClient, logger: Logger) async
-        -> [Result<VerifyDecision?, any Error>]
-    {
-        guard requests.count > 1 else { return [await decideAlone(requests[0], client: client, logger: logger)] }
+    static func decide(
+        _ requests: [VerifyBatch.Request], watch: WatchedTransaction = WatchedTransaction(), client: PostgresClient,
+        logger: Logger
+    ) async -> [Result<VerifyDecision?, any Error>] {
+        guard requests.count > 1 else {
+            return [await decideAlone(requests[0], watch: watch, client: client, logger: logger)]
+        }
         var answers: [Result<VerifyDecision?, any Error>] = []
         answers.reserveCapacity(requests.count)
         do {
-            let batch = try await client.withTransaction(logger: logger) { connection in
+            let batch = try await watch.run(client: client, logger: logger) { connection in
                 try await VerifyBatch(requests: requests).run(on: connection, logger: logger)
             }
             for answer in batch {
                 switch answer {
                 case .decided(let result): answers.append(result.mapError { $0 })
-                case .deferred(let request): answers.append(await decideAlone(request, client: client, logger: logger))
+                case .deferred(let request):
+                    answers.append(await decideAlone(request, watch: watch, client: client, logger: logger))
                 }
             }
         } catch {
             logger.debug("a batch of verifies failed; each is decided on its own", metadata: ["error": "\(error)"])
             answers.removeAll()
-            for request in requests { answers.append(await decideAlone(request, client: client, logger: logger)) }
+            for request in requests {
+                answers.append(await decideAlone(request, watch: watch, client: client, logger: logger))
+            }
         }
         return answers
     }
 
-    static func decideAlone(_ request: VerifyBatch.Request, client: PostgresClient, logger: Logger) async
-        -> Result<VerifyDecision?, any Error>
-    {
+    static func decideAlone(
+        _ request: VerifyBatch.Request, watch: WatchedTransaction, client: PostgresClient, logger: Logger
+    ) async -> Result<VerifyDecision?, any Error> {
         do {
-            let answers = try await client.withTransaction(logger: logger) { connection in
+            let answers = try await watch.run(client: client, logger: logger) { connection in
                 try await VerifyBatch(requests: [request]).run(on: connection, logger: logger)
             }
             guard case .decided(let result) = answers.first else { throw PostgresStoreError.noRowReturned }
@@ -151,7 +253,7 @@ package struct PostgresVerificationStore: VerificationStore {
     ) async throws -> SendResult {
         return try await DatabaseFaults.mapping {
             let result = try await planResend(verificationID: verificationID, appID: appID, actor: actor, plan: plan)
-            await notifier.notify()
+            notifier.notify()
             return result
         }
     }

@@ -15,7 +15,7 @@ import ServiceLifecycle
 import UnixSignals
 
 /// The one place the service is put together: `serve`, `work`, `dev` and the integration tests all
-/// take their stores, API and worker from here, so every store has its deadline everywhere.
+/// take their stores, API and worker from here.
 package struct Services: Sendable {
     package let client: PostgresClient
     /// The replica of `DATABASE_READ_URL`, when set: the management routes (`/otp/list`, `/otp/logs`,
@@ -28,9 +28,8 @@ package struct Services: Sendable {
     package var functions: [MigrationFile] = []
     package var codes: any CodeGenerator = RandomCodeGenerator()
     package var numbers: any PhoneNumberParser = LibPhoneNumberParser()
-    /// How long one store call may wait for the database; past it, 503 (and the request's own
-    /// deadline bounds all its calls together).
-    package var storeDeadline: Duration = .seconds(5)
+    /// How long a request may wait for the database, all its calls together; past it, 503.
+    package var requestDeadline: Duration = .seconds(5)
     /// The logger of each part, by label ("otp.store", "otp.api", ...).
     package var logger: @Sendable (String) -> Logger = { Logger(label: $0) }
     /// Where apps' webhooks may go (`OTP_WEBHOOK_ALLOWED_NETWORKS`): checked when one is saved and
@@ -75,19 +74,16 @@ package struct Services: Sendable {
         return services
     }
 
-    private var deadline: Deadline { Deadline(storeDeadline, sleep: EventLoopTimer.sleep) }
-
-    /// Every store of the API, each behind the store deadline; keys and apps through `directoryCache`
-    /// when given (its listener must run beside the API).
+    /// Every store of the API (each request's calls bounded by its deadline); keys and apps through
+    /// `directoryCache` when given (its listener must run beside the API), and the group-commit
+    /// flushers in `backgroundServices`.
     package func apiDependencies(
         receipts: ReceiptSettings, trustedProxies: TrustedProxies = .none, metrics: PrometheusCollectorRegistry? = nil,
         directoryCache: CachedAccessDirectory? = nil
     ) -> APIDependencies {
         let storeLogger = logger("otp.store")
-        let store = TimeBoundVerificationStore(
-            PostgresVerificationStore(client: client, logger: storeLogger), deadline: deadline)
-        let templates = TimeBoundTemplateStore(
-            PostgresTemplateStore(client: client, logger: storeLogger), deadline: deadline)
+        let store = PostgresVerificationStore(client: client, logger: storeLogger)
+        let templates = PostgresTemplateStore(client: client, logger: storeLogger)
         let migrator = Migrator(
             client: client, files: migrations, functions: functions, logger: logger("otp.migrate"))
         let readiness = Deadline(.seconds(2), sleep: EventLoopTimer.sleep)
@@ -98,32 +94,31 @@ package struct Services: Sendable {
             service: VerificationService(
                 store: store, templates: templates, codes: codes, keys: keys, numbers: numbers),
             apiSecrets: APIKeySecrets(keys: keys),
-            management: TimeBoundManagementStore(
-                PostgresManagementStore(client: readClient ?? client, logger: storeLogger), deadline: deadline),
+            management: PostgresManagementStore(client: readClient ?? client, logger: storeLogger),
             templates: templates,
-            receipts: TimeBoundReceiptStore(
-                PostgresReceiptStore(client: client, logger: storeLogger), deadline: deadline),
+            receipts: PostgresReceiptStore(client: client, logger: storeLogger),
             receiptSettings: receipts,
             isReady: { (try? await readiness.run { try await migrator.pending().isEmpty }) ?? false },
             metricsText: metricsText)
         dependencies.trustedProxies = trustedProxies
+        dependencies.requestDeadline = requestDeadline
+        dependencies.sleep = EventLoopTimer.sleep
+        dependencies.backgroundServices = store.flushers
         return dependencies
     }
 
-    /// Keys and apps as every request reads them, behind the store deadline.
+    /// Keys and apps as every request reads them.
     package func directory() -> any AccessDirectory {
-        TimeBoundAccessDirectory(PostgresDirectory(client: client, logger: logger("otp.store")), deadline: deadline)
+        PostgresDirectory(client: client, logger: logger("otp.store"))
     }
 
     /// The dashboard on the API's own stores and services, plus its users and the account administration.
     package func dashboardDependencies(api: APIDependencies) -> DashboardDependencies {
         let storeLogger = logger("otp.store")
         return DashboardDependencies(
-            users: TimeBoundDashboardUserStore(
-                PostgresDashboardUsers(client: client, logger: storeLogger), deadline: deadline),
-            administration: TimeBoundAccountAdministration(
-                PostgresAccountAdministration(client: client, logger: storeLogger, secrets: APIKeySecrets(keys: keys)),
-                deadline: deadline),
+            users: PostgresDashboardUsers(client: client, logger: storeLogger),
+            administration: PostgresAccountAdministration(
+                client: client, logger: storeLogger, secrets: APIKeySecrets(keys: keys)),
             management: api.management, templates: api.templates, service: api.service, keys: keys,
             webhookDestinations: webhookDestinations)
     }
@@ -139,12 +134,14 @@ package struct Services: Sendable {
             receipts: receipts, trustedProxies: trustedProxies, metrics: metrics, directoryCache: cache)
         dependencies.metricsOnOwnListener = listener.metricsAddress != nil
         let dashboard = Dashboard(dashboardDependencies(api: dependencies))
-        var services: [any Service] = [
-            DirectoryChangeListener(client: client, cache: cache, logger: logger("otp.api")),
-            buildApplication(
-                dependencies, host: listener.host, port: listener.port, idleTimeout: listener.idleTimeout,
-                logger: logger("otp.api"), addingRoutes: dashboard.addRoutes),
-        ]
+        // The flushers before the listener: the group stops the listener (and its requests) first.
+        var services: [any Service] =
+            dependencies.backgroundServices + [
+                DirectoryChangeListener(client: client, cache: cache, logger: logger("otp.api")),
+                buildApplication(
+                    dependencies, host: listener.host, port: listener.port, idleTimeout: listener.idleTimeout,
+                    logger: logger("otp.api"), addingRoutes: dashboard.addRoutes),
+            ]
         if let address = listener.metricsAddress, let metrics {
             services.append(
                 buildMetricsApplication(
@@ -179,18 +176,34 @@ package struct Services: Sendable {
             configuration: configuration, logger: logger("otp.worker"))
     }
 
-    /// Runs the pool first and the given services after it; SIGTERM or SIGINT stops them in reverse.
+    /// Runs the pool first, then the runner of calls a request may stop waiting for, then the given
+    /// services; SIGTERM or SIGINT stops them in reverse.
     package func run(_ services: [any Service]) async throws {
+        let calls = AbandonableCalls()
         var configuration = ServiceGroupConfiguration(
             services: ([client] + (readClient.map { [$0] } ?? [])).map { .init(service: PostgresPool(client: $0)) }
-                + services.map { .init(service: $0) },
+                + [.init(service: AbandonableCallsService(calls: calls))] + services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger("otp"))
-        // A database call abandoned at its deadline may hold the pool open; shutdown still ends:
+        // A query on a connection that stopped answering may hold the pool open; shutdown still ends:
         // 25 s for the work in flight (a provider call takes at most 15 s), then cancellation.
         configuration.maximumGracefulShutdownDuration = .seconds(25)
         configuration.maximumCancellationDuration = .seconds(5)
         let group = ServiceGroup(configuration: configuration)
-        try await group.run()
+        // Every task of the group, requests included, runs its database calls through `calls`.
+        try await AbandonableCalls.$current.withValue(calls) { try await group.run() }
+    }
+}
+
+/// The runner of abandonable calls as a service: it takes calls until shutdown.
+struct AbandonableCallsService: Service {
+    let calls: AbandonableCalls
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            await calls.run()
+        } onGracefulShutdown: {
+            calls.finish()
+        }
     }
 }
 

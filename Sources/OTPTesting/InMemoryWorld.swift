@@ -40,12 +40,16 @@ package struct InMemoryWorld: Sendable {
     package var basicAuthorization: String { "Basic " + Data("\(keyID):\(secret)".utf8).base64EncodedString() }
 
     package var dependencies: APIDependencies {
-        APIDependencies(
+        var dependencies = APIDependencies(
             directory: directory,
             service: VerificationService(
                 store: store, templates: templates, codes: codes, keys: keys, numbers: numbers),
             apiSecrets: APIKeySecrets(keys: keys), management: InMemoryManagementStore(verifications: store),
             templates: templates, receipts: receipts, receiptSettings: receiptSettings, isReady: { true },
             metricsText: nil)
+        // The suites share two cores, and a sign-in's password hash alone can then take seconds;
+        // the production deadline is tested through `otp serve` processes.
+        dependencies.requestDeadline = .seconds(60)
+        return dependencies
     }
 }

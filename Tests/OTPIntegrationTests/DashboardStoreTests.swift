@@ -159,7 +159,7 @@ import Testing
                 let dashboard = Dashboard(world.services.dashboardDependencies(api: api))
                 return Application(
                     router: buildRouter(api, addingRoutes: dashboard.addRoutes),
-                    configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+                    configuration: .init(address: .hostname("127.0.0.1", port: 0)), services: api.backgroundServices)
             }
             let cookie = try await serve().test(.router) { client in
                 let login = try await client.execute(uri: "/dashboard/login", method: .get)

@@ -17,6 +17,7 @@ import Testing
 @Suite(.serialized) struct DatabaseFaultTests {
     /// What one send answered, and how long it took.
     struct Answer: Sendable {
+        var recipient = ""
         var status: UInt
         var retryAfter: String?
         var seconds: Double
@@ -226,10 +227,13 @@ import Testing
             let body = try await response.body.collect(upTo: 1 << 16)
             let json = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any]
             return Answer(
-                status: response.status.code, retryAfter: response.headers.first(name: "Retry-After"),
+                recipient: recipient, status: response.status.code,
+                retryAfter: response.headers.first(name: "Retry-After"),
                 seconds: Self.seconds(since: start), verificationID: json?["verification_id"] as? String)
         } catch {
-            return Answer(status: 0, retryAfter: nil, seconds: Self.seconds(since: start), verificationID: nil)
+            return Answer(
+                recipient: recipient, status: 0, retryAfter: nil, seconds: Self.seconds(since: start),
+                verificationID: nil)
         }
     }
 
@@ -256,6 +260,10 @@ import Testing
         #expect(slow.isEmpty, "answers slower than 6 s: \(slow.map(\.seconds))")
         #expect(accepted.count == answers.filter { $0.status == 202 }.count)
         #expect(accepted.count > 20, "\(accepted.count) accepted")
+        // A 503 is the truth too: none of those sends was written.
+        let refusedButWritten: Int = try await world.scalar(
+            "SELECT count(*)::int FROM otp.verifications WHERE recipient = ANY(\(refused.map(\.recipient)))")
+        #expect(refusedButWritten == 0, "sends answered 503 but written")
         let queued: Int = try await world.scalar(
             "SELECT count(DISTINCT verification_id)::int FROM otp.deliveries WHERE verification_id = ANY(\(accepted))")
         #expect(queued == accepted.count, "every accepted send has its delivery")

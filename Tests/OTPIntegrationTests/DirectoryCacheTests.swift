@@ -28,10 +28,10 @@ import Testing
         let pooling = Task { await listenerPool.run() }
         defer { pooling.cancel() }
         let listener = DirectoryChangeListener(client: listenerPool, cache: cache, logger: quietLogger)
-        var dependencies = world.services.apiDependencies(receipts: world.receiptSettings, directoryCache: cache)
-        dependencies.requestDeadline = .seconds(60)
+        let dependencies = world.services.apiDependencies(receipts: world.receiptSettings, directoryCache: cache)
         let application = Application(
-            router: buildRouter(dependencies), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+            router: buildRouter(dependencies), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            services: dependencies.backgroundServices)
         // Not awaited at the end, for the same reason (serve bounds it with the service group's
         // cancellation time).
         let listening = Task { try await listener.run() }

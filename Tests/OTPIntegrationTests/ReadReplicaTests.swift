@@ -17,10 +17,10 @@ import Testing
                     logger: quietLogger)
                 var services = world.services
                 services.readClient = replica
-                var dependencies = services.apiDependencies(receipts: world.receiptSettings)
-                dependencies.requestDeadline = .seconds(60)
+                let dependencies = services.apiDependencies(receipts: world.receiptSettings)
                 let application = Application(
-                    router: buildRouter(dependencies), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+                    router: buildRouter(dependencies), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                    services: dependencies.backgroundServices)
                 try await application.test(.router) { client in
                     let id = try await world.send(client, code: "135790")
                     // Sends, verifies and status are the primary's.

@@ -81,7 +81,7 @@ struct TestApp {
         services.codes = codes
         // Thirty suites share two cores here, so a race of fifty requests can queue longer than
         // production's 5 s; the production deadlines are tested through `otp serve` processes.
-        services.storeDeadline = .seconds(60)
+        services.requestDeadline = .seconds(60)
         let logs = logs
         services.logger = { logs.logger($0) }
         // The tests' webhook receivers listen on loopback, which the operator's setting must allow.
@@ -91,9 +91,7 @@ struct TestApp {
     }
 
     var dependencies: APIDependencies {
-        var dependencies = services.apiDependencies(receipts: receiptSettings)
-        dependencies.requestDeadline = .seconds(60)
-        return dependencies
+        services.apiDependencies(receipts: receiptSettings)
     }
 
     /// The production router, called without a socket (or over one on 127.0.0.1 with `.live`, when
@@ -106,7 +104,7 @@ struct TestApp {
         dependencies.trustedProxies = trustedProxies
         let application = Application(
             router: buildRouter(dependencies), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            logger: logs.logger("otp.api"))
+            services: dependencies.backgroundServices, logger: logs.logger("otp.api"))
         return try await application.test(framework) { client in try await body(client) }
     }
 

@@ -1,0 +1,107 @@
+import Synchronization
+
+/// Runs calls to the database so that their caller may stop waiting.
+///
+/// PostgresNIO (1.33.2) can leave a call waiting forever: when its connection closes between the
+/// lease and the write, the write to the closed channel fails with no one to tell the call, and
+/// the call ignores cancellation. A structured caller would wait with it, past any deadline. So the
+/// service runs such calls as children of its own task group (`run`), and a caller waits for the
+/// answer only until it is cancelled (its request's deadline): then it throws `CancellationError`
+/// and the call, left to the service, ends whenever PostgresNIO lets it. Only calls whose outcome
+/// the caller need not know go here: reads, and writes inside one transaction that the caller
+/// reports as not done (a stranded write never reached the server).
+package final class AbandonableCalls: Sendable {
+    private struct Call: Sendable {
+        var run: @Sendable () async -> Void
+    }
+
+    private let calls: AsyncStream<Call>
+    private let submit: AsyncStream<Call>.Continuation
+
+    package init() {
+        (calls, submit) = AsyncStream.makeStream()
+    }
+
+    /// The runner of the request or command being served: set around the whole service group, so
+    /// every task in it sees it. Absent (tests of one part), calls run in the caller's own task.
+    @TaskLocal package static var current: AbandonableCalls?
+
+    /// Runs `body` as a child of `run`'s task group and answers with it, or with
+    /// `CancellationError` as soon as the caller is cancelled.
+    package func perform<Value: Sendable>(_ body: @escaping @Sendable () async throws -> Value) async throws -> Value {
+        let answer = OneAnswer<Value>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                guard answer.wait(continuation) else { return }
+                let result = submit.yield(
+                    Call {
+                        let result: Result<Value, any Error>
+                        do {
+                            // A call the service runs does not hand its own calls back to it.
+                            result = .success(try await AbandonableCalls.$current.withValue(nil) { try await body() })
+                        } catch {
+                            result = .failure(error)
+                        }
+                        answer.resolve(result)
+                    })
+                if case .terminated = result { answer.resolve(.failure(CancellationError())) }
+            }
+        } onCancel: {
+            answer.resolve(.failure(CancellationError()))
+        }
+    }
+
+    /// Runs the calls until the service group shuts down, then waits for the calls in flight (a
+    /// stranded one until the group's cancellation ends it).
+    package func run() async {
+        await withDiscardingTaskGroup { group in
+            for await call in calls { group.addTask { await call.run() } }
+        }
+    }
+
+    /// Takes no more calls: `run` ends once those in flight have.
+    package func finish() { submit.finish() }
+}
+
+/// The first answer given to one waiter; later ones are dropped.
+private final class OneAnswer<Value: Sendable>: Sendable {
+    private enum State {
+        case idle
+        case answeredEarly(Result<Value, any Error>)
+        case waiting(CheckedContinuation<Value, any Error>)
+        case done
+    }
+
+    private let state = Mutex(State.idle)
+
+    /// False when an answer came first (the caller was already cancelled): it is given at once.
+    func wait(_ continuation: CheckedContinuation<Value, any Error>) -> Bool {
+        let ready: Result<Value, any Error>? = state.withLock { state in
+            guard case .answeredEarly(let result) = state else {
+                state = .waiting(continuation)
+                return nil
+            }
+            state = .done
+            return result
+        }
+        guard let ready else { return true }
+        continuation.resume(with: ready)
+        return false
+    }
+
+    func resolve(_ result: Result<Value, any Error>) {
+        let waiter: CheckedContinuation<Value, any Error>? = state.withLock { state in
+            switch state {
+            case .idle:
+                state = .answeredEarly(result)
+                return nil
+            case .waiting(let continuation):
+                state = .done
+                return continuation
+            case .answeredEarly, .done:
+                return nil
+            }
+        }
+        waiter?.resume(with: result)
+    }
+}

@@ -1,0 +1,111 @@
+import Logging
+import OTPCore
+import PostgresNIO
+import Synchronization
+
+/// A group-commit batch's transactions, watched by the flusher while its requests wait.
+///
+/// Past the batch's deadline the flusher asks `giveUp`: a batch whose transaction has not begun
+/// never will (nothing is written); one between transactions, or whose connection has closed, is
+/// over, committed or not, and its rows tell which (PostgresNIO may leave a call on a closed connection waiting forever, so the
+/// call's own answer may never come); one still writing on a live connection is waited for.
+final class WatchedTransaction: Sendable {
+    private enum State {
+        case notBegun
+        case between
+        case givenUp
+        case writing(PostgresConnection)
+    }
+
+    enum Verdict: Equatable {
+        /// No transaction ever began, and none will: nothing was written.
+        case nothingWritten
+        /// No transaction is open and none will begin: what was written is in the database.
+        case over
+        /// Still writing on a live connection.
+        case writing
+    }
+
+    /// What the flusher learns of a batch's write by its deadline.
+    enum Outcome<Answer: Sendable>: Sendable {
+        case answered(Answer)
+        case nothingWritten
+        /// The write was given up with its outcome in the database: read it back.
+        case over
+    }
+
+    private let state = Mutex(State.notBegun)
+
+    /// Runs `body` in a transaction on a connection of `client`, unless the flusher gave up before
+    /// the connection came: then nothing is written and `StoreUnavailable` is thrown.
+    func run<Value: Sendable>(
+        client: PostgresClient, logger: Logger, _ body: @Sendable (PostgresConnection) async throws -> Value
+    ) async throws -> Value {
+        try await client.withConnection { connection in
+            let begins = state.withLock { state in
+                if case .givenUp = state { return false }
+                state = .writing(connection)
+                return true
+            }
+            guard begins else { throw StoreUnavailable(reason: "no connection in time") }
+            defer {
+                state.withLock { state in
+                    if case .writing = state { state = .between }
+                }
+            }
+            return try await connection.withTransaction(logger: logger) { try await body($0) }
+        }
+    }
+
+    /// What the flusher may do now that the deadline passed; after `.nothingWritten` or `.over` no
+    /// transaction begins.
+    func giveUp() -> Verdict {
+        state.withLock { state in
+            switch state {
+            case .notBegun:
+                state = .givenUp
+                return .nothingWritten
+            case .between, .givenUp:
+                state = .givenUp
+                return .over
+            case .writing(let connection):
+                guard connection.isClosed else { return .writing }
+                state = .givenUp
+                return .over
+            }
+        }
+    }
+
+    /// Runs `write` until it answers; past `end`, stops waiting once `giveUp` says the outcome is
+    /// known: nothing was written, or what was written is in the database. `write` goes through
+    /// `AbandonableCalls` when one is set, so that the wait can stop.
+    static func answer<Answer: Sendable>(
+        by end: ContinuousClock.Instant?, _ write: @escaping @Sendable (WatchedTransaction) async -> Answer
+    ) async -> Outcome<Answer> {
+        let watch = WatchedTransaction()
+        guard let end else { return .answered(await write(watch)) }
+        return await withTaskGroup(of: Outcome<Answer>?.self) { group in
+            group.addTask {
+                guard let calls = AbandonableCalls.current else { return .answered(await write(watch)) }
+                // Abandoned (the watcher decided first): no answer from here.
+                return (try? await calls.perform { await write(watch) }).map { .answered($0) }
+            }
+            group.addTask {
+                guard (try? await Task.sleep(until: end, clock: .continuous)) != nil else { return nil }
+                while true {
+                    switch watch.giveUp() {
+                    case .nothingWritten: return .nothingWritten
+                    case .over: return .over
+                    case .writing: guard (try? await Task.sleep(for: .milliseconds(50))) != nil else { return nil }
+                    }
+                }
+            }
+            for await outcome in group {
+                guard let outcome else { continue }
+                group.cancelAll()
+                return outcome
+            }
+            return .nothingWritten
+        }
+    }
+}

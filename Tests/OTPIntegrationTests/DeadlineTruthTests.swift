@@ -1,0 +1,87 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import OTPAPI
+import OTPTesting
+import PostgresNIO
+import Testing
+
+/// A send whose request deadline passes while the database holds it is answered with the truth:
+/// `202` and stored (its batch was being written, and committed), or `503` and absent (it was still
+/// in line, and left it). Never `503` for a send that is there, which the client would send again.
+@Suite struct DeadlineTruthTests {
+    struct Answer: Sendable {
+        var recipient: String
+        var status: Int
+        var seconds: Double
+        var verificationID: String?
+    }
+
+    @Test func aSendPastItsDeadlineIsAnswered202AndStoredOr503AndAbsent() async throws {
+        try await TestApp.with(ownDatabase: true) { world in
+            var services = world.services
+            services.requestDeadline = .seconds(1)
+            let dependencies = services.apiDependencies(receipts: world.receiptSettings)
+            let application = Application(
+                router: buildRouter(dependencies), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                services: dependencies.backgroundServices)
+            try await application.test(.router) { client in
+                // Connections open and the key cached before the database is held.
+                _ = try await world.send(client, recipient: "+5511999760000")
+                let locked = StopFlag()
+                let answers = try await withThrowingTaskGroup(of: [Answer].self) { group in
+                    group.addTask {
+                        // Inserts into verifications wait for this lock for 2.5 s, well past the 1 s deadline.
+                        try await world.client.withTransaction(logger: quietLogger) { connection in
+                            try await connection.query(
+                                "LOCK TABLE otp.verifications IN SHARE MODE", logger: quietLogger)
+                            locked.set()
+                            try await Task.sleep(for: .milliseconds(2500))
+                        }
+                        return []
+                    }
+                    try await waitUntil(seconds: 10) { locked.isSet }
+                    for index in 1...12 {
+                        group.addTask {
+                            let recipient = "+55119997600\(String(format: "%02d", index))"
+                            let start = ContinuousClock.now
+                            let response = try await client.post(
+                                "/otp/send", jsonBody(["appid": world.app.id, "recipient": recipient]),
+                                headers: world.basicAuth)
+                            let elapsed = ContinuousClock.now - start
+                            return [
+                                Answer(
+                                    recipient: recipient, status: Int(response.status.code),
+                                    seconds: Double(elapsed.components.seconds)
+                                        + Double(elapsed.components.attoseconds) / 1e18,
+                                    verificationID: response.json["verification_id"] as? String)
+                            ]
+                        }
+                    }
+                    return try await group.reduce(into: []) { $0 += $1 }
+                }
+                // Anything written late would be there by now.
+                try await Task.sleep(for: .milliseconds(500))
+                for answer in answers {
+                    let stored: Int = try await world.scalar(
+                        "SELECT count(*)::int FROM otp.verifications WHERE recipient = \(answer.recipient)")
+                    switch answer.status {
+                    case 202:
+                        #expect(stored == 1, "\(answer)")
+                        let id: String = try await world.scalar(
+                            "SELECT id FROM otp.verifications WHERE recipient = \(answer.recipient)")
+                        #expect(id == answer.verificationID)
+                    case 503:
+                        #expect(stored == 0, "answered 503 but written: \(answer)")
+                    default:
+                        Issue.record("neither 202 nor 503: \(answer)")
+                    }
+                }
+                // Both kinds happened: sends answered 202 after their deadline (their batch was being
+                // written), and sends still in line answered 503.
+                #expect(answers.contains { $0.status == 202 && $0.seconds > 1.5 }, "\(answers)")
+                #expect(answers.contains { $0.status == 503 }, "\(answers)")
+            }
+        }
+    }
+}
