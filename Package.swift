@@ -117,10 +117,25 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What the API and the dashboard share over HTTP: the request context, the client's address
+        // behind trusted proxies, the request deadline.
+        .target(
+            name: "OTPHTTP",
+            dependencies: [
+                "OTPCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "OTPAPI",
             dependencies: [
                 "OTPCore",
+                "OTPHTTP",
                 "OTPTemplates",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
@@ -141,7 +156,7 @@ let package = Package(
             name: "OTPDashboard",
             dependencies: [
                 "OTPCore",
-                "OTPAPI",
+                "OTPHTTP",
                 "OTPTemplates",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -164,6 +179,7 @@ let package = Package(
                 "OTPProviders",
                 "OTPWorker",
                 "OTPAPI",
+                "OTPHTTP",
                 "OTPDashboard",
                 "OTPPhoneNumbers",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -178,6 +194,7 @@ let package = Package(
                 "OTPProviders",
                 "OTPWorker",
                 "OTPAPI",
+                "OTPHTTP",
                 "OTPDashboard",
                 "OTPServices",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -191,6 +208,7 @@ let package = Package(
             dependencies: [
                 "OTPCore",
                 "OTPAPI",
+                "OTPHTTP",
                 "OTPProviders",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -216,6 +234,7 @@ let package = Package(
             dependencies: [
                 "OTPCore",
                 "OTPAPI",
+                "OTPHTTP",
                 "OTPTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -231,6 +250,7 @@ let package = Package(
             dependencies: [
                 "OTPCore",
                 "OTPAPI",
+                "OTPHTTP",
                 "OTPDashboard",
                 "OTPTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -251,6 +271,7 @@ let package = Package(
                 "OTPProviders",
                 "OTPWorker",
                 "OTPAPI",
+                "OTPHTTP",
                 "OTPPhoneNumbers",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdAuth
 import JWTKit
 import OTPCore
+import OTPHTTP
 
 /// Authenticates `/otp/*` requests by any of the contract's three methods: the `X-API-Key` and
 /// `X-API-Secret` headers; `Authorization: Basic`; `Authorization: Bearer` with either

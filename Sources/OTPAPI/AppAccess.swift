@@ -1,4 +1,5 @@
 import OTPCore
+import OTPHTTP
 
 /// Which apps a request may touch: the one it names (404 when the account has no such app, 403 when
 /// the key or its JWT is limited to other apps), or every app of the account the key may use.

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import Metrics
 import OTPCore
+import OTPHTTP
 
 /// Turns every failure into the contract's JSON error: domain refusals into their codes, an unknown
 /// route into 404 (405 when only the method is wrong), the database being away into 503, and

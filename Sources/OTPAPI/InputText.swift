@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import OTPHTTP
 
 /// Text PostgreSQL refuses (`text` cannot hold NUL) is refused at the edge instead, with
 /// `400 VALIDATION_ERROR` naming the field, for every route: JSON bodies in `JSONBody.decode`,

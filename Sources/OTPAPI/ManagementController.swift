@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import OTPCore
+import OTPHTTP
 
 /// `GET /otp/list`, `/otp/logs`, `/otp/attempts`, `/otp/reports`: scoped to the apps the key may use.
 struct ManagementController {

@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import OTPHTTP
 
 /// `/healthz`, `/readyz`, `/metrics` and `/openapi.yaml`: no authentication.
 struct OperationsController {

@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import NIOFoundationEssentialsCompat
 import OTPCore
+import OTPHTTP
 
 /// What the receipt routes need to check the vendors' signatures; a vendor left unset has no route.
 package struct ReceiptSettings: Sendable {

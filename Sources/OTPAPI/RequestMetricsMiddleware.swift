@@ -1,5 +1,6 @@
 import Hummingbird
 import Metrics
+import OTPHTTP
 
 /// Counts requests and their duration by route and status. The route is the matched pattern, never
 /// the raw path, so the label set stays bounded.

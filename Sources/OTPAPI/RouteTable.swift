@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import OTPHTTP
 
 /// The (path, method) pairs the router serves, read from the router itself so that nothing keeps a
 /// second list: 405 and its `Allow` header come from here, and a test compares it with the

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import OTPCore
+import OTPHTTP
 import OTPTemplates
 
 /// `POST|GET /otp/templates`, `GET|PUT|DELETE /otp/templates/{id}`, `POST /otp/templates/{id}/preview`.

@@ -3,6 +3,7 @@ import Hummingbird
 import Metrics
 import NIOFoundationEssentialsCompat
 import OTPCore
+import OTPHTTP
 
 /// `POST /otp/send`, `/otp/verify`, `/otp/resend` and `GET /otp/status`.
 struct VerificationController {

@@ -3,6 +3,7 @@ import HummingbirdAuth
 import Logging
 import NIOCore
 import OTPCore
+import OTPHTTP
 import ServiceLifecycle
 
 /// What the HTTP API needs from the rest of the service.

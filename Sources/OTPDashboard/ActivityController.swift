@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
-import OTPAPI
 import OTPCore
+import OTPHTTP
 
 /// `/dashboard/verifications` (the filters of `/otp/list`), one verification's timeline, and
 /// `/dashboard/logs` (the filters of `/otp/logs`). Recipients are masked; no code is ever shown

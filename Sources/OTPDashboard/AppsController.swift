@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
-import OTPAPI
 import OTPCore
+import OTPHTTP
 import Synchronization
 
 /// `GET|POST /dashboard/apps` (list, create) and `GET|POST /dashboard/apps/{appid}` (settings).

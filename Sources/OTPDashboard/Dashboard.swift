@@ -1,8 +1,8 @@
 import Foundation
 import Hummingbird
 import NIOCore
-import OTPAPI
 import OTPCore
+import OTPHTTP
 
 /// What the dashboard needs: the same core services and stores as the API, plus its users.
 package struct DashboardDependencies: Sendable {

@@ -2,8 +2,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
-import OTPAPI
 import OTPCore
+import OTPHTTP
 
 /// Every dashboard answer carries the same protective headers, and every failure becomes a page
 /// (never the API's JSON): sign-in redirects, 403, 404, 429, 503 and, for anything unexpected, a

@@ -1,8 +1,8 @@
 import Foundation
 import Hummingbird
 import NIOCore
-import OTPAPI
 import OTPCore
+import OTPHTTP
 
 /// `GET /dashboard/` (the overview) and `/dashboard/reports` (+ `.csv`): the same rollups as
 /// `/otp/reports`, drawn as charts with their tables.

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
-import OTPAPI
 import OTPCore
+import OTPHTTP
 
 /// `GET|POST /dashboard/keys` and `POST /dashboard/keys/{id}/revoke`. A new key's secret is on the
 /// page that answers the POST and nowhere else, ever.

@@ -1,8 +1,8 @@
 import Foundation
 import Hummingbird
 import Logging
-import OTPAPI
 import OTPCore
+import OTPHTTP
 
 /// `GET|POST /dashboard/login`, `POST /dashboard/logout`. A wrong email and a wrong password get
 /// the same page, status and (bcrypt) time; tries are limited per email and per IP.

@@ -2,8 +2,8 @@ import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
-import OTPAPI
 import OTPCore
+import OTPHTTP
 
 /// The signed-in person of a request, with the session that proves it.
 package struct SignedIn: Sendable {

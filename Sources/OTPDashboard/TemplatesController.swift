@@ -1,8 +1,8 @@
 import Foundation
 import Hummingbird
 import NIOCore
-import OTPAPI
 import OTPCore
+import OTPHTTP
 import OTPTemplates
 
 /// `/dashboard/templates`: the account's custom templates, with a preview of the message each

@@ -5,6 +5,7 @@ import Logging
 import OTPAPI
 import OTPCore
 import OTPDashboard
+import OTPHTTP
 import OTPPhoneNumbers
 import OTPPostgres
 import OTPProviders

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import OTPAPI
 import OTPCore
+import OTPHTTP
 import OTPPostgres
 import OTPProviders
 import OTPServices

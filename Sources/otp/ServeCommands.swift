@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Logging
 import OTPAPI
+import OTPHTTP
 import OTPServices
 import OTPWorker
 import PostgresNIO

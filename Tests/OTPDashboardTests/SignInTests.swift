@@ -4,6 +4,7 @@ import HummingbirdTesting
 import OTPAPI
 import OTPCore
 import OTPDashboard
+import OTPHTTP
 import Testing
 
 /// Signing in and out, the login limits, sessions and form tokens.

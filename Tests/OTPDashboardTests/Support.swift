@@ -6,6 +6,7 @@ import NIOCore
 import OTPAPI
 import OTPCore
 import OTPDashboard
+import OTPHTTP
 import OTPTesting
 import Synchronization
 

@@ -2,6 +2,7 @@ import Foundation
 import HummingbirdTesting
 import OTPAPI
 import OTPCore
+import OTPHTTP
 import OTPTesting
 import Testing
 

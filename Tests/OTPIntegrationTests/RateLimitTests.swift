@@ -5,6 +5,7 @@ import HummingbirdTesting
 import NIOCore
 import OTPAPI
 import OTPCore
+import OTPHTTP
 import OTPPostgres
 import OTPTesting
 import Testing

@@ -8,6 +8,7 @@ import NIOCore
 import NIOFoundationCompat
 import OTPAPI
 import OTPCore
+import OTPHTTP
 import OTPPhoneNumbers
 import OTPPostgres
 import OTPProviders

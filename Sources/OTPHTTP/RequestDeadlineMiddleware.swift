@@ -6,13 +6,18 @@ import OTPCore
 /// deadline. At the deadline the handler is cancelled and waited for, so the answer is the truth: a
 /// send whose batch was already being written answers with that batch's outcome; one still waiting
 /// in line leaves it unwritten (`GroupCommit`).
-struct RequestDeadlineMiddleware: RouterMiddleware {
-    typealias Context = OTPRequestContext
+package struct RequestDeadlineMiddleware: RouterMiddleware {
+    package typealias Context = OTPRequestContext
 
     let limit: Duration
     let sleep: @Sendable (Duration) async throws -> Void
 
-    func handle(
+    package init(limit: Duration, sleep: @escaping @Sendable (Duration) async throws -> Void) {
+        self.limit = limit
+        self.sleep = sleep
+    }
+
+    package func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         try await RequestDeadline.$end.withValue(ContinuousClock.now.advanced(by: limit)) {

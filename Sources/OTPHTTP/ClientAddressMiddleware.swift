@@ -8,12 +8,14 @@ import OTPCore
 /// `X-Forwarded-For` that is not itself a trusted proxy. A client cannot choose its own address by
 /// sending the header: from an untrusted peer the header is ignored, and a header with a hop that
 /// is not an IP address before the client's is not believed at all (the peer counts).
-struct ClientAddressMiddleware: RouterMiddleware {
-    typealias Context = OTPRequestContext
+package struct ClientAddressMiddleware: RouterMiddleware {
+    package typealias Context = OTPRequestContext
 
     let trustedProxies: TrustedProxies
 
-    func handle(
+    package init(trustedProxies: TrustedProxies) { self.trustedProxies = trustedProxies }
+
+    package func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         guard let peer = context.remoteAddress?.ipAddress, trustedProxies.contains(peer) else {

@@ -8,6 +8,11 @@ import OTPCore
 package struct Principal: Sendable {
     package var key: StoredAPIKey
     package var jwtAppID: String?
+
+    package init(key: StoredAPIKey, jwtAppID: String?) {
+        self.key = key
+        self.jwtAppID = jwtAppID
+    }
 }
 
 package struct OTPRequestContext: AuthRequestContext, RemoteAddressRequestContext {
@@ -30,7 +35,8 @@ package struct OTPRequestContext: AuthRequestContext, RemoteAddressRequestContex
     /// The socket's peer address (never a header's word).
     package var peerIP: String? { remoteAddress?.ipAddress }
 
-    func actor() -> Caller {
+    /// Who the audit trail names: the key and the client's address.
+    package func actor() -> Caller {
         Caller(keyID: identity?.key.keyID ?? "", ip: clientIP)
     }
 }
