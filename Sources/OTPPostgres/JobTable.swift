@@ -1,4 +1,5 @@
 import Logging
+import OTPCore
 import PostgresNIO
 
 /// What every job table of the queue shares (`otp.deliveries`, `otp.webhook_events`): the
@@ -39,6 +40,17 @@ struct JobTable: Sendable {
         }
     }
 
+    /// Claims with `statement` (the kind's own `UPDATE ... FOR UPDATE SKIP LOCKED`), in id order.
+    func claim<Statement: PostgresPreparedStatement & Sendable>(
+        _ statement: Statement, id: @escaping @Sendable (Statement.Row) -> Int64
+    ) async throws -> [Statement.Row] where Statement.Row: Sendable {
+        try await DatabaseFaults.mapping {
+            var claimed: [Statement.Row] = []
+            for try await job in try await client.execute(statement, logger: logger) { claimed.append(job) }
+            return claimed.sorted { id($0) < id($1) }
+        }
+    }
+
     /// Tells the workers that new work may be due.
     func wakeWorkers() async throws {
         try await client.query("SELECT pg_notify(\(channel), '')", logger: logger)
@@ -53,4 +65,17 @@ struct JobTable: Sendable {
             }
         }
     }
+}
+
+/// A job queue on a `JobTable`: what every kind does alike comes from the table.
+protocol QueueOnJobTable: JobQueue {
+    var jobs: JobTable { get }
+}
+
+extension QueueOnJobTable {
+    package func requeueExpiredLeases() async throws -> Int { try await jobs.requeueExpiredLeases() }
+
+    package func backlog() async throws -> (queued: Int, oldestAgeSeconds: Double) { try await jobs.backlog() }
+
+    package func listenForWork(_ wake: @Sendable () -> Void) async throws { try await jobs.listenForWork(wake) }
 }

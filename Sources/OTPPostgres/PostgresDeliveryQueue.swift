@@ -6,7 +6,7 @@ import PostgresNIO
 /// The delivery queue on `otp.deliveries`: claims through the partial index of queued rows with
 /// `FOR UPDATE SKIP LOCKED`, commits before any provider is called, and records outcomes in batches,
 /// one statement each.
-package struct PostgresDeliveryQueue: JobQueue {
+package struct PostgresDeliveryQueue: QueueOnJobTable {
     package static let channel = "otp_deliveries"
     package let kind = "delivery"
 
@@ -21,13 +21,8 @@ package struct PostgresDeliveryQueue: JobQueue {
     }
 
     package func claim(limit: Int, lease: Duration, workerID: String) async throws -> [ClaimedDelivery] {
-        return try await DatabaseFaults.mapping {
-            let statement = ClaimStatement(
-                limit: limit, leaseSeconds: Int(lease.components.seconds), workerID: workerID)
-            var claimed: [ClaimedDelivery] = []
-            for try await delivery in try await client.execute(statement, logger: logger) { claimed.append(delivery) }
-            return claimed.sorted { $0.id < $1.id }
-        }
+        try await jobs.claim(
+            ClaimStatement(limit: limit, leaseSeconds: Int(lease.components.seconds), workerID: workerID), id: \.id)
     }
 
     package func finish(_ outcomes: [DeliveryOutcome], workerID: String) async throws {
@@ -42,10 +37,4 @@ package struct PostgresDeliveryQueue: JobQueue {
             if handedOver > 0 { try await jobs.wakeWorkers() }
         }
     }
-
-    package func requeueExpiredLeases() async throws -> Int { try await jobs.requeueExpiredLeases() }
-
-    package func backlog() async throws -> (queued: Int, oldestAgeSeconds: Double) { try await jobs.backlog() }
-
-    package func listenForWork(_ wake: @Sendable () -> Void) async throws { try await jobs.listenForWork(wake) }
 }

@@ -7,7 +7,7 @@ import PostgresNIO
 /// deliveries are (`PostgresDeliveryQueue`): SKIP LOCKED through the partial index of queued rows,
 /// a lease, outcomes recorded in batches. The events themselves are queued by a trigger on
 /// `otp.events`, in the transaction of the change they report (migration 0014).
-package struct PostgresWebhookQueue: JobQueue {
+package struct PostgresWebhookQueue: QueueOnJobTable {
     package static let channel = "otp_webhooks"
     package let kind = "webhook"
 
@@ -22,13 +22,9 @@ package struct PostgresWebhookQueue: JobQueue {
     }
 
     package func claim(limit: Int, lease: Duration, workerID: String) async throws -> [ClaimedWebhook] {
-        return try await DatabaseFaults.mapping {
-            let statement = ClaimWebhookStatement(
-                limit: limit, leaseSeconds: Int(lease.components.seconds), workerID: workerID)
-            var claimed: [ClaimedWebhook] = []
-            for try await webhook in try await client.execute(statement, logger: logger) { claimed.append(webhook) }
-            return claimed.sorted { $0.id < $1.id }
-        }
+        try await jobs.claim(
+            ClaimWebhookStatement(limit: limit, leaseSeconds: Int(lease.components.seconds), workerID: workerID),
+            id: \.id)
     }
 
     package func finish(_ outcomes: [WebhookOutcome], workerID: String) async throws {
@@ -43,12 +39,6 @@ package struct PostgresWebhookQueue: JobQueue {
             }
         }
     }
-
-    package func requeueExpiredLeases() async throws -> Int { try await jobs.requeueExpiredLeases() }
-
-    package func backlog() async throws -> (queued: Int, oldestAgeSeconds: Double) { try await jobs.backlog() }
-
-    package func listenForWork(_ wake: @Sendable () -> Void) async throws { try await jobs.listenForWork(wake) }
 }
 
 /// Claims up to `limit` due events, each only when no earlier event of its verification is still
