@@ -16,54 +16,7 @@ enum PolicyForm {
             app.name = name
         }
         var policy = app.policy
-        policy.codeLength = try integer(form, "code_length", policy.codeLength)
-        policy.ttlSeconds = try integer(form, "ttl", policy.ttlSeconds)
-        policy.maxAttempts = try integer(form, "max_attempts", policy.maxAttempts)
-        policy.maxSends = try integer(form, "max_sends", policy.maxSends)
-        policy.resendCooldownSeconds = try integer(form, "resend_cooldown", policy.resendCooldownSeconds)
-        policy.channels = MessageChannel.allCases.filter { form.all("channels").contains($0.rawValue) }
-        policy.defaultChannel = try channel(form["default_channel"], "default channel") ?? policy.defaultChannel
-        policy.fallbackChannel = try channel(form["fallback_channel"], "fallback channel")
-        policy.senderName = form["from"]
-        policy.allowedSenders = (form.raw("allowed_senders") ?? "").split(whereSeparator: \.isNewline)
-            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            .map { SenderName.normalise($0) ?? $0 }
-        guard let resend = AppPolicy.ResendPolicy(rawValue: form["resend_policy"] ?? policy.resendPolicy.rawValue)
-        else { throw PolicyProblem("resend policy must be new_code or same_code") }
-        policy.resendPolicy = resend
-        var limits: [String: Int] = [:]
-        for rule in RateLimitRule.allCases {
-            guard let text = form["rate_limit." + rule.rawValue] else { continue }
-            guard let limit = Int(text) else {
-                throw PolicyProblem("the limit \(rule.rawValue) must be a whole number")
-            }
-            if limit != rule.defaultLimit { limits[rule.rawValue] = limit }
-        }
-        policy.rateLimits = limits
-        for channel in MessageChannel.allCases {
-            let regions = (form["countries." + channel.rawValue] ?? "").split(whereSeparator: { $0 == "," || $0 == " " }
-            )
-            .map { $0.uppercased() }
-            switch form["countries_mode." + channel.rawValue] ?? "all" {
-            case "allow" where !regions.isEmpty: policy.countries[channel] = .allow(regions)
-            case "deny" where !regions.isEmpty: policy.countries[channel] = .deny(regions)
-            case "all", "allow", "deny": policy.countries[channel] = nil
-            default: throw PolicyProblem("countries must be all, allow or deny")
-            }
-            guard regions.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isLetter) }) else {
-                throw PolicyProblem("countries are two-letter ISO 3166 codes such as BR, PT")
-            }
-            let refused = LineType.allCases.filter {
-                form.all("refuse_line_types." + channel.rawValue).contains($0.rawValue)
-            }
-            policy.refusedLineTypes[channel] = refused.isEmpty ? nil : refused
-        }
-        try applyMessages(form, to: &policy.messages)
-        // Test numbers: the ones ticked for removal, then the new lines (+E164=CODE).
-        let removals = form.all("remove_test_number").map { $0 + "=" }
-        let additions = (form.raw("test_numbers") ?? "").split(whereSeparator: \.isNewline).map(String.init)
-            .filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
-        try TestNumbers.apply(removals + additions, to: &policy, sealer: sealer)
+        try change(form).apply(to: &policy, sealer: sealer)
         let secret = try AppWebhook.apply(
             url: form["webhook_url"] ?? "", rotateSecret: form.has("rotate_webhook_secret"), to: &policy, appID: app.id,
             sealer: sealer, rules: rules)
@@ -71,57 +24,74 @@ enum PolicyForm {
         return secret
     }
 
-    private static func applyMessages(_ form: FormData, to messages: inout MessageSettings) throws(PolicyProblem) {
-        messages.defaultTemplate = form["default_template"]
-        if let locale = form["default_locale"], !SendValidation.isLocale(locale) {
-            throw PolicyProblem("default locale must be a BCP 47 tag such as pt-BR")
+    /// The change the form describes: the whole policy (lists replaced, an absent box off).
+    static func change(_ form: FormData) throws(PolicyProblem) -> PolicyChange {
+        var change = PolicyChange()
+        change.codeLength = try integer(form, "code_length")
+        change.ttlSeconds = try integer(form, "ttl")
+        change.maxAttempts = try integer(form, "max_attempts")
+        change.maxSends = try integer(form, "max_sends")
+        change.resendCooldownSeconds = try integer(form, "resend_cooldown")
+        change.channels = MessageChannel.allCases.filter { form.all("channels").contains($0.rawValue) }
+        change.defaultChannel = try PolicyChange.optionalChannel(form["default_channel"])
+        change.fallbackChannel = .some(try PolicyChange.optionalChannel(form["fallback_channel"]))
+        change.senderName = .some(form["from"])
+        // An entry that is no sender is kept as typed, for `AppPolicy.problem` to name.
+        change.allowedSenders = .replace(
+            (form.raw("allowed_senders") ?? "").split(whereSeparator: \.isNewline)
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                .map { SenderName.normalise($0) ?? $0 })
+        change.resendPolicy = try form["resend_policy"].map { text throws(PolicyProblem) in
+            try PolicyChange.resendPolicy(text)
         }
-        messages.defaultLocale = form["default_locale"]
-        messages.extras.doNotShare = form.has("do_not_share")
-        if let domain = form["web_otp_domain"] {
-            guard let parsed = WebOTPDomain(domain) else {
-                throw PolicyProblem("WebOTP domain must be a host name such as example.com")
+        change.replacesRateLimits = true
+        for rule in RateLimitRule.allCases {
+            guard let text = form["rate_limit." + rule.rawValue] else { continue }
+            let limit = try PolicyChange.rateLimit(rule: rule.rawValue, text)
+            if limit != rule.defaultLimit { change.rateLimits[rule.rawValue] = limit }
+        }
+        for channel in MessageChannel.allCases {
+            let regions = try PolicyChange.regions(form["countries." + channel.rawValue] ?? "")
+            switch form["countries_mode." + channel.rawValue] ?? "all" {
+            case "allow" where !regions.isEmpty: change.countries[channel] = .allow(regions)
+            case "deny" where !regions.isEmpty: change.countries[channel] = .deny(regions)
+            case "all", "allow", "deny": change.countries[channel] = CountryRule?.none
+            default: throw PolicyProblem("countries must be all, allow or deny")
             }
-            messages.extras.webOTPDomain = parsed
-        } else {
-            messages.extras.webOTPDomain = nil
-        }
-        if let hash = form["sms_retriever_hash"] {
-            guard let parsed = SMSRetrieverHash(hash) else {
-                throw PolicyProblem("the SMS Retriever hash is the app's 11-character hash")
+            change.refusedLineTypes[channel] = LineType.allCases.filter {
+                form.all("refuse_line_types." + channel.rawValue).contains($0.rawValue)
             }
-            messages.extras.smsRetrieverHash = parsed
-        } else {
-            messages.extras.smsRetrieverHash = nil
         }
-        var templates: [String: WhatsAppTemplate] = [:]
+        change.defaultTemplate = .some(form["default_template"])
+        change.defaultLocale = .some(
+            try form["default_locale"].flatMap { text throws(PolicyProblem) in try PolicyChange.locale(text) })
+        change.doNotShare = form.has("do_not_share")
+        change.webOTPDomain = .some(
+            try form["web_otp_domain"].flatMap { text throws(PolicyProblem) in try PolicyChange.webOTPDomain(text) })
+        change.smsRetrieverHash = .some(
+            try form["sms_retriever_hash"].flatMap { text throws(PolicyProblem) in
+                try PolicyChange.smsRetrieverHash(text)
+            })
+        change.replacesWhatsAppTemplates = true
         for line in (form.raw("whatsapp_templates") ?? "").split(whereSeparator: \.isNewline) {
-            let entry = line.trimmingCharacters(in: .whitespaces)
-            guard !entry.isEmpty else { continue }
-            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
-            let template = parts.count == 2 ? parts[1].split(separator: ":").map(String.init) : []
-            guard parts.count == 2, template.count == 2 else {
-                throw PolicyProblem("WhatsApp templates are lines LOCALE=NAME:LANGUAGE, e.g. pt-BR=otp_code:pt_BR")
-            }
-            templates[parts[0]] = WhatsAppTemplate(name: template[0], language: template[1])
+            guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
+            let (locale, template) = try PolicyChange.whatsAppTemplate(String(line))
+            change.whatsAppTemplates[locale] = template
         }
-        messages.whatsAppTemplates = templates
+        // Test numbers: the ones ticked for removal, then the new lines (+E164=CODE).
+        let removals = form.all("remove_test_number").map { $0 + "=" }
+        let additions = (form.raw("test_numbers") ?? "").split(whereSeparator: \.isNewline).map(String.init)
+            .filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        change.testNumbers = removals + additions
+        return change
     }
 
-    private static func integer(_ form: FormData, _ name: String, _ current: Int) throws(PolicyProblem) -> Int {
-        guard let text = form[name] else { return current }
+    private static func integer(_ form: FormData, _ name: String) throws(PolicyProblem) -> Int? {
+        guard let text = form[name] else { return nil }
         guard let value = Int(text) else {
             throw PolicyProblem("\(name.replacingOccurrences(of: "_", with: " ")) must be a whole number")
         }
         return value
-    }
-
-    private static func channel(_ text: String?, _ what: String) throws(PolicyProblem) -> MessageChannel? {
-        guard let text, text != "none" else { return nil }
-        guard let channel = MessageChannel(rawValue: text) else {
-            throw PolicyProblem("\(what) must be sms or whatsapp")
-        }
-        return channel
     }
 
     /// The form's fields for `app`, ready for the template.

@@ -52,121 +52,103 @@ struct PolicyOptions: ParsableArguments {
     }
 
     func apply(to policy: inout AppPolicy, sealer: CodeSealer?) throws {
-        if let codeLength { policy.codeLength = codeLength }
-        if let ttl { policy.ttlSeconds = ttl }
-        if let maxAttempts { policy.maxAttempts = maxAttempts }
-        if let maxSends { policy.maxSends = maxSends }
-        if let resendCooldown { policy.resendCooldownSeconds = resendCooldown }
-        if let channels {
-            policy.channels = try channels.split(separator: ",").map { try Self.channel(String($0)) }
-            if defaultChannel == nil, let first = policy.channels.first,
-                !policy.channels.contains(policy.defaultChannel)
-            {
-                policy.defaultChannel = first
-            }
-        }
-        if let defaultChannel { policy.defaultChannel = try Self.channel(defaultChannel) }
-        if let from { policy.senderName = from.isEmpty ? nil : from }
-        for entry in sender {
-            let removing = entry.hasPrefix("-")
-            let value = removing ? String(entry.dropFirst()) : entry
-            guard let normalised = SenderName.normalise(value) else {
-                throw CommandError(
-                    "--sender \(entry): a sender is 1 to 11 letters, digits or spaces, or an E.164 number")
-            }
-            policy.allowedSenders.removeAll { SenderName.normalise($0) == normalised }
-            if !removing { policy.allowedSenders.append(normalised) }
-        }
-        if let resendPolicy {
-            guard let parsed = AppPolicy.ResendPolicy(rawValue: resendPolicy) else {
-                throw CommandError("--resend-policy must be new_code or same_code")
-            }
-            policy.resendPolicy = parsed
-        }
-        if let fallbackChannel {
-            policy.fallbackChannel = fallbackChannel == "none" ? nil : try Self.channel(fallbackChannel)
-        }
-        for entry in rateLimit {
-            let (rule, value) = try Self.pair(entry, "--rate-limit")
-            guard RateLimitRule(rawValue: rule) != nil, let limit = Int(value) else {
-                throw CommandError("--rate-limit \(entry): expected RULE=N with a rule of \(Self.ruleNames)")
-            }
-            policy.rateLimits[rule] = limit
-        }
-        for (entries, allow) in [(allowCountries, true), (denyCountries, false)] {
-            for entry in entries {
-                let (channelName, list) = try Self.pair(entry, allow ? "--allow-countries" : "--deny-countries")
-                let channel = try Self.channel(channelName)
-                let regions = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).uppercased() }
-                policy.countries[channel] = regions.isEmpty ? nil : allow ? .allow(regions) : .deny(regions)
-            }
-        }
-        for entry in refuseLineTypes {
-            let (channelName, list) = try Self.pair(entry, "--refuse-line-types")
-            let types = try list.split(separator: ",").map { name in
-                guard let type = LineType(rawValue: String(name)) else {
-                    throw CommandError(
-                        "unknown line type \(name); expected one of \(LineType.allCases.map(\.rawValue))")
-                }
-                return type
-            }
-            policy.refusedLineTypes[try Self.channel(channelName)] = types.isEmpty ? nil : types
-        }
-        try applyMessages(to: &policy.messages)
-        if let sealer {
-            do {
-                try TestNumbers.apply(testNumber, to: &policy, sealer: sealer)
-            } catch {
-                throw CommandError("--test-number: \(error.description)")
-            }
+        do {
+            try change().apply(to: &policy, sealer: sealer)
+        } catch let problem as PolicyProblem {
+            throw CommandError("--test-number: \(problem.description)")
         }
         if let problem = policy.problem { throw CommandError(problem) }
     }
 
-    func applyMessages(to messages: inout MessageSettings) throws {
-        if let defaultTemplate { messages.defaultTemplate = defaultTemplate == "none" ? nil : defaultTemplate }
-        if let defaultLocale {
-            guard defaultLocale == "none" || SendValidation.isLocale(defaultLocale) else {
-                throw CommandError("--default-locale must be a BCP 47 tag such as pt-BR")
+    /// The change these options describe; a refused entry names its option.
+    func change() throws -> PolicyChange {
+        var change = PolicyChange()
+        change.codeLength = codeLength
+        change.ttlSeconds = ttl
+        change.maxAttempts = maxAttempts
+        change.maxSends = maxSends
+        change.resendCooldownSeconds = resendCooldown
+        if let channels {
+            change.channels = try Self.option("--channels") {
+                try channels.split(separator: ",").map(String.init).map(PolicyChange.channel)
             }
-            messages.defaultLocale = defaultLocale == "none" ? nil : defaultLocale
         }
-        if let doNotShare { messages.extras.doNotShare = doNotShare }
-        if let webOTPDomain {
-            guard webOTPDomain == "none" || WebOTPDomain(webOTPDomain) != nil else {
-                throw CommandError("--web-otp-domain must be a host name such as example.com")
+        if let defaultChannel {
+            change.defaultChannel = try Self.option("--default-channel") { try PolicyChange.channel(defaultChannel) }
+        }
+        if let from { change.senderName = .some(from.isEmpty ? nil : from) }
+        if !sender.isEmpty {
+            change.allowedSenders = .edit(
+                try sender.map { entry in
+                    let adds = !entry.hasPrefix("-")
+                    let sender = try Self.option("--sender \(entry)") {
+                        try PolicyChange.sender(adds ? entry : String(entry.dropFirst()))
+                    }
+                    return (sender, adds)
+                })
+        }
+        if let resendPolicy {
+            change.resendPolicy = try Self.option("--resend-policy") { try PolicyChange.resendPolicy(resendPolicy) }
+        }
+        if let fallbackChannel {
+            change.fallbackChannel = .some(
+                try Self.option("--fallback-channel") { try PolicyChange.optionalChannel(fallbackChannel) })
+        }
+        for entry in rateLimit {
+            try Self.option("--rate-limit \(entry)") {
+                let (rule, value) = try PolicyChange.pair(entry)
+                change.rateLimits[rule] = try PolicyChange.rateLimit(rule: rule, value)
             }
-            messages.extras.webOTPDomain = WebOTPDomain(webOTPDomain)
+        }
+        for (entries, allow, name) in [
+            (allowCountries, true, "--allow-countries"), (denyCountries, false, "--deny-countries"),
+        ] {
+            for entry in entries {
+                try Self.option("\(name) \(entry)") {
+                    let (channelName, list) = try PolicyChange.pair(entry)
+                    let regions = try PolicyChange.regions(list)
+                    change.countries[try PolicyChange.channel(channelName)] =
+                        regions.isEmpty ? CountryRule?.none : allow ? .allow(regions) : .deny(regions)
+                }
+            }
+        }
+        for entry in refuseLineTypes {
+            try Self.option("--refuse-line-types \(entry)") {
+                let (channelName, list) = try PolicyChange.pair(entry)
+                change.refusedLineTypes[try PolicyChange.channel(channelName)] =
+                    try PolicyChange.lineTypes(list.split(separator: ",").map(String.init))
+            }
+        }
+        if let defaultTemplate { change.defaultTemplate = .some(defaultTemplate == "none" ? nil : defaultTemplate) }
+        if let defaultLocale {
+            change.defaultLocale = .some(try Self.option("--default-locale") { try PolicyChange.locale(defaultLocale) })
+        }
+        change.doNotShare = doNotShare
+        if let webOTPDomain {
+            change.webOTPDomain = .some(
+                try Self.option("--web-otp-domain") { try PolicyChange.webOTPDomain(webOTPDomain) })
         }
         if let smsRetrieverHash {
-            guard smsRetrieverHash == "none" || SMSRetrieverHash(smsRetrieverHash) != nil else {
-                throw CommandError("--sms-retriever-hash must be the 11-character app hash")
-            }
-            messages.extras.smsRetrieverHash = SMSRetrieverHash(smsRetrieverHash)
+            change.smsRetrieverHash = .some(
+                try Self.option("--sms-retriever-hash") { try PolicyChange.smsRetrieverHash(smsRetrieverHash) })
         }
         for entry in whatsappTemplate {
-            let (locale, value) = try Self.pair(entry, "--whatsapp-template")
-            let parts = value.split(separator: ":").map(String.init)
-            guard parts.count == 2 else {
-                throw CommandError("--whatsapp-template \(entry): expected LOCALE=NAME:LANGUAGE")
+            let (locale, template) = try Self.option("--whatsapp-template \(entry)") {
+                try PolicyChange.whatsAppTemplate(entry)
             }
-            messages.whatsAppTemplates[locale] = WhatsAppTemplate(name: parts[0], language: parts[1])
+            change.whatsAppTemplates[locale] = template
         }
+        change.testNumbers = testNumber
+        return change
     }
 
-    static let ruleNames = RateLimitRule.allCases.map(\.rawValue).joined(separator: ", ")
-
-    static func pair(_ entry: String, _ option: String) throws -> (String, String) {
-        let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 2 else { throw CommandError("\(option) \(entry): expected NAME=VALUE") }
-        return (parts[0], parts[1])
-    }
-
-    static func channel(_ text: String) throws -> MessageChannel {
-        guard let channel = MessageChannel(rawValue: text.trimmingCharacters(in: .whitespaces)) else {
-            throw CommandError("unknown channel \(text); expected sms or whatsapp")
+    /// Runs `body`; its refusal becomes the command's one line, naming `option`.
+    static func option<Value>(_ option: String, _ body: () throws -> Value) throws -> Value {
+        do {
+            return try body()
+        } catch let problem as PolicyProblem {
+            throw CommandError("\(option): \(problem.description)")
         }
-        return channel
     }
 }
 
