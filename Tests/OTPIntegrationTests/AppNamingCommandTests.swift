@@ -40,4 +40,34 @@ import Testing
             #expect(bad.status == 1, "\(bad.log)")
         }
     }
+
+    /// `otp apps update` reads its entries as the dashboard's form does (`PolicyChange`): the same
+    /// policy for the same entries, and a refusal that names the option.
+    @Test func policyOptionsChangeWhatTheyNameAndRefuseWhatTheFormRefuses() async throws {
+        try await TestApp.with { world in
+            let changed = try await run(
+                world,
+                [
+                    "apps", "update", world.app.id, "--channels", "sms,whatsapp", "--default-channel", "whatsapp",
+                    "--rate-limit", "recipient_10m=3", "--allow-countries", "sms=br,PT", "--refuse-line-types",
+                    "sms=voip", "--whatsapp-template", "pt-BR=otp_code:pt_BR", "--default-locale", "pt-BR",
+                ])
+            #expect(changed.status == 0, "\(changed.log)")
+            let policy = try #require(try await world.directory.app(id: world.app.id)?.policy)
+            #expect(policy.channels == [.sms, .whatsapp] && policy.defaultChannel == .whatsapp)
+            #expect(policy.rateLimits["recipient_10m"] == 3)
+            #expect(policy.countries[.sms] == .allow(["BR", "PT"]))
+            #expect(policy.refusedLineTypes[.sms] == [.voip])
+            #expect(policy.messages.whatsAppTemplates["pt-BR"] == WhatsAppTemplate(name: "otp_code", language: "pt_BR"))
+            #expect(policy.messages.defaultLocale == "pt-BR")
+            for (arguments, reason) in [
+                (["--allow-countries", "sms=BRA"], "--allow-countries sms=BRA: countries are two-letter"),
+                (["--rate-limit", "per_moon=1"], "--rate-limit per_moon=1: unknown limit per_moon"),
+                (["--channels", "sms,fax"], "--channels: unknown channel fax"),
+            ] {
+                let refused = try await run(world, ["apps", "update", world.app.id] + arguments)
+                #expect(refused.status == 1 && refused.log.contains(reason), "\(refused.log)")
+            }
+        }
+    }
 }
