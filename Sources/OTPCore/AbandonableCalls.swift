@@ -7,9 +7,12 @@ import Synchronization
 /// the call ignores cancellation. A structured caller would wait with it, past any deadline. So the
 /// service runs such calls as children of its own task group (`run`), and a caller waits for the
 /// answer only until it is cancelled (its request's deadline): then it throws `CancellationError`
-/// and the call, left to the service, ends whenever PostgresNIO lets it. Only calls whose outcome
-/// the caller need not know go here: reads, and writes inside one transaction that the caller
-/// reports as not done (a stranded write never reached the server).
+/// and the call, left to the service, ends whenever PostgresNIO lets it.
+///
+/// Every store call made through `DatabaseFaults.mapping` runs here: a read left behind costs
+/// nothing, and a write left behind (a resend, a change in the dashboard) was answered `503`
+/// without knowing its outcome. Sends and verifies are answered by their group commit instead,
+/// which leaves a batch only once its outcome is in the database (`WatchedTransaction`).
 package final class AbandonableCalls: Sendable {
     private struct Call: Sendable {
         var run: @Sendable () async -> Void

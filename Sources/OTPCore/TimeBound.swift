@@ -14,7 +14,8 @@ package struct StoreUnavailable: Error, Equatable, CustomStringConvertible {
 /// Structured: the work runs as a child task and is always waited for, so its answer is the truth.
 /// Work that succeeds after the limit (a write whose COMMIT was already on its way) answers with
 /// its success, never with a `503` for something that was written. The pool's leases end when
-/// cancelled; a query already sent ends with its connection.
+/// cancelled; a call PostgresNIO may strand goes through `AbandonableCalls`, which returns when
+/// cancelled.
 package struct Deadline: Sendable {
     package var limit: Duration
     /// Waits for a duration, and ends at once when its task is cancelled. `Task.sleep` does, but on

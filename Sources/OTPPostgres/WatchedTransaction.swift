@@ -7,8 +7,9 @@ import Synchronization
 ///
 /// Past the batch's deadline the flusher asks `giveUp`: a batch whose transaction has not begun
 /// never will (nothing is written); one between transactions, or whose connection has closed, is
-/// over, committed or not, and its rows tell which (PostgresNIO may leave a call on a closed connection waiting forever, so the
-/// call's own answer may never come); one still writing on a live connection is waited for.
+/// over, committed or not, and its rows tell which (PostgresNIO may leave a call on a closed
+/// connection waiting forever, so the call's own answer may never come); one still writing on a
+/// live connection is waited for, however long that takes: its COMMIT may yet come.
 final class WatchedTransaction: Sendable {
     private enum State {
         case notBegun
