@@ -94,7 +94,9 @@ package struct PostgresVerificationStore: VerificationStore {
             do {
                 written = try await Self.written(requests, client: client, logger: logger)
             } catch {
-                logger.warning("a failed batch of sends could not be read back", metadata: ["error": "\(error)"])
+                logger.warning(
+                    "a failed batch of sends could not be read back: outcome unknown",
+                    metadata: ["sends": "\(requests.count)", "error": "\(error)"])
                 return requests.map { _ in .failure(StoreUnavailable(reason: "outcome unknown")) }
             }
         }
@@ -153,18 +155,20 @@ package struct PostgresVerificationStore: VerificationStore {
                 return .success(.created(result))
             }
         } catch {
-            logger.warning("a late batch of sends could not be read back", metadata: ["error": "\(error)"])
+            logger.warning(
+                "a late batch of sends could not be read back: outcome unknown",
+                metadata: ["sends": "\(requests.count)", "error": "\(error)"])
             return requests.map { _ in .failure(StoreUnavailable(reason: "outcome unknown")) }
         }
     }
 
-    /// The answers of the batch's sends that are in the database, by verification id (within 1 s:
-    /// it runs after a request's deadline).
+    /// The answers of the batch's sends that are in the database, by verification id (within
+    /// 500 ms: it may run after a request's deadline).
     static func written(_ requests: [SendBatchStatement.Request], client: PostgresClient, logger: Logger)
         async throws -> [String: SendResult]
     {
         let ids = requests.map(\.new.id)
-        let stored = try await Deadline(.seconds(1)).run {
+        let stored = try await Deadline(.milliseconds(500)).run {
             try await DatabaseFaults.mapping {
                 let rows = try await client.query(
                     "SELECT id, expires_at, resend_available_at FROM otp.verifications WHERE id = ANY(\(ids))",

@@ -42,7 +42,7 @@ import Testing
                 try await Task.sleep(for: .seconds(2))
             }
             #expect(server.isRunning, "otp serve died: \(server.log.suffix(2000))")
-            try await checkEveryAnswer(answers, world: world)
+            try await checkEveryAnswer(answers, world: world, serverLog: server.log)
             #expect(server.stop(), "otp serve did not stop on SIGTERM")
         }
     }
@@ -86,7 +86,7 @@ import Testing
                 try await Task.sleep(for: .seconds(2))
             }
             #expect(server.isRunning, "otp serve died: \(server.log.suffix(2000))")
-            try await checkEveryAnswer(answers, world: world)
+            try await checkEveryAnswer(answers, world: world, serverLog: server.log)
             #expect(server.stop(), "otp serve did not stop on SIGTERM")
         }
     }
@@ -244,7 +244,7 @@ import Testing
 
     /// 202 or 503 with Retry-After, within the store deadline (5 s) and a second; some of each;
     /// and every accepted send is in the queue and is sent.
-    func checkEveryAnswer(_ answers: [Answer], world: TestApp) async throws {
+    func checkEveryAnswer(_ answers: [Answer], world: TestApp, serverLog: String) async throws {
         let accepted = answers.compactMap(\.verificationID)
         let refused = answers.filter { $0.status == 503 }
         let slowest = answers.map(\.seconds).max() ?? 0
@@ -260,10 +260,15 @@ import Testing
         #expect(slow.isEmpty, "answers slower than 6 s: \(slow.map(\.seconds))")
         #expect(accepted.count == answers.filter { $0.status == 202 }.count)
         #expect(accepted.count > 20, "\(accepted.count) accepted")
-        // A 503 is the truth too: none of those sends was written.
+        // A 503 is the truth too: none of those sends was written, but for sends whose COMMIT went
+        // out and whose answer the outage took, while the database could not be read back either
+        // (the service logs each such batch: "outcome unknown").
         let refusedButWritten: Int = try await world.scalar(
             "SELECT count(*)::int FROM otp.verifications WHERE recipient = ANY(\(refused.map(\.recipient)))")
-        #expect(refusedButWritten == 0, "sends answered 503 but written")
+        let unknown = serverLog.split(separator: "\n").filter { $0.contains("outcome unknown") }
+            .compactMap { line in line.firstMatch(of: /sends=(\d+)/).flatMap { Int($0.1) } }.reduce(0, +)
+        #expect(
+            refusedButWritten <= unknown, "sends answered 503 but written: \(refusedButWritten), unknown: \(unknown)")
         let queued: Int = try await world.scalar(
             "SELECT count(DISTINCT verification_id)::int FROM otp.deliveries WHERE verification_id = ANY(\(accepted))")
         #expect(queued == accepted.count, "every accepted send has its delivery")
