@@ -29,14 +29,25 @@ import Testing
                 // Connections open and the key cached before the database is held.
                 _ = try await world.send(client, recipient: "+5511999760000")
                 let locked = StopFlag()
+                let issued = StopFlag()
                 let answers = try await withThrowingTaskGroup(of: [Answer].self) { group in
                     group.addTask {
-                        // Inserts into verifications wait for this lock for 2.5 s, well past the 1 s deadline.
+                        // Inserts into verifications wait for this lock: it is held until all four
+                        // batches a process writes at once are blocked on it, and 2 s more, well past
+                        // the 1 s deadline of the sends waiting in line behind them.
                         try await world.client.withTransaction(logger: quietLogger) { connection in
                             try await connection.query(
                                 "LOCK TABLE otp.verifications IN SHARE MODE", logger: quietLogger)
                             locked.set()
-                            try await Task.sleep(for: .milliseconds(2500))
+                            try await waitUntil(seconds: 60) { issued.isSet }
+                            try await waitUntil(seconds: 60) {
+                                try await world.scalar(
+                                    """
+                                    SELECT count(*)::int FROM pg_stat_activity
+                                    WHERE wait_event_type = 'Lock' AND datname = current_database()
+                                    """, as: Int.self) >= 4
+                            }
+                            try await Task.sleep(for: .milliseconds(2000))
                         }
                         return []
                     }
@@ -45,6 +56,7 @@ import Testing
                         group.addTask {
                             let recipient = "+55119997600\(String(format: "%02d", index))"
                             let start = ContinuousClock.now
+                            if index == 12 { issued.set() }
                             let response = try await client.post(
                                 "/otp/send", jsonBody(["appid": world.app.id, "recipient": recipient]),
                                 headers: world.basicAuth)
