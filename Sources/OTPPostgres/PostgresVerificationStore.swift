@@ -27,7 +27,7 @@ package struct PostgresVerificationStore: VerificationStore {
             }
             switch outcome {
             case .answered(let answers): return answers
-            case .nothingWritten: return requests.map { _ in .failure(StoreUnavailable(reason: "no answer in time")) }
+            case .nothingWritten: return requests.map { _ in .failure(StoreUnavailable()) }
             case .over: return await Self.readBack(requests, client: client, logger: logger)
             }
         }
@@ -37,7 +37,7 @@ package struct PostgresVerificationStore: VerificationStore {
             }
             // A batch given up past its deadline: its decisions, if it made any, are not known here.
             guard case .answered(let answers) = outcome else {
-                return requests.map { _ in .failure(StoreUnavailable(reason: "no answer in time")) }
+                return requests.map { _ in .failure(StoreUnavailable()) }
             }
             return answers
         }
@@ -94,10 +94,7 @@ package struct PostgresVerificationStore: VerificationStore {
             do {
                 written = try await Self.written(requests, client: client, logger: logger)
             } catch {
-                logger.warning(
-                    "a failed batch of sends could not be read back: outcome unknown",
-                    metadata: ["sends": "\(requests.count)", "error": "\(error)"])
-                return requests.map { _ in .failure(StoreUnavailable(reason: "outcome unknown")) }
+                return outcomeUnknown(requests, error: error, logger: logger)
             }
         }
         guard requests.count > 1 || !written.isEmpty else { return [.failure(failure)] }
@@ -150,16 +147,24 @@ package struct PostgresVerificationStore: VerificationStore {
             let written = try await Self.written(requests, client: client, logger: logger)
             return requests.map { request in
                 guard let result = written[request.new.id] else {
-                    return .failure(StoreUnavailable(reason: "no answer in time"))
+                    return .failure(StoreUnavailable())
                 }
                 return .success(.created(result))
             }
         } catch {
-            logger.warning(
-                "a late batch of sends could not be read back: outcome unknown",
-                metadata: ["sends": "\(requests.count)", "error": "\(error)"])
-            return requests.map { _ in .failure(StoreUnavailable(reason: "outcome unknown")) }
+            return outcomeUnknown(requests, error: error, logger: logger)
         }
+    }
+
+    /// Sends whose batch may or may not have committed, and could not be read back: `503`, and a
+    /// warning the operator (and the fault tests) can count.
+    private static func outcomeUnknown(_ requests: [SendBatchStatement.Request], error: any Error, logger: Logger)
+        -> [Result<SendOutcome, any Error>]
+    {
+        logger.warning(
+            "a batch of sends could not be read back: outcome unknown",
+            metadata: ["sends": "\(requests.count)", "error": "\(error)"])
+        return requests.map { _ in .failure(StoreUnavailable(reason: "outcome unknown")) }
     }
 
     /// The answers of the batch's sends that are in the database, by verification id (within
