@@ -20,6 +20,7 @@ package final class AbandonableCalls: Sendable {
 
     private let calls: AsyncStream<Call>
     private let submit: AsyncStream<Call>.Continuation
+    private let running = Atomic(0)
 
     package init() {
         (calls, submit) = AsyncStream.makeStream()
@@ -54,16 +55,33 @@ package final class AbandonableCalls: Sendable {
         }
     }
 
-    /// Runs the calls until the service group shuts down, then waits for the calls in flight (a
-    /// stranded one until the group's cancellation ends it).
+    /// Runs the calls until `finish`, then waits for the calls in flight: a stranded one holds it
+    /// forever, which is why shutdown asks `settle` first.
     package func run() async {
         await withDiscardingTaskGroup { group in
-            for await call in calls { group.addTask { await call.run() } }
+            for await call in calls {
+                running.add(1, ordering: .relaxed)
+                group.addTask {
+                    await call.run()
+                    self.running.subtract(1, ordering: .relaxed)
+                }
+            }
         }
     }
 
     /// Takes no more calls: `run` ends once those in flight have.
     package func finish() { submit.finish() }
+
+    /// Waits up to `patience` for the calls in flight to end and answers how many have not: the
+    /// stranded ones, which nothing but the end of the process will end. Cancellation stops the wait.
+    package func settle(within patience: Duration) async -> Int {
+        let clock = ContinuousClock()
+        let end = clock.now.advanced(by: patience)
+        while running.load(ordering: .relaxed) > 0, clock.now < end {
+            guard (try? await Task.sleep(for: .milliseconds(20))) != nil else { break }
+        }
+        return running.load(ordering: .relaxed)
+    }
 }
 
 /// The first answer given to one waiter; later ones are dropped.

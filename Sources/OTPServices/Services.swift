@@ -183,7 +183,8 @@ package struct Services: Sendable {
         let calls = AbandonableCalls()
         var configuration = ServiceGroupConfiguration(
             services: ([client] + (readClient.map { [$0] } ?? [])).map { .init(service: PostgresPool(client: $0)) }
-                + [.init(service: AbandonableCallsService(calls: calls))] + services.map { .init(service: $0) },
+                + [.init(service: AbandonableCallsService(calls: calls, leaveStranded: exitLeaving))]
+                + services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger("otp"))
         // A query on a connection that stopped answering may hold the pool open; shutdown still ends:
         // 25 s for the work in flight (a provider call takes at most 15 s), then cancellation.
@@ -193,17 +194,43 @@ package struct Services: Sendable {
         // Every task of the group, requests included, runs its database calls through `calls`.
         try await AbandonableCalls.$current.withValue(calls) { try await group.run() }
     }
+
+    /// Ends the process once everything but `stranded` database calls has stopped: those calls
+    /// wait on connections that closed under them and were answered `503` long ago.
+    private func exitLeaving(stranded: Int) {
+        logger("otp").warning(
+            "stopping with database calls that lost their connection still waiting; nothing else was in flight",
+            metadata: ["calls": "\(stranded)"])
+        exit(EXIT_SUCCESS)
+    }
 }
 
-/// The runner of abandonable calls as a service: it takes calls until shutdown.
-struct AbandonableCallsService: Service {
+/// The runner of abandonable calls as a service: it takes calls until shutdown, then gives those in
+/// flight `patience` to end. A call PostgresNIO stranded never ends and would hold the service group
+/// until its cancellation timeout crashes the process; every such call was already abandoned by its
+/// caller (answered), so `leaveStranded` ends the process cleanly instead.
+package struct AbandonableCallsService: Service {
     let calls: AbandonableCalls
+    let patience: Duration
+    let leaveStranded: @Sendable (_ count: Int) -> Void
 
-    func run() async throws {
-        await withGracefulShutdownHandler {
-            await calls.run()
-        } onGracefulShutdown: {
-            calls.finish()
+    package init(
+        calls: AbandonableCalls, patience: Duration = .seconds(5), leaveStranded: @escaping @Sendable (Int) -> Void
+    ) {
+        self.calls = calls
+        self.patience = patience
+        self.leaveStranded = leaveStranded
+    }
+
+    package func run() async throws {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await calls.run() }
+            group.addTask {
+                try? await gracefulShutdown()
+                calls.finish()
+                let stranded = await calls.settle(within: patience)
+                if stranded > 0 { leaveStranded(stranded) }
+            }
         }
     }
 }
