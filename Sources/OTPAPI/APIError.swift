@@ -16,6 +16,8 @@ package struct APIError: HTTPResponseError, Equatable {
     package var requestID: String?
     /// The rule a `RATE_LIMITED` refusal names.
     package var limit: String?
+    /// The kind of scope a `FRAUD_BLOCKED` refusal names (`country`, `prefix` or `ip`).
+    package var rule: String?
     /// Extra top-level members, already encoded.
     package var topLevel: [String: JSONValue] = [:]
     /// The methods a `405` allows, sent as `Allow` (RFC 9110).
@@ -37,6 +39,7 @@ package struct APIError: HTTPResponseError, Equatable {
         if let field { error["field"] = .string(field) }
         if let requestID { error["request_id"] = .string(requestID) }
         if let limit { error["limit"] = .string(limit) }
+        if let rule { error["rule"] = .string(rule) }
         var body = topLevel
         body["error"] = .object(error)
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
@@ -94,6 +97,11 @@ package struct APIError: HTTPResponseError, Equatable {
             limit = rule
         case .countryNotAllowed:
             self.init(.forbidden, .countryNotAllowed, "this app does not send to that country", field: "recipient")
+        case .fraudBlocked(let rule):
+            self.init(
+                .forbidden, .fraudBlocked,
+                "this send looks like SMS pumping: too few codes sent to this \(rule) were verified recently")
+            self.rule = rule
         case .lineTypeRefused(let type):
             self.init(
                 .badRequest, .invalidRecipient, "this app does not send to \(type.rawValue) numbers on this channel",

@@ -22,6 +22,7 @@ package enum ErrorCode: String, Sendable, CaseIterable {
     case maxSendsExceeded = "MAX_SENDS_EXCEEDED"
     case resendCooldown = "RESEND_COOLDOWN"
     case rateLimited = "RATE_LIMITED"
+    case fraudBlocked = "FRAUD_BLOCKED"
     // A verify's failures, answered in the verify shape with the error beside the result.
     case invalidCode = "INVALID_CODE"
     case maxAttemptsExceeded = "MAX_ATTEMPTS_EXCEEDED"

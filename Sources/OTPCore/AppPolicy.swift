@@ -35,6 +35,8 @@ package struct AppPolicy: Sendable, Equatable {
     package var testNumbers: [String: Data] = [:]
     /// Where the app's status webhooks go, if anywhere.
     package var webhook: AppWebhook?
+    /// The guard against SMS pumping (`FraudGuard`).
+    package var fraud = FraudGuardSettings()
 
     package static let codeLengths = 6...10
     package static let ttlRange = 60...600
@@ -90,6 +92,7 @@ package struct AppPolicy: Sendable, Equatable {
         if let bad = allowedSenders.first(where: { SenderName.normalise($0) == nil }) {
             return "allowed sender \(bad) must be 1 to 11 letters, digits or spaces, or an E.164 number"
         }
+        if let problem = fraud.thresholds.problem { return problem }
         return nil
     }
 

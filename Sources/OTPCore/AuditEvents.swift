@@ -14,6 +14,9 @@ package enum EventKind: String, Sendable, CaseIterable, Codable {
     case expired
     case rateLimited = "rate_limited"
     case refused
+    /// A send the fraud guard refused (`enforce`) or would have refused (`monitor`).
+    case fraudBlocked = "fraud_blocked"
+    case fraudFlagged = "fraud_flagged"
     // Changes people make in the dashboard (actor `user:EMAIL`).
     case appCreated = "app_created"
     case appUpdated = "app_updated"

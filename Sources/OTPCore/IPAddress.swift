@@ -90,3 +90,10 @@ package struct IPNetwork: Sendable, Hashable {
         }
     }
 }
+
+extension IPNetwork {
+    /// The /64 an IPv6 address belongs to, as text (`2001:db8:1:2::/64`).
+    package static func slash64(of address: IPAddress) -> String {
+        "\(IPAddress(bytes: masked(address.bytes, 64)).description)/64"
+    }
+}

@@ -13,10 +13,14 @@ package enum OTPFailure: Error, Sendable, Equatable {
     case rateLimited(rule: String, retryAfterSeconds: Int)
     case countryNotAllowed(String)
     case lineTypeRefused(LineType)
+    /// The fraud guard refused the send (`rule`: the kind of scope over its line). Its audit event
+    /// was written with the batch that decided it.
+    case fraudBlocked(rule: String)
 
     /// Refusals by a limit or an app rule, counted in `otp_refusals_total`.
     package var isRefusal: Bool {
         if case .rateLimited = self { return true }
+        if case .fraudBlocked = self { return true }
         return refusalReason != nil
     }
 

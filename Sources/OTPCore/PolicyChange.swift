@@ -44,6 +44,10 @@ package struct PolicyChange: Sendable {
     package var replacesWhatsAppTemplates = false
     /// Test numbers, `+E164=CODE` (or `+E164=` to remove one): sealed by `apply`.
     package var testNumbers: [String] = []
+    package var fraudMode: FraudGuardSettings.Mode?
+    package var fraudAllow: ListChange<FraudAllowance>?
+    /// The guard's lines set, by name (`prefix_floor`, `tolerance`...; see `fraudThreshold`).
+    package var fraudThresholds: [String: Double] = [:]
 
     package init() {}
 
@@ -85,6 +89,17 @@ package struct PolicyChange: Sendable {
         if let smsRetrieverHash { policy.messages.extras.smsRetrieverHash = smsRetrieverHash }
         if replacesWhatsAppTemplates { policy.messages.whatsAppTemplates = [:] }
         for (locale, template) in whatsAppTemplates { policy.messages.whatsAppTemplates[locale] = template }
+        if let fraudMode { policy.fraud.mode = fraudMode }
+        switch fraudAllow {
+        case .replace(let entries): policy.fraud.allow = entries
+        case .edit(let edits):
+            for (entry, adds) in edits {
+                policy.fraud.allow.removeAll { $0 == entry }
+                if adds { policy.fraud.allow.append(entry) }
+            }
+        case nil: break
+        }
+        for (name, value) in fraudThresholds { Self.set(name, value, in: &policy.fraud.thresholds) }
         if !testNumbers.isEmpty {
             guard let sealer else { throw PolicyProblem("test numbers need the server key to seal their codes") }
             try TestNumbers.apply(testNumbers, to: &policy, sealer: sealer)
@@ -193,6 +208,56 @@ extension PolicyChange {
             throw PolicyProblem("WhatsApp templates are LOCALE=NAME:LANGUAGE, e.g. pt-BR=otp_code:pt_BR")
         }
         return (parts[0], WhatsAppTemplate(name: template[0], language: template[1]))
+    }
+
+    package static func fraudMode(_ text: String) throws(PolicyProblem) -> FraudGuardSettings.Mode {
+        guard let mode = FraudGuardSettings.Mode(rawValue: text.trimmingCharacters(in: .whitespaces)) else {
+            throw PolicyProblem("the fraud guard is off, monitor or enforce")
+        }
+        return mode
+    }
+
+    /// `+E164`, `+DIGITS*`, a two-letter country code or a CIDR.
+    package static func fraudAllowance(_ text: String) throws(PolicyProblem) -> FraudAllowance {
+        guard let allowance = FraudAllowance(text) else {
+            throw PolicyProblem(
+                "a fraud allow-list entry is +E164, +DIGITS* (a prefix), a country code such as BR, or a CIDR")
+        }
+        return allowance
+    }
+
+    /// The guard's settable lines: three floors (whole numbers), two shares (0 to 1) and the
+    /// history a scope needs before its own conversion counts.
+    package static let fraudThresholdNames = [
+        "country_floor", "prefix_floor", "ip_floor", "tolerance", "baseline", "history_minimum",
+    ]
+
+    /// `NAME=VALUE` for one of `fraudThresholdNames`.
+    package static func fraudThreshold(_ entry: String) throws(PolicyProblem) -> (String, Double) {
+        let (name, text) = try pair(entry)
+        guard fraudThresholdNames.contains(name) else {
+            throw PolicyProblem(
+                "unknown fraud line \(name); expected one of \(fraudThresholdNames.joined(separator: ", "))")
+        }
+        guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite else {
+            throw PolicyProblem("the fraud line \(name) must be a number")
+        }
+        if name != "tolerance", name != "baseline", value.rounded() != value {
+            throw PolicyProblem("the fraud line \(name) must be a whole number")
+        }
+        return (name, value)
+    }
+
+    static func set(_ name: String, _ value: Double, in thresholds: inout FraudThresholds) {
+        switch name {
+        case "country_floor": thresholds.countryFloor = Int(value)
+        case "prefix_floor": thresholds.prefixFloor = Int(value)
+        case "ip_floor": thresholds.ipFloor = Int(value)
+        case "tolerance": thresholds.tolerance = value
+        case "baseline": thresholds.baseline = value
+        case "history_minimum": thresholds.historyMinimum = Int(value)
+        default: break
+        }
     }
 
     /// `NAME=VALUE`, split at the first `=`.

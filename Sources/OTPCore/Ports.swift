@@ -229,8 +229,12 @@ package protocol VerificationStore: Sendable {
     /// Charges the limits, creates the verification and queues its delivery, atomically. Throws
     /// `OTPFailure.rateLimited` when a limit is reached (nothing is written),
     /// `OTPFailure.idempotencyKeyReused` when the key came with another body.
+    ///
+    /// With `fraud`, the guard judges the send first against its scopes' counts (`FraudGuard`):
+    /// `OTPFailure.fraudBlocked` when it refuses (nothing charged or queued, its event written).
     func send(
-        _ verification: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge], actor: Caller
+        _ verification: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge],
+        fraud: FraudCheck?, actor: Caller
     ) async throws -> SendOutcome
 
     /// Charges `gate`, locks the verification and the recipient's guesses (read against the counter

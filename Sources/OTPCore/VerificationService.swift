@@ -52,7 +52,11 @@ package struct VerificationService: Sendable {
             resendCooldownSeconds: app.policy.resendCooldownSeconds, metadata: request.metadata, message: message)
         verification.test = code.test
         let charges = RateLimits.sendCharges(app: app, recipient: request.recipient, ip: actor.ip)
-        return try await store.send(verification, idempotency: idempotency, charges: charges, actor: actor)
+        let fraud = FraudCheck.of(
+            app: app, recipient: request.recipient.e164, country: request.recipient.region, ip: actor.ip,
+            test: code.test)
+        return try await store.send(
+            verification, idempotency: idempotency, charges: charges, fraud: fraud, actor: actor)
     }
 
     func chooseMessage(app: App, _ request: ValidatedSend) async throws -> QueuedMessage {

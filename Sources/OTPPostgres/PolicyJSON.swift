@@ -87,6 +87,33 @@ enum PolicyJSON {
         policy.allowedSenders = object["allowed_senders"].map { $0.split(separator: ",").map(String.init) } ?? []
     }
 
+    /// The fraud guard: `{"mode": "enforce", "thresholds": {...}, "allow": ["+5511*", "BR"]}`; an
+    /// empty object is the default guard (monitor).
+    static func fraudGuard(_ policy: AppPolicy) -> String {
+        let settings = policy.fraud
+        return encode(
+            StoredFraudGuard(
+                mode: settings.mode, thresholds: settings.thresholds, allow: settings.allow.map(\.text)))
+    }
+
+    static func readFraudGuard(_ text: String, into policy: inout AppPolicy) throws {
+        let stored = try JSONDecoder().decode(StoredFraudGuard.self, from: Data(text.utf8))
+        policy.fraud = FraudGuardSettings(
+            mode: stored.mode ?? .monitor, thresholds: stored.thresholds ?? FraudThresholds(),
+            allow: try (stored.allow ?? []).map { entry in
+                guard let allowance = FraudAllowance(entry) else {
+                    throw UnknownStoredValue(type: "fraud allow-list entry", value: entry)
+                }
+                return allowance
+            })
+    }
+
+    private struct StoredFraudGuard: Codable {
+        var mode: FraudGuardSettings.Mode?
+        var thresholds: FraudThresholds?
+        var allow: [String]?
+    }
+
     private static func encode(_ value: some Encodable) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
@@ -105,6 +132,7 @@ extension PolicyJSON {
         var options: String
         var whatsApp: String
         var testNumbers: String
+        var fraudGuard: String
     }
 
     /// Reads the rules of `columns` into `policy`. Every request reads its app, and apps change
@@ -121,6 +149,7 @@ extension PolicyJSON {
                     defaultTemplate: columns.defaultTemplate, defaultLocale: columns.defaultLocale,
                     options: columns.options, whatsApp: columns.whatsApp, into: &rules)
                 try readTestNumbers(columns.testNumbers, into: &rules)
+                try readFraudGuard(columns.fraudGuard, into: &rules)
                 decodedRules.withLock { cache in
                     if cache.count >= decodedRulesCapacity { cache.removeAll(keepingCapacity: true) }
                     cache[columns] = rules
@@ -133,6 +162,7 @@ extension PolicyJSON {
         policy.messages = rules.messages
         policy.allowedSenders = rules.allowedSenders
         policy.testNumbers = rules.testNumbers
+        policy.fraud = rules.fraud
     }
 
     private static let decodedRulesCapacity = 4096

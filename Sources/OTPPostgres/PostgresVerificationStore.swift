@@ -48,12 +48,13 @@ package struct PostgresVerificationStore: VerificationStore {
     package var flushers: [any Service] { [sends, verifies, notifier] }
 
     package func send(
-        _ new: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge], actor: Caller
+        _ new: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge], fraud: FraudCheck?,
+        actor: Caller
     ) async throws -> SendOutcome {
         // In place: the group commit answers a cancelled request itself, with the truth.
         return try await DatabaseFaults.mappingInPlace {
             let outcome = try await sends.submit(
-                .init(new: new, charges: charges, actor: actor, idempotency: idempotency))
+                .init(new: new, charges: charges, actor: actor, idempotency: idempotency, fraud: fraud))
             if case .created = outcome { notifier.notify() }
             return outcome
         }

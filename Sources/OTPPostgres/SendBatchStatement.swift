@@ -12,6 +12,7 @@ struct SendBatchStatement {
         var charges: [RateLimitCharge]
         var actor: Caller
         var idempotency: IdempotencyClaim? = nil
+        var fraud: FraudCheck? = nil
     }
 
     enum Answer {
@@ -28,14 +29,16 @@ struct SendBatchStatement {
     func run(on connection: PostgresConnection, logger: Logger) async throws -> [Answer] {
         var answers = [Answer?](repeating: nil, count: requests.count)
         var keys = Set<KeyName>()
-        var rows: [Row] = []
+        var written: [Int] = []
         for (n, request) in requests.enumerated() {
             if let claim = request.idempotency, !keys.insert(KeyName(claim)).inserted {
                 answers[n] = .deferred
             } else {
-                rows.append(Row(n, request))
+                written.append(n)
             }
         }
+        let verdicts = try await judge(written, on: connection, logger: logger)
+        let rows = zip(written, verdicts).map { n, verdict in Row(n, requests[n], verdict: verdict) }
         let body = String(decoding: try JSONEncoder().encode(rows), as: UTF8.self)
         let results = try await connection.query(
             """
@@ -48,7 +51,9 @@ struct SendBatchStatement {
         {
             guard requests.indices.contains(n), answers[n] == nil else { throw PostgresStoreError.noRowReturned }
             let request = requests[n]
-            if let refused {
+            if refused == Self.fraudRefusal, let rule = rows.first(where: { $0.n == n })?.blockedBy {
+                answers[n] = .decided(.failure(.fraudBlocked(rule: rule)))
+            } else if let refused {
                 answers[n] = .decided(.failure(PostgresRateLimiter.refusal(refused)))
             } else if let storedDigest, let claim = request.idempotency {
                 answers[n] = .decided(Self.replay(storedDigest, storedBody ?? "", claim: claim))
@@ -77,6 +82,24 @@ struct SendBatchStatement {
             guard let answer else { throw PostgresStoreError.noRowReturned }
             return answer
         }
+    }
+
+    /// What `otp.send_batch` answers for a send the guard refused.
+    static let fraudRefusal = "fraud_blocked"
+
+    /// The guard's verdicts for the requests `written` (by index), in order; one statement reads
+    /// the counts when any of them is judged.
+    private func judge(_ written: [Int], on connection: PostgresConnection, logger: Logger) async throws
+        -> [FraudGuard.Verdict?]
+    {
+        let sends = written.map { (appID: requests[$0].new.appID, check: requests[$0].fraud) }
+        let scopes = Set(
+            sends.flatMap { send in
+                (send.check?.scopes ?? []).map { FraudGuard.Counted(appID: send.appID, scope: $0) }
+            })
+        guard !scopes.isEmpty else { return sends.map { _ in nil } }
+        let counts = try await FraudCountsStatement.counts(of: scopes, on: connection, logger: logger)
+        return FraudGuard.judge(sends, counts: counts)
     }
 
     /// The answer for a key that was already there: the first answer when the request is the same
@@ -118,6 +141,12 @@ struct SendBatchStatement {
         var maxCounts, windows: [Int]
         var accountID: Int64?
         var idempotencyKey, requestDigest: String?
+        var fraudScopes: [String]?
+        var fraudEvent: String?
+        var fraudDetails: [String: String]?
+        var blocked: Bool
+        /// The rule that refused the send (not sent to the database).
+        var blockedBy: String?
 
         /// The column names of `otp.send_batch`'s record (spelled out: converting keys per request
         /// costs more than the rest of the encoding).
@@ -144,9 +173,13 @@ struct SendBatchStatement {
             case accountID = "account_id"
             case idempotencyKey = "idempotency_key"
             case requestDigest = "request_digest"
+            case fraudScopes = "fraud_scopes"
+            case fraudEvent = "fraud_event"
+            case fraudDetails = "fraud_details"
+            case blocked
         }
 
-        init(_ n: Int, _ request: Request) {
+        init(_ n: Int, _ request: Request, verdict: FraudGuard.Verdict?) {
             let new = request.new
             self.n = n
             (id, appID, recipient, country, channel) = (
@@ -175,6 +208,21 @@ struct SendBatchStatement {
             accountID = request.idempotency?.accountID
             idempotencyKey = request.idempotency?.key
             requestDigest = request.idempotency.map { Self.hex($0.requestDigest) }
+            fraudScopes = request.fraud?.scopes.map(\.key)
+            blocked = false
+            switch verdict {
+            case .flag(let finding):
+                (fraudEvent, fraudDetails) = (EventKind.fraudFlagged.rawValue, Self.details(finding, new))
+            case .block(let finding):
+                (fraudEvent, fraudDetails) = (EventKind.fraudBlocked.rawValue, Self.details(finding, new))
+                (blocked, blockedBy) = (true, finding.scope.kind.rawValue)
+            case .pass, nil: break
+            }
+        }
+
+        /// The audit event's details: the finding, and the send's country and channel.
+        static func details(_ finding: FraudFinding, _ new: NewVerification) -> [String: String] {
+            finding.details.merging(["country": new.country, "channel": new.channel.rawValue]) { first, _ in first }
         }
 
         static func hex(_ data: Data) -> String {

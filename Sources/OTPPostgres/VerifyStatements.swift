@@ -129,7 +129,8 @@ struct FailureCountsStatement: PostgresPreparedStatement {
 /// decision, as `VerifyBatch` writes it): each verification's new state (its code erased once it
 /// is no longer pending), the attempt when it counts as one (refused tries included), queued
 /// deliveries canceled, the recipient's run of wrong codes and its daily failure counter (charged
-/// without a ceiling: the cap refuses the next verify, never this record), and the events.
+/// without a ceiling: the cap refuses the next verify, never this record), a verified code in the
+/// fraud guard's counts of the scopes its send counted in, and the events.
 ///
 /// A batch holds one decision per verification and per recipient (`VerifyBatch` defers the
 /// others), so no row is changed twice here; the rows were locked by the batch's earlier statements,
@@ -173,6 +174,22 @@ struct RecordVerifiesStatement: PostgresPreparedStatement {
             GROUP BY r.failure_key, w.start
             ORDER BY r.failure_key COLLATE "C"
             ON CONFLICT (rule, scope_key, window_start) DO UPDATE SET count = k.count + EXCLUDED.count
+        ), fv AS (
+            SELECT v.app_id, s.scope, count(*)::int AS verified
+            FROM r JOIN otp.verifications v ON v.id = r.id AND v.id = ANY ($4::text[]),
+                unnest(v.fraud_scopes) AS s (scope)
+            WHERE r.verified
+            GROUP BY v.app_id, s.scope
+        ), fr AS (
+            INSERT INTO otp.fraud_recent AS k (app_id, scope, bucket, verified)
+            SELECT fv.app_id, fv.scope, date_bin('5 minutes', now(), timestamptz '2000-01-01'), fv.verified
+            FROM fv ORDER BY fv.app_id, fv.scope COLLATE "C"
+            ON CONFLICT (app_id, scope, bucket) DO UPDATE SET verified = k.verified + EXCLUDED.verified
+        ), fd AS (
+            INSERT INTO otp.fraud_daily AS k (app_id, scope, day, verified)
+            SELECT fv.app_id, fv.scope, (now() AT TIME ZONE 'UTC')::date, fv.verified
+            FROM fv ORDER BY fv.app_id, fv.scope COLLATE "C"
+            ON CONFLICT (app_id, scope, day) DO UPDATE SET verified = k.verified + EXCLUDED.verified
         ), e AS (
             INSERT INTO otp.events (event, app_id, verification_id, actor, ip, details)
             SELECT x.event, r.app_id, r.id, r.actor, r.ip,

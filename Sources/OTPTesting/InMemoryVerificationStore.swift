@@ -51,6 +51,8 @@ package final class InMemoryVerificationStore: VerificationStore {
         var events: [Event] = []
         var verifyAttempts: [(verificationID: String, success: Bool)] = []
         var deliveries: [(verificationID: String, channel: MessageChannel, sealedCode: Data)] = []
+        var fraud = FraudLedger()
+        var fraudScopes: [String: [FraudScope]] = [:]
     }
 
     private let state = Mutex(State())
@@ -68,10 +70,27 @@ package final class InMemoryVerificationStore: VerificationStore {
     }
 
     package func send(
-        _ verification: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge], actor: Caller
+        _ verification: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge],
+        fraud: FraudCheck?, actor: Caller
     ) async throws -> SendOutcome {
         let now = clock.now
         return try state.withLock { state in
+            var ledger = state.fraud
+            switch ledger.judge(appID: verification.appID, fraud, at: now) {
+            case .block(let finding):
+                state.fraud = ledger
+                state.events.append(
+                    Event(
+                        kind: .fraudBlocked, appID: verification.appID, verificationID: nil, actor: actor,
+                        details: finding.details, at: now))
+                throw OTPFailure.fraudBlocked(rule: finding.scope.kind.rawValue)
+            case .flag(let finding):
+                state.events.append(
+                    Event(
+                        kind: .fraudFlagged, appID: verification.appID, verificationID: verification.id, actor: actor,
+                        details: finding.details, at: now))
+            case .pass, nil: break
+            }
             if let idempotency {
                 let key = "\(idempotency.accountID)/\(idempotency.key)"
                 if let seen = state.idempotency[key] {
@@ -82,6 +101,8 @@ package final class InMemoryVerificationStore: VerificationStore {
                 state.idempotency[key] = (idempotency.requestDigest, verification.id)
             }
             try Self.charge(charges, in: &state, now: now)
+            state.fraud = ledger
+            state.fraudScopes[verification.id] = fraud?.scopes
             let stored = Stored(
                 new: verification, channel: verification.channel, codeDigest: verification.codeDigest, createdAt: now,
                 expiresAt: now + TimeInterval(verification.ttlSeconds),
@@ -126,7 +147,12 @@ package final class InMemoryVerificationStore: VerificationStore {
             }
             stored.status = decision.status
             stored.attempts = decision.attempts
-            if decision.outcome == .verified { stored.verifiedAt = now }
+            if decision.outcome == .verified {
+                stored.verifiedAt = now
+                if let scopes = state.fraudScopes[verificationID] {
+                    state.fraud.verified(appID: appID, scopes: scopes, at: now)
+                }
+            }
             state.verifications[verificationID] = stored
             switch decision.guesses {
             case .unchanged: break

@@ -45,6 +45,19 @@ struct PolicyOptions: ParsableArguments {
         parsing: .unconditionalSingleValue,
         help: "Another sender a send may name in from: a name or E.164 number (-VALUE removes it). Repeatable.")
     var sender: [String] = []
+    @Option(help: "The fraud guard: off, monitor (record only) or enforce (refuse with 403 FRAUD_BLOCKED).")
+    var fraudGuard: String?
+    @Option(
+        parsing: .unconditionalSingleValue,
+        help:
+            "Always past the fraud guard: +E164, +DIGITS* (a prefix), a country (BR) or a CIDR (-VALUE removes it). Repeatable."
+    )
+    var fraudAllow: [String] = []
+    @Option(
+        help:
+            "A threshold of the fraud guard, NAME=VALUE: country_floor, prefix_floor, ip_floor, tolerance, baseline, history_minimum. Repeatable."
+    )
+    var fraudThreshold: [String] = []
 
     /// Seals test numbers' codes; the server key is needed only when some are given.
     func sealer() throws -> CodeSealer? {
@@ -89,6 +102,23 @@ struct PolicyOptions: ParsableArguments {
         }
         if let resendPolicy {
             change.resendPolicy = try Self.option("--resend-policy") { try PolicyChange.resendPolicy(resendPolicy) }
+        }
+        if let fraudGuard {
+            change.fraudMode = try Self.option("--fraud-guard") { try PolicyChange.fraudMode(fraudGuard) }
+        }
+        if !fraudAllow.isEmpty {
+            change.fraudAllow = .edit(
+                try fraudAllow.map { entry in
+                    let adds = !entry.hasPrefix("-")
+                    let allowance = try Self.option("--fraud-allow \(entry)") {
+                        try PolicyChange.fraudAllowance(adds ? entry : String(entry.dropFirst()))
+                    }
+                    return (allowance, adds)
+                })
+        }
+        for entry in fraudThreshold {
+            let (name, value) = try Self.option("--fraud-threshold \(entry)") { try PolicyChange.fraudThreshold(entry) }
+            change.fraudThresholds[name] = value
         }
         if let fallbackChannel {
             change.fallbackChannel = .some(
@@ -414,5 +444,8 @@ struct PolicyView: Encodable {
         try container.encode(policy.testNumbers.keys.sorted(), forKey: Key("test_numbers"))
         // The URL only: the secret stays sealed.
         try container.encode(policy.webhook?.url, forKey: Key("webhook_url"))
+        try container.encode(policy.fraud.mode.rawValue, forKey: Key("fraud_guard"))
+        try container.encode(policy.fraud.allow.map(\.text), forKey: Key("fraud_allow"))
+        try container.encode(policy.fraud.thresholds, forKey: Key("fraud_thresholds"))
     }
 }

@@ -135,9 +135,10 @@ import Testing
 struct FailingStore: VerificationStore {
     let error: any Error & Sendable
 
-    func send(_: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge], actor: Caller)
-        async throws -> SendOutcome
-    { throw error }
+    func send(
+        _: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge], fraud: FraudCheck?,
+        actor: Caller
+    ) async throws -> SendOutcome { throw error }
 
     func verify(
         verificationID: String, appID: String, actor: Caller, gate: RateLimitCharge?,

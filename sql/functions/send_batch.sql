@@ -8,6 +8,10 @@
 --   3. every other send's verification, delivery and events in one statement: the only place that
 --      inserts verifications. otp.request_verification writes through here too, unprepared (no
 --      code yet: `prepared` false, the worker makes it).
+-- The fraud guard has judged each send before (OTPCore's FraudGuard): a send it refused (`blocked`)
+-- charges nothing and writes only its `fraud_blocked` event; a flagged one writes `fraud_flagged`
+-- with its other events. Each judged send counts in its scopes (`fraud_scopes`, otp.fraud_recent
+-- and otp.fraud_daily): as sent, flagged or blocked.
 -- The service stores the answers of the keyed sends in the same transaction, and sends a second
 -- request with a key already in the batch on its own, after it.
 CREATE OR REPLACE FUNCTION otp.send_batch(requests jsonb)
@@ -49,6 +53,18 @@ BEGIN
         WHERE q.n = ANY (taken);
     END IF;
 
+    -- Sends the guard refused: their keys are taken back, as their rollback would alone.
+    FOR r IN
+        SELECT q.n, q.account_id, q.idempotency_key
+        FROM jsonb_to_recordset(requests) AS q (n integer, account_id bigint, idempotency_key text, blocked boolean)
+        WHERE q.blocked AND NOT q.n = ANY (taken)
+    LOOP
+        refusals := refusals || jsonb_build_object(r.n::text, 'fraud_blocked');
+        IF r.idempotency_key IS NOT NULL THEN
+            DELETE FROM otp.idempotency_keys k WHERE k.account_id = r.account_id AND k.key = r.idempotency_key;
+        END IF;
+    END LOOP;
+
     IF EXISTS (SELECT 1 FROM jsonb_array_elements(requests) AS x WHERE jsonb_array_length(x -> 'rules') > 0) THEN
         -- Every counter the batch will charge is locked first (otp.lock_counters).
         SELECT otp.lock_counters(array_agg(x.rule), array_agg(x.scope_key), array_agg(x.max_count),
@@ -57,13 +73,13 @@ BEGIN
         FROM jsonb_to_recordset(requests) AS q (n integer, rules text[], scope_keys text[], max_counts bigint[],
                 windows bigint[]),
             unnest(q.rules, q.scope_keys, q.max_counts, q.windows) AS x (rule, scope_key, max_count, win)
-        WHERE NOT q.n = ANY (taken);
+        WHERE NOT q.n = ANY (taken) AND NOT refusals ? q.n::text;
 
         FOR r IN
             SELECT q.n, q.rules, q.scope_keys, q.max_counts, q.windows, q.account_id, q.idempotency_key
             FROM jsonb_to_recordset(requests) AS q (n integer, rules text[], scope_keys text[], max_counts bigint[],
                 windows bigint[], account_id bigint, idempotency_key text)
-            WHERE cardinality(q.rules) > 0 AND NOT q.n = ANY (taken)
+            WHERE cardinality(q.rules) > 0 AND NOT q.n = ANY (taken) AND NOT refusals ? q.n::text
             ORDER BY q.n
         LOOP
             refusal := otp.charge_counters_or_refuse(r.rules, r.scope_keys, r.max_counts, r.windows);
@@ -84,16 +100,49 @@ BEGIN
             max_sends bigint, metadata jsonb, resend_cooldown_seconds bigint, sealed_code bytea,
             message_template text, template_id text, template_version bigint, message_locale text,
             whatsapp_template text, whatsapp_language text, actor text, ip text, test boolean, via text,
-            requested_template text, prepared boolean)
+            requested_template text, prepared boolean, fraud_scopes text[], fraud_event text, fraud_details jsonb,
+            blocked boolean)
         WHERE NOT refusals ? x.n::text AND NOT x.n = ANY (taken)
+    ), judged AS (
+        -- Every judged send the batch decided: written (q) or refused by the guard.
+        SELECT x.n, x.app_id, x.fraud_scopes, x.fraud_event, x.fraud_details, x.actor, x.ip,
+            coalesce(x.blocked, false) AS blocked
+        FROM jsonb_to_recordset(requests) AS x (n integer, app_id text, fraud_scopes text[], fraud_event text,
+            fraud_details jsonb, actor text, ip text, blocked boolean)
+        WHERE x.fraud_scopes IS NOT NULL AND NOT x.n = ANY (taken)
+            AND (x.blocked OR NOT refusals ? x.n::text)
+    ), counts AS (
+        SELECT j.app_id, s.scope, count(*) FILTER (WHERE NOT j.blocked) AS sent,
+            count(*) FILTER (WHERE j.fraud_event = 'fraud_flagged') AS flagged,
+            count(*) FILTER (WHERE j.blocked) AS blocked
+        FROM judged j, unnest(j.fraud_scopes) AS s (scope)
+        GROUP BY j.app_id, s.scope
+    ), fr AS (
+        INSERT INTO otp.fraud_recent AS k (app_id, scope, bucket, sent, flagged, blocked)
+        SELECT c.app_id, c.scope, date_bin('5 minutes', now(), timestamptz '2000-01-01'), c.sent, c.flagged, c.blocked
+        FROM counts c ORDER BY c.app_id, c.scope COLLATE "C"
+        ON CONFLICT (app_id, scope, bucket) DO UPDATE SET sent = k.sent + EXCLUDED.sent,
+            flagged = k.flagged + EXCLUDED.flagged, blocked = k.blocked + EXCLUDED.blocked
+    ), fd AS (
+        INSERT INTO otp.fraud_daily AS k (app_id, scope, day, sent, flagged, blocked)
+        SELECT c.app_id, c.scope, (now() AT TIME ZONE 'UTC')::date, c.sent, c.flagged, c.blocked
+        FROM counts c ORDER BY c.app_id, c.scope COLLATE "C"
+        ON CONFLICT (app_id, scope, day) DO UPDATE SET sent = k.sent + EXCLUDED.sent,
+            flagged = k.flagged + EXCLUDED.flagged, blocked = k.blocked + EXCLUDED.blocked
+    ), fe AS (
+        INSERT INTO otp.events (event, app_id, verification_id, actor, ip, details)
+        SELECT j.fraud_event, j.app_id, CASE WHEN NOT j.blocked THEN q.id END, j.actor, j.ip, j.fraud_details
+        FROM judged j LEFT JOIN q ON q.n = j.n
+        WHERE j.fraud_event IS NOT NULL
+        ORDER BY j.n
     ), v AS (
         INSERT INTO otp.verifications AS v (id, app_id, recipient, country, channel, sender, locale, code_digest,
             sealed_code, code_length, ttl_seconds, max_attempts, max_sends, metadata, expires_at,
-            resend_available_at, test)
+            resend_available_at, test, fraud_scopes)
         SELECT q.id, q.app_id, q.recipient, q.country, q.channel, q.sender, q.locale, q.code_digest, q.kept_code,
             q.code_length, q.ttl_seconds, q.max_attempts, q.max_sends, q.metadata,
             now() + make_interval(secs => q.ttl_seconds), now() + make_interval(secs => q.resend_cooldown_seconds),
-            coalesce(q.test, false)
+            coalesce(q.test, false), q.fraud_scopes
         FROM q ORDER BY q.n
         RETURNING v.id, v.expires_at, v.resend_available_at
     ), d AS (

@@ -1,0 +1,29 @@
+-- The fraud guard (OTPCore's FraudGuard): an app's mode, lines and allow list, and the counts it
+-- judges by. Each send the guard judged counts once in each of its scopes (country, block of
+-- numbers, client IP), in five-minute buckets for the last hour and in days for the last 14; the
+-- verification keeps its scopes so that its verify counts where its send did. Refused and
+-- flagged sends are counted apart (reports, the dashboard's fraud page).
+ALTER TABLE otp.apps ADD COLUMN fraud_guard jsonb NOT NULL DEFAULT '{}';
+ALTER TABLE otp.verifications ADD COLUMN fraud_scopes text[];
+
+CREATE TABLE otp.fraud_recent (
+    app_id text NOT NULL,
+    scope text NOT NULL,
+    bucket timestamptz NOT NULL,
+    sent integer NOT NULL DEFAULT 0,
+    verified integer NOT NULL DEFAULT 0,
+    flagged integer NOT NULL DEFAULT 0,
+    blocked integer NOT NULL DEFAULT 0,
+    PRIMARY KEY (app_id, scope, bucket)
+);
+
+CREATE TABLE otp.fraud_daily (
+    app_id text NOT NULL,
+    scope text NOT NULL,
+    day date NOT NULL,
+    sent integer NOT NULL DEFAULT 0,
+    verified integer NOT NULL DEFAULT 0,
+    flagged integer NOT NULL DEFAULT 0,
+    blocked integer NOT NULL DEFAULT 0,
+    PRIMARY KEY (app_id, scope, day)
+);
