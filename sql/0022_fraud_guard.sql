@@ -27,3 +27,7 @@ CREATE TABLE otp.fraud_daily (
     blocked integer NOT NULL DEFAULT 0,
     PRIMARY KEY (app_id, scope, day)
 );
+
+-- Reports count the sends the guard refused or flagged, per app, day, channel and country.
+ALTER TABLE otp.daily_reports ADD COLUMN fraud_blocked integer NOT NULL DEFAULT 0,
+    ADD COLUMN fraud_flagged integer NOT NULL DEFAULT 0;

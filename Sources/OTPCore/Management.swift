@@ -114,6 +114,9 @@ package struct ReportRow: Sendable, Equatable {
     package var locked = 0
     package var latencyP50: Int?
     package var latencyP95: Int?
+    /// Sends the fraud guard refused (`enforce`) and flagged (`monitor`).
+    package var fraudBlocked = 0
+    package var fraudFlagged = 0
 
     package init(key: String) { self.key = key }
 

@@ -7,6 +7,7 @@ package enum ReportCSV {
             ("verifications", row.verifications), ("sent", row.sent), ("delivered", row.delivered),
             ("failed", row.failed), ("verified", row.verified), ("expired", row.expired), ("locked", row.locked),
             ("delivery_latency_ms_p50", row.latencyP50), ("delivery_latency_ms_p95", row.latencyP95),
+            ("fraud_blocked", row.fraudBlocked), ("fraud_flagged", row.fraudFlagged),
         ]
     }
 

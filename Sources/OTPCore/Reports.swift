@@ -73,6 +73,8 @@ package enum Reports {
             row.verified += numbers.verified
             row.expired += numbers.expired
             row.locked += numbers.locked
+            row.fraudBlocked += numbers.fraudBlocked
+            row.fraudFlagged += numbers.fraudFlagged
             guard let p50 = numbers.latencyP50 else { return }
             p50Sum += Double(p50 * numbers.sent)
             weight += numbers.sent

@@ -64,6 +64,12 @@ import Testing
                     SELECT blocked FROM otp.fraud_daily WHERE app_id = \(world.app.id) AND scope = 'country:BR'
                     """)
                 #expect(blocked == 30)
+                // Today's report, computed live from the events.
+                let report = try await client.get(
+                    "/otp/reports?appid=\(world.app.id)&group_by=country", headers: world.basicAuth)
+                let rows = try #require(report.json["items"] as? [[String: Any]], "\(String(buffer: report.body))")
+                let brazil = try #require(rows.first { $0["country"] as? String == "BR" })
+                #expect(brazil["fraud_blocked"] as? Int == 30 && brazil["verifications"] as? Int == 10, "\(brazil)")
             }
         }
     }
@@ -75,6 +81,10 @@ import Testing
                 #expect(answers.allSatisfy { $0.status == 202 }, "\(answers)")
                 #expect(try await count(world, .fraudFlagged) == 30)
                 #expect(try await count(world, .fraudBlocked) == 0)
+                let report = try await client.get(
+                    "/otp/reports?appid=\(world.app.id)&group_by=country&format=csv", headers: world.basicAuth)
+                #expect(
+                    String(buffer: report.body).contains("BR,40,0,0,0,0,0,0,,,0,30,"), "\(String(buffer: report.body))")
                 let flaggedWithVerification: Int = try await world.scalar(
                     """
                     SELECT count(*)::int FROM otp.events e JOIN otp.verifications v ON v.id = e.verification_id

@@ -180,7 +180,8 @@ import Testing
                         """
                         SELECT count(*)::int, count(DISTINCT v.xmin::text)::int,
                             count(*) FILTER (WHERE EXISTS (SELECT 1 FROM otp.deliveries d WHERE d.verification_id = v.id)
-                                AND (SELECT count(*) FROM otp.events e WHERE e.verification_id = v.id) = 2)::int
+                                AND (SELECT count(*) FROM otp.events e WHERE e.verification_id = v.id
+                                    AND e.event IN ('send_requested', 'delivery_queued')) = 2)::int
                         FROM otp.verifications v WHERE v.app_id = \(world.app.id)
                         """, logger: quietLogger
                     ).decode((Int, Int, Int).self) { return row }
