@@ -31,3 +31,18 @@ CREATE TABLE otp.fraud_daily (
 -- Reports count the sends the guard refused or flagged, per app, day, channel and country.
 ALTER TABLE otp.daily_reports ADD COLUMN fraud_blocked integer NOT NULL DEFAULT 0,
     ADD COLUMN fraud_flagged integer NOT NULL DEFAULT 0;
+
+-- What each message cost (the provider's price, or the operator's rate card), reports' cost, and
+-- an app's cap on its estimated spend per UTC day: the estimates its sends charged, per day.
+ALTER TABLE otp.delivery_attempts ADD COLUMN price numeric, ADD COLUMN price_currency text;
+ALTER TABLE otp.daily_reports ADD COLUMN cost numeric NOT NULL DEFAULT 0;
+ALTER TABLE otp.apps ADD COLUMN spend_limit_1d numeric CHECK (spend_limit_1d > 0);
+CREATE TABLE otp.spend_daily (
+    app_id text NOT NULL,
+    day date NOT NULL,
+    spent numeric NOT NULL,
+    PRIMARY KEY (app_id, day)
+);
+-- Where an attempt's price came from: the provider (at send, or fetched later by `otp prices`) or
+-- the operator's rate card (an estimate, replaced once the provider tells).
+ALTER TABLE otp.delivery_attempts ADD COLUMN price_source text CHECK (price_source IN ('provider', 'rate_card'));

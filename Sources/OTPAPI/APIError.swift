@@ -102,6 +102,11 @@ package struct APIError: HTTPResponseError, Equatable {
                 .forbidden, .fraudBlocked,
                 "this send looks like SMS pumping: too few codes sent to this \(rule) were verified recently")
             self.rule = rule
+        case .spendLimitReached(let seconds):
+            self.init(
+                .tooManyRequests, .spendLimitReached,
+                "this app has reached its spending limit for the day (UTC); try again after midnight UTC",
+                retryAfterSeconds: seconds)
         case .lineTypeRefused(let type):
             self.init(
                 .badRequest, .invalidRecipient, "this app does not send to \(type.rawValue) numbers on this channel",

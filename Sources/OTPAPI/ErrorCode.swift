@@ -23,6 +23,7 @@ package enum ErrorCode: String, Sendable, CaseIterable {
     case resendCooldown = "RESEND_COOLDOWN"
     case rateLimited = "RATE_LIMITED"
     case fraudBlocked = "FRAUD_BLOCKED"
+    case spendLimitReached = "SPEND_LIMIT_REACHED"
     // A verify's failures, answered in the verify shape with the error beside the result.
     case invalidCode = "INVALID_CODE"
     case maxAttemptsExceeded = "MAX_ATTEMPTS_EXCEEDED"

@@ -145,6 +145,7 @@ struct ReportItem: Encodable {
         var container = encoder.container(keyedBy: Key.self)
         if let keyName { try container.encode(row.key, forKey: Key(stringValue: keyName)) }
         for (name, value) in ReportCSV.numbers(row) { try container.encode(value, forKey: Key(stringValue: name)) }
+        try container.encode(row.cost, forKey: Key(stringValue: "cost"))
         try container.encode(row.conversionRate, forKey: Key(stringValue: "conversion_rate"))
     }
 }

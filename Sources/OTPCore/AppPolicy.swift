@@ -37,6 +37,8 @@ package struct AppPolicy: Sendable, Equatable {
     package var webhook: AppWebhook?
     /// The guard against SMS pumping (`FraudGuard`).
     package var fraud = FraudGuardSettings()
+    /// The most the app may spend per UTC day, estimated by the rate card, in its currency.
+    package var spendLimitPerDay: Decimal?
 
     package static let codeLengths = 6...10
     package static let ttlRange = 60...600
@@ -93,6 +95,7 @@ package struct AppPolicy: Sendable, Equatable {
             return "allowed sender \(bad) must be 1 to 11 letters, digits or spaces, or an E.164 number"
         }
         if let problem = fraud.thresholds.problem { return problem }
+        if let spendLimitPerDay, spendLimitPerDay <= 0 { return "the daily spend limit must be more than 0" }
         return nil
     }
 

@@ -29,6 +29,8 @@ package struct ClaimedDelivery: Sendable, Equatable {
     /// What the SQL caller asked for (used only while not `prepared`).
     package var requestedTemplate: String?
     package var requestedLocale: String?
+    /// The verification's destination country (ISO 3166), for the rate card.
+    package var country = ""
 
     package init(
         id: Int64, verificationID: String, appID: String, appName: String, channel: MessageChannel, recipient: String,
@@ -60,11 +62,31 @@ package struct DeliveryAttempt: Sendable, Equatable {
     package var provider: String
     package var result: ProviderResult
     package var latencyMilliseconds: Int
+    /// What the message cost: the provider's price, or the rate card's for a message it accepted.
+    package var price: Decimal?
+    package var priceCurrency: String?
+    package var priceSource: PriceSource?
+
+    package enum PriceSource: String, Sendable {
+        /// What the provider billed.
+        case provider
+        /// The operator's rate card: an estimate until the provider tells.
+        case rateCard = "rate_card"
+    }
 
     package init(provider: String, result: ProviderResult, latencyMilliseconds: Int) {
         self.provider = provider
         self.result = result
         self.latencyMilliseconds = latencyMilliseconds
+        (price, priceCurrency) = (result.price, result.priceCurrency)
+        if result.price != nil { priceSource = .provider }
+    }
+
+    /// Prices an accepted message the provider gave no price for by `card`.
+    package mutating func price(by card: RateCard, country: String, channel: MessageChannel) {
+        guard price == nil, result.outcome == .accepted, let estimate = card.price(channel: channel, country: country)
+        else { return }
+        (price, priceCurrency, priceSource) = (estimate, card.currency, .rateCard)
     }
 }
 

@@ -117,6 +117,8 @@ package struct ReportRow: Sendable, Equatable {
     /// Sends the fraud guard refused (`enforce`) and flagged (`monitor`).
     package var fraudBlocked = 0
     package var fraudFlagged = 0
+    /// What the group's messages cost: the sum of its attempts' prices.
+    package var cost: Decimal = 0
 
     package init(key: String) { self.key = key }
 

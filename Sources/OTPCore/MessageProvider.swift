@@ -49,6 +49,9 @@ package struct ProviderResult: Sendable, Equatable {
     package var errorMessage: String?
     /// The vendor's `Retry-After`, when it sent one.
     package var retryAfterSeconds: Int?
+    /// What the vendor says the message cost, when it says (Twilio's `price` and `price_unit`).
+    package var price: Decimal?
+    package var priceCurrency: String?
 
     package init(
         outcome: Outcome, httpStatus: Int? = nil, providerMessageID: String? = nil, errorCode: String? = nil,

@@ -16,11 +16,14 @@ package enum OTPFailure: Error, Sendable, Equatable {
     /// The fraud guard refused the send (`rule`: the kind of scope over its line). Its audit event
     /// was written with the batch that decided it.
     case fraudBlocked(rule: String)
+    /// The app's estimated spend of the UTC day would pass its cap; it starts again at midnight UTC.
+    case spendLimitReached(retryAfterSeconds: Int)
 
     /// Refusals by a limit or an app rule, counted in `otp_refusals_total`.
     package var isRefusal: Bool {
         if case .rateLimited = self { return true }
         if case .fraudBlocked = self { return true }
+        if case .spendLimitReached = self { return true }
         return refusalReason != nil
     }
 

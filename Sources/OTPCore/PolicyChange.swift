@@ -48,6 +48,8 @@ package struct PolicyChange: Sendable {
     package var fraudAllow: ListChange<FraudAllowance>?
     /// The guard's lines set, by name (`prefix_floor`, `tolerance`...; see `fraudThreshold`).
     package var fraudThresholds: [String: Double] = [:]
+    /// `.some(nil)` clears it.
+    package var spendLimitPerDay: Decimal??
 
     package init() {}
 
@@ -100,6 +102,7 @@ package struct PolicyChange: Sendable {
         case nil: break
         }
         for (name, value) in fraudThresholds { Self.set(name, value, in: &policy.fraud.thresholds) }
+        if let spendLimitPerDay { policy.spendLimitPerDay = spendLimitPerDay }
         if !testNumbers.isEmpty {
             guard let sealer else { throw PolicyProblem("test numbers need the server key to seal their codes") }
             try TestNumbers.apply(testNumbers, to: &policy, sealer: sealer)
@@ -208,6 +211,16 @@ extension PolicyChange {
             throw PolicyProblem("WhatsApp templates are LOCALE=NAME:LANGUAGE, e.g. pt-BR=otp_code:pt_BR")
         }
         return (parts[0], WhatsAppTemplate(name: template[0], language: template[1]))
+    }
+
+    /// An amount in the rate card's currency, more than 0; "none" clears.
+    package static func spendLimit(_ text: String) throws(PolicyProblem) -> Decimal? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed == "none" || trimmed.isEmpty { return nil }
+        guard trimmed.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
+            let amount = Decimal(string: trimmed, locale: Locale(identifier: "en_US_POSIX")), amount > 0
+        else { throw PolicyProblem("the daily spend limit is an amount such as 25.00, or none") }
+        return amount
     }
 
     package static func fraudMode(_ text: String) throws(PolicyProblem) -> FraudGuardSettings.Mode {

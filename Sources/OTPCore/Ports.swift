@@ -232,9 +232,12 @@ package protocol VerificationStore: Sendable {
     ///
     /// With `fraud`, the guard judges the send first against its scopes' counts (`FraudGuard`):
     /// `OTPFailure.fraudBlocked` when it refuses (nothing charged or queued, its event written).
+    ///
+    /// With `spend`, its estimate is charged against the app's spend of the UTC day:
+    /// `OTPFailure.spendLimitReached` past the cap.
     func send(
         _ verification: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge],
-        fraud: FraudCheck?, actor: Caller
+        fraud: FraudCheck?, spend: SpendCharge?, actor: Caller
     ) async throws -> SendOutcome
 
     /// Charges `gate`, locks the verification and the recipient's guesses (read against the counter

@@ -12,11 +12,13 @@ package enum ReportCSV {
     }
 
     package static func render(groupBy: ReportGrouping, rows: [ReportRow]) -> String {
-        let names = [groupBy.rawValue] + numbers(ReportRow(key: "")).map(\.0) + ["conversion_rate"]
+        let names = [groupBy.rawValue] + numbers(ReportRow(key: "")).map(\.0) + ["cost", "conversion_rate"]
         var lines = [names.joined(separator: ",")]
         for row in rows {
             let values = numbers(row).map { $0.1.map(String.init) ?? "" }
-            lines.append(([row.key] + values + [String(format: "%.4f", row.conversionRate)]).joined(separator: ","))
+            lines.append(
+                ([row.key] + values + ["\(row.cost)", String(format: "%.4f", row.conversionRate)]).joined(
+                    separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -75,6 +75,7 @@ package enum Reports {
             row.locked += numbers.locked
             row.fraudBlocked += numbers.fraudBlocked
             row.fraudFlagged += numbers.fraudFlagged
+            row.cost += numbers.cost
             guard let p50 = numbers.latencyP50 else { return }
             p50Sum += Double(p50 * numbers.sent)
             weight += numbers.sent

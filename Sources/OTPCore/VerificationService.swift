@@ -13,6 +13,8 @@ package struct VerificationService: Sendable {
     let digester: CodeDigester
     let sealer: CodeSealer
     package let numbers: any PhoneNumberParser
+    /// Prices a send for its app's spend cap.
+    package var rateCard = RateCard.none
 
     package init(
         store: any VerificationStore, templates: any TemplateStore, codes: any CodeGenerator, keys: ServerKeys,
@@ -55,8 +57,10 @@ package struct VerificationService: Sendable {
         let fraud = FraudCheck.of(
             app: app, recipient: request.recipient.e164, country: request.recipient.region, ip: actor.ip,
             test: code.test)
+        let spend = SpendCharge.of(
+            app: app, channel: request.channel, country: request.recipient.region, rateCard: rateCard, test: code.test)
         return try await store.send(
-            verification, idempotency: idempotency, charges: charges, fraud: fraud, actor: actor)
+            verification, idempotency: idempotency, charges: charges, fraud: fraud, spend: spend, actor: actor)
     }
 
     func chooseMessage(app: App, _ request: ValidatedSend) async throws -> QueuedMessage {

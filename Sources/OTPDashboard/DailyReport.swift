@@ -8,11 +8,13 @@ package enum DailyReport {
     /// One line per channel and country, then the day's total.
     package static func csv(day: String, parts: [ReportPart]) -> String {
         let names =
-            ["day", "channel", "country"] + ReportCSV.numbers(ReportRow(key: "")).map(\.0) + ["conversion_rate"]
+            ["day", "channel", "country"] + ReportCSV.numbers(ReportRow(key: "")).map(\.0) + [
+                "cost", "conversion_rate",
+            ]
         var lines = [names.joined(separator: ",")]
         func line(_ channel: String, _ country: String, _ row: ReportRow) -> String {
             let values = ReportCSV.numbers(row).map { $0.1.map(String.init) ?? "" }
-            return ([day, channel, country] + values + [String(format: "%.4f", row.conversionRate)])
+            return ([day, channel, country] + values + ["\(row.cost)", String(format: "%.4f", row.conversionRate)])
                 .joined(separator: ",")
         }
         let groups = Dictionary(grouping: parts.filter { $0.day == day }) { "\($0.channel),\($0.country)" }

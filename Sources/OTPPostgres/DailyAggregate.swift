@@ -1,3 +1,4 @@
+import Foundation
 import OTPCore
 import PostgresNIO
 
@@ -5,8 +6,10 @@ import PostgresNIO
 /// The rollup stores this; the reports compute it live for today. One query serves both.
 enum DailyAggregate {
     /// app, day, channel, country, verifications, sent, delivered, failed, verified, expired, locked,
-    /// latency p50 and p95, sends the fraud guard refused and flagged.
-    typealias Columns = (String, String, String, String, Int, Int, Int, Int, Int, Int, Int, Int?, Int?, Int, Int)
+    /// latency p50 and p95, sends the fraud guard refused and flagged, cost.
+    typealias Columns = (
+        String, String, String, String, Int, Int, Int, Int, Int, Int, Int, Int?, Int?, Int, Int, Decimal
+    )
 
     static func part(_ columns: Columns) -> ReportPart {
         var part = ReportPart(day: columns.1, channel: columns.2, country: columns.3)
@@ -16,7 +19,7 @@ enum DailyAggregate {
         )
         (numbers.verified, numbers.expired, numbers.locked) = (columns.8, columns.9, columns.10)
         (numbers.latencyP50, numbers.latencyP95) = (columns.11, columns.12)
-        (numbers.fraudBlocked, numbers.fraudFlagged) = (columns.13, columns.14)
+        (numbers.fraudBlocked, numbers.fraudFlagged, numbers.cost) = (columns.13, columns.14, columns.15)
         part.numbers = numbers
         return part
     }
@@ -36,13 +39,15 @@ enum DailyAggregate {
                 (count(*) FILTER (WHERE otp.effective_status(v.status, v.expires_at) = 'expired'))::int AS expired,
                 (count(*) FILTER (WHERE v.status = 'locked'))::int AS locked,
                 round(percentile_cont(0.5) WITHIN GROUP (ORDER BY d.latency_ms))::int AS p50,
-                round(percentile_cont(0.95) WITHIN GROUP (ORDER BY d.latency_ms))::int AS p95
+                round(percentile_cont(0.95) WITHIN GROUP (ORDER BY d.latency_ms))::int AS p95,
+                coalesce(sum(d.cost), 0) AS cost
             FROM otp.verifications v
             LEFT JOIN LATERAL (
                 SELECT count(*) FILTER (WHERE sent_at IS NOT NULL) AS sent,
                     count(*) FILTER (WHERE state = 'delivered') AS delivered,
                     count(*) FILTER (WHERE state = 'failed') AS failed,
-                    extract(epoch FROM min(sent_at) - v.created_at)::float8 * 1000 AS latency_ms
+                    extract(epoch FROM min(sent_at) - v.created_at)::float8 * 1000 AS latency_ms,
+                (SELECT sum(a.price) FROM otp.delivery_attempts a WHERE a.verification_id = v.id) AS cost
                 FROM otp.deliveries WHERE verification_id = v.id
             ) d ON true
             WHERE (\(appIDs)::text[] IS NULL OR v.app_id = ANY(\(appIDs)::text[])) AND NOT v.test
@@ -63,7 +68,8 @@ enum DailyAggregate {
         SELECT coalesce(v.app_id, f.app_id), \(day)::date::text, coalesce(v.channel, f.channel),
             coalesce(v.country, f.country), coalesce(v.verifications, 0), coalesce(v.sent, 0),
             coalesce(v.delivered, 0), coalesce(v.failed, 0), coalesce(v.verified, 0), coalesce(v.expired, 0),
-            coalesce(v.locked, 0), v.p50, v.p95, coalesce(f.blocked, 0), coalesce(f.flagged, 0)
+            coalesce(v.locked, 0), v.p50, v.p95, coalesce(f.blocked, 0), coalesce(f.flagged, 0),
+            coalesce(v.cost, 0)
         FROM v FULL JOIN f ON f.app_id = v.app_id AND f.channel = v.channel AND f.country = v.country
         """
     }
@@ -76,20 +82,21 @@ enum DailyAggregate {
             """
             INSERT INTO otp.daily_reports (app_id, day, channel, country, verifications, sent, delivered, failed,
                 verified, expired, locked, delivery_latency_ms_p50, delivery_latency_ms_p95, fraud_blocked,
-                fraud_flagged)
+                fraud_flagged, cost)
             SELECT app_id, day::date, channel, country, verifications, sent, delivered, failed, verified, expired,
-                locked, p50, p95, blocked, flagged
+                locked, p50, p95, blocked, flagged, cost
             FROM (
             """ + query.sql
                 + """
                 ) AS today (app_id, day, channel, country, verifications, sent, delivered, failed, verified, expired,
-                    locked, p50, p95, blocked, flagged)
+                    locked, p50, p95, blocked, flagged, cost)
                 ON CONFLICT (app_id, day, channel, country) DO UPDATE SET verifications = EXCLUDED.verifications,
                     sent = EXCLUDED.sent, delivered = EXCLUDED.delivered, failed = EXCLUDED.failed,
                     verified = EXCLUDED.verified, expired = EXCLUDED.expired, locked = EXCLUDED.locked,
                     delivery_latency_ms_p50 = EXCLUDED.delivery_latency_ms_p50,
                     delivery_latency_ms_p95 = EXCLUDED.delivery_latency_ms_p95,
-                    fraud_blocked = EXCLUDED.fraud_blocked, fraud_flagged = EXCLUDED.fraud_flagged, updated_at = now()
+                    fraud_blocked = EXCLUDED.fraud_blocked, fraud_flagged = EXCLUDED.fraud_flagged,
+                    cost = EXCLUDED.cost, updated_at = now()
                 RETURNING 1
                 """
         return query

@@ -18,7 +18,7 @@ struct ClaimStatement: PostgresPreparedStatement {
             d.sealed_code, d.attempts, v.expires_at, a.fallback_channel,
             v.status = '\(VerificationStatus.pending.rawValue)' AS verification_pending, now() AS claimed_at,
             d.message_template, d.whatsapp_template, d.whatsapp_language, v.test, d.prepared, d.requested_template,
-            d.locale
+            d.locale, v.country
         """
     typealias Row = ClaimedDelivery
 
@@ -54,6 +54,7 @@ struct ClaimStatement: PostgresPreparedStatement {
         delivery.prepared = try columns.value("prepared")
         delivery.requestedTemplate = try columns.value("requested_template")
         delivery.requestedLocale = try columns.value("locale")
+        delivery.country = try columns.value("country")
         return delivery
     }
 }
@@ -67,7 +68,8 @@ struct FinishStatement: PostgresPreparedStatement {
             SELECT * FROM json_to_recordset($1::json) AS o (id bigint, verification_id text, app_id text,
                 state text, run_at double precision, reason text, sent_by text, message_id text, fallback text,
                 attempt integer, provider text, outcome text, http_status integer, provider_message_id text,
-                error_code text, error text, latency_ms integer)
+                error_code text, error text, latency_ms integer, price numeric, price_currency text,
+                price_source text)
         ), d AS (
             UPDATE otp.deliveries t SET state = o.state, run_at = coalesce(to_timestamp(o.run_at), t.run_at),
                 locked_until = NULL, locked_by = NULL, last_error = coalesce(o.reason, t.last_error),
@@ -103,9 +105,9 @@ struct FinishStatement: PostgresPreparedStatement {
             FROM f JOIN handed h USING (id)
         ), a AS (
             INSERT INTO otp.delivery_attempts (delivery_id, verification_id, app_id, provider, outcome,
-                http_status, provider_message_id, error_code, error, latency_ms)
+                http_status, provider_message_id, error_code, error, latency_ms, price, price_currency, price_source)
             SELECT id, verification_id, app_id, provider, outcome, http_status, provider_message_id, error_code, error,
-                latency_ms
+                latency_ms, price, price_currency, price_source
             FROM o WHERE provider IS NOT NULL
         ), ev AS (
             INSERT INTO otp.events (event, app_id, verification_id, details)
@@ -158,6 +160,10 @@ private struct OutcomeRow: Encodable {
     var errorCode: String?
     var error: String?
     var latencyMs: Int?
+    /// A decimal string: JSON numbers would pass through binary floating point.
+    var price: String?
+    var priceCurrency: String?
+    var priceSource: String?
 
     // Spelled out: `convertToSnakeCase` converted every key of every row anew.
     enum CodingKeys: String, CodingKey {
@@ -165,6 +171,7 @@ private struct OutcomeRow: Encodable {
         case verificationId = "verification_id", appId = "app_id", runAt = "run_at", sentBy = "sent_by"
         case messageId = "message_id", httpStatus = "http_status", providerMessageId = "provider_message_id"
         case errorCode = "error_code", latencyMs = "latency_ms"
+        case price, priceCurrency = "price_currency", priceSource = "price_source"
     }
 
     init(_ source: DeliveryOutcome) {
@@ -189,6 +196,9 @@ private struct OutcomeRow: Encodable {
             (provider, outcome, httpStatus) = (attempt.provider, result.outcome.rawValue, result.httpStatus)
             (providerMessageId, errorCode, error) = (result.providerMessageID, result.errorCode, result.errorMessage)
             latencyMs = attempt.latencyMilliseconds
+            price = attempt.price.map { "\($0)" }
+            priceCurrency = attempt.priceCurrency
+            priceSource = attempt.priceSource?.rawValue
         }
     }
 }

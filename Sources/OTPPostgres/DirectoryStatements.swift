@@ -57,7 +57,7 @@ enum AppColumns {
         a.resend_cooldown_seconds, a.channels, a.default_channel, a.sender_name, a.resend_policy,
         a.fallback_channel, a.rate_limits::text, a.countries::text, a.refused_line_types::text,
         a.default_template, a.default_locale, a.message_options::text, a.whatsapp_templates::text,
-        a.test_numbers::text, a.webhook_url, a.webhook_secret, a.fraud_guard::text
+        a.test_numbers::text, a.webhook_url, a.webhook_secret, a.fraud_guard::text, a.spend_limit_1d
         """
 
     /// The app in the columns of `list`, the first of them at `first`.
@@ -78,6 +78,7 @@ enum AppColumns {
                 defaultTemplate: try column(16), defaultLocale: try column(17), options: try column(18),
                 whatsApp: try column(19), testNumbers: try column(20), fraudGuard: try column(23)),
             into: &policy)
+        policy.spendLimitPerDay = try column(24, Decimal?.self)
         if let url = try column(21, String?.self), let secret = try column(22, Data?.self) {
             policy.webhook = AppWebhook(url: url, sealedSecret: secret)
         }

@@ -91,7 +91,7 @@ package struct PostgresManagementStore: ManagementStore {
             let rolled = try await client.query(
                 """
                 SELECT app_id, day::text, channel, country, verifications, sent, delivered, failed, verified, expired, locked,
-                    delivery_latency_ms_p50, delivery_latency_ms_p95, fraud_blocked, fraud_flagged
+                    delivery_latency_ms_p50, delivery_latency_ms_p95, fraud_blocked, fraud_flagged, cost
                 FROM otp.daily_reports
                 WHERE app_id = ANY(\(appIDs)) AND day BETWEEN \(from)::date AND \(to)::date
                     AND day < (now() AT TIME ZONE 'UTC')::date

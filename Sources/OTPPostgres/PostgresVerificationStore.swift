@@ -49,12 +49,13 @@ package struct PostgresVerificationStore: VerificationStore {
 
     package func send(
         _ new: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge], fraud: FraudCheck?,
-        actor: Caller
+        spend: SpendCharge?, actor: Caller
     ) async throws -> SendOutcome {
         // In place: the group commit answers a cancelled request itself, with the truth.
         return try await DatabaseFaults.mappingInPlace {
             let outcome = try await sends.submit(
-                .init(new: new, charges: charges, actor: actor, idempotency: idempotency, fraud: fraud))
+                .init(
+                    new: new, charges: charges, actor: actor, idempotency: idempotency, fraud: fraud, spend: spend))
             if case .created = outcome { notifier.notify() }
             return outcome
         }

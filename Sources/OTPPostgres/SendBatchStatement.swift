@@ -13,6 +13,7 @@ struct SendBatchStatement {
         var actor: Caller
         var idempotency: IdempotencyClaim? = nil
         var fraud: FraudCheck? = nil
+        var spend: SpendCharge? = nil
     }
 
     enum Answer {
@@ -53,6 +54,9 @@ struct SendBatchStatement {
             let request = requests[n]
             if refused == Self.fraudRefusal, let rule = rows.first(where: { $0.n == n })?.blockedBy {
                 answers[n] = .decided(.failure(.fraudBlocked(rule: rule)))
+            } else if refused == Self.spendRefusal {
+                let wait = SpendCharge.secondsUntilMidnightUTC(from: Date())
+                answers[n] = .decided(.failure(.spendLimitReached(retryAfterSeconds: wait)))
             } else if let refused {
                 answers[n] = .decided(.failure(PostgresRateLimiter.refusal(refused)))
             } else if let storedDigest, let claim = request.idempotency {
@@ -86,6 +90,8 @@ struct SendBatchStatement {
 
     /// What `otp.send_batch` answers for a send the guard refused.
     static let fraudRefusal = "fraud_blocked"
+    /// What it answers for a send past its app's spend cap.
+    static let spendRefusal = "spend_limit_1d"
 
     /// The guard's verdicts for the requests `written` (by index), in order; one statement reads
     /// the counts when any of them is judged.
@@ -145,6 +151,8 @@ struct SendBatchStatement {
         var fraudEvent: String?
         var fraudDetails: [String: String]?
         var blocked: Bool
+        /// Decimal strings, as `numeric` reads them.
+        var spendLimit, spendEstimate: String?
         /// The rule that refused the send (not sent to the database).
         var blockedBy: String?
 
@@ -177,6 +185,8 @@ struct SendBatchStatement {
             case fraudEvent = "fraud_event"
             case fraudDetails = "fraud_details"
             case blocked
+            case spendLimit = "spend_limit"
+            case spendEstimate = "spend_estimate"
         }
 
         init(_ n: Int, _ request: Request, verdict: FraudGuard.Verdict?) {
@@ -209,6 +219,8 @@ struct SendBatchStatement {
             idempotencyKey = request.idempotency?.key
             requestDigest = request.idempotency.map { Self.hex($0.requestDigest) }
             fraudScopes = request.fraud?.scopes.map(\.key)
+            spendLimit = request.spend.map { "\($0.limit)" }
+            spendEstimate = request.spend.map { "\($0.estimate)" }
             blocked = false
             switch verdict {
             case .flag(let finding):

@@ -76,6 +76,26 @@ package struct TwilioProvider: MessageProvider {
         }
     }
 
+    /// What Twilio billed for a message it took, once it knows (`GET .../Messages/{Sid}.json`,
+    /// `price` negative in `price_unit`); nil while the price is null or the call failed.
+    package func billedPrice(messageSID: String) async -> (price: Decimal, currency: String)? {
+        let base = HTTPProviderSupport.trimmedBase(configuration.baseURL)
+        var request = HTTPClientRequest(
+            url: "\(base)/2010-04-01/Accounts/\(HTTPProviderSupport.pathSegment(configuration.accountSID))/Messages/"
+                + "\(HTTPProviderSupport.pathSegment(messageSID)).json")
+        request.setBasicAuth(username: configuration.accountSID, password: configuration.authToken.exposed)
+        request.headers.add(name: "Accept", value: "application/json")
+        guard
+            case .answered(let response) = await HTTPProviderSupport.execute(
+                request, on: httpClient, timeout: configuration.timeout),
+            response.status == 200,
+            let message = try? JSONDecoder().decode(CreatedMessage.self, from: response.bodyData),
+            let text = message.price, let price = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")),
+            let unit = message.priceUnit, unit.count == 3
+        else { return nil }
+        return (abs(price), unit.uppercased())
+    }
+
     var messagesURL: String {
         let base = HTTPProviderSupport.trimmedBase(configuration.baseURL)
         return "\(base)/2010-04-01/Accounts/\(HTTPProviderSupport.pathSegment(configuration.accountSID))/Messages.json"
@@ -145,9 +165,18 @@ package struct TwilioProvider: MessageProvider {
 
     // MARK: - Reading the answer
 
-    /// The Message resource Twilio returns on 201; only the SID matters here.
+    /// The Message resource Twilio returns on 201: its SID, and its price once Twilio knows it
+    /// (`price` is a negative decimal string, the amount billed, in `price_unit`; often null at
+    /// creation).
     private struct CreatedMessage: Decodable {
         var sid: String?
+        var price: String?
+        var priceUnit: String?
+
+        enum CodingKeys: String, CodingKey {
+            case sid, price
+            case priceUnit = "price_unit"
+        }
     }
 
     /// Twilio's error body: `{"code": 21211, "message": "...", "more_info": "...", "status": 400}`.
@@ -190,7 +219,13 @@ package struct TwilioProvider: MessageProvider {
         var outcome = HTTPProviderSupport.outcome(forStatus: response.status)
         if outcome == .accepted {
             let created = try? decoder.decode(CreatedMessage.self, from: response.bodyData)
-            return .accepted(messageID: created?.sid, httpStatus: response.status)
+            var result = ProviderResult.accepted(messageID: created?.sid, httpStatus: response.status)
+            if let text = created?.price, let price = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")),
+                let unit = created?.priceUnit, unit.count == 3
+            {
+                (result.price, result.priceCurrency) = (abs(price), unit.uppercased())
+            }
+            return result
         }
         let error = try? decoder.decode(ErrorBody.self, from: response.bodyData)
         if let code = error?.code {

@@ -32,15 +32,17 @@ package struct ProviderSetup {
     }
 
     /// Runs `body` with the providers' HTTP client, shut down afterwards whatever happens.
-    package static func withHTTPClient(_ body: (HTTPClient) async throws -> Void) async throws {
+    package static func withHTTPClient<Result>(_ body: (HTTPClient) async throws -> Result) async throws -> Result {
         let client = makeHTTPClient()
+        let result: Result
         do {
-            try await body(client)
+            result = try await body(client)
         } catch {
             try? await client.shutdown()
             throw error
         }
         try await client.shutdown()
+        return result
     }
 
     package func chains() throws -> ProviderChains {

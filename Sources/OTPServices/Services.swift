@@ -36,6 +36,9 @@ package struct Services: Sendable {
     /// Where apps' webhooks may go (`OTP_WEBHOOK_ALLOWED_NETWORKS`): checked when one is saved and
     /// before every delivery.
     package var webhookDestinations = OutboundDestinations(rules: OutboundGuard(), resolver: SystemHostResolver())
+    /// What messages cost: prices attempts whose provider reports none, and estimates sends for
+    /// apps' spend caps.
+    package var rateCard = RateCard.none
 
     package init(client: PostgresClient, keys: ServerKeys, migrations: [MigrationFile]) {
         self.client = client
@@ -68,6 +71,7 @@ package struct Services: Sendable {
             migrations: migrations)
         services.functions = try MigrationFile.loadFunctions(from: folder)
         services.webhookDestinations = try settings.webhookDestinations()
+        services.rateCard = try settings.rateCard()
         if var replica = try settings.readReplicaConfiguration() {
             configure(&replica)
             services.readClient = PostgresClient(configuration: replica, backgroundLogger: logger)
@@ -90,10 +94,12 @@ package struct Services: Sendable {
         let readiness = Deadline(.seconds(2), sleep: EventLoopTimer.sleep)
         var metricsText: (@Sendable () -> String)? = nil
         if let metrics { metricsText = { metrics.emitToString() } }
+        var service = VerificationService(
+            store: store, templates: templates, codes: codes, keys: keys, numbers: numbers)
+        service.rateCard = rateCard
         var dependencies = APIDependencies(
             directory: directoryCache ?? directory(),
-            service: VerificationService(
-                store: store, templates: templates, codes: codes, keys: keys, numbers: numbers),
+            service: service,
             apiSecrets: APIKeySecrets(keys: keys),
             management: PostgresManagementStore(client: readClient ?? client, logger: storeLogger),
             templates: templates,
@@ -153,6 +159,8 @@ package struct Services: Sendable {
     }
 
     package func worker(chains: ProviderChains, configuration: DeliveryWorker.Configuration) -> DeliveryWorker {
+        var configuration = configuration
+        configuration.rateCard = rateCard
         let storeLogger = logger("otp.store")
         let directory = PostgresDirectory(client: client, logger: storeLogger)
         // Sends requested from SQL get their code and message by the API's own rules.

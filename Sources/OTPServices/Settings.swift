@@ -58,6 +58,16 @@ package struct Settings {
         }
     }
 
+    /// What messages cost the operator: `OTP_RATE_CARD` (`sms:BR=0.0225 sms:*=0.05 ...`) in
+    /// `OTP_RATE_CARD_CURRENCY` (default USD). Empty: no prices but the providers' own.
+    package func rateCard() throws -> RateCard {
+        do {
+            return try RateCard(value("OTP_RATE_CARD") ?? "", currency: value("OTP_RATE_CARD_CURRENCY") ?? "USD")
+        } catch {
+            throw SettingsError.invalid("OTP_RATE_CARD", error.description)
+        }
+    }
+
     /// `OTP_RETENTION_DAYS`, default 90.
     package func retentionDays() throws -> Int {
         guard let text = value("OTP_RETENTION_DAYS") else { return 90 }

@@ -53,6 +53,8 @@ package final class InMemoryVerificationStore: VerificationStore {
         var deliveries: [(verificationID: String, channel: MessageChannel, sealedCode: Data)] = []
         var fraud = FraudLedger()
         var fraudScopes: [String: [FraudScope]] = [:]
+        /// Estimated spend per app and UTC day (days since 1970).
+        var spent: [String: [Int: Decimal]] = [:]
     }
 
     private let state = Mutex(State())
@@ -71,7 +73,7 @@ package final class InMemoryVerificationStore: VerificationStore {
 
     package func send(
         _ verification: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge],
-        fraud: FraudCheck?, actor: Caller
+        fraud: FraudCheck?, spend: SpendCharge?, actor: Caller
     ) async throws -> SendOutcome {
         let now = clock.now
         return try state.withLock { state in
@@ -100,7 +102,18 @@ package final class InMemoryVerificationStore: VerificationStore {
                 }
                 state.idempotency[key] = (idempotency.requestDigest, verification.id)
             }
-            try Self.charge(charges, in: &state, now: now)
+            if let spend {
+                let day = Int(now.timeIntervalSince1970 / 86_400)
+                let spent = state.spent[verification.appID]?[day] ?? 0
+                guard spent + spend.estimate <= spend.limit else {
+                    throw OTPFailure.spendLimitReached(
+                        retryAfterSeconds: SpendCharge.secondsUntilMidnightUTC(from: now))
+                }
+                try Self.charge(charges, in: &state, now: now)
+                state.spent[verification.appID, default: [:]][day] = spent + spend.estimate
+            } else {
+                try Self.charge(charges, in: &state, now: now)
+            }
             state.fraud = ledger
             state.fraudScopes[verification.id] = fraud?.scopes
             let stored = Stored(

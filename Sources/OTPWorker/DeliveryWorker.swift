@@ -18,6 +18,8 @@ package struct DeliveryWorker: Service {
         package var requeueInterval: Duration
         package var retry: RetryPolicy
         package var workerID: String
+        /// Prices the accepted messages whose provider reports no price.
+        package var rateCard = RateCard.none
 
         package init(
             concurrency: Int = 64, lease: Duration = .seconds(30), pollInterval: Duration = .seconds(1),
@@ -115,8 +117,11 @@ package struct DeliveryWorker: Service {
         let elapsed = ContinuousClock.now - started
         chains.breaker.record(provider.name, outcome: result.outcome)
         WorkerMetrics.attemptDuration(provider: provider.name).record(duration: elapsed)
-        let attempt = DeliveryAttempt(
+        var attempt = DeliveryAttempt(
             provider: provider.name, result: result, latencyMilliseconds: Int(elapsed / .milliseconds(1)))
+        if !delivery.test {
+            attempt.price(by: configuration.rateCard, country: delivery.country, channel: delivery.channel)
+        }
         switch result.outcome {
         case .accepted:
             return (attempt, .sent(provider: provider.name, messageID: result.providerMessageID))

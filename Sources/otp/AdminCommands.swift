@@ -58,6 +58,12 @@ struct PolicyOptions: ParsableArguments {
             "A threshold of the fraud guard, NAME=VALUE: country_floor, prefix_floor, ip_floor, tolerance, baseline, history_minimum. Repeatable."
     )
     var fraudThreshold: [String] = []
+    @Option(
+        name: .customLong("spend-limit-1d"),
+        help:
+            "Most the app may spend per UTC day, estimated by OTP_RATE_CARD (\"none\" clears); past it 429 SPEND_LIMIT_REACHED."
+    )
+    var spendLimit: String?
 
     /// Seals test numbers' codes; the server key is needed only when some are given.
     func sealer() throws -> CodeSealer? {
@@ -115,6 +121,10 @@ struct PolicyOptions: ParsableArguments {
                     }
                     return (allowance, adds)
                 })
+        }
+        if let spendLimit {
+            change.spendLimitPerDay = .some(
+                try Self.option("--spend-limit-1d") { try PolicyChange.spendLimit(spendLimit) })
         }
         for entry in fraudThreshold {
             let (name, value) = try Self.option("--fraud-threshold \(entry)") { try PolicyChange.fraudThreshold(entry) }
@@ -447,5 +457,6 @@ struct PolicyView: Encodable {
         try container.encode(policy.fraud.mode.rawValue, forKey: Key("fraud_guard"))
         try container.encode(policy.fraud.allow.map(\.text), forKey: Key("fraud_allow"))
         try container.encode(policy.fraud.thresholds, forKey: Key("fraud_thresholds"))
+        try container.encode(policy.spendLimitPerDay.map { "\($0)" }, forKey: Key("spend_limit_1d"))
     }
 }

@@ -225,3 +225,30 @@ struct AuditCommand: AsyncParsableCommand {
         }
     }
 }
+
+struct PricesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prices",
+        abstract: "Record what Twilio billed for the messages of the last two days (idempotent; run every 10 minutes).")
+
+    @Option(help: "The most messages to look up in one run.") var limit = 1000
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() async throws {
+        let settings = Settings()
+        Bootstrap.logging(level: try settings.logLevel())
+        let logger = Logger(label: "otp.cron")
+        guard settings.value("TWILIO_ACCOUNT_SID") != nil else {
+            try Output.print(BilledPrices.Report(), json: json) { "no provider to ask: TWILIO_ACCOUNT_SID is not set" }
+            return
+        }
+        let limit = limit
+        let report = try await ProviderSetup.withHTTPClient { http in
+            try await withPostgres(settings, logger: logger) { client in
+                try await BilledPrices(settings: settings, httpClient: http, client: client, logger: logger)?
+                    .run(limit: limit) ?? BilledPrices.Report()
+            }
+        }
+        try Output.print(report, json: json) { "looked up \(report.looked) messages, priced \(report.priced)" }
+    }
+}

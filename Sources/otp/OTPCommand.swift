@@ -20,6 +20,6 @@ struct OTPCommand: AsyncParsableCommand {
         subcommands: [
             DevCommand.self, MigrateCommand.self, ServeCommand.self, WorkCommand.self, ExpireCommand.self,
             RollupCommand.self, ReportCommand.self, PartitionsCommand.self, PruneCommand.self, AuditCommand.self,
-            AppsCommand.self, KeysCommand.self, UsersCommand.self, ProducersCommand.self,
+            PricesCommand.self, AppsCommand.self, KeysCommand.self, UsersCommand.self, ProducersCommand.self,
         ])
 }

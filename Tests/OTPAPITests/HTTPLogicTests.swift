@@ -137,7 +137,7 @@ struct FailingStore: VerificationStore {
 
     func send(
         _: NewVerification, idempotency: IdempotencyClaim?, charges: [RateLimitCharge], fraud: FraudCheck?,
-        actor: Caller
+        spend: SpendCharge?, actor: Caller
     ) async throws -> SendOutcome { throw error }
 
     func verify(

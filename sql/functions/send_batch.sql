@@ -8,6 +8,9 @@
 --   3. every other send's verification, delivery and events in one statement: the only place that
 --      inserts verifications. otp.request_verification writes through here too, unprepared (no
 --      code yet: `prepared` false, the worker makes it).
+-- Before the counters, each send with a spend cap charges its estimate to its app's spend of the day
+-- (otp.spend_daily), refused past the cap ('spend_limit_1d'); a send a counter then refuses gives it
+-- back.
 -- The fraud guard has judged each send before (OTPCore's FraudGuard): a send it refused (`blocked`)
 -- charges nothing and writes only its `fraud_blocked` event; a flagged one writes `fraud_flagged`
 -- with its other events. Each judged send counts in its scopes (`fraud_scopes`, otp.fraud_recent
@@ -65,6 +68,38 @@ BEGIN
         END IF;
     END LOOP;
 
+    -- The apps' spend caps: each send's estimate is charged against its app's spend of the UTC day,
+    -- refused past the cap (the rows locked first, in order, as the counters below are).
+    IF EXISTS (SELECT 1 FROM jsonb_array_elements(requests) AS x WHERE x ->> 'spend_limit' IS NOT NULL) THEN
+        INSERT INTO otp.spend_daily AS s (app_id, day, spent)
+        SELECT DISTINCT q.app_id, (now() AT TIME ZONE 'UTC')::date, 0
+        FROM jsonb_to_recordset(requests) AS q (app_id text, spend_limit numeric)
+        WHERE q.spend_limit IS NOT NULL ORDER BY 1
+        ON CONFLICT DO NOTHING;
+        PERFORM 1 FROM otp.spend_daily s
+        WHERE s.day = (now() AT TIME ZONE 'UTC')::date AND s.app_id IN (
+            SELECT q.app_id FROM jsonb_to_recordset(requests) AS q (app_id text, spend_limit numeric)
+            WHERE q.spend_limit IS NOT NULL)
+        ORDER BY s.app_id FOR UPDATE;
+        FOR r IN
+            SELECT q.n, q.app_id, q.spend_limit, q.spend_estimate, q.account_id, q.idempotency_key
+            FROM jsonb_to_recordset(requests) AS q (n integer, app_id text, spend_limit numeric, spend_estimate numeric,
+                account_id bigint, idempotency_key text)
+            WHERE q.spend_limit IS NOT NULL AND NOT q.n = ANY (taken) AND NOT refusals ? q.n::text
+            ORDER BY q.n
+        LOOP
+            UPDATE otp.spend_daily s SET spent = s.spent + r.spend_estimate
+            WHERE s.app_id = r.app_id AND s.day = (now() AT TIME ZONE 'UTC')::date
+                AND s.spent + r.spend_estimate <= r.spend_limit;
+            IF NOT FOUND THEN
+                refusals := refusals || jsonb_build_object(r.n::text, 'spend_limit_1d');
+                IF r.idempotency_key IS NOT NULL THEN
+                    DELETE FROM otp.idempotency_keys k WHERE k.account_id = r.account_id AND k.key = r.idempotency_key;
+                END IF;
+            END IF;
+        END LOOP;
+    END IF;
+
     IF EXISTS (SELECT 1 FROM jsonb_array_elements(requests) AS x WHERE jsonb_array_length(x -> 'rules') > 0) THEN
         -- Every counter the batch will charge is locked first (otp.lock_counters).
         SELECT otp.lock_counters(array_agg(x.rule), array_agg(x.scope_key), array_agg(x.max_count),
@@ -76,15 +111,22 @@ BEGIN
         WHERE NOT q.n = ANY (taken) AND NOT refusals ? q.n::text;
 
         FOR r IN
-            SELECT q.n, q.rules, q.scope_keys, q.max_counts, q.windows, q.account_id, q.idempotency_key
+            SELECT q.n, q.rules, q.scope_keys, q.max_counts, q.windows, q.account_id, q.idempotency_key, q.app_id,
+                q.spend_limit, q.spend_estimate
             FROM jsonb_to_recordset(requests) AS q (n integer, rules text[], scope_keys text[], max_counts bigint[],
-                windows bigint[], account_id bigint, idempotency_key text)
+                windows bigint[], account_id bigint, idempotency_key text, app_id text, spend_limit numeric,
+                spend_estimate numeric)
             WHERE cardinality(q.rules) > 0 AND NOT q.n = ANY (taken) AND NOT refusals ? q.n::text
             ORDER BY q.n
         LOOP
             refusal := otp.charge_counters_or_refuse(r.rules, r.scope_keys, r.max_counts, r.windows);
             IF refusal IS NOT NULL THEN
                 refusals := refusals || jsonb_build_object(r.n::text, refusal);
+                IF r.spend_limit IS NOT NULL THEN
+                    -- The send's estimate, charged above, is given back.
+                    UPDATE otp.spend_daily s SET spent = s.spent - r.spend_estimate
+                    WHERE s.app_id = r.app_id AND s.day = (now() AT TIME ZONE 'UTC')::date;
+                END IF;
                 IF r.idempotency_key IS NOT NULL THEN
                     DELETE FROM otp.idempotency_keys k WHERE k.account_id = r.account_id AND k.key = r.idempotency_key;
                 END IF;

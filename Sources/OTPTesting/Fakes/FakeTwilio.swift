@@ -36,6 +36,9 @@ package final class FakeTwilio: Sendable {
     private struct State {
         var port = 0
         var behaviour = Behaviour.normal
+        /// What a fetched message cost, as Twilio writes it (negative, in `price_unit`).
+        var price = "-0.00790"
+        var fetches = 0
         var requestCount = 0
         var messages: [Message] = []
         /// The 201 body first given for each idempotency token.
@@ -60,6 +63,15 @@ package final class FakeTwilio: Sendable {
     /// Accepted messages, oldest first (repeats of an idempotency token are not in it).
     package var messages: [Message] { state.withLock { $0.messages } }
 
+    /// The price a fetched message reports (Twilio's form: `"-0.00790"`).
+    package var price: String {
+        get { state.withLock { $0.price } }
+        set { state.withLock { $0.price = newValue } }
+    }
+
+    /// Requests for one message's resource.
+    package var fetches: Int { state.withLock { $0.fetches } }
+
     /// Every request that reached the Messages route, whatever the answer.
     package var requestCount: Int { state.withLock { $0.requestCount } }
 
@@ -83,6 +95,9 @@ package final class FakeTwilio: Sendable {
         let router = Router(context: FakeVendorContext.self)
         router.post("/2010-04-01/Accounts/:accountSID/Messages.json") { request, context in
             try await fake.answer(request, context: context)
+        }
+        router.get("/2010-04-01/Accounts/:accountSID/Messages/:sid") { request, context in
+            fake.fetch(request, context: context)
         }
         return try await FakeVendor.run(name: "fake-twilio", router: router) { port in
             fake.state.withLock { $0.port = port }
@@ -162,6 +177,27 @@ package final class FakeTwilio: Sendable {
             return json
         }
         return FakeVendor.json(.created, text: json)
+    }
+
+    /// `GET .../Messages/{Sid}.json`: the message as Twilio shows it once sent, with its price.
+    private func fetch(_ request: Request, context: FakeVendorContext) -> Response {
+        guard let credentials = FakeVendor.basicCredentials(request.headers[.authorization]),
+            credentials.user == accountSID, credentials.password == authToken
+        else { return Self.error(.unauthorized, code: 20003, message: "Authenticate") }
+        let sid = context.parameters.get("sid").map { $0.hasSuffix(".json") ? String($0.dropLast(5)) : $0 } ?? ""
+        let (message, price) = state.withLock { state in
+            state.fetches += 1
+            return (state.messages.first { $0.sid == sid }, state.price)
+        }
+        guard context.parameters.get("accountSID") == accountSID, let message else {
+            return Self.error(
+                .notFound, code: 20404, message: "The requested resource \(request.uri.path) was not found")
+        }
+        var object =
+            (try? JSONSerialization.jsonObject(with: Data(Self.created(message, accountSID: accountSID).utf8)))
+            as? [String: Any] ?? [:]
+        (object["status"], object["price"]) = ("delivered", price)
+        return FakeVendor.json(.ok, text: FakeVendor.jsonText(object))
     }
 
     /// E.164 (`+` and 8 to 15 digits, no leading zero), optionally behind `whatsapp:`.

@@ -38,6 +38,8 @@ struct TestApp {
     let codes: ScriptedCodes
     let logs: LogCapture
     let migrations: [MigrationFile]
+    /// `OTP_RATE_CARD` as the test sets it.
+    var rateCard = RateCard.none
     var receiptSettings = ReceiptSettings(
         twilioAuthToken: "twilio-test-token", twilioCallbackURL: "https://otp.example.com/webhooks/twilio/status",
         metaAppSecret: "meta-test-secret", metaVerifyToken: "meta-verify")
@@ -88,6 +90,7 @@ struct TestApp {
         // The tests' webhook receivers listen on loopback, which the operator's setting must allow.
         services.webhookDestinations = OutboundDestinations(
             rules: OutboundGuard(allowedNetworks: [IPNetwork("127.0.0.0/8")!]), resolver: SystemHostResolver())
+        services.rateCard = rateCard
         return services
     }
 
