@@ -24,7 +24,7 @@ let dashboardResources = [
     "app.mustache", "webhook_secret.mustache", "keys.mustache", "key_created.mustache", "templates.mustache",
     "template.mustache",
     "template_form.mustache", "filters.mustache", "verifications.mustache", "verification.mustache", "logs.mustache",
-    "reports.mustache", "dashboard.css", "dashboard.js", "favicon.svg",
+    "reports.mustache", "fraud.mustache", "dashboard.css", "dashboard.js", "favicon.svg",
 ]
 
 // Test targets import what they use without listing every module that defines a member.

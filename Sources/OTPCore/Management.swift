@@ -138,6 +138,55 @@ package protocol ManagementStore: Sendable {
     /// The report parts of `appIDs` from `from` to `to` (UTC days, both inclusive): past days from
     /// the rollups, today computed live. `Reports.group` adds them up.
     func reportParts(appIDs: [String], from: String, to: String) async throws -> [ReportPart]
+    /// What the fraud guard refused and flagged for `appIDs`, from its audit events: the scopes of
+    /// the last hour, newest first, and the sends of each of the last 24 hours.
+    func fraudActivity(appIDs: [String]) async throws -> FraudActivity
+}
+
+/// The fraud guard's recent decisions, for the dashboard's fraud page.
+package struct FraudActivity: Sendable, Equatable {
+    /// A scope over its line in the last hour: how many sends it refused and flagged, and the
+    /// figures of its latest decision.
+    package struct Scope: Sendable, Equatable {
+        package var appID: String
+        package var rule: String
+        package var scope: String
+        package var blocked: Int
+        package var flagged: Int
+        package var sentLastHour: Int
+        package var verifiedLastHour: Int
+        package var latest: Date
+
+        package init(
+            appID: String, rule: String, scope: String, blocked: Int, flagged: Int, sentLastHour: Int,
+            verifiedLastHour: Int, latest: Date
+        ) {
+            (self.appID, self.rule, self.scope) = (appID, rule, scope)
+            (self.blocked, self.flagged) = (blocked, flagged)
+            (self.sentLastHour, self.verifiedLastHour, self.latest) = (sentLastHour, verifiedLastHour, latest)
+        }
+
+        package var conversion: Double { sentLastHour == 0 ? 0 : Double(verifiedLastHour) / Double(sentLastHour) }
+    }
+
+    /// One hour's refused and flagged sends.
+    package struct Hour: Sendable, Equatable {
+        package var start: Date
+        package var blocked: Int
+        package var flagged: Int
+
+        package init(start: Date, blocked: Int, flagged: Int) {
+            (self.start, self.blocked, self.flagged) = (start, blocked, flagged)
+        }
+    }
+
+    package var scopes: [Scope]
+    package var hours: [Hour]
+
+    package init(scopes: [Scope], hours: [Hour]) {
+        self.scopes = scopes
+        self.hours = hours
+    }
 }
 
 package enum CursorError: Error, Equatable {

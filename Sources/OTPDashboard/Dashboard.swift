@@ -53,6 +53,7 @@ package struct Dashboard: Sendable {
         KeysController(administration: dependencies.administration, sessions: sessions).addRoutes(to: group)
         TemplatesController(dependencies: dependencies, sessions: sessions).addRoutes(to: group)
         ActivityController(dependencies: dependencies, sessions: sessions).addRoutes(to: group)
+        FraudController(dependencies: dependencies, sessions: sessions).addRoutes(to: group)
         // Any other path under /dashboard/ is a page that does not exist.
         group.get("**") { _, _ -> Response in throw DashboardError.notFound }
     }

@@ -21,6 +21,7 @@ enum Pages {
             ("verifications", PackageResources.verifications_mustache),
             ("verification", PackageResources.verification_mustache), ("logs", PackageResources.logs_mustache),
             ("reports", PackageResources.reports_mustache), ("problem", PackageResources.problem_mustache),
+            ("fraud", PackageResources.fraud_mustache),
             ("template_form", PackageResources.template_form_mustache), ("filters", PackageResources.filters_mustache),
         ]
         MustacheContentTypes.register(ScalarHTMLContentType(), named: ScalarHTMLContentType.name)

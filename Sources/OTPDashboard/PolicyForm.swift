@@ -83,7 +83,40 @@ enum PolicyForm {
         let additions = (form.raw("test_numbers") ?? "").split(whereSeparator: \.isNewline).map(String.init)
             .filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
         change.testNumbers = removals + additions
+        if let mode = form["fraud_guard"] { change.fraudMode = try PolicyChange.fraudMode(mode) }
+        if let allow = form.raw("fraud_allow") {
+            change.fraudAllow = .replace(
+                try allow.split(whereSeparator: { $0.isNewline || $0 == "," }).map {
+                    $0.trimmingCharacters(in: .whitespaces)
+                }.filter { !$0.isEmpty }.map { entry throws(PolicyProblem) in try PolicyChange.fraudAllowance(entry) })
+        }
+        for name in PolicyChange.fraudThresholdNames {
+            guard let text = form["fraud_threshold." + name] else { continue }
+            let (_, value) = try PolicyChange.fraudThreshold("\(name)=\(text)")
+            change.fraudThresholds[name] = value
+        }
+        if form.has("spend_limit_1d") {
+            change.spendLimitPerDay = .some(try PolicyChange.spendLimit(form["spend_limit_1d"] ?? ""))
+        }
         return change
+    }
+
+    /// The guard's thresholds as the form's rows: name, value and what it means.
+    static func fraudThresholds(_ thresholds: FraudThresholds) -> [[String: Any]] {
+        [
+            (
+                "country_floor", "\(thresholds.countryFloor)",
+                "unverified sends of the last hour a country may always have"
+            ),
+            ("prefix_floor", "\(thresholds.prefixFloor)", "the same for a block of 100,000 numbers"),
+            ("ip_floor", "\(thresholds.ipFloor)", "the same for a client IP (IPv6: its /64)"),
+            ("tolerance", "\(thresholds.tolerance)", "over the line below this share of the scope's usual conversion"),
+            ("baseline", "\(thresholds.baseline)", "usual conversion of a scope with too little history"),
+            (
+                "history_minimum", "\(thresholds.historyMinimum)",
+                "sends in 14 days before a scope's own conversion counts"
+            ),
+        ].map { ["name": $0.0, "value": $0.1, "meaning": $0.2] }
     }
 
     private static func integer(_ form: FormData, _ name: String) throws(PolicyProblem) -> Int? {
@@ -144,6 +177,12 @@ enum PolicyForm {
             "webhook_url": policy.webhook?.url ?? "",
             "whatsapp_templates": messages.whatsAppTemplates.sorted { $0.key < $1.key }
                 .map { "\($0.key)=\($0.value.name):\($0.value.language)" }.joined(separator: "\n"),
+            "fraud_modes": FraudGuardSettings.Mode.allCases.map {
+                ["mode": $0.rawValue, "selected": policy.fraud.mode == $0]
+            },
+            "fraud_thresholds": fraudThresholds(policy.fraud.thresholds),
+            "fraud_allow": policy.fraud.allow.map(\.text).joined(separator: "\n"),
+            "spend_limit_1d": policy.spendLimitPerDay.map { "\($0)" } ?? "",
         ]
     }
 }

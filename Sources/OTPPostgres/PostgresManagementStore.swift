@@ -110,6 +110,49 @@ package struct PostgresManagementStore: ManagementStore {
         }
     }
 
+    package func fraudActivity(appIDs: [String]) async throws -> FraudActivity {
+        try await DatabaseFaults.mapping {
+            var scopes: [FraudActivity.Scope] = []
+            let scopeRows = try await client.query(
+                """
+                SELECT e.app_id, e.details ->> 'rule', e.details ->> 'scope',
+                    (count(*) FILTER (WHERE e.event = 'fraud_blocked'))::int,
+                    (count(*) FILTER (WHERE e.event = 'fraud_flagged'))::int,
+                    ((array_agg(e.details ->> 'sent_1h' ORDER BY e.id DESC))[1])::int,
+                    ((array_agg(e.details ->> 'verified_1h' ORDER BY e.id DESC))[1])::int,
+                    max(e.at)
+                FROM otp.events e
+                WHERE e.app_id = ANY(\(appIDs)) AND e.event IN ('fraud_blocked', 'fraud_flagged')
+                    AND e.at > now() - interval '1 hour'
+                GROUP BY 1, 2, 3 ORDER BY max(e.at) DESC LIMIT 100
+                """, logger: logger)
+            for try await (app, rule, scope, blocked, flagged, sent, verified, latest) in scopeRows.decode(
+                (String, String, String, Int, Int, Int, Int, Date).self)
+            {
+                scopes.append(
+                    .init(
+                        appID: app, rule: rule, scope: scope, blocked: blocked, flagged: flagged, sentLastHour: sent,
+                        verifiedLastHour: verified, latest: latest))
+            }
+            var hours: [FraudActivity.Hour] = []
+            let hourRows = try await client.query(
+                """
+                SELECT h.start, (count(e.id) FILTER (WHERE e.event = 'fraud_blocked'))::int,
+                    (count(e.id) FILTER (WHERE e.event = 'fraud_flagged'))::int
+                FROM generate_series(date_trunc('hour', now()) - interval '23 hours', date_trunc('hour', now()),
+                    interval '1 hour') AS h (start)
+                LEFT JOIN otp.events e ON e.app_id = ANY(\(appIDs))
+                    AND e.event IN ('fraud_blocked', 'fraud_flagged')
+                    AND e.at >= h.start AND e.at < h.start + interval '1 hour'
+                GROUP BY h.start ORDER BY h.start
+                """, logger: logger)
+            for try await (start, blocked, flagged) in hourRows.decode((Date, Int, Int).self) {
+                hours.append(.init(start: start, blocked: blocked, flagged: flagged))
+            }
+            return FraudActivity(scopes: scopes, hours: hours)
+        }
+    }
+
     static func verificationsQuery(_ scope: ListScope, _ filter: VerificationFilter) throws -> PostgresQuery {
         let after = try scope.cursor.map { try Cursor.decode($0, parts: [.time, .id]) }
         let status = filter.status?.rawValue

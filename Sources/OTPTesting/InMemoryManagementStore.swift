@@ -60,4 +60,35 @@ package struct InMemoryManagementStore: ManagementStore {
             return part
         }
     }
+
+    /// From the guard's events, as the PostgreSQL store reads them.
+    package func fraudActivity(appIDs: [String]) async throws -> FraudActivity {
+        let now = verifications.clock.now
+        let decisions = verifications.events.filter {
+            appIDs.contains($0.appID) && [.fraudBlocked, .fraudFlagged].contains($0.kind)
+        }
+        var scopes: [String: FraudActivity.Scope] = [:]
+        for event in decisions where event.at > now.addingTimeInterval(-3600) {
+            let rule = event.details["rule"] ?? "", scope = event.details["scope"] ?? ""
+            var entry =
+                scopes["\(event.appID) \(rule) \(scope)"]
+                ?? .init(
+                    appID: event.appID, rule: rule, scope: scope, blocked: 0, flagged: 0, sentLastHour: 0,
+                    verifiedLastHour: 0, latest: event.at)
+            if event.kind == .fraudBlocked { entry.blocked += 1 } else { entry.flagged += 1 }
+            (entry.sentLastHour, entry.verifiedLastHour, entry.latest) = (
+                Int(event.details["sent_1h"] ?? "") ?? 0, Int(event.details["verified_1h"] ?? "") ?? 0, event.at
+            )
+            scopes["\(event.appID) \(rule) \(scope)"] = entry
+        }
+        let thisHour = (now.timeIntervalSince1970 / 3600).rounded(.down) * 3600
+        let hours = (0..<24).reversed().map { back -> FraudActivity.Hour in
+            let start = Date(timeIntervalSince1970: thisHour - Double(back) * 3600)
+            let inHour = decisions.filter { $0.at >= start && $0.at < start.addingTimeInterval(3600) }
+            return .init(
+                start: start, blocked: inHour.filter { $0.kind == .fraudBlocked }.count,
+                flagged: inHour.filter { $0.kind == .fraudFlagged }.count)
+        }
+        return FraudActivity(scopes: scopes.values.sorted { $0.latest > $1.latest }, hours: hours)
+    }
 }

@@ -277,6 +277,55 @@ import Testing
         }
     }
 
+    @Test func theFraudGuardIsSetOnTheAppPageAndItsDecisionsListedOnTheFraudPage() async throws {
+        let world = try await DashboardWorld()
+        try await world.test { (browser: Browser) async throws in
+            _ = try await browser.signIn(DashboardWorld.owner)
+            let path = "/dashboard/apps/\(world.world.app.id)"
+            let form = try await browser.get(path)
+            #expect(
+                form.text.contains(#"id="fraud-guard""#) && form.text.contains(#"name="fraud_threshold.prefix_floor""#))
+            let refused = try await browser.post(
+                path, [("channels", "sms"), ("fraud_guard", "sometimes")], csrf: form.csrf)
+            #expect(refused.status == .unprocessableContent && refused.text.contains("off, monitor or enforce"))
+            let saved = try await browser.post(
+                path,
+                [
+                    ("channels", "sms"), ("fraud_guard", "enforce"), ("fraud_threshold.prefix_floor", "2"),
+                    ("fraud_threshold.tolerance", "0.5"), ("fraud_allow", "+4479*\nGB\n198.51.100.0/24"),
+                    ("spend_limit_1d", "12.50"),
+                ], csrf: form.csrf)
+            #expect(saved.status == .seeOther)
+            let app = try #require(try await world.world.directory.app(id: world.world.app.id, accountID: 1))
+            #expect(app.policy.fraud.mode == .enforce)
+            #expect(app.policy.fraud.thresholds.prefixFloor == 2 && app.policy.fraud.thresholds.tolerance == 0.5)
+            #expect(app.policy.fraud.allow.map(\.text) == ["+4479*", "GB", "198.51.100.0/24"])
+            #expect(app.policy.spendLimitPerDay == Decimal(string: "12.5"))
+
+            // Four sends to one block, none verified: the floor of 2 lets two through.
+            var refusals = 0
+            for n in 0..<4 {
+                world.world.codes.push("482913")
+                let parameters = SendParameters(
+                    recipient: "+55119998800\(n)0", channel: nil, from: nil, template: nil, locale: nil,
+                    codeLength: nil, expiresIn: nil, metadata: nil)
+                do {
+                    _ = try await world.world.dependencies.service.send(
+                        app: app, parameters, idempotency: nil, actor: Caller(keyID: "ak_test", ip: "192.0.2.9"))
+                } catch OTPFailure.fraudBlocked(let rule) {
+                    #expect(rule == "prefix")
+                    refusals += 1
+                }
+            }
+            #expect(refusals == 2)
+            let page = try await browser.get("/dashboard/fraud")
+            #expect(page.status == .ok)
+            #expect(page.text.contains(#"data-scope="prefix:+55119998""#), "\(page.text)")
+            #expect(page.text.contains(#"<td class="blocked">2</td>"#))
+            #expect(page.text.contains("<svg"))
+        }
+    }
+
     /// A verification of `app` made through the core service, as the API makes them.
     static func send(_ world: DashboardWorld, app: App) async throws -> String {
         world.world.codes.push("482913")

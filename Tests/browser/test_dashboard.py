@@ -48,6 +48,7 @@ NAV = {
     "/dashboard/verifications",
     "/dashboard/logs",
     "/dashboard/reports",
+    "/dashboard/fraud",
 }
 # The demo app allows 5 sends to one recipient in 10 minutes: each send here has its own number.
 # This one's must never be shown in full; it is not the README's +14155550123, which a page may
@@ -330,6 +331,46 @@ def test_create_key_and_use_it(driver):
     assert secret not in driver.page_source, "expected the secret gone from /dashboard/keys after a reload"
     row = driver.find_element(By.CSS_SELECTOR, f'table#keys tr[data-key-id="{key_id}"]')
     assert row.find_element(By.CSS_SELECTOR, "td.key-state").text.strip() == "active", "expected the new key active"
+
+
+def save_fraud_guard(driver, mode, prefix_floor, allow, screenshot):
+    """Sets the demo app's fraud guard on its page, as an owner does."""
+    visit(driver, f"/dashboard/apps/{APPID}", screenshot + "-form")
+    form = driver.find_element(By.ID, "fraud-guard")
+    Select(form.find_element(By.NAME, "fraud_guard")).select_by_value(mode)
+    fill(form.find_element(By.NAME, "fraud_threshold.prefix_floor"), prefix_floor)
+    fill(form.find_element(By.NAME, "fraud_allow"), allow)
+    click_through(driver, driver.find_element(By.ID, "app-save"), screenshot)
+    assert "Saved" in driver.find_element(By.ID, "notice").text, "expected #notice to say Saved"
+
+
+def test_fraud_guard(driver):
+    key_id, secret = need("key", "test_create_key_and_use_it")
+    save_fraud_guard(driver, "enforce", "3", "GB", "app-fraud-enforce")
+    policy = listed_policy(APPID)
+    assert policy["fraud_guard"] == "enforce", f"expected fraud_guard enforce, got {policy['fraud_guard']}"
+    assert policy["fraud_allow"] == ["GB"], f"expected fraud_allow [GB], got {policy['fraud_allow']}"
+    assert policy["fraud_thresholds"]["prefix_floor"] == 3, f"expected prefix_floor 3, got {policy['fraud_thresholds']}"
+
+    try:
+        # Six sequential numbers of one block of 100,000 (+131255...), none verified: three pass,
+        # then the block is refused.
+        answers = [send(key_id, secret, f"+1312555{n:04d}") for n in range(300, 306)]
+        statuses = [status for status, _ in answers]
+        assert statuses == [202, 202, 202, 403, 403, 403], f"expected three sends then three refusals, got {statuses}"
+        refusal = answers[-1][1].get("error", {})
+        assert refusal.get("code") == "FRAUD_BLOCKED" and refusal.get("rule") == "prefix", f"got {refusal}"
+
+        visit(driver, "/dashboard/fraud", "fraud")
+        row = driver.find_element(By.CSS_SELECTOR, 'table#fraud-scopes tr[data-scope="prefix:+131255"]')
+        assert row.find_element(By.CSS_SELECTOR, "td.blocked").text.strip() == "3", "expected 3 refused in the block"
+        chart = driver.find_element(By.CSS_SELECTOR, "figure.chart")
+        chart.find_element(By.CSS_SELECTOR, 'svg[role="img"]')
+        chart.find_element(By.CSS_SELECTOR, "table.chart-data")
+    finally:
+        # Back to watching only, so that the later steps' sends go out.
+        save_fraud_guard(driver, "monitor", "10", "", "app-fraud-monitor")
+    assert listed_policy(APPID)["fraud_guard"] == "monitor", "expected fraud_guard back to monitor"
 
 
 def test_revoke_key(driver):
