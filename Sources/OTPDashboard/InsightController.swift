@@ -111,6 +111,7 @@ struct InsightController {
             "delivery_rate": row.sent == 0 ? "–" : Charts.Unit.percent.format(Double(row.delivered) / Double(row.sent)),
             "conversion": row.verifications == 0 ? "–" : Charts.Unit.percent.format(row.conversionRate),
             "p50": row.latencyP50.map { "\($0) ms" } ?? "–", "p95": row.latencyP95.map { "\($0) ms" } ?? "–",
+            "cost": "\(row.cost)", "fraud_blocked": row.fraudBlocked, "fraud_flagged": row.fraudFlagged,
         ]
     }
 
