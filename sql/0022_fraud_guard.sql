@@ -6,26 +6,30 @@
 ALTER TABLE otp.apps ADD COLUMN fraud_guard jsonb NOT NULL DEFAULT '{}';
 ALTER TABLE otp.verifications ADD COLUMN fraud_scopes text[];
 
+-- A busy scope (a country, a carrier's NAT address) is counted on 8 rows per bucket, one chosen per
+-- batch (`shard`), so that concurrent batches do not queue on one row lock; reads add them up.
 CREATE TABLE otp.fraud_recent (
     app_id text NOT NULL,
     scope text NOT NULL,
     bucket timestamptz NOT NULL,
+    shard smallint NOT NULL DEFAULT 0,
     sent integer NOT NULL DEFAULT 0,
     verified integer NOT NULL DEFAULT 0,
     flagged integer NOT NULL DEFAULT 0,
     blocked integer NOT NULL DEFAULT 0,
-    PRIMARY KEY (app_id, scope, bucket)
+    PRIMARY KEY (app_id, scope, bucket, shard)
 );
 
 CREATE TABLE otp.fraud_daily (
     app_id text NOT NULL,
     scope text NOT NULL,
     day date NOT NULL,
+    shard smallint NOT NULL DEFAULT 0,
     sent integer NOT NULL DEFAULT 0,
     verified integer NOT NULL DEFAULT 0,
     flagged integer NOT NULL DEFAULT 0,
     blocked integer NOT NULL DEFAULT 0,
-    PRIMARY KEY (app_id, scope, day)
+    PRIMARY KEY (app_id, scope, day, shard)
 );
 
 -- Reports count the sends the guard refused or flagged, per app, day, channel and country.

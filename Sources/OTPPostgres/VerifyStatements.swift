@@ -180,16 +180,18 @@ struct RecordVerifiesStatement: PostgresPreparedStatement {
                 unnest(v.fraud_scopes) AS s (scope)
             WHERE r.verified
             GROUP BY v.app_id, s.scope
+        ), shard AS (
+            SELECT floor(random() * 8)::smallint AS n
         ), fr AS (
-            INSERT INTO otp.fraud_recent AS k (app_id, scope, bucket, verified)
-            SELECT fv.app_id, fv.scope, date_bin('5 minutes', now(), timestamptz '2000-01-01'), fv.verified
-            FROM fv ORDER BY fv.app_id, fv.scope COLLATE "C"
-            ON CONFLICT (app_id, scope, bucket) DO UPDATE SET verified = k.verified + EXCLUDED.verified
+            INSERT INTO otp.fraud_recent AS k (app_id, scope, bucket, shard, verified)
+            SELECT fv.app_id, fv.scope, date_bin('5 minutes', now(), timestamptz '2000-01-01'), shard.n, fv.verified
+            FROM fv, shard ORDER BY fv.app_id, fv.scope COLLATE "C"
+            ON CONFLICT (app_id, scope, bucket, shard) DO UPDATE SET verified = k.verified + EXCLUDED.verified
         ), fd AS (
-            INSERT INTO otp.fraud_daily AS k (app_id, scope, day, verified)
-            SELECT fv.app_id, fv.scope, (now() AT TIME ZONE 'UTC')::date, fv.verified
-            FROM fv ORDER BY fv.app_id, fv.scope COLLATE "C"
-            ON CONFLICT (app_id, scope, day) DO UPDATE SET verified = k.verified + EXCLUDED.verified
+            INSERT INTO otp.fraud_daily AS k (app_id, scope, day, shard, verified)
+            SELECT fv.app_id, fv.scope, (now() AT TIME ZONE 'UTC')::date, shard.n, fv.verified
+            FROM fv, shard ORDER BY fv.app_id, fv.scope COLLATE "C"
+            ON CONFLICT (app_id, scope, day, shard) DO UPDATE SET verified = k.verified + EXCLUDED.verified
         ), e AS (
             INSERT INTO otp.events (event, app_id, verification_id, actor, ip, details)
             SELECT x.event, r.app_id, r.id, r.actor, r.ip,

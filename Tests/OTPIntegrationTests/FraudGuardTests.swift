@@ -63,7 +63,7 @@ import Testing
                 }
                 let blocked: Int = try await world.scalar(
                     """
-                    SELECT blocked FROM otp.fraud_daily WHERE app_id = \(world.app.id) AND scope = 'country:BR'
+                    SELECT sum(blocked)::int FROM otp.fraud_daily WHERE app_id = \(world.app.id) AND scope = 'country:BR'
                     """)
                 #expect(blocked == 30)
                 // Today's report, computed live from the events.
@@ -141,7 +141,7 @@ import Testing
                 #expect(answers.allSatisfy { $0.status == 202 }, "\(answers)")
                 let verified: Int = try await world.scalar(
                     """
-                    SELECT verified FROM otp.fraud_daily WHERE app_id = \(world.app.id) AND scope = 'prefix:+55119874'
+                    SELECT sum(verified)::int FROM otp.fraud_daily WHERE app_id = \(world.app.id) AND scope = 'prefix:+55119874'
                     """)
                 #expect(verified == 20, "each verified code counts in its send's scopes")
                 #expect(try await count(world, .fraudFlagged) + count(world, .fraudBlocked) == 0)

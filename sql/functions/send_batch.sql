@@ -159,17 +159,21 @@ BEGIN
             count(*) FILTER (WHERE j.blocked) AS blocked
         FROM judged j, unnest(j.fraud_scopes) AS s (scope)
         GROUP BY j.app_id, s.scope
+    ), shard AS (
+        -- One of the scope's 8 rows per batch (see migration 0022).
+        SELECT floor(random() * 8)::smallint AS n
     ), fr AS (
-        INSERT INTO otp.fraud_recent AS k (app_id, scope, bucket, sent, flagged, blocked)
-        SELECT c.app_id, c.scope, date_bin('5 minutes', now(), timestamptz '2000-01-01'), c.sent, c.flagged, c.blocked
-        FROM counts c ORDER BY c.app_id, c.scope COLLATE "C"
-        ON CONFLICT (app_id, scope, bucket) DO UPDATE SET sent = k.sent + EXCLUDED.sent,
+        INSERT INTO otp.fraud_recent AS k (app_id, scope, bucket, shard, sent, flagged, blocked)
+        SELECT c.app_id, c.scope, date_bin('5 minutes', now(), timestamptz '2000-01-01'), shard.n, c.sent, c.flagged,
+            c.blocked
+        FROM counts c, shard ORDER BY c.app_id, c.scope COLLATE "C"
+        ON CONFLICT (app_id, scope, bucket, shard) DO UPDATE SET sent = k.sent + EXCLUDED.sent,
             flagged = k.flagged + EXCLUDED.flagged, blocked = k.blocked + EXCLUDED.blocked
     ), fd AS (
-        INSERT INTO otp.fraud_daily AS k (app_id, scope, day, sent, flagged, blocked)
-        SELECT c.app_id, c.scope, (now() AT TIME ZONE 'UTC')::date, c.sent, c.flagged, c.blocked
-        FROM counts c ORDER BY c.app_id, c.scope COLLATE "C"
-        ON CONFLICT (app_id, scope, day) DO UPDATE SET sent = k.sent + EXCLUDED.sent,
+        INSERT INTO otp.fraud_daily AS k (app_id, scope, day, shard, sent, flagged, blocked)
+        SELECT c.app_id, c.scope, (now() AT TIME ZONE 'UTC')::date, shard.n, c.sent, c.flagged, c.blocked
+        FROM counts c, shard ORDER BY c.app_id, c.scope COLLATE "C"
+        ON CONFLICT (app_id, scope, day, shard) DO UPDATE SET sent = k.sent + EXCLUDED.sent,
             flagged = k.flagged + EXCLUDED.flagged, blocked = k.blocked + EXCLUDED.blocked
     ), fe AS (
         INSERT INTO otp.events (event, app_id, verification_id, actor, ip, details)
