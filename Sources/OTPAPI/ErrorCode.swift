@@ -29,6 +29,7 @@ package enum ErrorCode: String, Sendable, CaseIterable {
     case maxAttemptsExceeded = "MAX_ATTEMPTS_EXCEEDED"
     case expired = "EXPIRED"
     case alreadyVerified = "ALREADY_VERIFIED"
+    case transactionMismatch = "TRANSACTION_MISMATCH"
     case unavailable = "UNAVAILABLE"
     case internalError = "INTERNAL"
 
@@ -42,6 +43,7 @@ package enum ErrorCode: String, Sendable, CaseIterable {
         case .alreadyVerified: self = .alreadyVerified
         case .notFound: self = .notFound
         case .rateLimited: self = .rateLimited
+        case .transactionMismatch: self = .transactionMismatch
         }
     }
 }

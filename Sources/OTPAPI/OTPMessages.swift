@@ -14,11 +14,41 @@ struct SendRequest: Decodable {
     var codeLength: JSONInteger?
     var expiresIn: JSONInteger?
     var metadata: [String: String]?
+    var transaction: TransactionBody?
 
     enum CodingKeys: String, CodingKey {
-        case appid, recipient, channel, from, template, locale, metadata
+        case appid, recipient, channel, from, template, locale, metadata, transaction
         case codeLength = "code_length"
         case expiresIn = "expires_in"
+    }
+}
+
+/// `transaction` on send and verify: `{"amount": "149.90", "currency": "EUR", "payee": "..."}`, or
+/// `payees` for a batch of payments (the amount is then their total).
+struct TransactionBody: Decodable {
+    var amount: String?
+    var currency: String?
+    var payee: String?
+    var payees: [String]?
+
+    var input: TransactionInput { TransactionInput(amount: amount, currency: currency, payee: payee, payees: payees) }
+}
+
+/// A transaction as the answers show it (it is not secret; the code is).
+struct TransactionView: Encodable {
+    var transaction: Transaction
+
+    enum CodingKeys: String, CodingKey { case amount, currency, payee, payees }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(transaction.amount, forKey: .amount)
+        try container.encode(transaction.currency, forKey: .currency)
+        if transaction.payees.count == 1 {
+            try container.encode(transaction.payees[0], forKey: .payee)
+        } else {
+            try container.encode(transaction.payees, forKey: .payees)
+        }
     }
 }
 
@@ -27,9 +57,10 @@ struct VerifyRequest: Decodable {
     var verificationID: String?
     var otpCode: String?
     var recipient: String?
+    var transaction: TransactionBody?
 
     enum CodingKeys: String, CodingKey {
-        case appid, recipient
+        case appid, recipient, transaction
         case verificationID = "verification_id"
         case otpCode = "otp_code"
     }
@@ -74,7 +105,7 @@ struct StatusResponse: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case verificationID = "verification_id"
-        case appid, status, channel, recipient, attempts, sends, test
+        case appid, status, channel, recipient, attempts, sends, test, transaction
         case attemptsRemaining = "attempts_remaining"
         case deliveryStatus = "delivery_status"
         case createdAt = "created_at"
@@ -102,6 +133,9 @@ struct StatusResponse: Encodable {
         try container.encode(report.verifiedAt, forKey: .verifiedAt)
         try container.encode(report.resendAvailableAt, forKey: .resendAvailableAt)
         try container.encode(report.test, forKey: .test)
+        if let transaction = report.transaction {
+            try container.encode(TransactionView(transaction: transaction), forKey: .transaction)
+        }
     }
 }
 

@@ -23,10 +23,11 @@ struct VerificationController {
         let idempotencyKey = try Self.idempotencyKey(request.headers[.idempotencyKey])
         let body = try JSONBody.decode(SendRequest.self, from: buffer)
         let app = try await access.app(body.appid, context: context)
-        let parameters = SendParameters(
+        var parameters = SendParameters(
             recipient: body.recipient, channel: body.channel, from: body.from, template: body.template,
             locale: body.locale, codeLength: body.codeLength?.value, expiresIn: body.expiresIn?.value,
             metadata: body.metadata)
+        parameters.transaction = body.transaction?.input
 
         let claim = idempotencyKey.map {
             IdempotencyClaim(accountID: app.accountID, appID: app.id, key: $0, requestDigest: RequestDigest.of(buffer))
@@ -51,8 +52,10 @@ struct VerificationController {
         guard CodeFormat.isWellFormed(code) else {
             throw APIError.validation("otp_code", "otp_code must be 6 to 10 digits")
         }
+        let transaction = try body.transaction.map { body throws(OTPFailure) in try body.input.validated() }
         let decision = try await service.verify(
-            app: app, verificationID: verificationID, code: code, recipient: body.recipient, actor: context.actor())
+            app: app, verificationID: verificationID, code: code, recipient: body.recipient, transaction: transaction,
+            actor: context.actor())
         APIMetrics.verifies(outcome: decision?.outcome ?? .notFound).increment()
         if decision?.refusal != nil { APIMetrics.refusals(code: .rateLimited).increment() }
         return try VerifyAnswer(decision).response(from: request, context: context)
@@ -117,7 +120,7 @@ struct VerifyAnswer {
         let outcome = decision?.outcome ?? .notFound
         var top: [String: JSONValue] = ["verified": .bool(outcome == .verified), "code": .string(outcome.rawValue)]
         if let decision, outcome != .notFound { top["status"] = .string(decision.status.rawValue) }
-        if let decision, outcome == .invalidCode || outcome == .maxAttemptsExceeded {
+        if let decision, [.invalidCode, .maxAttemptsExceeded, .transactionMismatch].contains(outcome) {
             top["attempts_remaining"] = .int(decision.attemptsRemaining)
         }
         guard outcome != .verified else { return try jsonResponse(top) }
@@ -138,6 +141,7 @@ struct VerifyAnswer {
         case .alreadyVerified: .conflict
         case .notFound: .notFound
         case .rateLimited: .tooManyRequests
+        case .transactionMismatch: .unprocessableContent
         }
     }
 
@@ -150,6 +154,8 @@ struct VerifyAnswer {
         case .alreadyVerified: "this verification already succeeded"
         case .notFound: "no such verification"
         case .rateLimited: "too many wrong codes for this recipient; try again later"
+        case .transactionMismatch:
+            "this code confirms another transaction (amount, currency or payee differ, or none was given)"
         }
     }
 }

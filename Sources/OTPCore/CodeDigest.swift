@@ -8,15 +8,20 @@ package struct CodeDigester: Sendable {
 
     package init(keys: ServerKeys) { self.keys = keys.ring.map(\.codeHashKey) }
 
-    /// Under the current key.
-    package func digest(code: String, verificationID: String) -> Data {
-        Data(HMAC<SHA256>.authenticationCode(for: Self.message(code, verificationID), using: keys[0]))
+    /// Under the current key. With a transaction, the digest covers its canonical form too: the code
+    /// confirms that amount and payee and no other.
+    package func digest(code: String, verificationID: String, transaction: Transaction? = nil) -> Data {
+        Data(
+            HMAC<SHA256>.authenticationCode(
+                for: Self.message(code, verificationID, transaction), using: keys[0]))
     }
 
     /// Constant-time under each key of the ring (a code made before a rotation still matches):
     /// recomputes the digest and compares with `HMAC.isValidAuthenticationCode`.
-    package func matches(code: String, verificationID: String, digest: Data) -> Bool {
-        let message = Self.message(code, verificationID)
+    package func matches(code: String, verificationID: String, transaction: Transaction? = nil, digest: Data)
+        -> Bool
+    {
+        let message = Self.message(code, verificationID, transaction)
         var matched = false
         for key in keys {
             matched = HMAC<SHA256>.isValidAuthenticationCode(digest, authenticating: message, using: key) || matched
@@ -24,11 +29,16 @@ package struct CodeDigester: Sendable {
         return matched
     }
 
-    /// The id, a zero byte, the code: the zero keeps id and code from running into each other.
-    private static func message(_ code: String, _ verificationID: String) -> Data {
+    /// The id, a zero byte, the code (the zero keeps id and code from running into each other),
+    /// and for a transaction a zero byte and its canonical form.
+    private static func message(_ code: String, _ verificationID: String, _ transaction: Transaction?) -> Data {
         var message = Data(verificationID.utf8)
         message.append(0)
         message.append(contentsOf: code.utf8)
+        if let transaction {
+            message.append(0)
+            message.append(contentsOf: transaction.canonical.utf8)
+        }
         return message
     }
 }

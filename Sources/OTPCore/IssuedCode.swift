@@ -16,9 +16,11 @@ extension VerificationService {
     /// The one place a code is made, for a send, a requested send and a resend alike: a test
     /// number's own code; else, for a same-code app, the one `kept` (sealed) from before; else a new
     /// random one of `length` digits.
-    func issueCode(verificationID: String, recipient: String, length: Int, policy: AppPolicy, kept: Data? = nil)
-        throws -> IssuedCode
-    {
+    /// With a transaction, the digest covers it (`CodeDigester`).
+    func issueCode(
+        verificationID: String, recipient: String, length: Int, policy: AppPolicy, kept: Data? = nil,
+        transaction: Transaction? = nil
+    ) throws -> IssuedCode {
         let code: String
         var reused = false
         let fixed = try TestNumbers.code(for: recipient, policy: policy, sealer: sealer)
@@ -31,7 +33,7 @@ extension VerificationService {
             code = codes.makeCode(length: length)
         }
         return IssuedCode(
-            digest: digester.digest(code: code, verificationID: verificationID),
+            digest: digester.digest(code: code, verificationID: verificationID, transaction: transaction),
             sealed: try sealer.seal(code: code, verificationID: verificationID), length: code.count,
             test: fixed != nil, reused: reused)
     }

@@ -82,13 +82,28 @@ package struct QueuedMessage: Sendable, Equatable {
 /// of the recipient's country; predefined texts fall back `pt-BR` → `pt` → `en`.
 package enum MessageChoice {
     /// `template` is a use case name (`login`) or a custom template (already looked up, or nil).
+    /// With a transaction, the message states its amount and payee: the predefined `transaction`
+    /// texts, or a custom template that uses `{{amount}}` and `{{payee}}`; any other is refused.
     package static func choose(
-        template: String?, custom: CustomTemplate?, locale: String?, settings: MessageSettings, region: String
+        template: String?, custom: CustomTemplate?, locale: String?, settings: MessageSettings, region: String,
+        transaction: Transaction? = nil
     ) throws(OTPFailure) -> QueuedMessage {
         let requestedLocale = locale ?? settings.defaultLocale ?? TemplateCatalog.defaultLocale(forRegion: region)
         if let custom {
+            let statesPayment = custom.body.contains("{{amount}}") && custom.body.contains("{{payee}}")
+            let namesPayment = custom.body.contains("{{amount}}") || custom.body.contains("{{payee}}")
+            var body = custom.body
+            if let transaction {
+                guard statesPayment else {
+                    throw .validation(
+                        field: "template", message: "a payment's template must state {{amount}} and {{payee}}")
+                }
+                body = TemplateCatalog.statingPayment(body, transaction, locale: custom.locale)
+            } else if namesPayment {
+                throw .validation(field: "transaction", message: "this template states a payment: send its transaction")
+            }
             return QueuedMessage(
-                template: withExtras(custom.body, locale: custom.locale, extras: settings.extras),
+                template: withExtras(body, locale: custom.locale, extras: settings.extras),
                 templateID: custom.id,
                 templateVersion: custom.version, locale: custom.locale,
                 whatsAppTemplate: whatsApp(settings, locale: custom.locale))
@@ -98,9 +113,13 @@ package enum MessageChoice {
             guard let named = UseCase(rawValue: template) else { throw .templateNotFound }
             useCase = named
         } else {
-            useCase = .verification
+            useCase = transaction == nil ? .verification : .transaction
         }
-        let (resolved, text) = TemplateCatalog.message(for: useCase, locale: requestedLocale, extras: settings.extras)
+        if transaction != nil && useCase != .transaction {
+            throw .validation(field: "template", message: "a payment's message is the transaction template or your own")
+        }
+        let (resolved, text) = TemplateCatalog.message(
+            for: useCase, locale: requestedLocale, extras: settings.extras, transaction: transaction)
         return QueuedMessage(
             template: text, templateID: nil, templateVersion: nil, locale: resolved,
             whatsAppTemplate: whatsApp(settings, locale: requestedLocale))

@@ -42,6 +42,8 @@ package struct NewVerification: Sendable {
     package var resendCooldownSeconds: Int
     package var metadata: [String: String]
     package var message: QueuedMessage
+    /// The payment the code confirms, if it confirms one.
+    package var transaction: Transaction? = nil
     /// To one of the app's test numbers: its code is the number's own and no provider is called.
     package var test = false
 
@@ -125,6 +127,8 @@ package struct ResendContext: Sendable {
     /// The database's clock.
     package var now: Date
     package var recipient: String
+    /// The transaction the verification confirms: a resend's code covers it too.
+    package var transaction: Transaction? = nil
 
     package init(
         snapshot: VerificationSnapshot, channel: MessageChannel, codeLength: Int, sealedCode: Data?, now: Date,
@@ -172,6 +176,8 @@ package struct VerifyContext: Sendable {
     /// The recipient's earlier wrong codes, locked with the verification.
     package var guesses: RecipientGuesses
     package var now: Date
+    /// The transaction the code confirms, as stored.
+    package var transaction: Transaction? = nil
 
     package init(
         snapshot: VerificationSnapshot, recipient: String, codeDigest: Data?, guesses: RecipientGuesses, now: Date
@@ -200,6 +206,8 @@ package struct VerificationReport: Sendable, Equatable {
     package var resendAvailableAt: Date
     /// A verification of one of the app's test numbers.
     package var test: Bool
+    /// The payment the code confirms: not secret, shown with the verification.
+    package var transaction: Transaction? = nil
 
     package init(
         id: String, appID: String, status: VerificationStatus, channel: MessageChannel, recipient: String,

@@ -8,6 +8,8 @@ package struct SendParameters: Sendable {
     package var codeLength: Int?
     package var expiresIn: Int?
     package var metadata: [String: String]?
+    /// A payment the code confirms (PSD2 dynamic linking).
+    package var transaction: TransactionInput? = nil
 
     package init(
         recipient: String?, channel: String?, from: String?, template: String?, locale: String?, codeLength: Int?,
@@ -35,6 +37,7 @@ package struct ValidatedSend: Sendable, Equatable {
     package var metadata: [String: String]
     /// A use case name or a custom template id, checked when the message is chosen.
     package var template: String?
+    package var transaction: Transaction? = nil
 }
 
 package enum SendValidation {
@@ -78,9 +81,11 @@ package enum SendValidation {
         for (key, value) in metadata where key.isEmpty || key.count > 128 || value.count > 128 {
             throw .validation(field: "metadata", message: "metadata keys and values must be 1 to 128 characters")
         }
-        return ValidatedSend(
+        var validated = ValidatedSend(
             recipient: recipient, channel: channel, sender: sender, locale: parameters.locale, codeLength: codeLength,
             ttlSeconds: ttl, metadata: metadata, template: parameters.template)
+        validated.transaction = try parameters.transaction?.validated()
+        return validated
     }
 
     /// The app's country and line-type rules for `channel`.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Why a code is being sent. Each use case has its own wording, so a user who did not ask for a password reset
 /// notices when one arrives.
 package enum UseCase: String, Sendable, CaseIterable, Codable {
@@ -31,7 +33,7 @@ package enum UseCase: String, Sendable, CaseIterable, Codable {
 /// Spanish, French and Italian articles depend on a brand's gender, which the template cannot know.
 package enum TemplateCatalog {
     /// The variables a template body may use.
-    package static let variables = ["code", "app_name", "expires_in_minutes"]
+    package static let variables = ["code", "app_name", "expires_in_minutes", "amount", "payee"]
 
     /// Every locale with its own texts, each a canonical BCP 47 tag.
     package static let locales: [String] = ["en", "pt-BR", "pt", "es", "fr", "de", "it", "id", "hi"]
@@ -93,14 +95,25 @@ package enum TemplateCatalog {
     /// WebOTP line, while the hash and domain are inserted as literals (both are checked when built, so they
     /// cannot inject Mustache tags).
     package static func message(
-        for useCase: UseCase, locale: String, extras: TemplateExtras
+        for useCase: UseCase, locale: String, extras: TemplateExtras, transaction: Transaction? = nil
     ) -> (locale: String, text: String) {
-        let (resolved, body) = template(for: useCase, locale: locale)
+        var (resolved, body) = template(for: useCase, locale: locale)
+        if let transaction, useCase == .transaction {
+            body = statingPayment(texts(resolved).payment, transaction, locale: resolved)
+        }
         var lines = [body]
         if extras.doNotShare { lines.append(texts(resolved).doNotShare) }
         if let hash = extras.smsRetrieverHash { lines.append(hash.value) }
         if let domain = extras.webOTPDomain { lines.append("@" + domain.value + " #{{code}}") }
         return (resolved, lines.joined(separator: "\n"))
+    }
+
+    /// `text` with `{{amount}}` and `{{payee}}` put in as text: the amount as `locale` writes it, the
+    /// payees as given (checked when the send was: no braces, no control characters, no digit runs
+    /// or links, so they can neither form a Mustache tag nor pass for a code).
+    package static func statingPayment(_ text: String, _ transaction: Transaction, locale: String) -> String {
+        text.replacingOccurrences(of: "{{amount}}", with: transaction.formattedAmount(locale: locale))
+            .replacingOccurrences(of: "{{payee}}", with: transaction.payeeText)
     }
 
     /// A region subtag: two letters or three digits (`br`, `419`), as opposed to a script (`latn`).
@@ -146,6 +159,8 @@ package enum TemplateCatalog {
             + "It expires in {{expires_in_minutes}} minutes.",
         transaction: "{{code}} is your {{app_name}} code to confirm this transaction. "
             + "It expires in {{expires_in_minutes}} minutes.",
+        payment:
+            "{{code}} is your {{app_name}} code to pay {{amount}} to {{payee}}. It expires in {{expires_in_minutes}} minutes.",
         phoneChange: "{{code}} is your {{app_name}} code to confirm your new phone number. "
             + "It expires in {{expires_in_minutes}} minutes.",
         doNotShare: "Don't share this code with anyone."
@@ -159,6 +174,7 @@ package enum TemplateCatalog {
         login: "Use {{code}} para entrar na sua conta {{app_name}}. Expira em {{expires_in_minutes}} minutos.",
         passwordReset: "Use {{code}} para redefinir sua senha {{app_name}}. Expira em {{expires_in_minutes}} minutos.",
         transaction: "{{code}} é seu código {{app_name}} para confirmar sua transação.",
+        payment: "{{code}} é seu código {{app_name}} para pagar {{amount}} a {{payee}}.",
         phoneChange: "Use {{code}} para trocar o telefone da sua conta {{app_name}}. "
             + "Expira em {{expires_in_minutes}} minutos.",
         doNotShare: "Nunca o compartilhe com ninguém."
@@ -173,6 +189,7 @@ package enum TemplateCatalog {
         passwordReset: "Utilize {{code}} para redefinir a sua palavra-passe {{app_name}}. "
             + "Expira em {{expires_in_minutes}} minutos.",
         transaction: "{{code}} é o seu código {{app_name}} para confirmar a operação.",
+        payment: "{{code}} é o seu código {{app_name}} para pagar {{amount}} a {{payee}}.",
         phoneChange: "{{code}} é o seu código {{app_name}} para confirmar o novo número.",
         doNotShare: "Nunca o partilhe com ninguém."
     )
@@ -187,6 +204,7 @@ package enum TemplateCatalog {
         passwordReset: "Usa {{code}} para restablecer tu contraseña de {{app_name}}. "
             + "Expira en {{expires_in_minutes}} minutos.",
         transaction: "{{code}} es tu código de {{app_name}} para confirmar la operación.",
+        payment: "{{code}} es tu código de {{app_name}} para pagar {{amount}} a {{payee}}.",
         phoneChange: "{{code}} es tu código de {{app_name}} para cambiar de número.",
         doNotShare: "No lo compartas con nadie."
     )
@@ -200,6 +218,8 @@ package enum TemplateCatalog {
             + "Valable {{expires_in_minutes}} minutes.",
         transaction: "{{code}} est votre code {{app_name}} pour valider votre opération. "
             + "Il expire dans {{expires_in_minutes}} minutes.",
+        payment:
+            "{{code}} est votre code {{app_name}} pour payer {{amount}} à {{payee}}. Valable {{expires_in_minutes}} min.",
         phoneChange: "{{code}} est votre code {{app_name}} pour confirmer votre nouveau numéro. "
             + "Valable {{expires_in_minutes}} minutes.",
         doNotShare: "Ne le communiquez à personne."
@@ -215,6 +235,8 @@ package enum TemplateCatalog {
             + "Der Code ist {{expires_in_minutes}} Minuten gültig.",
         transaction: "Mit {{code}} geben Sie Ihre Transaktion bei {{app_name}} frei. "
             + "Der Code ist {{expires_in_minutes}} Minuten gültig.",
+        payment:
+            "Mit {{code}} zahlen Sie {{amount}} an {{payee}} über {{app_name}}. Gültig {{expires_in_minutes}} Min.",
         phoneChange: "Mit {{code}} bestätigen Sie Ihre neue Nummer bei {{app_name}}. "
             + "Der Code ist {{expires_in_minutes}} Minuten gültig.",
         doNotShare: "Geben Sie ihn an niemanden weiter."
@@ -229,6 +251,8 @@ package enum TemplateCatalog {
             + "Scade tra {{expires_in_minutes}} minuti.",
         transaction: "{{code}} è il tuo codice {{app_name}} per confermare l'operazione. "
             + "Scade tra {{expires_in_minutes}} minuti.",
+        payment:
+            "{{code}} è il tuo codice {{app_name}} per pagare {{amount}} a {{payee}}. Valido {{expires_in_minutes}} minuti.",
         phoneChange: "{{code}} è il tuo codice {{app_name}} per confermare il nuovo numero. "
             + "Scade tra {{expires_in_minutes}} minuti.",
         doNotShare: "Non condividerlo con nessuno."
@@ -241,6 +265,8 @@ package enum TemplateCatalog {
         passwordReset: "{{code}} adalah kode reset kata sandi {{app_name}} Anda. Berlaku {{expires_in_minutes}} menit.",
         transaction: "{{code}} adalah kode konfirmasi transaksi {{app_name}} Anda. "
             + "Berlaku {{expires_in_minutes}} menit.",
+        payment:
+            "{{code}} adalah kode {{app_name}} untuk membayar {{amount}} ke {{payee}}. Berlaku {{expires_in_minutes}} menit.",
         phoneChange: "{{code}} adalah kode {{app_name}} untuk mengganti nomor ponsel Anda. "
             + "Berlaku {{expires_in_minutes}} menit.",
         doNotShare: "Jangan berikan kode ini kepada siapa pun."
@@ -254,6 +280,7 @@ package enum TemplateCatalog {
         login: "{{code}} आपका {{app_name}} लॉगिन कोड है। {{expires_in_minutes}} मिनट तक मान्य।",
         passwordReset: "{{code}} आपका {{app_name}} पासवर्ड रीसेट कोड है। {{expires_in_minutes}} मिनट तक मान्य।",
         transaction: "{{code}} आपका {{app_name}} लेनदेन पुष्टि कोड है। {{expires_in_minutes}} मिनट तक मान्य।",
+        payment: "{{code}} आपका {{app_name}} कोड है: {{payee}} को {{amount}} का भुगतान। {{expires_in_minutes}} मिनट तक मान्य।",
         phoneChange: "{{code}} आपका {{app_name}} नंबर बदलने का कोड है। {{expires_in_minutes}} मिनट तक मान्य।",
         doNotShare: "इसे किसी से साझा न करें।"
     )
@@ -322,6 +349,9 @@ private struct LocaleTexts: Sendable {
     var login: String
     var passwordReset: String
     var transaction: String
+    /// The `transaction` use case with a payment: it states the amount (`{{amount}}`, formatted
+    /// for the locale) and the payee (`{{payee}}`), both put in as text when the message is queued.
+    var payment: String
     var phoneChange: String
     var doNotShare: String
 

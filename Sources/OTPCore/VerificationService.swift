@@ -45,7 +45,8 @@ package struct VerificationService: Sendable {
         let message = try await chooseMessage(app: app, request)
         let id = Identifiers.verificationID()
         let code = try issueCode(
-            verificationID: id, recipient: request.recipient.e164, length: request.codeLength, policy: app.policy)
+            verificationID: id, recipient: request.recipient.e164, length: request.codeLength, policy: app.policy,
+            transaction: request.transaction)
         var verification = NewVerification(
             id: id, appID: app.id, recipient: request.recipient.e164, country: request.recipient.region,
             channel: request.channel, sender: request.sender, locale: request.locale, codeDigest: code.digest,
@@ -53,6 +54,7 @@ package struct VerificationService: Sendable {
             ttlSeconds: request.ttlSeconds, maxAttempts: app.policy.maxAttempts, maxSends: app.policy.maxSends,
             resendCooldownSeconds: app.policy.resendCooldownSeconds, metadata: request.metadata, message: message)
         verification.test = code.test
+        verification.transaction = request.transaction
         let charges = RateLimits.sendCharges(app: app, recipient: request.recipient, ip: actor.ip)
         let fraud = FraudCheck.of(
             app: app, recipient: request.recipient.e164, country: request.recipient.region, ip: actor.ip,
@@ -65,7 +67,8 @@ package struct VerificationService: Sendable {
 
     func chooseMessage(app: App, _ request: ValidatedSend) async throws -> QueuedMessage {
         let settings = app.policy.messages
-        let name = request.template ?? settings.defaultTemplate
+        // A payment's message is the transaction text unless the send names its own template.
+        let name = request.template ?? (request.transaction == nil ? settings.defaultTemplate : nil)
         var custom: CustomTemplate? = nil
         if let name, UseCase(rawValue: name) == nil {
             guard name.utf8.count <= 64, let found = try await templates.template(id: name, appIDs: [app.id]) else {
@@ -74,15 +77,18 @@ package struct VerificationService: Sendable {
             custom = found
         }
         return try MessageChoice.choose(
-            template: name, custom: custom, locale: request.locale, settings: settings, region: request.recipient.region
-        )
+            template: name, custom: custom, locale: request.locale, settings: settings,
+            region: request.recipient.region,
+            transaction: request.transaction)
     }
 
     /// nil when the id is not one of the app's verifications. A guessing limit's refusal is a
     /// decision like the others (`refusal` set), recorded by the store.
-    package func verify(app: App, verificationID: String, code: String, recipient: String?, actor: Caller) async throws
-        -> VerifyDecision?
-    {
+    /// `transaction`: what the verify call says it confirms; it must be the verification's own.
+    package func verify(
+        app: App, verificationID: String, code: String, recipient: String?, transaction: Transaction? = nil,
+        actor: Caller
+    ) async throws -> VerifyDecision? {
         guard Identifiers.isVerificationID(verificationID) else { return nil }
         let claimedRecipient = recipient.map { numbers.parse($0)?.e164 ?? $0 }
         let digester = digester
@@ -93,14 +99,17 @@ package struct VerificationService: Sendable {
                 gate: RateLimits.verifyCharge(app: app, ip: actor.ip),
                 onFailure: { RateLimits.failureCharge(app: app, recipient: $0) }
             ) { locked in
+                // Judged against the stored transaction: a row changed behind the service's back no
+                // longer matches the digest.
                 let codeMatches = locked.codeDigest.map {
-                    digester.matches(code: code, verificationID: verificationID, digest: $0)
+                    digester.matches(
+                        code: code, verificationID: verificationID, transaction: locked.transaction, digest: $0)
                 }
                 let recipientMatches = claimedRecipient.map { $0 == locked.recipient } ?? true
                 return VerifyRules.decide(
                     locked.snapshot, guesses: locked.guesses, maxAttempts: maxAttempts,
-                    codeMatches: codeMatches ?? false,
-                    recipientMatches: recipientMatches, now: locked.now)
+                    codeMatches: codeMatches ?? false, recipientMatches: recipientMatches,
+                    transactionMatches: locked.transaction?.canonical == transaction?.canonical, now: locked.now)
             }
         }
     }
@@ -144,7 +153,7 @@ package struct VerificationService: Sendable {
             // A test number's code stays its own (a number made a test one meanwhile gets it now).
             let code = try service.issueCode(
                 verificationID: verificationID, recipient: locked.recipient, length: locked.codeLength,
-                policy: app.policy, kept: locked.sealedCode)
+                policy: app.policy, kept: locked.sealedCode, transaction: locked.transaction)
             return ResendPlan(
                 channel: channel, newCodeDigest: code.reused ? nil : code.digest, sealedCode: code.sealed,
                 resendCooldownSeconds: app.policy.resendCooldownSeconds,

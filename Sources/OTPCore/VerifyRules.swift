@@ -10,6 +10,9 @@ package enum VerifyOutcome: String, Sendable, Equatable, CaseIterable {
     case notFound = "NOT_FOUND"
     /// Refused by a guessing limit of the recipient's; the code was not judged.
     case rateLimited = "RATE_LIMITED"
+    /// The call named another transaction than the verification's (or none): a wrong try, the code
+    /// not judged.
+    case transactionMismatch = "TRANSACTION_MISMATCH"
 }
 
 /// A guessing limit that refused a verify before its code was judged.
@@ -131,10 +134,10 @@ package struct RecipientGuesses: Sendable, Equatable {
 /// says (refusals included), so concurrent calls are decided one at a time and none is free.
 package enum VerifyRules {
     /// The checks in the contract's order: the recipient, the verification's own state, the daily
-    /// failure cap, the growing wait, then the code.
+    /// failure cap, the growing wait, the transaction (a mismatch is a wrong try), then the code.
     package static func decide(
         _ verification: VerificationSnapshot, guesses: RecipientGuesses = .none, maxAttempts: Int? = nil,
-        codeMatches: Bool, recipientMatches: Bool, now: Date
+        codeMatches: Bool, recipientMatches: Bool, transactionMatches: Bool = true, now: Date
     ) -> VerifyDecision {
         var decision = VerifyDecision(
             outcome: .notFound, status: verification.status, attempts: verification.attempts, countsAsTry: false,
@@ -162,6 +165,9 @@ package enum VerifyRules {
             if let refusal = guesses.refusal(maxAttempts: maxAttempts ?? verification.maxAttempts, now: now) {
                 decision.outcome = .rateLimited
                 decision.refusal = refusal
+            } else if !transactionMatches {
+                wrongTry(&decision, verification)
+                decision.outcome = decision.status == .locked ? .maxAttemptsExceeded : .transactionMismatch
             } else if codeMatches {
                 decision.outcome = .verified
                 decision.status = .verified

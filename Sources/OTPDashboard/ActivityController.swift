@@ -110,7 +110,7 @@ struct ActivityController {
             timeline.append((attempt.at, attempt.id, item))
         }
         timeline.sort { ($0.at, $0.order) < ($1.at, $1.order) }
-        let model: [String: Any] = [
+        var model: [String: Any] = [
             "id": report.id, "appid": app.id, "app": app.name, "status": report.status.rawValue,
             "channel": report.channel.rawValue, "recipient": PhoneNumber.mask(report.recipient),
             "attempts": report.attempts, "attempts_remaining": report.attemptsRemaining, "sends": report.sends,
@@ -119,6 +119,12 @@ struct ActivityController {
             "verified_at": report.verifiedAt.map(DisplayTime.format) ?? "–",
             "timeline": timeline.map(\.item),
         ]
+        if let transaction = report.transaction {
+            model["transaction"] = [
+                "amount": transaction.formattedAmount(locale: "en"), "currency": transaction.currency,
+                "payees": transaction.payeeText,
+            ]
+        }
         return Pages.render("verification", title: "Verification", model, who: who)
     }
 

@@ -277,10 +277,11 @@ package struct PostgresVerificationStore: VerificationStore {
             guard let locked = try await lock(verificationID: verificationID, appID: appID, on: connection) else {
                 throw OTPFailure.verificationNotFound
             }
-            let resend = try plan(
-                ResendContext(
-                    snapshot: locked.snapshot, channel: locked.channel, codeLength: locked.codeLength,
-                    sealedCode: locked.sealedCode, now: locked.now, recipient: locked.recipient))
+            var context = ResendContext(
+                snapshot: locked.snapshot, channel: locked.channel, codeLength: locked.codeLength,
+                sealedCode: locked.sealedCode, now: locked.now, recipient: locked.recipient)
+            context.transaction = locked.transaction
+            let resend = try plan(context)
             try await PostgresRateLimiter.charge(resend.charges, on: connection, logger: logger)
             let rows = try await connection.query(
                 try """

@@ -151,6 +151,7 @@ struct SendBatchStatement {
         var fraudEvent: String?
         var fraudDetails: [String: String]?
         var blocked: Bool
+        var transaction: Transaction?
         /// Decimal strings, as `numeric` reads them.
         var spendLimit, spendEstimate: String?
         /// The rule that refused the send (not sent to the database).
@@ -184,7 +185,7 @@ struct SendBatchStatement {
             case fraudScopes = "fraud_scopes"
             case fraudEvent = "fraud_event"
             case fraudDetails = "fraud_details"
-            case blocked
+            case blocked, transaction
             case spendLimit = "spend_limit"
             case spendEstimate = "spend_estimate"
         }
@@ -219,6 +220,7 @@ struct SendBatchStatement {
             idempotencyKey = request.idempotency?.key
             requestDigest = request.idempotency.map { Self.hex($0.requestDigest) }
             fraudScopes = request.fraud?.scopes.map(\.key)
+            transaction = new.transaction
             spendLimit = request.spend.map { "\($0.limit)" }
             spendEstimate = request.spend.map { "\($0.estimate)" }
             blocked = false

@@ -9,6 +9,7 @@ enum VerificationRows {
     static let columns = """
         v.id, v.app_id, v.status, v.channel, v.recipient, v.attempts, v.max_attempts, v.sends, v.max_sends,
         v.created_at, v.expires_at, v.verified_at, v.resend_available_at, v.test, now() AS read_at,
+        v.transaction::text AS transaction,
         (SELECT d.state FROM otp.deliveries d WHERE d.verification_id = v.id ORDER BY d.id DESC LIMIT 1)
             AS delivery_state
         """
@@ -16,7 +17,7 @@ enum VerificationRows {
     /// The status is the core's effective one at the database's `now()`.
     static func report(_ columns: PostgresRandomAccessRow) throws -> VerificationReport {
         let snapshot = try Self.snapshot(columns)
-        return VerificationReport(
+        var report = VerificationReport(
             id: try columns.value("id"), appID: try columns.value("app_id"),
             status: snapshot.effectiveStatus(now: try columns.value("read_at")),
             channel: try MessageChannel.stored(columns.value("channel")), recipient: try columns.value("recipient"),
@@ -26,6 +27,15 @@ enum VerificationRows {
             createdAt: try columns.value("created_at"), expiresAt: snapshot.expiresAt,
             verifiedAt: try columns.value("verified_at"),
             resendAvailableAt: snapshot.resendAvailableAt, test: try columns.value("test"))
+        report.transaction = try transaction(columns)
+        return report
+    }
+
+    /// The stored transaction (`transaction` as JSON text), if the verification confirms one.
+    static func transaction(_ columns: PostgresRandomAccessRow) throws -> Transaction? {
+        try columns.value("transaction", String?.self).map { text in
+            try JSONDecoder().decode(Transaction.self, from: Data(text.utf8))
+        }
     }
 
     /// What the verify and resend rules read: the columns of `otp.verifications` by their names.

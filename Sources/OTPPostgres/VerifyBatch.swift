@@ -64,10 +64,11 @@ struct VerifyBatch {
         var records: [RecordRow] = []
         for (index, item) in toDecide.enumerated() {
             let request = requests[item.n]
-            let decision = request.decide(
-                VerifyContext(
-                    snapshot: item.locked.snapshot, recipient: item.locked.recipient,
-                    codeDigest: item.locked.codeDigest, guesses: guesses[index], now: item.locked.now))
+            var context = VerifyContext(
+                snapshot: item.locked.snapshot, recipient: item.locked.recipient,
+                codeDigest: item.locked.codeDigest, guesses: guesses[index], now: item.locked.now)
+            context.transaction = item.locked.transaction
+            let decision = request.decide(context)
             answers[item.n] = .decided(.success(decision))
             records.append(
                 RecordRow(

@@ -13,6 +13,7 @@ struct LockedVerification {
     var codeDigest: Data?
     var sealedCode: Data?
     var now: Date
+    var transaction: Transaction?
 }
 
 extension LockedVerification {
@@ -22,7 +23,8 @@ extension LockedVerification {
             snapshot: try VerificationRows.snapshot(columns), recipient: try columns.value("recipient"),
             channel: try MessageChannel.stored(columns.value("channel")),
             codeLength: try columns.value("code_length"), codeDigest: try columns.value("code_digest"),
-            sealedCode: try columns.value("sealed_code"), now: try columns.value("read_at"))
+            sealedCode: try columns.value("sealed_code"), now: try columns.value("read_at"),
+            transaction: try VerificationRows.transaction(columns))
     }
 }
 
@@ -31,7 +33,7 @@ extension LockedVerification {
 struct LockVerificationStatement: PostgresPreparedStatement {
     static let sql = """
         SELECT status, attempts, max_attempts, sends, max_sends, expires_at, resend_available_at, recipient,
-            channel, code_length, code_digest, sealed_code, now() AS read_at
+            channel, code_length, code_digest, sealed_code, now() AS read_at, transaction::text AS transaction
         FROM otp.verifications WHERE id = $1::text AND app_id = $2::text FOR UPDATE
         """
     typealias Row = LockedVerification
@@ -228,7 +230,7 @@ struct RecordVerifiesStatement: PostgresPreparedStatement {
 struct LockVerifiesStatement: PostgresPreparedStatement {
     static let sql = """
         SELECT n, refused, found, status, attempts, max_attempts, sends, max_sends, expires_at,
-            resend_available_at, recipient, channel, code_length, code_digest, sealed_code, read_at
+            resend_available_at, recipient, channel, code_length, code_digest, sealed_code, read_at, transaction
         FROM otp.lock_verify_batch($1::text::jsonb)
         """
     typealias Row = PostgresRow

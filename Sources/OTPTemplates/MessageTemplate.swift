@@ -36,7 +36,8 @@ package struct MessageTemplate: Sendable {
     package let text: String
     private let template: MustacheTemplate
 
-    /// Checks the text: it parses; it uses only `{{code}}`, `{{app_name}}` and `{{expires_in_minutes}}`,
+    /// Checks the text: it parses; it uses only `{{code}}`, `{{app_name}}`, `{{expires_in_minutes}}`
+    /// and a payment's `{{amount}}` and `{{payee}}` (put in when a send with a transaction is queued),
     /// with `{{code}}` exactly once; rendered with a 10-digit code and a 30-character app name it fits
     /// `maximumSegments` SMS segments.
     package init(validating text: String) throws(Problem) {
@@ -56,7 +57,11 @@ package struct MessageTemplate: Sendable {
             throw .syntax("\(error)")
         }
         self.text = text
-        let longest = render(code: "0123456789", appName: String(repeating: "W", count: 30), expiresInMinutes: 10)
+        // A payment's amount and a 30-character payee measured too, where the text states them.
+        let longest = template.render([
+            "code": "0123456789", "app_name": String(repeating: "W", count: 30), "expires_in_minutes": "10",
+            "amount": "€123,456.78", "payee": String(repeating: "W", count: 30),
+        ])
         let segments = SMSCounter.measure(longest).segments
         guard segments <= Self.maximumSegments else { throw .tooLong(segments: segments) }
     }

@@ -149,10 +149,11 @@ package final class InMemoryVerificationStore: VerificationStore {
                 failureWindowEndsAt: failureCharge.map { Self.windowEnd($0, now: now) }
                     ?? .distantFuture,
                 wrongInRow: run?.count ?? 0, lastWrongAt: run?.last)
-            let decision = decide(
-                VerifyContext(
-                    snapshot: stored.snapshot, recipient: recipient, codeDigest: stored.codeDigest, guesses: guesses,
-                    now: now))
+            var context = VerifyContext(
+                snapshot: stored.snapshot, recipient: recipient, codeDigest: stored.codeDigest, guesses: guesses,
+                now: now)
+            context.transaction = stored.new.transaction
+            let decision = decide(context)
             for kind in decision.events(before: stored.status) {
                 state.events.append(
                     Event(kind: kind, appID: appID, verificationID: verificationID, actor: actor, details: [:], at: now)
@@ -191,11 +192,12 @@ package final class InMemoryVerificationStore: VerificationStore {
             guard var stored = state.verifications[verificationID], stored.new.appID == appID else {
                 throw OTPFailure.verificationNotFound
             }
-            let decided = try plan(
-                ResendContext(
-                    snapshot: stored.snapshot, channel: stored.channel, codeLength: stored.new.codeLength,
-                    sealedCode: stored.new.keepsSealedCode ? stored.new.sealedCode : nil, now: now,
-                    recipient: stored.new.recipient))
+            var context = ResendContext(
+                snapshot: stored.snapshot, channel: stored.channel, codeLength: stored.new.codeLength,
+                sealedCode: stored.new.keepsSealedCode ? stored.new.sealedCode : nil, now: now,
+                recipient: stored.new.recipient)
+            context.transaction = stored.new.transaction
+            let decided = try plan(context)
             try Self.charge(decided.charges, in: &state, now: now)
             stored.sends += 1
             stored.channel = decided.channel
@@ -254,12 +256,14 @@ package final class InMemoryVerificationStore: VerificationStore {
 
     package static func report(_ stored: Stored, now: Date) -> VerificationReport {
         let snapshot = stored.snapshot
-        return VerificationReport(
+        var report = VerificationReport(
             id: stored.new.id, appID: stored.new.appID, status: snapshot.effectiveStatus(now: now),
             channel: stored.channel, recipient: stored.new.recipient, attempts: stored.attempts,
             attemptsRemaining: snapshot.attemptsRemaining, sends: stored.sends, deliveryStatus: stored.deliveryStatus,
             createdAt: stored.createdAt, expiresAt: stored.expiresAt, verifiedAt: stored.verifiedAt,
             resendAvailableAt: stored.resendAvailableAt, test: stored.new.test)
+        report.transaction = stored.new.transaction
+        return report
     }
 
     /// All charges or none, like the PostgreSQL limiter's one statement.

@@ -2,7 +2,7 @@ import OTPCore
 import Testing
 
 @Suite struct TemplateCatalogTests {
-    static let knownVariables: Set<String> = ["code", "app_name", "expires_in_minutes"]
+    static let knownVariables: Set<String> = ["code", "app_name", "expires_in_minutes", "amount", "payee"]
 
     /// Texts that need a letter GSM-7 lacks (`ó`, `ã`, `ç`, `ú`, Devanagari), so they are written to fit one
     /// UCS-2 segment; every other text must stay GSM-7, which catches a stray `’` or `á`.

@@ -277,6 +277,23 @@ import Testing
         }
     }
 
+    @Test func aVerificationThatConfirmsAPaymentShowsItsAmountAndPayee() async throws {
+        let world = try await DashboardWorld()
+        world.world.codes.push("482913")
+        var parameters = SendParameters(
+            recipient: "+5511999887766", channel: nil, from: nil, template: nil, locale: "en", codeLength: nil,
+            expiresIn: nil, metadata: nil)
+        parameters.transaction = TransactionInput(amount: "149.90", currency: "EUR", payee: "ACME Travel")
+        let outcome = try await world.world.dependencies.service.send(
+            app: world.world.app, parameters, idempotency: nil, actor: Caller(keyID: "ak_test", ip: nil))
+        guard case .created(let result) = outcome else { throw TestFailure("the send was not created") }
+        try await world.test { (browser: Browser) async throws in
+            _ = try await browser.signIn(DashboardWorld.viewer)
+            let page = try await browser.get("/dashboard/verifications/\(result.verificationID)")
+            #expect(Self.element("transaction", in: page.text) == "€149.90 (EUR) to ACME Travel", "\(page.text)")
+        }
+    }
+
     @Test func theFraudGuardIsSetOnTheAppPageAndItsDecisionsListedOnTheFraudPage() async throws {
         let world = try await DashboardWorld()
         try await world.test { (browser: Browser) async throws in

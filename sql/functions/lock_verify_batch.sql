@@ -1,11 +1,12 @@
 -- Takes one use of each request's gate (verify_ip_5m), in request order, each refusing only its own
 -- request, then locks the verifications of the requests that passed (FOR UPDATE, in id order) and
 -- reads them. One row per request: `refused` ('rule seconds') for a refused one; for one that
--- passed, its verification's columns, or only `n` when the app has no such verification.
+-- passed, its verification's columns (its transaction as JSON text), or only `n` when the app has no
+-- such verification.
 CREATE OR REPLACE FUNCTION otp.lock_verify_batch(requests jsonb)
 RETURNS TABLE (n integer, refused text, found boolean, status text, attempts bigint, max_attempts bigint,
     sends bigint, max_sends bigint, expires_at timestamptz, resend_available_at timestamptz, recipient text,
-    channel text, code_length bigint, code_digest bytea, sealed_code bytea, read_at timestamptz)
+    channel text, code_length bigint, code_digest bytea, sealed_code bytea, read_at timestamptz, transaction text)
 LANGUAGE plpgsql AS $$
 DECLARE
     r record;
@@ -43,7 +44,8 @@ BEGIN
         WHERE x.n = ANY (passed)
     ), v AS (
         SELECT w.id, w.app_id, w.status, w.attempts, w.max_attempts, w.sends, w.max_sends, w.expires_at,
-            w.resend_available_at, w.recipient, w.channel, w.code_length, w.code_digest, w.sealed_code
+            w.resend_available_at, w.recipient, w.channel, w.code_length, w.code_digest, w.sealed_code,
+            w.transaction
         FROM otp.verifications w
         -- By the key's index: the planner takes jsonb_to_recordset for 100 rows, and on a small
         -- table a join with that many would scan it.
@@ -53,7 +55,7 @@ BEGIN
     )
     SELECT q.n, NULL::text, v.id IS NOT NULL, v.status, v.attempts::bigint, v.max_attempts::bigint, v.sends::bigint,
         v.max_sends::bigint, v.expires_at, v.resend_available_at, v.recipient, v.channel, v.code_length::bigint,
-        v.code_digest, v.sealed_code, now()
+        v.code_digest, v.sealed_code, now(), v.transaction::text
     FROM q LEFT JOIN v ON v.id = q.id AND v.app_id = q.app_id;
 END;
 $$;

@@ -143,7 +143,7 @@ BEGIN
             message_template text, template_id text, template_version bigint, message_locale text,
             whatsapp_template text, whatsapp_language text, actor text, ip text, test boolean, via text,
             requested_template text, prepared boolean, fraud_scopes text[], fraud_event text, fraud_details jsonb,
-            blocked boolean)
+            blocked boolean, transaction jsonb)
         WHERE NOT refusals ? x.n::text AND NOT x.n = ANY (taken)
     ), judged AS (
         -- Every judged send the batch decided: written (q) or refused by the guard.
@@ -184,11 +184,11 @@ BEGIN
     ), v AS (
         INSERT INTO otp.verifications AS v (id, app_id, recipient, country, channel, sender, locale, code_digest,
             sealed_code, code_length, ttl_seconds, max_attempts, max_sends, metadata, expires_at,
-            resend_available_at, test, fraud_scopes)
+            resend_available_at, test, fraud_scopes, transaction)
         SELECT q.id, q.app_id, q.recipient, q.country, q.channel, q.sender, q.locale, q.code_digest, q.kept_code,
             q.code_length, q.ttl_seconds, q.max_attempts, q.max_sends, q.metadata,
             now() + make_interval(secs => q.ttl_seconds), now() + make_interval(secs => q.resend_cooldown_seconds),
-            coalesce(q.test, false), q.fraud_scopes
+            coalesce(q.test, false), q.fraud_scopes, q.transaction
         FROM q ORDER BY q.n
         RETURNING v.id, v.expires_at, v.resend_available_at
     ), d AS (
