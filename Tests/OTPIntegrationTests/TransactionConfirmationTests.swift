@@ -31,6 +31,10 @@ import Testing
                 let message: String = try await world.scalar(
                     "SELECT message_template FROM otp.deliveries WHERE verification_id = \(id)")
                 #expect(message.contains("149,90 €") && message.contains("ACME Travel"), "\(message)")
+                // The audit trail says what the code confirms (not secret; the code is).
+                let logged: String = try await world.scalar(
+                    "SELECT details::text FROM otp.events WHERE verification_id = \(id) AND event = 'send_requested'")
+                #expect(logged.contains(#""payees": ["ACME Travel"]"#) && logged.contains(#""amount": "149.90""#))
                 let status = try await world.status(client, id)
                 #expect(status.json["transaction"] as? [String: String] == Self.payment)
 

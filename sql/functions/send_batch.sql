@@ -205,7 +205,8 @@ BEGIN
         SELECT x.event, q.app_id, q.id, q.actor, q.ip, x.details
         FROM q JOIN d ON d.verification_id = q.id,
             LATERAL (VALUES
-                ('send_requested', jsonb_strip_nulls(jsonb_build_object('channel', q.channel, 'via', q.via)), 1),
+                ('send_requested', jsonb_strip_nulls(jsonb_build_object('channel', q.channel, 'via', q.via,
+                    'transaction', q.transaction)), 1),
                 ('delivery_queued', jsonb_build_object('delivery_id', d.id, 'channel', q.channel), 2)
             ) AS x (event, details, k)
         ORDER BY q.n, x.k
