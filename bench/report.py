@@ -45,6 +45,15 @@ verify = get("verify", "rps")
 row("send: POST /otp/send (16 connections)", send, "req/s", ">= 1.0 x baseline",
     "" if None in (send, base) else f"{send / base:.2f} x, {at_least(send, base)}")
 row("send p50", get("send", "p50_ms"), "ms")
+floor = get("floor", "rps")
+row("floor: POST /otp/send on the bare stack (bench-floor)", floor, "req/s", "send >= 0.7 x floor",
+    "" if None in (send, floor) else f"send {send / floor:.2f} x floor, {at_least(send, 0.7 * floor)}")
+for name, label in (("send", "send"), ("floor", "floor"), ("verify", "verify")):
+    otp_cpu, pg_cpu = get(name, "otp_cpu_ms_per_request"), get(name, "postgres_cpu_ms_per_request")
+    row(f"CPU per request, {label}: otp / PostgreSQL", None if otp_cpu is None else f"{otp_cpu:.3f} / {pg_cpu:.3f}", "ms")
+otp_send_cpu, otp_floor_cpu = get("send", "otp_cpu_ms_per_request"), get("floor", "otp_cpu_ms_per_request")
+if None not in (otp_send_cpu, otp_floor_cpu) and otp_floor_cpu:
+    row("otp's CPU per send against the floor's", otp_send_cpu / otp_floor_cpu, "x", "<= 2", at_most(otp_send_cpu / otp_floor_cpu, 2))
 unguarded = get("send_unguarded", "rps")
 judged = get("send_judged", "rps")
 row("send, fraud guard judging, nothing over a line", judged, "req/s", "",
@@ -83,7 +92,8 @@ for metric, value in (("peak RSS: serve", get("memory", "serve_peak_rss_mb")),
 
 # What else is worth a look: answers that were not the expected one, deliveries not sent.
 notes = []
-for phase, expected in (("send", "202"), ("send_judged", "202"), ("send_unguarded", "202"), ("verify", "422")):
+for phase, expected in (("send", "202"), ("send_judged", "202"), ("send_unguarded", "202"), ("floor", "202"),
+                        ("verify", "422")):
     statuses = get(phase, "statuses") or {}
     other = {k: v for k, v in statuses.items() if k != expected}
     if other or get(phase, "socket_errors"):
@@ -113,7 +123,8 @@ notes.append("verify measures WRONG codes (422): the right code is only known to
 width = max(len(r["metric"]) for r in rows)
 print(f"\n{'metric':<{width}}  {'value':>12}  {'unit':<13} {'target':<20} ratio/pass")
 for r in rows:
-    value = "n/a" if r["value"] is None else f"{r['value']:,.1f}" if isinstance(r["value"], float) else f"{r['value']:,}"
+    value = ("n/a" if r["value"] is None else r["value"] if isinstance(r["value"], str)
+             else f"{r['value']:,.1f}" if isinstance(r["value"], float) else f"{r['value']:,}")
     print(f"{r['metric']:<{width}}  {value:>12}  {r['unit']:<13} {r['target']:<20} {r['check']}")
 for note in notes:
     print(f"note: {note}")

@@ -18,7 +18,8 @@ struct OTPCommand: AsyncParsableCommand {
         commandName: "otp",
         abstract: "Phone verification by SMS and WhatsApp, on PostgreSQL.",
         subcommands: [
-            DevCommand.self, MigrateCommand.self, ServeCommand.self, WorkCommand.self, ExpireCommand.self,
+            DevCommand.self, MigrateCommand.self, ServeCommand.self, WorkCommand.self, BenchFloorCommand.self,
+            ExpireCommand.self,
             RollupCommand.self, ReportCommand.self, PartitionsCommand.self, PruneCommand.self, AuditCommand.self,
             PricesCommand.self, AppsCommand.self, KeysCommand.self, UsersCommand.self, ProducersCommand.self,
         ])

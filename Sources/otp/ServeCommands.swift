@@ -60,3 +60,22 @@ struct WorkCommand: AsyncParsableCommand {
         }
     }
 }
+
+/// `bench/run`'s floor server (`FloorServer`): hidden, for benchmarks only.
+struct BenchFloorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-floor",
+        abstract: "Benchmark only: POST /otp/send on otp's stack with no auth, rules or crypto (never in production).",
+        shouldDisplay: false)
+
+    @Option(help: "The app whose rows it writes.") var app: String
+
+    func run() async throws {
+        let settings = Settings()
+        Bootstrap.logging(level: try settings.logLevel())
+        let listener = try settings.httpListener()
+        let services = try Services.build(settings)
+        try await services.run(
+            FloorServer(services: services, appID: app).services(host: listener.host, port: listener.port))
+    }
+}
