@@ -17,6 +17,11 @@ import Testing
             try await withHTTPClient { http in
                 try await FakeTwilio.run { twilio in
                     let provider = TwilioProvider(configuration: twilio.configuration(), httpClient: http)
+                    let pricesEnvironment = [
+                        "DATABASE_URL": priced.databaseURL, "OTP_SECRET_KEY": priced.secretKey,
+                        "TWILIO_ACCOUNT_SID": twilio.accountSID, "TWILIO_AUTH_TOKEN": twilio.authToken,
+                        "TWILIO_FROM": "+15005550006", "TWILIO_BASE_URL": twilio.baseURL,
+                    ]
                     try await priced.test { client in
                         let id = try await priced.send(client, recipient: "+5511999870001")
                         try await runWorker(priced, provider: provider) {
@@ -36,11 +41,7 @@ import Testing
                             logger: quietLogger)
                         let job = try SpawnedProcess.start(
                             ["prices", "--json"],
-                            environment: [
-                                "DATABASE_URL": priced.databaseURL, "OTP_SECRET_KEY": priced.secretKey,
-                                "TWILIO_ACCOUNT_SID": twilio.accountSID, "TWILIO_AUTH_TOKEN": twilio.authToken,
-                                "TWILIO_FROM": "+15005550006", "TWILIO_BASE_URL": twilio.baseURL,
-                            ])
+                            environment: pricesEnvironment)
                         #expect(await job.waitForExit(seconds: 60) == 0, "\(job.log)")
                         #expect(job.log.contains(#""priced":1"#), "\(job.log)")
                         #expect(twilio.fetches == 1)
@@ -57,11 +58,7 @@ import Testing
                         // A second run finds nothing left to price.
                         let again = try SpawnedProcess.start(
                             ["prices", "--json"],
-                            environment: [
-                                "DATABASE_URL": priced.databaseURL, "OTP_SECRET_KEY": priced.secretKey,
-                                "TWILIO_ACCOUNT_SID": twilio.accountSID, "TWILIO_AUTH_TOKEN": twilio.authToken,
-                                "TWILIO_FROM": "+15005550006", "TWILIO_BASE_URL": twilio.baseURL,
-                            ])
+                            environment: pricesEnvironment)
                         #expect(await again.waitForExit(seconds: 60) == 0)
                         #expect(again.log.contains(#""looked":0"#), "\(again.log)")
                     }

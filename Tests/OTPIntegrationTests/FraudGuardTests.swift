@@ -78,35 +78,11 @@ import Testing
 
     @Test func twoServerProcessesJudgeByTheSameCounts() async throws {
         try await TestApp.with(ownDatabase: true, configure: Self.guarded(.enforce)) { world in
-            let ports = [try EmbeddedPostgres.freePort(), try EmbeddedPostgres.freePort()]
-            let servers = try ports.map { port in
-                try SpawnedProcess.start(
-                    ["serve"],
-                    environment: [
-                        "DATABASE_URL": world.databaseURL, "OTP_SECRET_KEY": world.secretKey,
-                        "OTP_HTTP_ADDRESS": "127.0.0.1:\(port)", "OTP_LOG_LEVEL": "warning",
-                    ])
-            }
-            defer { servers.forEach { $0.stop() } }
-            try await withHTTPClient { http in
-                try await waitUntil(seconds: 30) {
-                    for port in ports {
-                        let ready = try? await http.execute(
-                            HTTPClientRequest(url: "http://127.0.0.1:\(port)/readyz"), timeout: .seconds(1))
-                        if ready?.status.code != 200 { return false }
-                    }
-                    return true
-                }
+            try await withServeProcesses(world) { ports, http in
                 // The burst, each send to the other process than the one before.
                 var codes: [UInt] = []
                 for n in 0..<40 {
-                    var request = HTTPClientRequest(url: "http://127.0.0.1:\(ports[n % 2])/otp/send")
-                    request.method = .POST
-                    request.headers.add(name: "Authorization", value: world.basicAuth[.authorization] ?? "")
-                    request.headers.add(name: "Content-Type", value: "application/json")
-                    request.body = .bytes(
-                        ByteBuffer(string: jsonBody(["appid": world.app.id, "recipient": Self.burst(n)])))
-                    codes.append(try await http.execute(request, timeout: .seconds(10)).status.code)
+                    codes.append(try await postSend(world, http, port: ports[n % 2], recipient: Self.burst(n)))
                 }
                 #expect(codes.prefix(10).allSatisfy { $0 == 202 }, "\(codes)")
                 #expect(codes.dropFirst(10).allSatisfy { $0 == 403 }, "\(codes)")

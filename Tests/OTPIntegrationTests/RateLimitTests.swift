@@ -51,35 +51,11 @@ import Testing
     @Test func twoServerProcessesShareTheLimit() async throws {
         try await awayFromWindowEnd()
         try await TestApp.with(ownDatabase: true, configure: Self.only([.recipient10m: 5])) { world in
-            let ports = [try EmbeddedPostgres.freePort(), try EmbeddedPostgres.freePort()]
-            let servers = try ports.map { port in
-                try SpawnedProcess.start(
-                    ["serve"],
-                    environment: [
-                        "DATABASE_URL": world.databaseURL, "OTP_SECRET_KEY": world.secretKey,
-                        "OTP_HTTP_ADDRESS": "127.0.0.1:\(port)", "OTP_LOG_LEVEL": "warning",
-                    ])
-            }
-            defer { servers.forEach { $0.stop() } }
-            try await withHTTPClient { http in
-                try await waitUntil(seconds: 30) {
-                    for port in ports {
-                        let ready = try? await http.execute(
-                            HTTPClientRequest(url: "http://127.0.0.1:\(port)/readyz"), timeout: .seconds(1))
-                        if ready?.status.code != 200 { return false }
-                    }
-                    return true
-                }
+            try await withServeProcesses(world) { ports, http in
                 let codes = try await withThrowingTaskGroup(of: UInt.self) { group in
                     for index in 0..<50 {
                         group.addTask {
-                            var request = HTTPClientRequest(url: "http://127.0.0.1:\(ports[index % 2])/otp/send")
-                            request.method = .POST
-                            request.headers.add(name: "Authorization", value: world.basicAuth[.authorization] ?? "")
-                            request.headers.add(name: "Content-Type", value: "application/json")
-                            request.body = .bytes(
-                                ByteBuffer(string: jsonBody(["appid": world.app.id, "recipient": "+5511999888777"])))
-                            return try await http.execute(request, timeout: .seconds(10)).status.code
+                            try await postSend(world, http, port: ports[index % 2], recipient: "+5511999888777")
                         }
                     }
                     return try await group.reduce(into: [UInt]()) { $0.append($1) }

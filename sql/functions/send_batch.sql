@@ -56,16 +56,12 @@ BEGIN
         WHERE q.n = ANY (taken);
     END IF;
 
-    -- Sends the guard refused: their keys are taken back, as their rollback would alone.
+    -- Sends the guard refused.
     FOR r IN
-        SELECT q.n, q.account_id, q.idempotency_key
-        FROM jsonb_to_recordset(requests) AS q (n integer, account_id bigint, idempotency_key text, blocked boolean)
+        SELECT q.n FROM jsonb_to_recordset(requests) AS q (n integer, blocked boolean)
         WHERE q.blocked AND NOT q.n = ANY (taken)
     LOOP
         refusals := refusals || jsonb_build_object(r.n::text, 'fraud_blocked');
-        IF r.idempotency_key IS NOT NULL THEN
-            DELETE FROM otp.idempotency_keys k WHERE k.account_id = r.account_id AND k.key = r.idempotency_key;
-        END IF;
     END LOOP;
 
     -- The apps' spend caps: each send's estimate is charged against its app's spend of the UTC day,
@@ -82,9 +78,8 @@ BEGIN
             WHERE q.spend_limit IS NOT NULL)
         ORDER BY s.app_id FOR UPDATE;
         FOR r IN
-            SELECT q.n, q.app_id, q.spend_limit, q.spend_estimate, q.account_id, q.idempotency_key
-            FROM jsonb_to_recordset(requests) AS q (n integer, app_id text, spend_limit numeric, spend_estimate numeric,
-                account_id bigint, idempotency_key text)
+            SELECT q.n, q.app_id, q.spend_limit, q.spend_estimate
+            FROM jsonb_to_recordset(requests) AS q (n integer, app_id text, spend_limit numeric, spend_estimate numeric)
             WHERE q.spend_limit IS NOT NULL AND NOT q.n = ANY (taken) AND NOT refusals ? q.n::text
             ORDER BY q.n
         LOOP
@@ -93,9 +88,6 @@ BEGIN
                 AND s.spent + r.spend_estimate <= r.spend_limit;
             IF NOT FOUND THEN
                 refusals := refusals || jsonb_build_object(r.n::text, 'spend_limit_1d');
-                IF r.idempotency_key IS NOT NULL THEN
-                    DELETE FROM otp.idempotency_keys k WHERE k.account_id = r.account_id AND k.key = r.idempotency_key;
-                END IF;
             END IF;
         END LOOP;
     END IF;
@@ -111,11 +103,9 @@ BEGIN
         WHERE NOT q.n = ANY (taken) AND NOT refusals ? q.n::text;
 
         FOR r IN
-            SELECT q.n, q.rules, q.scope_keys, q.max_counts, q.windows, q.account_id, q.idempotency_key, q.app_id,
-                q.spend_limit, q.spend_estimate
+            SELECT q.n, q.rules, q.scope_keys, q.max_counts, q.windows, q.app_id, q.spend_limit, q.spend_estimate
             FROM jsonb_to_recordset(requests) AS q (n integer, rules text[], scope_keys text[], max_counts bigint[],
-                windows bigint[], account_id bigint, idempotency_key text, app_id text, spend_limit numeric,
-                spend_estimate numeric)
+                windows bigint[], app_id text, spend_limit numeric, spend_estimate numeric)
             WHERE cardinality(q.rules) > 0 AND NOT q.n = ANY (taken) AND NOT refusals ? q.n::text
             ORDER BY q.n
         LOOP
@@ -127,11 +117,16 @@ BEGIN
                     UPDATE otp.spend_daily s SET spent = s.spent - r.spend_estimate
                     WHERE s.app_id = r.app_id AND s.day = (now() AT TIME ZONE 'UTC')::date;
                 END IF;
-                IF r.idempotency_key IS NOT NULL THEN
-                    DELETE FROM otp.idempotency_keys k WHERE k.account_id = r.account_id AND k.key = r.idempotency_key;
-                END IF;
             END IF;
         END LOOP;
+    END IF;
+
+    -- A refused send's key is taken back, as its rollback would alone.
+    IF refusals <> '{}' THEN
+        DELETE FROM otp.idempotency_keys k
+        USING jsonb_to_recordset(requests) AS q (n integer, account_id bigint, idempotency_key text)
+        WHERE refusals ? q.n::text AND q.idempotency_key IS NOT NULL
+            AND k.account_id = q.account_id AND k.key = q.idempotency_key;
     END IF;
 
     RETURN QUERY
