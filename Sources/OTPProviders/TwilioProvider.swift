@@ -89,11 +89,9 @@ package struct TwilioProvider: MessageProvider {
             case .answered(let response) = await HTTPProviderSupport.execute(
                 request, on: httpClient, timeout: configuration.timeout),
             response.status == 200,
-            let message = try? JSONDecoder().decode(CreatedMessage.self, from: response.bodyData),
-            let text = message.price, let price = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")),
-            let unit = message.priceUnit, unit.count == 3
+            let billed = (try? JSONDecoder().decode(CreatedMessage.self, from: response.bodyData))?.billed
         else { return nil }
-        return (abs(price), unit.uppercased())
+        return billed
     }
 
     var messagesURL: String {
@@ -177,6 +175,14 @@ package struct TwilioProvider: MessageProvider {
             case sid, price
             case priceUnit = "price_unit"
         }
+
+        /// The amount billed (positive) and its currency, once Twilio has priced the message.
+        var billed: (price: Decimal, currency: String)? {
+            guard let price, let amount = Decimal(string: price, locale: Locale(identifier: "en_US_POSIX")),
+                let priceUnit, priceUnit.count == 3
+            else { return nil }
+            return (abs(amount), priceUnit.uppercased())
+        }
     }
 
     /// Twilio's error body: `{"code": 21211, "message": "...", "more_info": "...", "status": 400}`.
@@ -220,11 +226,7 @@ package struct TwilioProvider: MessageProvider {
         if outcome == .accepted {
             let created = try? decoder.decode(CreatedMessage.self, from: response.bodyData)
             var result = ProviderResult.accepted(messageID: created?.sid, httpStatus: response.status)
-            if let text = created?.price, let price = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")),
-                let unit = created?.priceUnit, unit.count == 3
-            {
-                (result.price, result.priceCurrency) = (abs(price), unit.uppercased())
-            }
+            if let billed = created?.billed { (result.price, result.priceCurrency) = billed }
             return result
         }
         let error = try? decoder.decode(ErrorBody.self, from: response.bodyData)
