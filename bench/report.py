@@ -48,9 +48,13 @@ row("send p50", get("send", "p50_ms"), "ms")
 floor = get("floor", "rps")
 row("floor: POST /otp/send on the bare stack (bench-floor)", floor, "req/s", "send >= 0.7 x floor",
     "" if None in (send, floor) else f"send {send / floor:.2f} x floor, {at_least(send, 0.7 * floor)}")
-for name, label in (("send", "send"), ("floor", "floor"), ("verify", "verify")):
+for name, label in (("send", "send"), ("send_unguarded", "send, guard off"), ("floor", "floor"), ("verify", "verify")):
     otp_cpu, pg_cpu = get(name, "otp_cpu_ms_per_request"), get(name, "postgres_cpu_ms_per_request")
     row(f"CPU per request, {label}: otp / PostgreSQL", None if otp_cpu is None else f"{otp_cpu:.3f} / {pg_cpu:.3f}", "ms")
+    switches, instructions = get(name, "otp_context_switches_per_request"), get(name, "otp_instructions_per_request")
+    row(f"  otp per request, {label}: context switches / instructions",
+        None if switches is None else f"{switches:.2f} / {instructions if instructions is not None else 'n/a'}", "",
+        "", "" if get(name, "idle_pct") is None else f"machine idle {get(name, 'idle_pct')}%")
 otp_send_cpu, otp_floor_cpu = get("send", "otp_cpu_ms_per_request"), get("floor", "otp_cpu_ms_per_request")
 if None not in (otp_send_cpu, otp_floor_cpu) and otp_floor_cpu:
     row("otp's CPU per send against the floor's", otp_send_cpu / otp_floor_cpu, "x", "<= 2", at_most(otp_send_cpu / otp_floor_cpu, 2))

@@ -41,14 +41,9 @@ struct SendBatchStatement {
         let verdicts = try await judge(written, on: connection, logger: logger)
         let rows = zip(written, verdicts).map { n, verdict in Row(n, requests[n], verdict: verdict) }
         let body = String(decoding: try JSONEncoder().encode(rows), as: UTF8.self)
-        let results = try await connection.query(
-            """
-            SELECT n, refused, expires_at, resend_available_at, stored_digest, stored_body
-            FROM otp.send_batch(\(body)::jsonb)
-            """, logger: logger)
         var stored: [(claim: IdempotencyClaim, body: String)] = []
-        for try await (n, refused, expiresAt, resendAvailableAt, storedDigest, storedBody) in results.decode(
-            (Int, String?, Date?, Date?, Data?, String?).self)
+        for try await (n, refused, expiresAt, resendAvailableAt, storedDigest, storedBody) in try await connection
+            .execute(SendBatchCall(requests: body), logger: logger)
         {
             guard requests.indices.contains(n), answers[n] == nil else { throw PostgresStoreError.noRowReturned }
             let request = requests[n]
@@ -250,4 +245,23 @@ struct SendBatchStatement {
             return String(decoding: text, as: UTF8.self)
         }
     }
+}
+
+/// `otp.send_batch` called with a batch's requests (a JSON array), prepared once per connection.
+struct SendBatchCall: PostgresPreparedStatement {
+    static let sql = """
+        SELECT n, refused, expires_at, resend_available_at, stored_digest, stored_body
+        FROM otp.send_batch($1::text::jsonb)
+        """
+    typealias Row = (Int, String?, Date?, Date?, Data?, String?)
+
+    var requests: String
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        bindings.append(requests)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }
