@@ -42,7 +42,8 @@ struct SendBatchStatement {
         let rows = zip(written, verdicts).map { n, verdict in Row(n, requests[n], verdict: verdict) }
         let body = String(decoding: try JSONEncoder().encode(rows), as: UTF8.self)
         var stored: [(claim: IdempotencyClaim, body: String)] = []
-        for try await (n, refused, expiresAt, resendAvailableAt, storedDigest, storedBody) in try await connection
+        for try await (n, refused, expiresAt, resendAvailableAt, storedDigest, storedBody)
+            in try await connection
             .execute(SendBatchCall(requests: body), logger: logger)
         {
             guard requests.indices.contains(n), answers[n] == nil else { throw PostgresStoreError.noRowReturned }
