@@ -34,7 +34,9 @@ let package = Package(
     name: "otp",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "otp", targets: ["otp"])
+        .executable(name: "otp", targets: ["otp"]),
+        // A Swift client of the HTTP API, generated from the served OpenAPI document.
+        .library(name: "OTPClient", targets: ["OTPClient"]),
     ],
     dependencies: [
         .package(
@@ -53,10 +55,25 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        // The client library: generated at build time by the plugin (never part of the server).
+        .package(url: "https://github.com/apple/swift-openapi-generator.git", from: "1.14.3"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.4"),
+        .package(url: "https://github.com/swift-server/swift-openapi-async-http-client.git", from: "1.5.0"),
         // Tests only: reads the OpenAPI document to compare it with the router.
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
+        .target(
+            name: "OTPClient",
+            dependencies: [
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings,
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
+        ),
         .target(
             name: "OTPCore",
             dependencies: [
