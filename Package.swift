@@ -70,9 +70,15 @@ let package = Package(
                 .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
-            swiftSettings: swiftSettings,
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
+        ),
+        // docs/client.md's example, built with everything else so that it keeps compiling.
+        .executableTarget(
+            name: "SendAndVerifyExample",
+            dependencies: ["OTPClient"],
+            path: "docs/examples/send-and-verify"
         ),
         .target(
             name: "OTPCore",
@@ -290,6 +296,7 @@ let package = Package(
                 "OTPAPI",
                 "OTPHTTP",
                 "OTPPhoneNumbers",
+                "OTPClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
