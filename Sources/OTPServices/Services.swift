@@ -150,12 +150,18 @@ package struct Services: Sendable {
                     logger: logger("otp.api"), addingRoutes: dashboard.addRoutes),
             ]
         if let address = listener.metricsAddress, let metrics {
-            services.append(
-                buildMetricsApplication(
-                    metricsText: { metrics.emitToString() }, host: address.host, port: address.port,
-                    logger: logger("otp.api")))
+            services.append(metricsListener(metrics, at: address))
         }
         return services
+    }
+
+    /// `/metrics` alone on `address`: how Prometheus reads a worker, which serves nothing else.
+    package func metricsListener(_ metrics: PrometheusCollectorRegistry, at address: (host: String, port: Int))
+        -> any Service
+    {
+        buildMetricsApplication(
+            metricsText: { metrics.emitToString() }, host: address.host, port: address.port,
+            logger: logger("otp.metrics"))
     }
 
     package func worker(chains: ProviderChains, configuration: DeliveryWorker.Configuration) -> DeliveryWorker {

@@ -139,8 +139,12 @@ package struct Settings {
             }
             idle = .seconds(seconds)
         }
-        let metrics = try value("OTP_METRICS_ADDRESS").map { try Self.address($0, name: "OTP_METRICS_ADDRESS") }
-        return HTTPListenerSettings(host: host, port: port, idleTimeout: idle, metricsAddress: metrics)
+        return HTTPListenerSettings(host: host, port: port, idleTimeout: idle, metricsAddress: try metricsAddress())
+    }
+
+    /// `OTP_METRICS_ADDRESS`: `/metrics` on a listener of its own (`serve` and `work`).
+    package func metricsAddress() throws -> (host: String, port: Int)? {
+        try value("OTP_METRICS_ADDRESS").map { try Self.address($0, name: "OTP_METRICS_ADDRESS") }
     }
 
     static func address(_ text: String, name: String) throws -> (host: String, port: Int) {

@@ -6,6 +6,7 @@ import OTPHTTP
 import OTPServices
 import OTPWorker
 import PostgresNIO
+import ServiceLifecycle
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -42,7 +43,8 @@ struct WorkCommand: AsyncParsableCommand {
     func run() async throws {
         let settings = Settings()
         Bootstrap.logging(level: try settings.logLevel())
-        _ = Bootstrap.metrics()
+        let registry = Bootstrap.metrics()
+        let metricsAddress = try settings.metricsAddress()
         // A worker's writes are acknowledgements: if PostgreSQL crashed before flushing the last few
         // hundred milliseconds of them, those deliveries would be claimed and sent again after
         // their lease: a duplicate message, never a lost one. Not waiting for each flush lets one
@@ -52,11 +54,13 @@ struct WorkCommand: AsyncParsableCommand {
         }
         try await ProviderSetup.withHTTPClient { httpClient in
             let chains = try ProviderSetup(settings: settings, httpClient: httpClient).chains()
-            try await services.run([
+            var running: [any Service] = [
                 services.worker(
                     chains: chains, configuration: .init(concurrency: concurrency, lease: .seconds(lease))),
                 services.webhookWorker(configuration: .init(lease: .seconds(lease))),
-            ])
+            ]
+            if let metricsAddress { running.append(services.metricsListener(registry, at: metricsAddress)) }
+            try await services.run(running)
         }
     }
 }
