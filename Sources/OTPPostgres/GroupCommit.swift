@@ -12,7 +12,7 @@ import Synchronization
 /// in flight. Fewer batches in flight make larger batches that contend less for the same index
 /// pages and counter rows, so each request costs less; too few leave the CPU idle while a batch
 /// travels. With 3 ms on 2 cores (`bench/run`), sends and verifies went from about 3 to 8 per batch
-/// and PostgreSQL's CPU per verify halved; see the README's benchmarks.
+/// and PostgreSQL's CPU per verify halved; see docs/benchmarks.md.
 ///
 /// The flushes run in this service's task group (`run`), in the process's service group. A request
 /// cancelled while in line (its deadline passed) leaves the line and is never written; once its

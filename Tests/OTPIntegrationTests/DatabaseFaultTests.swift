@@ -248,7 +248,7 @@ import Testing
         let accepted = answers.compactMap(\.verificationID)
         let refused = answers.filter { $0.status == 503 }
         let slowest = answers.map(\.seconds).max() ?? 0
-        // The figures the README reports.
+        // The figures docs/operations.md reports.
         print(
             "fault run: \(answers.count) sends, \(accepted.count) accepted (202), \(refused.count) refused (503), "
                 + "\(answers.count - accepted.count - refused.count) other; slowest answer \(String(format: "%.2f", slowest)) s"

@@ -5,7 +5,7 @@ import OTPPostgres
 import OTPTesting
 import Testing
 
-/// The README's rotation procedure, walked: put a new server key first, reseal, drop the old one.
+/// The key rotation procedure of the docs, walked: put a new server key first, reseal, drop the old one.
 /// No client's secret changes, and a code sent before the rotation still verifies during it.
 @Suite struct KeyRotationTests {
     @Test func rotatingTheServerKeyChangesNoClientSecret() async throws {

@@ -1,16 +1,16 @@
-// Sends a code with the Swift client and verifies what you type back.
+// Sends a code with the Swift client and verifies what you type back. With `otp dev` running, its
+// demo.env holds the four settings:
 //
-//   OTP_URL=http://127.0.0.1:8080 OTP_KEY_ID=ak_... OTP_SECRET=... OTP_APPID=app_... \
-//       swift run SendAndVerifyExample +5511987654321
+//   set -a; . .otp/demo.env; set +a; swift run SendAndVerifyExample +14155550123
 import Foundation
 import OTPClient
 
 let environment = ProcessInfo.processInfo.environment
-guard let url = environment["OTP_URL"].flatMap(URL.init(string:)), let keyID = environment["OTP_KEY_ID"],
-    let secret = environment["OTP_SECRET"], let appID = environment["OTP_APPID"],
+guard let url = environment["OTP_URL"].flatMap(URL.init(string:)), let keyID = environment["KEY_ID"],
+    let secret = environment["SECRET"], let appID = environment["APPID"],
     CommandLine.arguments.count == 2
 else {
-    print("usage: OTP_URL=... OTP_KEY_ID=... OTP_SECRET=... OTP_APPID=... SendAndVerifyExample +E164")
+    print("usage: OTP_URL=... KEY_ID=... SECRET=... APPID=... SendAndVerifyExample +E164")
     exit(2)
 }
 
