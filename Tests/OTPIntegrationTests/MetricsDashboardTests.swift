@@ -38,7 +38,8 @@ import Testing
     @Test func everyMetricTheDashboardQueriesIsServed() async throws {
         let queried = try Self.queriedMetrics()
         #expect(queried.count >= 10)
-        try await TestApp.with(configure: { $0.rateLimits["recipient_10m"] = 1 }) { world in
+        // Its own database: the worker would claim the other tests' deliveries on the shared one.
+        try await TestApp.with(ownDatabase: true, configure: { $0.rateLimits["recipient_10m"] = 1 }) { world in
             try await FakeAppReceiver.run { receiver in
                 try await AppWebhookTests.pointWebhook(world, at: receiver)
                 let (port, metricsPort) = (try EmbeddedPostgres.freePort(), try EmbeddedPostgres.freePort())
