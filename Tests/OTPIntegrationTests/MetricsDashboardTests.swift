@@ -62,7 +62,8 @@ import Testing
                         let response = try await http.execute(HTTPClientRequest(url: url), timeout: .seconds(5))
                         return (response.status.code, String(buffer: try await response.body.collect(upTo: 1 << 20)))
                     }
-                    try await waitUntil(seconds: 30) {
+                    // Generous waits: the full suite runs this beside its heaviest tests on two cores.
+                    try await waitUntil(seconds: 90) {
                         let ready = try? await get("http://127.0.0.1:\(port)/readyz")
                         let metrics = try? await get("http://127.0.0.1:\(metricsPort)/metrics")
                         return ready?.status == 200 && metrics?.status == 200
@@ -81,7 +82,12 @@ import Testing
                                 "otp_code": "000000",
                             ])))
                     _ = try await http.execute(verify, timeout: .seconds(5))
-                    try await waitUntil(seconds: 30) { !receiver.events.isEmpty }
+                    do {
+                        try await waitUntil(seconds: 90) { !receiver.events.isEmpty }
+                    } catch {
+                        Issue.record("no status webhook arrived; otp work's log:\n\(worker.log.suffix(4000))")
+                        throw error
+                    }
 
                     @Sendable func missing() async throws -> Set<String> {
                         let api = try await get("http://127.0.0.1:\(port)/metrics").body
@@ -89,7 +95,7 @@ import Testing
                         return queried.subtracting(Self.served(api).union(Self.served(work)))
                     }
                     // The worker's counters appear once it has delivered and posted the webhook.
-                    try? await waitUntil(seconds: 30) { try await missing().isEmpty }
+                    try? await waitUntil(seconds: 90) { try await missing().isEmpty }
                     let left = try await missing()
                     #expect(left.isEmpty, "queried by the dashboard, served by neither process: \(left.sorted())")
                 }
