@@ -152,7 +152,7 @@ final class GroupCommit<Request: Sendable, Answer: Sendable>: Service, Sendable 
         }
     }
 
-    /// At shutdown: whatever is still in line, whatever is in flight.
+    /// At shutdown: what is still in line, whatever is already in flight.
     private func takeRest() -> [Waiting]? {
         line.withLock { line in
             line.waiting.isEmpty ? nil : Self.leave(&line, maxBatch: maxBatch, now: .now)

@@ -41,11 +41,9 @@ struct SendBatchStatement {
         let verdicts = try await judge(written, on: connection, logger: logger)
         let rows = zip(written, verdicts).map { n, verdict in Row(n, requests[n], verdict: verdict) }
         let body = String(decoding: try JSONEncoder().encode(rows), as: UTF8.self)
+        let results = try await connection.execute(SendBatchCall(requests: body), logger: logger)
         var stored: [(claim: IdempotencyClaim, body: String)] = []
-        for try await (n, refused, expiresAt, resendAvailableAt, storedDigest, storedBody)
-            in try await connection
-            .execute(SendBatchCall(requests: body), logger: logger)
-        {
+        for try await (n, refused, expiresAt, resendAvailableAt, storedDigest, storedBody) in results {
             guard requests.indices.contains(n), answers[n] == nil else { throw PostgresStoreError.noRowReturned }
             let request = requests[n]
             if refused == Self.fraudRefusal, let rule = rows.first(where: { $0.n == n })?.blockedBy {

@@ -71,17 +71,12 @@ import Testing
                     // A send, one the limit refuses, and a wrong code: every kind of work the panels show.
                     #expect(try await postSend(world, http, port: port, recipient: "+5511987650001") == 202)
                     #expect(try await postSend(world, http, port: port, recipient: "+5511987650001") == 429)
-                    var verify = HTTPClientRequest(url: "http://127.0.0.1:\(port)/otp/verify")
-                    verify.method = .POST
-                    verify.headers.add(name: "Authorization", value: world.basicAuth[.authorization] ?? "")
-                    verify.headers.add(name: "Content-Type", value: "application/json")
-                    verify.body = .bytes(
-                        ByteBuffer(
-                            string: jsonBody([
-                                "appid": world.app.id, "verification_id": "otp_01hzx4a7b2c3d4e5f6g7h8j9k0",
-                                "otp_code": "000000",
-                            ])))
-                    _ = try await http.execute(verify, timeout: .seconds(5))
+                    _ = try await postJSON(
+                        world, http, port: port, path: "/otp/verify",
+                        [
+                            "appid": world.app.id, "verification_id": "otp_01hzx4a7b2c3d4e5f6g7h8j9k0",
+                            "otp_code": "000000",
+                        ])
                     do {
                         try await waitUntil(seconds: 90) { !receiver.events.isEmpty }
                     } catch {

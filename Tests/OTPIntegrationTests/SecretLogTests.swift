@@ -44,16 +44,10 @@ import Testing
                             return ready?.status.code == 200
                         }
                         for (channel, recipient) in [("sms", "+5511999887701"), ("whatsapp", "+5511999887702")] {
-                            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/otp/send")
-                            request.method = .POST
-                            request.headers.add(name: "Authorization", value: world.basicAuth[.authorization] ?? "")
-                            request.headers.add(name: "Content-Type", value: "application/json")
-                            request.body = .bytes(
-                                ByteBuffer(
-                                    string: jsonBody([
-                                        "appid": world.app.id, "recipient": recipient, "channel": channel,
-                                    ])))
-                            #expect(try await http.execute(request, timeout: .seconds(10)).status.code == 202)
+                            let status = try await postJSON(
+                                world, http, port: port, path: "/otp/send",
+                                ["appid": world.app.id, "recipient": recipient, "channel": channel])
+                            #expect(status == 202)
                         }
                     }
                     try await waitUntil(seconds: 30) { twilio.messages.count == 1 && meta.messages.count == 1 }

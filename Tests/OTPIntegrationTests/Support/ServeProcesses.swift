@@ -33,10 +33,17 @@ func withServeProcesses(
 
 /// `POST /otp/send` for the test's app to one process's port; its status code.
 func postSend(_ world: TestApp, _ http: HTTPClient, port: Int, recipient: String) async throws -> UInt {
-    var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/otp/send")
+    try await postJSON(world, http, port: port, path: "/otp/send", ["appid": world.app.id, "recipient": recipient])
+}
+
+/// A JSON body posted with the test's key to `path` on one process's port; its status code.
+func postJSON(_ world: TestApp, _ http: HTTPClient, port: Int, path: String, _ body: [String: Any]) async throws
+    -> UInt
+{
+    var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
     request.method = .POST
     request.headers.add(name: "Authorization", value: world.basicAuth[.authorization] ?? "")
     request.headers.add(name: "Content-Type", value: "application/json")
-    request.body = .bytes(ByteBuffer(string: jsonBody(["appid": world.app.id, "recipient": recipient])))
+    request.body = .bytes(ByteBuffer(string: jsonBody(body)))
     return try await http.execute(request, timeout: .seconds(10)).status.code
 }
