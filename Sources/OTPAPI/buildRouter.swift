@@ -52,6 +52,7 @@ package func buildRouter(
 ) -> Router<OTPRequestContext> {
     let routes = routeTable(dependencies)
     let router = Router(context: OTPRequestContext.self)
+    router.add(middleware: RequestTracingMiddleware())
     router.add(middleware: RequestMetricsMiddleware(routes: routes))
     router.add(middleware: ErrorMiddleware(routes: routes))
     router.add(middleware: InputTextMiddleware())

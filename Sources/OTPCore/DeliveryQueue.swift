@@ -31,6 +31,10 @@ package struct ClaimedDelivery: Sendable, Equatable {
     package var requestedLocale: String?
     /// The verification's destination country (ISO 3166), for the rate card.
     package var country = ""
+    /// When it became due (queued, or its retry's time): the start of its queue wait.
+    package var dueAt: Date?
+    /// The trace context of the request that queued it (a W3C `traceparent`), for the worker's spans.
+    package var traceParent: String?
 
     package init(
         id: Int64, verificationID: String, appID: String, appName: String, channel: MessageChannel, recipient: String,

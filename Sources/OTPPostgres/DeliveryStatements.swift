@@ -18,7 +18,7 @@ struct ClaimStatement: PostgresPreparedStatement {
             d.sealed_code, d.attempts, v.expires_at, a.fallback_channel,
             v.status = '\(VerificationStatus.pending.rawValue)' AS verification_pending, now() AS claimed_at,
             d.message_template, d.whatsapp_template, d.whatsapp_language, v.test, d.prepared, d.requested_template,
-            d.locale, v.country
+            d.locale, v.country, d.run_at AS due_at, d.trace_parent
         """
     typealias Row = ClaimedDelivery
 
@@ -55,6 +55,8 @@ struct ClaimStatement: PostgresPreparedStatement {
         delivery.requestedTemplate = try columns.value("requested_template")
         delivery.requestedLocale = try columns.value("locale")
         delivery.country = try columns.value("country")
+        delivery.dueAt = try columns.value("due_at")
+        delivery.traceParent = try columns.value("trace_parent")
         return delivery
     }
 }
@@ -89,11 +91,11 @@ struct FinishStatement: PostgresPreparedStatement {
             -- The CTEs see the row as it was, sealed code included, before d erased it.
             INSERT INTO otp.deliveries (id, verification_id, app_id, channel, recipient, sender, sealed_code,
                 expires_at, message_template, template_id, template_version, locale, whatsapp_template,
-                whatsapp_language)
+                whatsapp_language, trace_parent)
             OVERRIDING SYSTEM VALUE
             SELECT h.id, x.verification_id, x.app_id, h.channel, x.recipient, x.sender, x.sealed_code, x.expires_at,
                 x.message_template, x.template_id, x.template_version, x.locale, x.whatsapp_template,
-                x.whatsapp_language
+                x.whatsapp_language, x.trace_parent
             FROM handed h JOIN otp.deliveries x ON x.id = h.from_id
             RETURNING id, verification_id, app_id, channel
         ), fv AS (

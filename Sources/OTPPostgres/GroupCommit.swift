@@ -1,6 +1,7 @@
 import OTPCore
 import ServiceLifecycle
 import Synchronization
+import Tracing
 
 /// Group commit: the requests that arrive while earlier ones are being written go to the database
 /// together, as one batch in one transaction (sends and verifies each have one).
@@ -29,6 +30,8 @@ final class GroupCommit<Request: Sendable, Answer: Sendable>: Service, Sendable 
         var request: Request
         var end: ContinuousClock.Instant?
         var answer: CheckedContinuation<Answer, any Error>
+        /// The request's span for this store call, told its batch's size when the batch leaves.
+        var span: any Span
     }
 
     private struct Line {
@@ -48,6 +51,8 @@ final class GroupCommit<Request: Sendable, Answer: Sendable>: Service, Sendable 
         case wakeAt(ContinuousClock.Instant)
     }
 
+    /// The statement's name in traces (`db.operation.name`).
+    private let operation: String
     private let maxBatch: Int
     private let maxFlushing: Int
     private let patience: Duration
@@ -57,7 +62,11 @@ final class GroupCommit<Request: Sendable, Answer: Sendable>: Service, Sendable 
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 
-    init(maxBatch: Int = 32, maxFlushing: Int = 4, patience: Duration = .milliseconds(3), flush: @escaping Flush) {
+    init(
+        operation: String, maxBatch: Int = 32, maxFlushing: Int = 4, patience: Duration = .milliseconds(3),
+        flush: @escaping Flush
+    ) {
+        self.operation = operation
         self.maxBatch = maxBatch
         self.maxFlushing = maxFlushing
         self.patience = patience
@@ -65,7 +74,17 @@ final class GroupCommit<Request: Sendable, Answer: Sendable>: Service, Sendable 
         (wakeups, wake) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
+    /// Writes the request with the others in line and answers it; traced as a client span from
+    /// getting in line to the answer (with tracing off the span is a no-op).
     func submit(_ request: Request) async throws -> Answer {
+        try await withSpan(operation, ofKind: .client) { span in
+            span.attributes["db.system.name"] = "postgresql"
+            span.attributes["db.operation.name"] = operation
+            return try await enqueue(request, span: span)
+        }
+    }
+
+    private func enqueue(_ request: Request, span: any Span) async throws -> Answer {
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         let end = RequestDeadline.end
         return try await withTaskCancellationHandler {
@@ -75,7 +94,7 @@ final class GroupCommit<Request: Sendable, Answer: Sendable>: Service, Sendable 
                 let refusal: (any Error)? = line.withLock { line in
                     if Task.isCancelled { return CancellationError() }
                     if line.stopped { return StoreUnavailable(reason: "shutting down") }
-                    line.waiting.append(Waiting(id: id, request: request, end: end, answer: answer))
+                    line.waiting.append(Waiting(id: id, request: request, end: end, answer: answer, span: span))
                     return nil
                 }
                 if let refusal { answer.resume(throwing: refusal) } else { wake.yield() }
@@ -123,6 +142,7 @@ final class GroupCommit<Request: Sendable, Answer: Sendable>: Service, Sendable 
     }
 
     private func start(_ batch: [Waiting], in group: inout DiscardingTaskGroup) {
+        for waiting in batch { waiting.span.attributes["db.operation.batch.size"] = batch.count }
         group.addTask {
             let ends = batch.compactMap(\.end)
             var answers = await self.flush(batch.map(\.request), ends.min())

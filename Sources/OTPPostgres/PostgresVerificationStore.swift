@@ -21,7 +21,7 @@ package struct PostgresVerificationStore: VerificationStore {
         self.client = client
         self.logger = logger
         self.notifier = WorkNotifier(client: client, logger: logger)
-        self.sends = GroupCommit { requests, end in
+        self.sends = GroupCommit(operation: "otp.send_batch") { requests, end in
             let outcome = await WatchedTransaction.answer(by: end) { watch in
                 await Self.write(requests, watch: watch, client: client, logger: logger)
             }
@@ -31,7 +31,7 @@ package struct PostgresVerificationStore: VerificationStore {
             case .over: return await Self.readBack(requests, client: client, logger: logger)
             }
         }
-        self.verifies = GroupCommit { requests, end in
+        self.verifies = GroupCommit(operation: "otp.verify_batch") { requests, end in
             let outcome = await WatchedTransaction.answer(by: end) { watch in
                 await Self.decide(requests, watch: watch, client: client, logger: logger)
             }
@@ -55,7 +55,8 @@ package struct PostgresVerificationStore: VerificationStore {
         return try await DatabaseFaults.mappingInPlace {
             let outcome = try await sends.submit(
                 .init(
-                    new: new, charges: charges, actor: actor, idempotency: idempotency, fraud: fraud, spend: spend))
+                    new: new, charges: charges, actor: actor, idempotency: idempotency, fraud: fraud, spend: spend,
+                    traceParent: TraceParent.current()))
             if case .created = outcome { notifier.notify() }
             return outcome
         }

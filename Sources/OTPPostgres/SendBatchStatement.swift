@@ -14,6 +14,8 @@ struct SendBatchStatement {
         var idempotency: IdempotencyClaim? = nil
         var fraud: FraudCheck? = nil
         var spend: SpendCharge? = nil
+        /// The request's trace context, stored with the delivery (`TraceParent`).
+        var traceParent: String? = nil
     }
 
     enum Answer {
@@ -148,6 +150,7 @@ struct SendBatchStatement {
         var transaction: Transaction?
         /// Decimal strings, as `numeric` reads them.
         var spendLimit, spendEstimate: String?
+        var traceParent: String?
         /// The rule that refused the send (not sent to the database).
         var blockedBy: String?
 
@@ -182,6 +185,7 @@ struct SendBatchStatement {
             case blocked, transaction
             case spendLimit = "spend_limit"
             case spendEstimate = "spend_estimate"
+            case traceParent = "trace_parent"
         }
 
         init(_ n: Int, _ request: Request, verdict: FraudGuard.Verdict?) {
@@ -217,6 +221,7 @@ struct SendBatchStatement {
             transaction = new.transaction
             spendLimit = request.spend.map { "\($0.limit)" }
             spendEstimate = request.spend.map { "\($0.estimate)" }
+            traceParent = request.traceParent
             blocked = false
             switch verdict {
             case .flag(let finding):

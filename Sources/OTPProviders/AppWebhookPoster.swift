@@ -45,6 +45,9 @@ package struct AppWebhookPoster: WebhookPoster {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.timeout = .init(connect: .seconds(5), read: .seconds(10))
+        // No client spans of its own: they would record the full URL and its query (a vendor's account
+        // path, an owner's token); the worker's own spans say what was called and how it went.
+        configuration.tracing.tracer = nil
         if checked.target.literal == nil {
             configuration.dnsOverride = [checked.target.host: checked.address.description]
         }

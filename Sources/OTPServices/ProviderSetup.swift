@@ -28,6 +28,9 @@ package struct ProviderSetup {
         // The default of 8 connections per vendor would cap a worker at 8 messages in flight per vendor,
         // whatever its --concurrency: with a 200 ms vendor, 40 messages a second.
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 512
+        // No client spans of its own: they would record the full URL and its query (a vendor's account
+        // path, an owner's token); the worker's own spans say what was called and how it went.
+        configuration.tracing.tracer = nil
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 

@@ -155,6 +155,15 @@ package struct Settings {
         return (host.isEmpty ? "0.0.0.0" : host, port)
     }
 
+    /// Whether traces are exported: when an OTLP endpoint is given (`OTEL_EXPORTER_OTLP_ENDPOINT` or
+    /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`), unless `OTEL_SDK_DISABLED=true` or
+    /// `OTEL_TRACES_EXPORTER=none`. Off by default: no tracer, no span, no exporter.
+    package func tracesExported() -> Bool {
+        guard value("OTEL_EXPORTER_OTLP_ENDPOINT") != nil || value("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != nil
+        else { return false }
+        return value("OTEL_SDK_DISABLED")?.lowercased() != "true" && value("OTEL_TRACES_EXPORTER") != "none"
+    }
+
     package func logLevel() throws -> Logger.Level {
         guard let text = value("OTP_LOG_LEVEL") else { return .info }
         guard let level = Logger.Level(rawValue: text.lowercased()) else {

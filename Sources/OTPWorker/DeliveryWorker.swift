@@ -73,6 +73,10 @@ package struct DeliveryWorker: Service {
     }
 
     func deliver(_ claimed: ClaimedDelivery) async -> DeliveryOutcome {
+        await DeliveryTracing.delivering(claimed) { await deliverTraced(claimed) }
+    }
+
+    private func deliverTraced(_ claimed: ClaimedDelivery) async -> DeliveryOutcome {
         var delivery = claimed
         if !claimed.prepared, claimed.verificationPending {
             guard let requestedSends else {
@@ -113,7 +117,7 @@ package struct DeliveryWorker: Service {
             body: render(delivery, code: code, secondsLeft: secondsLeft),
             idempotencyToken: "otp-delivery-\(delivery.id)", whatsAppTemplate: delivery.whatsAppTemplate)
         let started = ContinuousClock.now
-        let result = await provider.send(message)
+        let result = await DeliveryTracing.calling(provider, message)
         let elapsed = ContinuousClock.now - started
         chains.breaker.record(provider.name, outcome: result.outcome)
         WorkerMetrics.attemptDuration(provider: provider.name).record(duration: elapsed)

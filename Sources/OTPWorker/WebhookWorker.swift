@@ -3,6 +3,7 @@ import Logging
 import Metrics
 import OTPCore
 import ServiceLifecycle
+import Tracing
 
 /// Delivers apps' status webhooks, run by `QueueWorker` like the message deliveries: each claimed
 /// event is posted with no transaction open; any 2xx is done, anything else (or no answer within
@@ -64,9 +65,20 @@ package struct WebhookWorker: Service {
     }
 
     func post(_ webhook: ClaimedWebhook) async -> WebhookOutcome {
-        let outcome = await attempt(webhook)
-        WorkerMetrics.webhooks(outcome: outcome.resolution.metricOutcome).increment()
-        return outcome
+        // A span per try, with the event's ids and the answer (never the URL: an owner's may carry a token).
+        await withSpan("otp.webhook_delivery", context: .topLevel, ofKind: .producer) { span in
+            span.attributes["otp.app.id"] = webhook.appID
+            span.attributes["otp.webhook.id"] = webhook.webhookID
+            span.attributes["otp.verification.id"] = webhook.verificationID
+            span.attributes["otp.webhook.event"] = webhook.event.rawValue
+            span.attributes["otp.webhook.attempt"] = webhook.attempt
+            let outcome = await attempt(webhook)
+            span.attributes["http.response.status_code"] = outcome.attempt?.httpStatus
+            span.attributes["otp.webhook.resolution"] = outcome.resolution.metricOutcome
+            if case .delivered = outcome.resolution {} else { span.setStatus(SpanStatus(code: .error)) }
+            WorkerMetrics.webhooks(outcome: outcome.resolution.metricOutcome).increment()
+            return outcome
+        }
     }
 
     func attempt(_ webhook: ClaimedWebhook) async -> WebhookOutcome {

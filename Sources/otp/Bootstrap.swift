@@ -3,8 +3,11 @@ import Metrics
 import OTPCore
 import OTPPostgres
 import OTPServices
+import OTel
 import PostgresNIO
 import Prometheus
+import ServiceLifecycle
+import Tracing
 
 /// Process-wide set-up; only the executable does this, and only once.
 enum Bootstrap {
@@ -21,6 +24,24 @@ enum Bootstrap {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         return registry
+    }
+
+    /// Exports traces over OTLP/HTTP when `settings` ask for it (`Settings.tracesExported`), as
+    /// `service` unless `OTEL_SERVICE_NAME` says otherwise; the standard `OTEL_*` variables apply.
+    /// Returns the exporter's service, to run first in the service group so that it stops last,
+    /// after the spans of the work that stopped before it; nil with tracing off.
+    static func tracing(_ settings: Settings, service: String) throws -> (any Service)? {
+        guard settings.tracesExported() else { return nil }
+        var configuration = OTel.Configuration.default
+        configuration.serviceName = service
+        // The exporter's own notes: only what goes wrong (OTEL_LOG_LEVEL says otherwise).
+        configuration.diagnosticLogLevel = .warning
+        // Traces only: metrics are Prometheus's (`/metrics`), logs go to standard error.
+        configuration.metrics.enabled = false
+        configuration.logs.enabled = false
+        let backend = try OTel.makeTracingBackend(configuration: configuration)
+        InstrumentationSystem.bootstrap(backend.factory)
+        return backend.service
     }
 }
 

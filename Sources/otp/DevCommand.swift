@@ -35,6 +35,7 @@ struct DevCommand: AsyncParsableCommand {
         let settings = Settings()
         Bootstrap.logging(level: try settings.logLevel())
         let registry = Bootstrap.metrics()
+        let tracing = try Bootstrap.tracing(settings, service: "otp-dev")
         let logger = Logger(label: "otp")
         let listener = try settings.httpListener()
         let (host, port) = (listener.host, listener.port)
@@ -97,9 +98,10 @@ struct DevCommand: AsyncParsableCommand {
                 ? try ProviderSetup(settings: settings, httpClient: httpClient, allowsConsole: true).chains()
                 : ProviderChains([.sms: [console], .whatsapp: [console]])
             try await services.run(
-                services.api(
-                    listener, receipts: settings.receiptSettings(),
-                    trustedProxies: TrustedProxies(settings.value("OTP_TRUSTED_PROXIES") ?? ""), metrics: registry)
+                [tracing].compactMap { $0 }
+                    + services.api(
+                        listener, receipts: settings.receiptSettings(),
+                        trustedProxies: TrustedProxies(settings.value("OTP_TRUSTED_PROXIES") ?? ""), metrics: registry)
                     + [
                         services.worker(chains: chains, configuration: .init(concurrency: 64)),
                         services.webhookWorker(),

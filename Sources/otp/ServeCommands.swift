@@ -16,12 +16,14 @@ struct ServeCommand: AsyncParsableCommand {
         let settings = Settings()
         Bootstrap.logging(level: try settings.logLevel())
         let registry = Bootstrap.metrics()
+        let tracing = try Bootstrap.tracing(settings, service: "otp-serve")
         let listener = try settings.httpListener()
         let services = try Services.build(settings)
         try await services.run(
-            services.api(
-                listener, receipts: settings.receiptSettings(),
-                trustedProxies: TrustedProxies(settings.value("OTP_TRUSTED_PROXIES") ?? ""), metrics: registry))
+            [tracing].compactMap { $0 }
+                + services.api(
+                    listener, receipts: settings.receiptSettings(),
+                    trustedProxies: TrustedProxies(settings.value("OTP_TRUSTED_PROXIES") ?? ""), metrics: registry))
     }
 }
 
@@ -44,6 +46,7 @@ struct WorkCommand: AsyncParsableCommand {
         let settings = Settings()
         Bootstrap.logging(level: try settings.logLevel())
         let registry = Bootstrap.metrics()
+        let tracing = try Bootstrap.tracing(settings, service: "otp-work")
         let metricsAddress = try settings.metricsAddress()
         // A worker's writes are acknowledgements: if PostgreSQL crashed before flushing the last few
         // hundred milliseconds of them, those deliveries would be claimed and sent again after
@@ -54,7 +57,8 @@ struct WorkCommand: AsyncParsableCommand {
         }
         try await ProviderSetup.withHTTPClient { httpClient in
             let chains = try ProviderSetup(settings: settings, httpClient: httpClient).chains()
-            var running: [any Service] = [
+            var running: [any Service] = [tracing].compactMap { $0 }
+            running += [
                 services.worker(
                     chains: chains, configuration: .init(concurrency: concurrency, lease: .seconds(lease))),
                 services.webhookWorker(configuration: .init(lease: .seconds(lease))),

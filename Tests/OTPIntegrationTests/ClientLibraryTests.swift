@@ -1,6 +1,7 @@
 import Foundation
 import HummingbirdTesting
 import OTPClient
+import OTPCore
 import Testing
 
 /// The Swift client generated from the served OpenAPI document, against the real router on a
@@ -64,6 +65,85 @@ import Testing
                 let missing = try await otp.verify(
                     appID: world.app.id, verificationID: "otp_01hzx4a7b2c3d4e5f6g7h8j9k0", code: "123456")
                 #expect(!missing.verified && missing.code == .notFound)
+            }
+        }
+    }
+
+    /// Every route an app's key calls, through the generated client only: each answer must parse
+    /// into the document's types, so a route whose answer drifts from the document fails here.
+    @Test func everyAppRouteAnswersAsTheDocumentSays() async throws {
+        let policy: @Sendable (inout AppPolicy) -> Void = { policy in
+            policy.resendCooldownSeconds = 0
+            policy.rateLimits[RateLimitRule.recipient10m.rawValue] = 5
+        }
+        try await TestApp.with(configure: policy) { world in
+            try await withServer(world) { url in
+                let otp = OTPService(serverURL: url, credentials: .basic(keyID: world.keyID, secret: world.secret))
+                let api = otp.api
+                let appID = world.app.id
+                world.codes.push("271828")
+                let sent = try await otp.send(appID: appID, to: "+5511987650001", idempotencyKey: "client-1")
+                let replay = try await otp.send(appID: appID, to: "+5511987650001", idempotencyKey: "client-1")
+                #expect(replay.verificationId == sent.verificationId)
+                let id = sent.verificationId
+
+                world.codes.push("314159")
+                let resent = try await api.resendCode(body: .json(.init(appid: appID, verificationId: id)))
+                    .accepted.body.json
+                #expect(resent.verificationId == id)
+                #expect(try await otp.verify(appID: appID, verificationID: id, code: "271828").code == .invalidCode)
+                #expect(try await otp.verify(appID: appID, verificationID: id, code: "314159").verified)
+
+                let status = try await api.getVerificationStatus(query: .init(appid: appID, verificationId: id))
+                    .ok.body.json
+                #expect(status.status == .verified && status.sends == 2)
+                let listed = try await api.listVerifications(query: .init(appid: appID, limit: 10)).ok.body.json
+                #expect(listed.items.map(\.verificationId) == [id])
+                let events = try await api.listEvents(query: .init(appid: appID, verificationId: id)).ok.body.json
+                #expect(
+                    events.items.map(\.event) == [
+                        "verify_succeeded", "verify_failed", "delivery_queued", "resend_requested", "delivery_queued",
+                        "send_requested",
+                    ])
+                let attempts = try await api.listAttempts(query: .init(appid: appID, verificationId: id)).ok.body
+                    .json
+                let verifyAttempts = attempts.items.compactMap { item -> Bool? in
+                    if case .verify(let attempt) = item { return attempt.success } else { return nil }
+                }
+                #expect(verifyAttempts.sorted { !$0 && $1 } == [false, true], "\(attempts.items)")
+                let limits = try await api.getRateLimits(query: .init(appid: appID, recipient: "+5511987650001"))
+                    .ok.body.json
+                #expect(
+                    limits.rules.map { "\($0.rule.rawValue) \($0.used)/\($0.limit)" } == ["recipient_10m 2/5"],
+                    "\(limits.rules)")
+                let report = try await api.getReport(query: .init(appid: appID, groupBy: .channel, format: .json))
+                    .ok.body.json
+                #expect(report.totals.verifications == 1 && report.totals.verified == 1, "\(report.totals)")
+
+                let created = try await api.createTemplate(
+                    body: .json(.init(appid: appID, name: "login", locale: "en", body: "{{code}} is your code"))
+                )
+                .created.body.json
+                #expect(created.version == 1 && created.encoding == .gsm7)
+                let templateID = created.id
+                let templates = try await api.listTemplates(query: .init(appid: appID)).ok.body.json
+                #expect(templates.items.map(\.id) == [templateID])
+                let updated = try await api.updateTemplate(
+                    path: .init(id: templateID), body: .json(.init(body: "Código: {{code}}"))
+                ).ok.body.json
+                #expect(updated.version == 2 && updated.encoding == .ucs2)
+                #expect(try await api.getTemplate(path: .init(id: templateID)).ok.body.json == updated)
+                let preview = try await api.previewTemplate(
+                    path: .init(id: templateID), body: .json(.init(appName: "Shop"))
+                ).ok.body.json
+                #expect(preview.encoding == .ucs2 && preview.segments == 1 && preview.text.hasPrefix("Código: "))
+                _ = try await api.deleteTemplate(path: .init(id: templateID)).noContent
+                let gone = try await api.getTemplate(path: .init(id: templateID))
+                guard case .notFound = gone else { Issue.record("deleted template: \(gone)"); return }
+
+                #expect(try await api.healthz().ok.body.json.status == .ok)
+                _ = try await api.openapi().ok
+                _ = try await api.metrics().ok
             }
         }
     }

@@ -51,7 +51,9 @@ import Testing
 
     @Test func requestsThatArriveWhileABatchIsOutLeaveTogetherWhenItComesBack() async throws {
         let held = HeldFlush()
-        let commit = GroupCommit<Int, Int>(patience: .seconds(60)) { batch, _ in await held.flush(batch) }
+        let commit = GroupCommit<Int, Int>(operation: "test", patience: .seconds(60)) { batch, _ in
+            await held.flush(batch)
+        }
         try await running(commit) { commit in
             try await withThrowingTaskGroup(of: Void.self) { answers in
                 answers.addTask {
@@ -77,7 +79,9 @@ import Testing
 
     @Test func aSlowBatchLetsTheOthersGoBesideItAfterThePatience() async throws {
         let held = HeldFlush()
-        let commit = GroupCommit<Int, Int>(patience: .milliseconds(50)) { batch, _ in await held.flush(batch) }
+        let commit = GroupCommit<Int, Int>(operation: "test", patience: .milliseconds(50)) { batch, _ in
+            await held.flush(batch)
+        }
         try await running(commit) { commit in
             try await withThrowingTaskGroup(of: Void.self) { answers in
                 let start = ContinuousClock.now

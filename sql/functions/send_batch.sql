@@ -138,7 +138,7 @@ BEGIN
             message_template text, template_id text, template_version bigint, message_locale text,
             whatsapp_template text, whatsapp_language text, actor text, ip text, test boolean, via text,
             requested_template text, prepared boolean, fraud_scopes text[], fraud_event text, fraud_details jsonb,
-            blocked boolean, transaction jsonb)
+            blocked boolean, transaction jsonb, trace_parent text)
         WHERE NOT refusals ? x.n::text AND NOT x.n = ANY (taken)
     ), judged AS (
         -- Every judged send the batch decided: written (q) or refused by the guard.
@@ -189,10 +189,10 @@ BEGIN
     ), d AS (
         INSERT INTO otp.deliveries AS d (verification_id, app_id, channel, recipient, sender, sealed_code,
             expires_at, message_template, template_id, template_version, locale, whatsapp_template,
-            whatsapp_language, requested_template, prepared)
+            whatsapp_language, requested_template, prepared, trace_parent)
         SELECT q.id, q.app_id, q.channel, q.recipient, q.sender, q.sealed_code, v.expires_at,
             q.message_template, q.template_id, q.template_version, q.message_locale, q.whatsapp_template,
-            q.whatsapp_language, q.requested_template, coalesce(q.prepared, true)
+            q.whatsapp_language, q.requested_template, coalesce(q.prepared, true), q.trace_parent
         FROM q JOIN v ON v.id = q.id ORDER BY q.n
         RETURNING d.id, d.verification_id
     ), e AS (
