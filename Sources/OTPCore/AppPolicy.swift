@@ -33,6 +33,8 @@ package struct AppPolicy: Sendable, Equatable {
     package var messages = MessageSettings()
     /// Test numbers (E.164) and their fixed codes, sealed (see `TestNumbers`).
     package var testNumbers: [String: Data] = [:]
+    /// The scripted outcome of test numbers that have one (`TestOutcome`); the others are `sent`.
+    package var testOutcomes: [String: TestOutcome] = [:]
     /// Where the app's status webhooks go, if anywhere.
     package var webhook: AppWebhook?
     /// The guard against SMS pumping (`FraudGuard`).

@@ -35,6 +35,8 @@ package struct ClaimedDelivery: Sendable, Equatable {
     package var dueAt: Date?
     /// The trace context of the request that queued it (a W3C `traceparent`), for the worker's spans.
     package var traceParent: String?
+    /// To a test number with a scripted outcome: what the sandbox does with it.
+    package var testOutcome: TestOutcome?
 
     package init(
         id: Int64, verificationID: String, appID: String, appName: String, channel: MessageChannel, recipient: String,

@@ -19,7 +19,8 @@ package enum TestNumbers {
         return try sealer.open(sealed, verificationID: binding(e164))
     }
 
-    /// Applies `+E164=CODE` (add or replace) and `+E164=` (remove) entries.
+    /// Applies `+E164=CODE` or `+E164=CODE:OUTCOME` (add or replace; `TestOutcome`) and `+E164=`
+    /// (remove) entries.
     package static func apply(_ entries: [String], to policy: inout AppPolicy, sealer: CodeSealer) throws(PolicyProblem)
     {
         for entry in entries {
@@ -27,15 +28,32 @@ package enum TestNumbers {
                 $0.trimmingCharacters(in: .whitespaces)
             }
             guard parts.count == 2, isE164(parts[0]) else {
-                throw PolicyProblem("a test number is +E164=CODE (or +E164= to remove it), e.g. +15555550100=123456")
+                throw PolicyProblem(
+                    "a test number is +E164=CODE or +E164=CODE:OUTCOME (or +E164= to remove it), e.g. +15555550100=123456"
+                )
             }
+            let number = parts[0]
             if parts[1].isEmpty {
-                policy.testNumbers[parts[0]] = nil
+                policy.testNumbers[number] = nil
+                policy.testOutcomes[number] = nil
                 continue
             }
-            guard isValid(code: parts[1]) else { throw PolicyProblem("a test number's code is 6 to 10 digits") }
+            let codeAndOutcome = parts[1].split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(
+                String.init)
+            let code = codeAndOutcome[0]
+            guard isValid(code: code) else { throw PolicyProblem("a test number's code is 6 to 10 digits") }
+            var outcome: TestOutcome?
+            if codeAndOutcome.count == 2 {
+                guard let scripted = TestOutcome(codeAndOutcome[1]) else {
+                    throw PolicyProblem(
+                        "a test number's outcome is delivered, undelivered, delayed:SECONDS (1 to 3600), provider_down or no_whatsapp"
+                    )
+                }
+                outcome = scripted
+            }
             do {
-                policy.testNumbers[parts[0]] = try seal(code: parts[1], number: parts[0], sealer: sealer)
+                policy.testNumbers[number] = try seal(code: code, number: number, sealer: sealer)
+                policy.testOutcomes[number] = outcome
             } catch {
                 throw PolicyProblem("the test number's code could not be sealed")
             }

@@ -18,7 +18,8 @@ struct ClaimStatement: PostgresPreparedStatement {
             d.sealed_code, d.attempts, v.expires_at, a.fallback_channel,
             v.status = '\(VerificationStatus.pending.rawValue)' AS verification_pending, now() AS claimed_at,
             d.message_template, d.whatsapp_template, d.whatsapp_language, v.test, d.prepared, d.requested_template,
-            d.locale, v.country, d.run_at AS due_at, d.trace_parent
+            d.locale, v.country, d.run_at AS due_at, d.trace_parent,
+            CASE WHEN v.test THEN a.test_outcomes ->> d.recipient END AS test_outcome
         """
     typealias Row = ClaimedDelivery
 
@@ -57,6 +58,7 @@ struct ClaimStatement: PostgresPreparedStatement {
         delivery.country = try columns.value("country")
         delivery.dueAt = try columns.value("due_at")
         delivery.traceParent = try columns.value("trace_parent")
+        delivery.testOutcome = try columns.value("test_outcome", String?.self).flatMap(TestOutcome.init)
         return delivery
     }
 }

@@ -57,7 +57,8 @@ enum AppColumns {
         a.resend_cooldown_seconds, a.channels, a.default_channel, a.sender_name, a.resend_policy,
         a.fallback_channel, a.rate_limits::text, a.countries::text, a.refused_line_types::text,
         a.default_template, a.default_locale, a.message_options::text, a.whatsapp_templates::text,
-        a.test_numbers::text, a.webhook_url, a.webhook_secret, a.fraud_guard::text, a.spend_limit_1d
+        a.test_numbers::text, a.webhook_url, a.webhook_secret, a.fraud_guard::text, a.spend_limit_1d,
+        a.test_outcomes::text
         """
 
     /// The app in the columns of `list`, the first of them at `first`.
@@ -76,7 +77,8 @@ enum AppColumns {
             PolicyJSON.RuleColumns(
                 rateLimits: try column(13), countries: try column(14), lineTypes: try column(15),
                 defaultTemplate: try column(16), defaultLocale: try column(17), options: try column(18),
-                whatsApp: try column(19), testNumbers: try column(20), fraudGuard: try column(23)),
+                whatsApp: try column(19), testNumbers: try column(20), fraudGuard: try column(23),
+                testOutcomes: try column(25)),
             into: &policy)
         policy.spendLimitPerDay = try column(24, Decimal?.self)
         if let url = try column(21, String?.self), let secret = try column(22, Data?.self) {

@@ -10,7 +10,8 @@ enum DirectoryWrites {
             INSERT INTO otp.apps (id, account_id, name, code_length, ttl_seconds, max_attempts, max_sends,
                 resend_cooldown_seconds, channels, default_channel, sender_name, resend_policy, fallback_channel,
                 rate_limits, countries, refused_line_types, default_template, default_locale, message_options,
-                whatsapp_templates, test_numbers, webhook_url, webhook_secret, fraud_guard, spend_limit_1d)
+                whatsapp_templates, test_numbers, webhook_url, webhook_secret, fraud_guard, spend_limit_1d,
+                test_outcomes)
             VALUES (\(app.id), \(app.accountID), \(app.name), \(policy.codeLength), \(policy.ttlSeconds),
                 \(policy.maxAttempts), \(policy.maxSends), \(policy.resendCooldownSeconds),
                 \(policy.channels.map(\.rawValue)), \(policy.defaultChannel.rawValue), \(policy.senderName),
@@ -21,7 +22,8 @@ enum DirectoryWrites {
                 \(PolicyJSON.whatsAppTemplates(policy))::jsonb, \(PolicyJSON.testNumbers(policy))::jsonb,
                 \(policy.webhook?.url),
                 decode(\(policy.webhook?.sealedSecret.base64EncodedString())::text, 'base64'),
-                \(PolicyJSON.fraudGuard(policy))::jsonb, \(policy.spendLimitPerDay.map { "\($0)" })::numeric)
+                \(PolicyJSON.fraudGuard(policy))::jsonb, \(policy.spendLimitPerDay.map { "\($0)" })::numeric,
+                \(PolicyJSON.testOutcomes(policy))::jsonb)
             """
     }
 
@@ -43,6 +45,7 @@ enum DirectoryWrites {
                 message_options = \(PolicyJSON.messageOptions(policy))::jsonb,
                 whatsapp_templates = \(PolicyJSON.whatsAppTemplates(policy))::jsonb,
                 test_numbers = \(PolicyJSON.testNumbers(policy))::jsonb,
+                test_outcomes = \(PolicyJSON.testOutcomes(policy))::jsonb,
                 webhook_url = \(policy.webhook?.url), webhook_secret = decode(\(policy.webhook?.sealedSecret.base64EncodedString())::text, 'base64'),
                 fraud_guard = \(PolicyJSON.fraudGuard(policy))::jsonb, spend_limit_1d = \(policy.spendLimitPerDay.map { "\($0)" })::numeric,
                 updated_at = now()

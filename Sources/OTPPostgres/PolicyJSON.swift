@@ -71,6 +71,17 @@ enum PolicyJSON {
         }
     }
 
+    static func testOutcomes(_ policy: AppPolicy) -> String {
+        encode(policy.testOutcomes.mapValues(\.text))
+    }
+
+    static func readTestOutcomes(_ text: String, into policy: inout AppPolicy) throws {
+        policy.testOutcomes = try JSONDecoder().decode([String: String].self, from: Data(text.utf8)).mapValues {
+            guard let outcome = TestOutcome($0) else { throw UnknownStoredValue(type: "test outcome", value: $0) }
+            return outcome
+        }
+    }
+
     static func readMessages(
         defaultTemplate: String?, defaultLocale: String?, options: String, whatsApp: String,
         into policy: inout AppPolicy
@@ -133,6 +144,7 @@ extension PolicyJSON {
         var whatsApp: String
         var testNumbers: String
         var fraudGuard: String
+        var testOutcomes: String
     }
 
     /// Reads the rules of `columns` into `policy`. Every request reads its app, and apps change
@@ -149,6 +161,7 @@ extension PolicyJSON {
                     defaultTemplate: columns.defaultTemplate, defaultLocale: columns.defaultLocale,
                     options: columns.options, whatsApp: columns.whatsApp, into: &rules)
                 try readTestNumbers(columns.testNumbers, into: &rules)
+                try readTestOutcomes(columns.testOutcomes, into: &rules)
                 try readFraudGuard(columns.fraudGuard, into: &rules)
                 decodedRules.withLock { cache in
                     if cache.count >= decodedRulesCapacity { cache.removeAll(keepingCapacity: true) }
@@ -162,6 +175,7 @@ extension PolicyJSON {
         policy.messages = rules.messages
         policy.allowedSenders = rules.allowedSenders
         policy.testNumbers = rules.testNumbers
+        policy.testOutcomes = rules.testOutcomes
         policy.fraud = rules.fraud
     }
 

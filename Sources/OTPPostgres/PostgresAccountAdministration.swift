@@ -147,7 +147,7 @@ package struct PostgresAccountAdministration: AccountAdministration {
             ("from", old.senderName != new.senderName), ("resend_policy", old.resendPolicy != new.resendPolicy),
             ("rate_limits", old.rateLimits != new.rateLimits), ("countries", old.countries != new.countries),
             ("line_types", old.refusedLineTypes != new.refusedLineTypes), ("messages", old.messages != new.messages),
-            ("test_numbers", old.testNumbers != new.testNumbers),
+            ("test_numbers", old.testNumbers != new.testNumbers || old.testOutcomes != new.testOutcomes),
             ("webhook_url", old.webhook?.url != new.webhook?.url),
             (
                 "webhook_secret",

@@ -179,7 +179,10 @@ package struct Services: Sendable {
             sealer: CodeSealer(keys: keys), configuration: configuration, logger: logger("otp.worker"),
             requestedSends: RequestedSendPreparation(
                 service: service, app: { try await directory.app(id: $0) },
-                store: PostgresRequestedSends(client: client, logger: storeLogger)))
+                store: PostgresRequestedSends(client: client, logger: storeLogger)),
+            sandboxReceipts: SandboxReceipts(
+                messages: PostgresSandboxMessages(client: client, logger: storeLogger),
+                receipts: PostgresReceiptStore(client: client, logger: storeLogger), logger: logger("otp.worker")))
     }
 
     /// The sender of apps' status webhooks to the destinations `webhookDestinations` allows (no

@@ -43,12 +43,15 @@ package struct DeliveryWorker: Service {
     let templates = ParsedTemplates()
     /// For deliveries queued by `otp.request_verification`; without it they are canceled.
     var requestedSends: RequestedSendPreparation?
+    /// The receipts of test numbers with a scripted outcome; without it they stay `sent`.
+    var sandboxReceipts: SandboxReceipts?
 
     package init(
         queue: any DeliveryQueue, chains: ProviderChains, sealer: CodeSealer, configuration: Configuration,
-        logger: Logger, requestedSends: RequestedSendPreparation? = nil
+        logger: Logger, requestedSends: RequestedSendPreparation? = nil, sandboxReceipts: SandboxReceipts? = nil
     ) {
         self.requestedSends = requestedSends
+        self.sandboxReceipts = sandboxReceipts
         self.queue = queue
         self.chains = chains
         self.sealer = sealer
@@ -57,7 +60,10 @@ package struct DeliveryWorker: Service {
     }
 
     package func run() async throws {
-        await jobs.run()
+        await withDiscardingTaskGroup { group in
+            group.addTask { await jobs.run() }
+            if let sandboxReceipts { group.addTask { await sandboxReceipts.run() } }
+        }
     }
 
     /// The queue machinery this kind of job runs on.
@@ -105,7 +111,7 @@ package struct DeliveryWorker: Service {
         else { return (nil, .failed(reason: "code unreadable")) }
         guard
             let provider = delivery.test
-                ? TestNumberProvider() as (any MessageProvider)?
+                ? TestNumberProvider(outcome: delivery.testOutcome) as (any MessageProvider)?
                 : chains.provider(for: delivery.channel, attempt: delivery.attempt)
         else {
             return (nil, .failed(reason: "no provider for \(delivery.channel.rawValue)"))

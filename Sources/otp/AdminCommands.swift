@@ -39,7 +39,11 @@ struct PolicyOptions: ParsableArguments {
     @Option(help: "Approved WhatsApp template for a locale, LOCALE=NAME:LANGUAGE (e.g. pt-BR=otp_code:pt_BR).")
     var whatsappTemplate: [String] = []
     @Option(
-        help: "A test number and its fixed code, +E164=CODE (no provider is called; +E164= removes it). Repeatable.")
+        help: ArgumentHelp(
+            "A test number and its fixed code, +E164=CODE or +E164=CODE:OUTCOME (no provider is called; +E164= removes it). Repeatable.",
+            discussion:
+                "OUTCOME scripts what its messages do: delivered, undelivered, delayed:SECONDS, provider_down or no_whatsapp."
+        ))
     var testNumber: [String] = []
     @Option(
         parsing: .unconditionalSingleValue,
@@ -452,6 +456,7 @@ struct PolicyView: Encodable {
         try container.encode(messages.whatsAppTemplates, forKey: Key("whatsapp_templates"))
         // The numbers only: their codes stay sealed.
         try container.encode(policy.testNumbers.keys.sorted(), forKey: Key("test_numbers"))
+        try container.encode(policy.testOutcomes.mapValues(\.text), forKey: Key("test_outcomes"))
         // The URL only: the secret stays sealed.
         try container.encode(policy.webhook?.url, forKey: Key("webhook_url"))
         try container.encode(policy.fraud.mode.rawValue, forKey: Key("fraud_guard"))

@@ -130,6 +130,13 @@ struct TestApp {
         for try await value in try await client.query(query, logger: quietLogger).decode(Value.self) { return value }
         throw TestFailure("no row")
     }
+
+    /// The first column of every row.
+    func rows<Value: PostgresDecodable & Sendable>(_ query: PostgresQuery, as: Value.Type = Value.self) async throws
+        -> [Value]
+    {
+        try await client.query(query, logger: quietLogger).decode(Value.self).reduce(into: []) { $0.append($1) }
+    }
 }
 
 /// A JSON object literal from Swift values, for request bodies.
