@@ -14,11 +14,14 @@ package struct ReceiptSettings: Sendable {
     /// Meta's app secret (signatures) and the verify token of the subscription handshake.
     package var metaAppSecret: Secret?
     package var metaVerifyToken: Secret?
+    /// The secret of the tokens in Kannel's receipt URLs (`ReceiptToken`).
+    package var kannelReceiptSecret: Secret?
 
     package init(
         twilioAuthToken: String? = nil, twilioCallbackURL: String? = nil, metaAppSecret: String? = nil,
-        metaVerifyToken: String? = nil
+        metaVerifyToken: String? = nil, kannelReceiptSecret: String? = nil
     ) {
+        self.kannelReceiptSecret = kannelReceiptSecret.map { Secret($0) }
         self.twilioAuthToken = twilioAuthToken.map { Secret($0) }
         self.twilioCallbackURL = twilioCallbackURL
         self.metaAppSecret = metaAppSecret.map { Secret($0) }
@@ -26,7 +29,8 @@ package struct ReceiptSettings: Sendable {
     }
 }
 
-/// `POST /webhooks/twilio/status`, `GET|POST /webhooks/meta`: delivery receipts from the vendors.
+/// `POST /webhooks/twilio/status`, `GET|POST /webhooks/meta`, `GET /webhooks/kannel/status`:
+/// delivery receipts from the vendors.
 /// A request whose signature does not check out is refused with 401 and changes nothing.
 struct ReceiptController {
     let settings: ReceiptSettings
@@ -36,6 +40,34 @@ struct ReceiptController {
         router.post("webhooks/twilio/status", use: twilioStatus)
         router.get("webhooks/meta", use: metaHandshake)
         router.post("webhooks/meta", use: metaStatus)
+        router.get("webhooks/kannel/status", use: kannelStatus)
+    }
+
+    /// Kannel's delivery report: the URL `KannelProvider` gave it, with the report's type in
+    /// `type` (1 delivered, 2 not delivered, 16 refused by the SMSC; 4 and 8, queued and accepted
+    /// by the SMSC, say nothing new).
+    @Sendable func kannelStatus(request: Request, context: OTPRequestContext) async throws -> Response {
+        guard let secret = settings.kannelReceiptSecret else { throw APIError.notFound }
+        let query = request.uri.queryParameters
+        guard let messageID = query["message"].map(String.init), let token = query["token"].map(String.init),
+            ReceiptToken.matches(token, messageID: messageID, secret: secret.exposed)
+        else { throw APIError.unauthorized }
+        guard let typeText = query["type"], let type = Int(typeText) else {
+            throw APIError.validation("type", "type must be Kannel's report type, a number")
+        }
+        let outcome: DeliveryReceipt.Outcome? =
+            switch type {
+            case 1: .delivered
+            case 2, 16: .failed
+            default: nil
+            }
+        if let outcome {
+            _ = try await receipts.record(
+                DeliveryReceipt(
+                    provider: "kannel", providerMessageID: messageID, outcome: outcome,
+                    errorCode: outcome == .failed ? "kannel_report_\(type)" : nil))
+        }
+        return Response(status: .noContent)
     }
 
     @Sendable func twilioStatus(request: Request, context: OTPRequestContext) async throws -> Response {

@@ -22,5 +22,14 @@ package struct DeliveryReceipt: Sendable, Equatable {
 /// Where receipts are recorded.
 package protocol DeliveryReceiptStore: Sendable {
     /// Moves the delivery the receipt names on; false when no sent delivery has that message id.
+    /// A store that can hold a receipt that came before its message's outcome was recorded
+    /// (`HeldReceipts`) keeps it for later.
     func record(_ receipt: DeliveryReceipt) async throws -> Bool
+}
+
+/// Receipts held because they arrived before the worker recorded their message as sent.
+package protocol HeldReceipts: Sendable {
+    /// Applies the held receipts whose delivery is now `sent`, drops the stale ones; returns how
+    /// many moved a delivery.
+    func applyHeld() async throws -> Int
 }

@@ -172,7 +172,12 @@ enum PolicyForm {
             "do_not_share": messages.extras.doNotShare, "web_otp_domain": messages.extras.webOTPDomain?.value ?? "",
             "sms_retriever_hash": messages.extras.smsRetrieverHash?.value ?? "",
             // The numbers only: a test number's code is never shown again.
-            "test_numbers": policy.testNumbers.keys.sorted(),
+            // A number's outcome only when it has one (an empty string would still open the section).
+            "test_numbers": policy.testNumbers.keys.sorted().map { number in
+                var entry = ["number": number]
+                entry["outcome"] = policy.testOutcomes[number]?.text
+                return entry
+            },
             // The URL only: the signing secret is never shown again.
             "webhook_url": policy.webhook?.url ?? "",
             "whatsapp_templates": messages.whatsAppTemplates.sorted { $0.key < $1.key }

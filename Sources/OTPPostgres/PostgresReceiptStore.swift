@@ -3,8 +3,10 @@ import OTPCore
 import PostgresNIO
 
 /// Records delivery receipts: `sent` becomes `delivered` or `failed`, with an audit event. A late
-/// "failed" never overrides "delivered", and a repeated receipt changes nothing.
-package struct PostgresReceiptStore: DeliveryReceiptStore {
+/// "failed" never overrides "delivered", and a repeated receipt changes nothing. A receipt that
+/// comes before the worker recorded its message (no delivery has that message id yet) is held
+/// (migration 0026) and applied by `applyHeld` once the delivery is `sent`.
+package struct PostgresReceiptStore: DeliveryReceiptStore, HeldReceipts {
     let client: PostgresClient
     let logger: Logger
 
@@ -31,10 +33,51 @@ package struct PostgresReceiptStore: DeliveryReceiptStore {
                         'delivery_id', id, 'provider', \(receipt.provider)::text,
                         'error_code', \(receipt.errorCode)::text))
                     FROM d
+                ), held AS (
+                    INSERT INTO otp.held_receipts (provider, provider_message_id, outcome, error_code)
+                    SELECT \(receipt.provider), \(receipt.providerMessageID), \(state), \(receipt.errorCode)
+                    WHERE NOT EXISTS (SELECT 1 FROM d) AND NOT EXISTS (
+                        SELECT 1 FROM otp.deliveries x
+                        WHERE x.provider = \(receipt.provider) AND x.provider_message_id = \(receipt.providerMessageID))
+                    ON CONFLICT DO NOTHING
                 )
                 SELECT id FROM d
                 """, logger: logger)
             return try await rows.collect().count > 0
+        }
+    }
+
+    package func applyHeld() async throws -> Int {
+        try await DatabaseFaults.mapping {
+            let rows = try await client.query(
+                """
+                WITH due AS (
+                    DELETE FROM otp.held_receipts h USING otp.deliveries d
+                    WHERE d.provider = h.provider AND d.provider_message_id = h.provider_message_id
+                        AND d.state = 'sent'
+                    RETURNING h.provider, h.outcome, h.error_code, d.id AS delivery_id
+                ), chosen AS (
+                    -- Both kinds held for one message: delivered wins, as it does when they come late.
+                    SELECT DISTINCT ON (delivery_id) * FROM due ORDER BY delivery_id, outcome = 'delivered' DESC
+                ), moved AS (
+                    UPDATE otp.deliveries d SET state = c.outcome, updated_at = now(),
+                        last_error = coalesce(c.error_code, d.last_error)
+                    FROM chosen c WHERE d.id = c.delivery_id AND d.state = 'sent'
+                    RETURNING d.id, d.app_id, d.verification_id, c.outcome, c.provider, c.error_code
+                ), e AS (
+                    INSERT INTO otp.events (event, app_id, verification_id, details)
+                    SELECT CASE m.outcome WHEN 'delivered' THEN \(EventKind.deliveryDelivered.rawValue)
+                            ELSE \(EventKind.deliveryFailed.rawValue) END,
+                        m.app_id, m.verification_id, jsonb_strip_nulls(jsonb_build_object(
+                            'delivery_id', m.id, 'provider', m.provider, 'error_code', m.error_code))
+                    FROM moved m ORDER BY m.id
+                ), stale AS (
+                    DELETE FROM otp.held_receipts WHERE received_at < now() - interval '10 minutes'
+                )
+                SELECT count(*)::bigint FROM moved
+                """, logger: logger)
+            for try await count in rows.decode(Int.self) { return count }
+            return 0
         }
     }
 }

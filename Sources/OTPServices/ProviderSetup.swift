@@ -53,6 +53,9 @@ package struct ProviderSetup {
         var built: [String: any MessageProvider] = [:]
         for channel in MessageChannel.allCases {
             providers[channel] = try settings.providerNames(for: channel).map { name in
+                if name == "kannel" && channel != .sms {
+                    throw SettingsError.invalid("provider kannel", "it sends SMS only: list it in OTP_SMS_PROVIDERS")
+                }
                 if let provider = built[name] { return provider }
                 let provider = try provider(named: name)
                 built[name] = provider
@@ -103,8 +106,16 @@ package struct ProviderSetup {
                 configuration: .init(
                     url: try settings.required("OTP_WEBHOOK_URL"), secret: try settings.required("OTP_WEBHOOK_SECRET")),
                 httpClient: httpClient)
+        case "kannel":
+            return KannelProvider(
+                configuration: .init(
+                    sendsmsURL: try settings.required("KANNEL_SENDSMS_URL"),
+                    username: try settings.required("KANNEL_USERNAME"),
+                    password: try settings.required("KANNEL_PASSWORD"), smsc: settings.value("KANNEL_SMSC"),
+                    receiptURL: settings.value("KANNEL_DLR_URL"), receiptSecret: settings.value("KANNEL_DLR_SECRET")),
+                httpClient: httpClient)
         default:
-            throw SettingsError.invalid("provider \(name)", "expected twilio, meta, webhook or console")
+            throw SettingsError.invalid("provider \(name)", "expected twilio, meta, webhook, kannel or console")
         }
     }
 }

@@ -180,8 +180,8 @@ package struct Services: Sendable {
             requestedSends: RequestedSendPreparation(
                 service: service, app: { try await directory.app(id: $0) },
                 store: PostgresRequestedSends(client: client, logger: storeLogger)),
-            sandboxReceipts: SandboxReceipts(
-                messages: PostgresSandboxMessages(client: client, logger: storeLogger),
+            receiptsPass: ReceiptsPass(
+                sandbox: PostgresSandboxMessages(client: client, logger: storeLogger),
                 receipts: PostgresReceiptStore(client: client, logger: storeLogger), logger: logger("otp.worker")))
     }
 

@@ -178,7 +178,8 @@ package struct Settings {
     package func receiptSettings() -> ReceiptSettings {
         ReceiptSettings(
             twilioAuthToken: value("TWILIO_AUTH_TOKEN"), twilioCallbackURL: value("TWILIO_STATUS_CALLBACK_URL"),
-            metaAppSecret: value("WHATSAPP_APP_SECRET"), metaVerifyToken: value("WHATSAPP_VERIFY_TOKEN"))
+            metaAppSecret: value("WHATSAPP_APP_SECRET"), metaVerifyToken: value("WHATSAPP_VERIFY_TOKEN"),
+            kannelReceiptSecret: value("KANNEL_DLR_SECRET"))
     }
 
     /// The ordered provider names of a channel (`OTP_SMS_PROVIDERS`, `OTP_WHATSAPP_PROVIDERS`).

@@ -43,15 +43,15 @@ package struct DeliveryWorker: Service {
     let templates = ParsedTemplates()
     /// For deliveries queued by `otp.request_verification`; without it they are canceled.
     var requestedSends: RequestedSendPreparation?
-    /// The receipts of test numbers with a scripted outcome; without it they stay `sent`.
-    var sandboxReceipts: SandboxReceipts?
+    /// Test numbers' scripted receipts and the vendors' early ones; without it they are not applied.
+    var receiptsPass: ReceiptsPass?
 
     package init(
         queue: any DeliveryQueue, chains: ProviderChains, sealer: CodeSealer, configuration: Configuration,
-        logger: Logger, requestedSends: RequestedSendPreparation? = nil, sandboxReceipts: SandboxReceipts? = nil
+        logger: Logger, requestedSends: RequestedSendPreparation? = nil, receiptsPass: ReceiptsPass? = nil
     ) {
         self.requestedSends = requestedSends
-        self.sandboxReceipts = sandboxReceipts
+        self.receiptsPass = receiptsPass
         self.queue = queue
         self.chains = chains
         self.sealer = sealer
@@ -62,7 +62,7 @@ package struct DeliveryWorker: Service {
     package func run() async throws {
         await withDiscardingTaskGroup { group in
             group.addTask { await jobs.run() }
-            if let sandboxReceipts { group.addTask { await sandboxReceipts.run() } }
+            if let receiptsPass { group.addTask { await receiptsPass.run() } }
         }
     }
 
@@ -79,10 +79,10 @@ package struct DeliveryWorker: Service {
     }
 
     func deliver(_ claimed: ClaimedDelivery) async -> DeliveryOutcome {
-        await DeliveryTracing.delivering(claimed) { await deliverTraced(claimed) }
+        await DeliveryTracing.delivering(claimed) { await prepareAndAttempt(claimed) }
     }
 
-    private func deliverTraced(_ claimed: ClaimedDelivery) async -> DeliveryOutcome {
+    private func prepareAndAttempt(_ claimed: ClaimedDelivery) async -> DeliveryOutcome {
         var delivery = claimed
         if !claimed.prepared, claimed.verificationPending {
             guard let requestedSends else {
@@ -166,10 +166,11 @@ extension DeliveryWorker {
         }
         return MessageText.verification(appName: delivery.appName, code: code, ttlSeconds: secondsLeft)
     }
-    /// A failure for good: handed to the app's fallback channel when it has another one.
+    /// A failure for good: handed to the app's fallback channel when it has another one (and a
+    /// provider for it, unless the number is a test number's, which needs none).
     func failure(_ delivery: ClaimedDelivery, reason: String) -> DeliveryResolution {
         guard let fallback = delivery.fallbackChannel, fallback != delivery.channel,
-            chains.provider(for: fallback, attempt: 1) != nil
+            delivery.test || chains.provider(for: fallback, attempt: 1) != nil
         else { return .failed(reason: reason) }
         return .fallback(reason: reason, channel: fallback)
     }

@@ -144,6 +144,28 @@ import Testing
         }
     }
 
+    @Test func aTestNumbersScriptedOutcomeIsSetAndShownOnTheAppPage() async throws {
+        let world = try await DashboardWorld()
+        try await world.test { (browser: Browser) async throws in
+            _ = try await browser.signIn(DashboardWorld.owner)
+            let path = "/dashboard/apps/\(world.world.app.id)"
+            let form = try await browser.get(path)
+            let fields: [(String, String)] = [
+                ("name", "Test"), ("code_length", "6"), ("ttl", "300"), ("max_attempts", "5"), ("max_sends", "5"),
+                ("resend_cooldown", "30"), ("channels", "sms"), ("default_channel", "sms"),
+                ("fallback_channel", "none"), ("resend_policy", "new_code"),
+                ("test_numbers", "+15555550100=123456:undelivered\n+15555550101=654321"),
+            ]
+            let saved = try await browser.post(path, fields, csrf: form.csrf)
+            #expect(saved.status == .seeOther, "\(saved.text)")
+            let app = try #require(try await world.world.directory.app(id: world.world.app.id, accountID: 1))
+            #expect(app.policy.testOutcomes == ["+15555550100": .undelivered])
+            let page = try await browser.get(path).text
+            #expect(page.contains("remove +15555550100 (scripted: undelivered)"))
+            #expect(page.contains("remove +15555550101</label>"), "a plain test number shows no outcome")
+        }
+    }
+
     @Test func aPolicyThatBreaksARuleIsRefusedWithTheReason() async throws {
         let world = try await DashboardWorld()
         try await world.test { (browser: Browser) async throws in

@@ -42,7 +42,7 @@ struct TestApp {
     var rateCard = RateCard.none
     var receiptSettings = ReceiptSettings(
         twilioAuthToken: "twilio-test-token", twilioCallbackURL: "https://otp.example.com/webhooks/twilio/status",
-        metaAppSecret: "meta-test-secret", metaVerifyToken: "meta-verify")
+        metaAppSecret: "meta-test-secret", metaVerifyToken: "meta-verify", kannelReceiptSecret: "kannel-test-secret")
 
     var basicAuth: HTTPFields {
         [.authorization: "Basic " + Data("\(keyID):\(secret)".utf8).base64EncodedString()]
