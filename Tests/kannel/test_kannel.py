@@ -94,6 +94,18 @@ concatenation = true
                              stdout=smsc_log, stderr=smsc_log))
         time.sleep(1)  # the fake SMSC's bind
 
+    def stop_smsc(self):
+        """The SMSC link goes down: bearerbox keeps what it accepts in its store."""
+        smsc = self.processes.pop()
+        smsc.terminate()
+        smsc.wait(timeout=15)
+
+    def crash(self):
+        """bearerbox killed outright (SIGKILL), with what it queued in its store; smsbox follows it."""
+        self.processes[0].kill()
+        self.processes[0].wait()
+        self.stop()
+
     def stop(self):
         # bearerbox first, as a restart would (smsbox and the fake SMSC follow it down).
         for process in self.processes:
@@ -205,27 +217,33 @@ def test_a_message_reaches_the_smsc_and_its_receipt_comes_back(kannel):
     assert "%00C%00%F3%00d%00i%00g%00o" in received["+14155550302"], received
 
 
-def test_a_gateway_restart_mid_stream_loses_nothing(kannel):
+def test_a_gateway_crash_with_messages_queued_loses_nothing(kannel):
     worker = Worker(kannel)
     recipients = [f"+1415555{n:04d}" for n in range(400, 420)]
     try:
         ids = []
         for n, recipient in enumerate(recipients):
             ids.append(send(recipient))
-            if n == 7:
-                kannel.stop()  # bearerbox restarted: smsbox and the SMSC link go down with it
+            if n == 5:
+                kannel.stop_smsc()
             if n == 12:
+                # The sends since the SMSC went away were accepted ("Queued for later delivery") and
+                # wait in bearerbox's store when it is killed.
+                queued = ids[6:13]
+                wait_until(lambda: all(delivery_status(i) == "sent" for i in queued),
+                           "the sends queued by Kannel recorded as sent")
+                kannel.crash()
                 kannel.start()
             time.sleep(0.1)
         wait_until(lambda: all(delivery_status(i) in ("sent", "delivered") for i in ids),
-                   "every send accepted by Kannel again after the restart", seconds=120)
+                   "every send accepted by Kannel", seconds=120)
         wait_until(lambda: set(recipients) <= {to for to, _ in kannel.received()},
-                   "every message at the SMSC", seconds=60)
+                   "every message at the SMSC, the ones queued at the crash included", seconds=60)
     finally:
         worker.stop()
     counts = [to for to, _ in kannel.received() if to in recipients]
-    print(f"restart: {len(recipients)} sends, {len(counts)} messages at the SMSC "
-          f"({len(counts) - len(set(counts))} twice)")
+    print(f"crash: {len(recipients)} sends, 7 queued in Kannel at the crash, {len(counts)} messages at the "
+          f"SMSC ({len(counts) - len(set(counts))} twice)")
 
 
 def test_a_refusal_is_classified_and_not_retried():
