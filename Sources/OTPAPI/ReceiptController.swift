@@ -81,21 +81,42 @@ struct ReceiptController {
             throw APIError.unauthorized
         }
         let fields = Dictionary(parameters, uniquingKeysWith: { first, _ in first })
-        guard let sid = fields["MessageSid"], let status = fields["MessageStatus"] else {
-            throw APIError.validation("MessageSid", "MessageSid and MessageStatus are required")
-        }
-        let outcome: DeliveryReceipt.Outcome? =
-            switch status {
-            case "delivered", "read": .delivered
-            case "failed", "undelivered": .failed
-            default: nil  // queued, sending, sent: nothing new to us
+        let receipt: DeliveryReceipt?
+        if let sid = fields["MessageSid"], let status = fields["MessageStatus"] {
+            receipt = Self.twilioMessageOutcome(status).map {
+                DeliveryReceipt(provider: "twilio", providerMessageID: sid, outcome: $0, errorCode: fields["ErrorCode"])
             }
-        if let outcome {
-            _ = try await receipts.record(
+        } else if let sid = fields["CallSid"], let status = fields["CallStatus"] {
+            receipt = Self.twilioCallOutcome(status).map {
                 DeliveryReceipt(
-                    provider: "twilio", providerMessageID: sid, outcome: outcome, errorCode: fields["ErrorCode"]))
+                    provider: "twilio", providerMessageID: sid, outcome: $0,
+                    errorCode: $0 == .failed ? "call_\(status)" : nil)
+            }
+        } else {
+            throw APIError.validation(
+                "MessageSid", "MessageSid and MessageStatus (or CallSid and CallStatus) are required")
         }
+        if let receipt { _ = try await receipts.record(receipt) }
         return Response(status: .noContent)
+    }
+
+    /// A message's status: nil for the ones on the way (queued, sending, sent), nothing new to us.
+    static func twilioMessageOutcome(_ status: String) -> DeliveryReceipt.Outcome? {
+        switch status {
+        case "delivered", "read": .delivered
+        case "failed", "undelivered": .failed
+        default: nil
+        }
+    }
+
+    /// A call's status: `completed` means someone answered and heard the code; a call that ended
+    /// any other way reached nobody. nil for the ones on the way (queued, ringing, in-progress).
+    static func twilioCallOutcome(_ status: String) -> DeliveryReceipt.Outcome? {
+        switch status {
+        case "completed": .delivered
+        case "busy", "no-answer", "failed", "canceled": .failed
+        default: nil
+        }
     }
 
     @Sendable func metaHandshake(request: Request, context: OTPRequestContext) async throws -> Response {

@@ -21,8 +21,9 @@ package struct AppPolicy: Sendable, Equatable {
     /// name or number it likes on a code message.
     package var allowedSenders: [String] = []
     package var resendPolicy: ResendPolicy
-    /// Where a message goes when it failed for good on its own channel (e.g. WhatsApp, then SMS).
-    package var fallbackChannel: MessageChannel?
+    /// Where a message goes when it failed for good on its own channel, in order (e.g. WhatsApp,
+    /// then SMS, then voice): see `FallbackChain`.
+    package var fallbackChannels: [MessageChannel] = []
     /// Limits that differ from the defaults, by rule name (`recipient_10m`...); 0 turns a rule off.
     package var rateLimits: [String: Int] = [:]
     /// Per channel, the countries a message may go to.
@@ -54,14 +55,13 @@ package struct AppPolicy: Sendable, Equatable {
         channels: [.sms, .whatsapp],
         defaultChannel: .sms,
         senderName: nil,
-        resendPolicy: .newCode,
-        fallbackChannel: nil
+        resendPolicy: .newCode
     )
 
     package init(
         codeLength: Int, ttlSeconds: Int, maxAttempts: Int, maxSends: Int, resendCooldownSeconds: Int,
         channels: [MessageChannel], defaultChannel: MessageChannel, senderName: String?, resendPolicy: ResendPolicy,
-        fallbackChannel: MessageChannel? = nil
+        fallbackChannels: [MessageChannel] = []
     ) {
         self.codeLength = codeLength
         self.ttlSeconds = ttlSeconds
@@ -72,7 +72,7 @@ package struct AppPolicy: Sendable, Equatable {
         self.defaultChannel = defaultChannel
         self.senderName = senderName
         self.resendPolicy = resendPolicy
-        self.fallbackChannel = fallbackChannel
+        self.fallbackChannels = fallbackChannels
     }
 
     /// The first rule the policy breaks, as a message an operator can act on; nil when it is sound.
@@ -84,9 +84,10 @@ package struct AppPolicy: Sendable, Equatable {
         if !(0...3600).contains(resendCooldownSeconds) { return "resend cooldown must be 0 to 3600 seconds" }
         if channels.isEmpty { return "at least one channel must be allowed" }
         if !channels.contains(defaultChannel) { return "the default channel must be one of the allowed channels" }
-        if let fallbackChannel, !channels.contains(fallbackChannel) {
-            return "the fallback channel must be one of the allowed channels"
+        if let stranger = fallbackChannels.first(where: { !channels.contains($0) }) {
+            return "the fallback channel \(stranger.rawValue) must be one of the allowed channels"
         }
+        if Set(fallbackChannels).count != fallbackChannels.count { return "a fallback channel may appear only once" }
         for (rule, limit) in rateLimits where RateLimitRule(rawValue: rule) == nil || !(0...1_000_000).contains(limit) {
             return "unknown rate-limit rule \(rule) or a limit outside 0...1000000"
         }

@@ -13,8 +13,8 @@ package struct ClaimedDelivery: Sendable, Equatable {
     /// 1 for the first try.
     package var attempt: Int
     package var expiresAt: Date
-    /// The app's channel for messages that failed for good on their own channel.
-    package var fallbackChannel: MessageChannel?
+    /// The app's fallback chain, for messages that failed for good on their own channel.
+    package var fallbackChannels: [MessageChannel]
     /// Whether the verification still waits for this code (not verified, locked or expired meanwhile).
     package var verificationPending: Bool
     /// The database's clock at the claim.
@@ -28,6 +28,8 @@ package struct ClaimedDelivery: Sendable, Equatable {
     package var prepared = true
     /// What the SQL caller asked for (used only while not `prepared`).
     package var requestedTemplate: String?
+    /// The message's locale: the one its text was chosen in (what the SQL caller asked for while
+    /// not `prepared`). A call speaks its language.
     package var requestedLocale: String?
     /// The verification's destination country (ISO 3166), for the rate card.
     package var country = ""
@@ -40,7 +42,7 @@ package struct ClaimedDelivery: Sendable, Equatable {
 
     package init(
         id: Int64, verificationID: String, appID: String, appName: String, channel: MessageChannel, recipient: String,
-        sender: String?, sealedCode: Data?, attempt: Int, expiresAt: Date, fallbackChannel: MessageChannel? = nil,
+        sender: String?, sealedCode: Data?, attempt: Int, expiresAt: Date, fallbackChannels: [MessageChannel] = [],
         verificationPending: Bool, claimedAt: Date, messageTemplate: String? = nil,
         whatsAppTemplate: WhatsAppTemplate? = nil, test: Bool = false
     ) {
@@ -57,7 +59,7 @@ package struct ClaimedDelivery: Sendable, Equatable {
         self.sealedCode = sealedCode
         self.attempt = attempt
         self.expiresAt = expiresAt
-        self.fallbackChannel = fallbackChannel
+        self.fallbackChannels = fallbackChannels
         self.verificationPending = verificationPending
         self.claimedAt = claimedAt
     }

@@ -13,6 +13,8 @@ package struct OutboundMessage: Sendable {
     package var idempotencyToken: String
     /// The app's approved WhatsApp template for the message's locale, when it has one.
     package var whatsAppTemplate: WhatsAppTemplate?
+    /// What a call says, for the voice channel.
+    package var voiceScript: VoiceScript?
 
     package init(
         deliveryID: Int64, verificationID: String, channel: MessageChannel, recipient: String, sender: String?,

@@ -21,8 +21,8 @@ package struct PolicyChange: Sendable {
     package var resendCooldownSeconds: Int?
     package var channels: [MessageChannel]?
     package var defaultChannel: MessageChannel?
-    /// `.some(nil)` clears it.
-    package var fallbackChannel: MessageChannel??
+    /// The whole fallback chain, in order; empty clears it.
+    package var fallbackChannels: [MessageChannel]?
     /// `.some(nil)` clears it.
     package var senderName: String??
     package var allowedSenders: ListChange<String>?
@@ -68,7 +68,7 @@ package struct PolicyChange: Sendable {
             }
         }
         if let defaultChannel { policy.defaultChannel = defaultChannel }
-        if let fallbackChannel { policy.fallbackChannel = fallbackChannel }
+        if let fallbackChannels { policy.fallbackChannels = fallbackChannels }
         if let senderName { policy.senderName = senderName }
         switch allowedSenders {
         case .replace(let senders): policy.allowedSenders = senders
@@ -114,7 +114,7 @@ package struct PolicyChange: Sendable {
 extension PolicyChange {
     package static func channel(_ text: String) throws(PolicyProblem) -> MessageChannel {
         guard let channel = MessageChannel(rawValue: text.trimmingCharacters(in: .whitespaces)) else {
-            throw PolicyProblem("unknown channel \(text); expected sms or whatsapp")
+            throw PolicyProblem("unknown channel \(text); expected sms, whatsapp or voice")
         }
         return channel
     }
@@ -123,6 +123,15 @@ extension PolicyChange {
     package static func optionalChannel(_ text: String?) throws(PolicyProblem) -> MessageChannel? {
         guard let text, !text.isEmpty, text != "none" else { return nil }
         return try channel(text)
+    }
+
+    /// A fallback chain, channels in order separated by commas (`whatsapp,sms,voice`); "none" (or
+    /// nothing) is the empty chain.
+    package static func channelChain(_ text: String?) throws(PolicyProblem) -> [MessageChannel] {
+        guard let text, !text.isEmpty, text != "none" else { return [] }
+        var chain: [MessageChannel] = []
+        for name in text.split(separator: ",") { chain.append(try channel(String(name))) }
+        return chain
     }
 
     /// Two-letter ISO 3166 codes, separated by commas or spaces.

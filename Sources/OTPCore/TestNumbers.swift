@@ -46,7 +46,7 @@ package enum TestNumbers {
             if codeAndOutcome.count == 2 {
                 guard let scripted = TestOutcome(codeAndOutcome[1]) else {
                     throw PolicyProblem(
-                        "a test number's outcome is delivered, undelivered, delayed:SECONDS (1 to 3600), provider_down or no_whatsapp"
+                        "a test number's outcome is delivered, undelivered, delayed:SECONDS (1 to 3600), provider_down, no_whatsapp or landline"
                     )
                 }
                 outcome = scripted

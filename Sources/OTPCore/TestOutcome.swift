@@ -16,17 +16,21 @@ package enum TestOutcome: Sendable, Hashable {
     /// WhatsApp refuses the number for good (it has no account): the fallback channel takes over.
     /// Other channels deliver it.
     case noWhatsApp
+    /// A fixed line: SMS and WhatsApp refuse it for good, a call reaches it. With a fallback chain
+    /// that ends in voice, the call is what delivers it.
+    case landline
 
     /// How long a `delayed` receipt may take.
     package static let delays = 1...3600
 
-    /// `delivered`, `undelivered`, `delayed:SECONDS`, `provider_down` or `no_whatsapp`.
+    /// `delivered`, `undelivered`, `delayed:SECONDS`, `provider_down`, `no_whatsapp` or `landline`.
     package init?(_ text: String) {
         switch text {
         case "delivered": self = .delivered
         case "undelivered": self = .undelivered
         case "provider_down": self = .providerDown
         case "no_whatsapp": self = .noWhatsApp
+        case "landline": self = .landline
         default:
             guard text.hasPrefix("delayed:"), let seconds = Int(text.dropFirst("delayed:".count)),
                 Self.delays.contains(seconds)
@@ -42,6 +46,7 @@ package enum TestOutcome: Sendable, Hashable {
         case .delayed(let seconds): "delayed:\(seconds)"
         case .providerDown: "provider_down"
         case .noWhatsApp: "no_whatsapp"
+        case .landline: "landline"
         }
     }
 
@@ -56,7 +61,11 @@ package enum TestOutcome: Sendable, Hashable {
             ProviderResult(
                 outcome: .permanent, httpStatus: 400, errorCode: "sandbox_no_whatsapp",
                 errorMessage: "test number: not a WhatsApp user")
-        case .delivered, .undelivered, .delayed, .noWhatsApp:
+        case .landline where channel != .voice:
+            ProviderResult(
+                outcome: .permanent, httpStatus: 400, errorCode: "sandbox_landline",
+                errorMessage: "test number: a fixed line takes no messages")
+        case .delivered, .undelivered, .delayed, .noWhatsApp, .landline:
             .accepted(messageID: "test-\(deliveryID)")
         }
     }
@@ -64,7 +73,7 @@ package enum TestOutcome: Sendable, Hashable {
     /// The receipt a message the sandbox accepted gets, and how long after it was sent.
     package var receipt: (outcome: DeliveryReceipt.Outcome, afterSeconds: Int)? {
         switch self {
-        case .delivered, .noWhatsApp: (.delivered, 0)
+        case .delivered, .noWhatsApp, .landline: (.delivered, 0)
         case .undelivered: (.failed, 0)
         case .delayed(let seconds): (.delivered, seconds)
         case .providerDown: nil

@@ -34,7 +34,8 @@ enum PolicyForm {
         change.resendCooldownSeconds = try integer(form, "resend_cooldown")
         change.channels = MessageChannel.allCases.filter { form.all("channels").contains($0.rawValue) }
         change.defaultChannel = try PolicyChange.optionalChannel(form["default_channel"])
-        change.fallbackChannel = .some(try PolicyChange.optionalChannel(form["fallback_channel"]))
+        change.fallbackChannels = try PolicyChange.channelChain(
+            form["fallback_channel"]?.replacingOccurrences(of: " ", with: ""))
         change.senderName = .some(form["from"])
         // An entry that is no sender is kept as typed, for `AppPolicy.problem` to name.
         change.allowedSenders = .replace(
@@ -149,7 +150,7 @@ enum PolicyForm {
                 let refused = policy.refusedLineTypes[channel] ?? []
                 return [
                     "channel": channel.rawValue, "allowed": policy.channels.contains(channel),
-                    "default": policy.defaultChannel == channel, "fallback": policy.fallbackChannel == channel,
+                    "default": policy.defaultChannel == channel,
                     "countries": countries, "mode_all": mode == "all", "mode_allow": mode == "allow",
                     "mode_deny": mode == "deny",
                     "line_types": LineType.allCases.map {
@@ -160,7 +161,7 @@ enum PolicyForm {
                     },
                 ]
             },
-            "no_fallback": policy.fallbackChannel == nil,
+            "fallback_channels": policy.fallbackChannels.map(\.rawValue).joined(separator: ","),
             "resend_new": policy.resendPolicy == .newCode, "resend_same": policy.resendPolicy == .sameCode,
             "limits": RateLimitRule.allCases.map { rule -> [String: Any] in
                 [

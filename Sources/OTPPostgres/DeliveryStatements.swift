@@ -15,7 +15,7 @@ struct ClaimStatement: PostgresPreparedStatement {
             SELECT id FROM otp.deliveries WHERE state = 'queued' AND run_at <= now()
             ORDER BY run_at, id LIMIT $1::bigint FOR UPDATE SKIP LOCKED)
         RETURNING d.id, d.verification_id, d.app_id, a.name AS app_name, d.channel, d.recipient, d.sender,
-            d.sealed_code, d.attempts, v.expires_at, a.fallback_channel,
+            d.sealed_code, d.attempts, v.expires_at, a.fallback_channels,
             v.status = '\(VerificationStatus.pending.rawValue)' AS verification_pending, now() AS claimed_at,
             d.message_template, d.whatsapp_template, d.whatsapp_language, v.test, d.prepared, d.requested_template,
             d.locale, v.country, d.run_at AS due_at, d.trace_parent,
@@ -46,7 +46,7 @@ struct ClaimStatement: PostgresPreparedStatement {
             recipient: try columns.value("recipient"), sender: try columns.value("sender"),
             sealedCode: try columns.value("sealed_code"),
             attempt: try columns.value("attempts"), expiresAt: try columns.value("expires_at"),
-            fallbackChannel: try columns.value("fallback_channel", String?.self).map(MessageChannel.stored),
+            fallbackChannels: try columns.value("fallback_channels", [String].self).map(MessageChannel.stored),
             verificationPending: try columns.value("verification_pending"), claimedAt: try columns.value("claimed_at"),
             messageTemplate: try columns.value("message_template"),
             whatsAppTemplate: whatsAppName.flatMap { name in

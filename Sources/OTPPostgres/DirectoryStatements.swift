@@ -55,7 +55,7 @@ enum AppColumns {
     static let list = """
         a.id, a.account_id, a.name, a.code_length, a.ttl_seconds, a.max_attempts, a.max_sends,
         a.resend_cooldown_seconds, a.channels, a.default_channel, a.sender_name, a.resend_policy,
-        a.fallback_channel, a.rate_limits::text, a.countries::text, a.refused_line_types::text,
+        a.fallback_channels, a.rate_limits::text, a.countries::text, a.refused_line_types::text,
         a.default_template, a.default_locale, a.message_options::text, a.whatsapp_templates::text,
         a.test_numbers::text, a.webhook_url, a.webhook_secret, a.fraud_guard::text, a.spend_limit_1d,
         a.test_outcomes::text
@@ -72,7 +72,7 @@ enum AppColumns {
             channels: try column(8, [String].self).map(MessageChannel.stored),
             defaultChannel: try MessageChannel.stored(column(9)), senderName: try column(10),
             resendPolicy: try AppPolicy.ResendPolicy.stored(column(11)),
-            fallbackChannel: try column(12, String?.self).map(MessageChannel.stored))
+            fallbackChannels: try column(12, [String].self).map(MessageChannel.stored))
         try PolicyJSON.readRules(
             PolicyJSON.RuleColumns(
                 rateLimits: try column(13), countries: try column(14), lineTypes: try column(15),

@@ -8,14 +8,14 @@ enum DirectoryWrites {
         let policy = app.policy
         return """
             INSERT INTO otp.apps (id, account_id, name, code_length, ttl_seconds, max_attempts, max_sends,
-                resend_cooldown_seconds, channels, default_channel, sender_name, resend_policy, fallback_channel,
+                resend_cooldown_seconds, channels, default_channel, sender_name, resend_policy, fallback_channels,
                 rate_limits, countries, refused_line_types, default_template, default_locale, message_options,
                 whatsapp_templates, test_numbers, webhook_url, webhook_secret, fraud_guard, spend_limit_1d,
                 test_outcomes)
             VALUES (\(app.id), \(app.accountID), \(app.name), \(policy.codeLength), \(policy.ttlSeconds),
                 \(policy.maxAttempts), \(policy.maxSends), \(policy.resendCooldownSeconds),
                 \(policy.channels.map(\.rawValue)), \(policy.defaultChannel.rawValue), \(policy.senderName),
-                \(policy.resendPolicy.rawValue), \(policy.fallbackChannel?.rawValue),
+                \(policy.resendPolicy.rawValue), \(policy.fallbackChannels.map(\.rawValue)),
                 \(PolicyJSON.rateLimits(policy))::jsonb, \(PolicyJSON.countries(policy))::jsonb,
                 \(PolicyJSON.lineTypes(policy))::jsonb, \(policy.messages.defaultTemplate),
                 \(policy.messages.defaultLocale), \(PolicyJSON.messageOptions(policy))::jsonb,
@@ -36,7 +36,7 @@ enum DirectoryWrites {
                 max_sends = \(policy.maxSends), resend_cooldown_seconds = \(policy.resendCooldownSeconds),
                 channels = \(policy.channels.map(\.rawValue)), default_channel = \(policy.defaultChannel.rawValue),
                 sender_name = \(policy.senderName), resend_policy = \(policy.resendPolicy.rawValue),
-                fallback_channel = \(policy.fallbackChannel?.rawValue),
+                fallback_channels = \(policy.fallbackChannels.map(\.rawValue)),
                 rate_limits = \(PolicyJSON.rateLimits(policy))::jsonb,
                 countries = \(PolicyJSON.countries(policy))::jsonb,
                 refused_line_types = \(PolicyJSON.lineTypes(policy))::jsonb,

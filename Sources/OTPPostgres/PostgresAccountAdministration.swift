@@ -143,7 +143,7 @@ package struct PostgresAccountAdministration: AccountAdministration {
             ("max_attempts", old.maxAttempts != new.maxAttempts), ("max_sends", old.maxSends != new.maxSends),
             ("resend_cooldown", old.resendCooldownSeconds != new.resendCooldownSeconds),
             ("channels", old.channels != new.channels || old.defaultChannel != new.defaultChannel),
-            ("fallback_channel", old.fallbackChannel != new.fallbackChannel),
+            ("fallback_channels", old.fallbackChannels != new.fallbackChannels),
             ("from", old.senderName != new.senderName), ("resend_policy", old.resendPolicy != new.resendPolicy),
             ("rate_limits", old.rateLimits != new.rateLimits), ("countries", old.countries != new.countries),
             ("line_types", old.refusedLineTypes != new.refusedLineTypes), ("messages", old.messages != new.messages),

@@ -14,7 +14,8 @@ package struct ConsoleProvider: MessageProvider {
 
     package func send(_ message: OutboundMessage) async -> ProviderResult {
         let sender = message.sender.map { " from \($0)" } ?? ""
-        write("[console \(message.channel.rawValue) to \(message.recipient)\(sender)] \(message.body)\n")
+        let text = message.voiceScript.map { $0.sentences.joined(separator: " ") } ?? message.body
+        write("[console \(message.channel.rawValue) to \(message.recipient)\(sender)] \(text)\n")
         return .accepted(messageID: "console-\(message.deliveryID)")
     }
 

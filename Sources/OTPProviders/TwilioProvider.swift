@@ -4,11 +4,13 @@ import NIOCore
 import NIOHTTP1
 import OTPCore
 
-/// Sends SMS and WhatsApp messages through Twilio Programmable Messaging (the 2010-04-01 Messages resource).
+/// Sends SMS and WhatsApp messages through Twilio Programmable Messaging (the 2010-04-01 Messages
+/// resource), and places voice calls that read the code through Programmable Voice (the Calls resource).
 ///
-/// `POST {base}/2010-04-01/Accounts/{AccountSid}/Messages.json`, form-encoded, HTTP Basic auth with the
-/// Account SID and Auth Token. Every attempt of one delivery carries the same `I-Twilio-Idempotency-Token`,
-/// so a retry after a timeout need not put a second code on the recipient's phone.
+/// `POST {base}/2010-04-01/Accounts/{AccountSid}/Messages.json` (or `Calls.json` with inline `Twiml`),
+/// form-encoded, HTTP Basic auth with the Account SID and Auth Token. Every attempt of one delivery
+/// carries the same `I-Twilio-Idempotency-Token`, so a retry after a timeout need not put a second
+/// code on the recipient's phone.
 package struct TwilioProvider: MessageProvider {
     package struct Configuration: Sendable {
         package var accountSID: String
@@ -26,13 +28,17 @@ package struct TwilioProvider: MessageProvider {
         /// WhatsApp only allows free-form text inside a 24-hour session the user opened; a code sent cold
         /// needs a template (Twilio error 63016 otherwise). When nil, WhatsApp messages carry `Body`.
         package var whatsAppContentSID: String?
+        /// The caller ID of voice calls: a Twilio number or a verified caller ID, E.164. Without it, an
+        /// E.164 `from`.
+        package var voiceFrom: String?
         package var timeout: Duration
 
         package init(
             accountSID: String, authToken: String, from: String? = nil, messagingServiceSID: String? = nil,
             whatsAppFrom: String? = nil, baseURL: String = "https://api.twilio.com", statusCallbackURL: String? = nil,
-            whatsAppContentSID: String? = nil, timeout: Duration = .seconds(10)
+            whatsAppContentSID: String? = nil, voiceFrom: String? = nil, timeout: Duration = .seconds(10)
         ) {
+            self.voiceFrom = voiceFrom
             self.accountSID = accountSID
             self.authToken = Secret(authToken)
             self.from = from
@@ -60,7 +66,7 @@ package struct TwilioProvider: MessageProvider {
         case .success(let built): fields = built
         case .failure(let problem): return problem.result
         }
-        var request = HTTPClientRequest(url: messagesURL)
+        var request = HTTPClientRequest(url: message.channel == .voice ? callsURL : messagesURL)
         request.method = .POST
         request.setBasicAuth(username: configuration.accountSID, password: configuration.authToken.exposed)
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
@@ -94,9 +100,12 @@ package struct TwilioProvider: MessageProvider {
         return billed
     }
 
-    var messagesURL: String {
+    var messagesURL: String { accountURL + "/Messages.json" }
+    var callsURL: String { accountURL + "/Calls.json" }
+
+    private var accountURL: String {
         let base = HTTPProviderSupport.trimmedBase(configuration.baseURL)
-        return "\(base)/2010-04-01/Accounts/\(HTTPProviderSupport.pathSegment(configuration.accountSID))/Messages.json"
+        return "\(base)/2010-04-01/Accounts/\(HTTPProviderSupport.pathSegment(configuration.accountSID))"
     }
 
     /// A send that cannot even be attempted: the operator's configuration lacks a sender for this channel.
@@ -139,11 +148,35 @@ package struct TwilioProvider: MessageProvider {
             } else {
                 fields.append(("Body", message.body))
             }
+        case .voice:
+            // A call's caller ID must be a number: an app's alphanumeric sender name cannot call.
+            let numbers = [message.sender, configuration.voiceFrom, configuration.from].compactMap { $0 }
+            guard let caller = numbers.first(where: { $0.hasPrefix("+") }) else {
+                return .failure(Self.missingSender("no Twilio caller ID for voice: set TWILIO_VOICE_FROM"))
+            }
+            fields.append(("To", message.recipient))
+            fields.append(("From", caller))
+            let script =
+                message.voiceScript ?? VoiceScript(language: "en-US", sentences: [message.body, message.body])
+            fields.append(("Twiml", Self.twiml(script)))
         }
         if let callback = configuration.statusCallbackURL {
             fields.append(("StatusCallback", callback))
         }
         return .success(fields)
+    }
+
+    /// The call's instructions: each sentence said in the script's language, a pause between them.
+    static func twiml(_ script: VoiceScript) -> String {
+        let language = xmlEscaped(script.language)
+        let says = script.sentences.map { "<Say language=\"\(language)\">\(xmlEscaped($0))</Say>" }
+        return "<Response>" + says.joined(separator: "<Pause length=\"1\"/>") + "</Response>"
+    }
+
+    private static func xmlEscaped(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+            .replacingOccurrences(of: "'", with: "&apos;")
     }
 
     static func whatsAppAddress(_ number: String) -> String {
@@ -211,6 +244,11 @@ package struct TwilioProvider: MessageProvider {
         63003,  // WhatsApp: invalid 'To'
         63007,  // WhatsApp: no channel with this 'From'
         63016,  // WhatsApp: free-form text outside the 24-hour window
+        13224,  // voice: the 'To' number is not a valid number to call
+        13227,  // voice: no international calling permission for this destination
+        21210,  // voice: the caller ID is not a verified number of the account
+        21215,  // voice: geographic permission for this region not enabled
+        21217,  // voice: the 'To' number is not a valid phone number
     ]
 
     /// Twilio codes that say "later", whatever HTTP status carried them.

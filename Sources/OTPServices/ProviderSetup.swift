@@ -4,8 +4,8 @@ import OTPCore
 import OTPProviders
 import OTPWorker
 
-/// Builds the providers named in `OTP_SMS_PROVIDERS` and `OTP_WHATSAPP_PROVIDERS` from their
-/// vendors' variables, all on one HTTP client.
+/// Builds the providers named in `OTP_SMS_PROVIDERS`, `OTP_WHATSAPP_PROVIDERS` and
+/// `OTP_VOICE_PROVIDERS` from their vendors' variables, all on one HTTP client.
 package struct ProviderSetup {
     package let settings: Settings
     package let httpClient: HTTPClient
@@ -56,6 +56,10 @@ package struct ProviderSetup {
                 if name == "kannel" && channel != .sms {
                     throw SettingsError.invalid("provider kannel", "it sends SMS only: list it in OTP_SMS_PROVIDERS")
                 }
+                if name == "meta" && channel != .whatsapp {
+                    throw SettingsError.invalid(
+                        "provider meta", "it sends WhatsApp only: list it in OTP_WHATSAPP_PROVIDERS")
+                }
                 if let provider = built[name] { return provider }
                 let provider = try provider(named: name)
                 built[name] = provider
@@ -63,7 +67,7 @@ package struct ProviderSetup {
             }
         }
         guard providers.values.contains(where: { !$0.isEmpty }) else {
-            throw SettingsError.missing("OTP_SMS_PROVIDERS or OTP_WHATSAPP_PROVIDERS")
+            throw SettingsError.missing("OTP_SMS_PROVIDERS, OTP_WHATSAPP_PROVIDERS or OTP_VOICE_PROVIDERS")
         }
         return ProviderChains(providers)
     }
@@ -79,8 +83,10 @@ package struct ProviderSetup {
         case "twilio":
             let from = settings.value("TWILIO_FROM")
             let service = settings.value("TWILIO_MESSAGING_SERVICE_SID")
-            if from == nil && service == nil && settings.value("TWILIO_WHATSAPP_FROM") == nil {
-                throw SettingsError.missing("TWILIO_FROM, TWILIO_MESSAGING_SERVICE_SID or TWILIO_WHATSAPP_FROM")
+            let voiceFrom = settings.value("TWILIO_VOICE_FROM")
+            if from == nil && service == nil && settings.value("TWILIO_WHATSAPP_FROM") == nil && voiceFrom == nil {
+                throw SettingsError.missing(
+                    "TWILIO_FROM, TWILIO_MESSAGING_SERVICE_SID, TWILIO_WHATSAPP_FROM or TWILIO_VOICE_FROM")
             }
             return TwilioProvider(
                 configuration: .init(
@@ -89,7 +95,7 @@ package struct ProviderSetup {
                     whatsAppFrom: settings.value("TWILIO_WHATSAPP_FROM"),
                     baseURL: settings.value("TWILIO_BASE_URL") ?? "https://api.twilio.com",
                     statusCallbackURL: settings.value("TWILIO_STATUS_CALLBACK_URL"),
-                    whatsAppContentSID: settings.value("TWILIO_WHATSAPP_CONTENT_SID")),
+                    whatsAppContentSID: settings.value("TWILIO_WHATSAPP_CONTENT_SID"), voiceFrom: voiceFrom),
                 httpClient: httpClient)
         case "meta":
             return MetaWhatsAppProvider(

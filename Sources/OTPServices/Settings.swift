@@ -182,9 +182,15 @@ package struct Settings {
             kannelReceiptSecret: value("KANNEL_DLR_SECRET"))
     }
 
-    /// The ordered provider names of a channel (`OTP_SMS_PROVIDERS`, `OTP_WHATSAPP_PROVIDERS`).
+    /// The ordered provider names of a channel (`OTP_SMS_PROVIDERS`, `OTP_WHATSAPP_PROVIDERS`,
+    /// `OTP_VOICE_PROVIDERS`).
     package func providerNames(for channel: MessageChannel) -> [String] {
-        let name = channel == .sms ? "OTP_SMS_PROVIDERS" : "OTP_WHATSAPP_PROVIDERS"
+        let name =
+            switch channel {
+            case .sms: "OTP_SMS_PROVIDERS"
+            case .whatsapp: "OTP_WHATSAPP_PROVIDERS"
+            case .voice: "OTP_VOICE_PROVIDERS"
+            }
         return (value(name) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }
     }

@@ -117,11 +117,15 @@ package struct DeliveryWorker: Service {
             return (nil, .failed(reason: "no provider for \(delivery.channel.rawValue)"))
         }
         let secondsLeft = Int(delivery.expiresAt.timeIntervalSince(now).rounded(.up))
-        let message = OutboundMessage(
+        var message = OutboundMessage(
             deliveryID: delivery.id, verificationID: delivery.verificationID, channel: delivery.channel,
             recipient: delivery.recipient, sender: delivery.sender, code: code,
             body: render(delivery, code: code, secondsLeft: secondsLeft),
             idempotencyToken: "otp-delivery-\(delivery.id)", whatsAppTemplate: delivery.whatsAppTemplate)
+        if delivery.channel == .voice {
+            message.voiceScript = VoiceScript(
+                appName: delivery.appName, code: code, locale: delivery.requestedLocale)
+        }
         let started = ContinuousClock.now
         let result = await DeliveryTracing.calling(provider, message)
         let elapsed = ContinuousClock.now - started
@@ -166,13 +170,14 @@ extension DeliveryWorker {
         }
         return MessageText.verification(appName: delivery.appName, code: code, ttlSeconds: secondsLeft)
     }
-    /// A failure for good: handed to the app's fallback channel when it has another one (and a
-    /// provider for it, unless the number is a test number's, which needs none).
+    /// A failure for good: handed to the next channel of the app's fallback chain that has a
+    /// provider (any, for a test number, which needs none).
     func failure(_ delivery: ClaimedDelivery, reason: String) -> DeliveryResolution {
-        guard let fallback = delivery.fallbackChannel, fallback != delivery.channel,
-            delivery.test || chains.provider(for: fallback, attempt: 1) != nil
-        else { return .failed(reason: reason) }
-        return .fallback(reason: reason, channel: fallback)
+        let next = FallbackChain.candidates(after: delivery.channel, in: delivery.fallbackChannels).first {
+            delivery.test || chains.provider(for: $0, attempt: 1) != nil
+        }
+        guard let next else { return .failed(reason: reason) }
+        return .fallback(reason: reason, channel: next)
     }
 }
 

@@ -16,7 +16,10 @@ struct PolicyOptions: ParsableArguments {
     @Option(help: "Channel used when a send names none.") var defaultChannel: String?
     @Option(help: "Sender name or number.") var from: String?
     @Option(help: "new_code or same_code.") var resendPolicy: String?
-    @Option(help: "Channel to try when a message failed for good on its own (\"none\" to clear).")
+    @Option(
+        help:
+            "Channels to try, in order, when a message failed for good on its own, e.g. whatsapp,sms,voice (\"none\" to clear)."
+    )
     var fallbackChannel: String?
     @Option(help: "A limit, RULE=N (e.g. recipient_10m=3; 0 turns the rule off). Repeatable.")
     var rateLimit: [String] = []
@@ -42,7 +45,7 @@ struct PolicyOptions: ParsableArguments {
         help: ArgumentHelp(
             "A test number and its fixed code, +E164=CODE or +E164=CODE:OUTCOME (no provider is called; +E164= removes it). Repeatable.",
             discussion:
-                "OUTCOME scripts what its messages do: delivered, undelivered, delayed:SECONDS, provider_down or no_whatsapp."
+                "OUTCOME scripts what its messages do: delivered, undelivered, delayed:SECONDS, provider_down, no_whatsapp or landline."
         ))
     var testNumber: [String] = []
     @Option(
@@ -135,8 +138,9 @@ struct PolicyOptions: ParsableArguments {
             change.fraudThresholds[name] = value
         }
         if let fallbackChannel {
-            change.fallbackChannel = .some(
-                try Self.option("--fallback-channel") { try PolicyChange.optionalChannel(fallbackChannel) })
+            change.fallbackChannels = try Self.option("--fallback-channel") {
+                try PolicyChange.channelChain(fallbackChannel)
+            }
         }
         for entry in rateLimit {
             try Self.option("--rate-limit \(entry)") {
@@ -430,7 +434,7 @@ struct PolicyView: Encodable {
         try container.encode(policy.resendCooldownSeconds, forKey: Key("resend_cooldown"))
         try container.encode(policy.channels.map(\.rawValue), forKey: Key("channels"))
         try container.encode(policy.defaultChannel.rawValue, forKey: Key("default_channel"))
-        try container.encode(policy.fallbackChannel?.rawValue, forKey: Key("fallback_channel"))
+        try container.encode(policy.fallbackChannels.map(\.rawValue), forKey: Key("fallback_channels"))
         try container.encode(policy.senderName, forKey: Key("from"))
         try container.encode(policy.allowedSenders, forKey: Key("allowed_senders"))
         try container.encode(policy.resendPolicy.rawValue, forKey: Key("resend_policy"))

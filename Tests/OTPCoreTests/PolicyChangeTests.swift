@@ -45,10 +45,11 @@ import Testing
         change.channels = [.whatsapp]
         try change.apply(to: &policy, sealer: nil)
         #expect(policy.defaultChannel == .whatsapp)
-        change.fallbackChannel = .some(nil)
+        policy.fallbackChannels = [.sms]
+        change.fallbackChannels = []
         change.countries[.whatsapp] = .allow(["BR"])
         try change.apply(to: &policy, sealer: nil)
-        #expect(policy.fallbackChannel == nil)
+        #expect(policy.fallbackChannels.isEmpty)
         change.countries[.whatsapp] = CountryRule?.none
         try change.apply(to: &policy, sealer: nil)
         #expect(policy.countries[.whatsapp] == nil)
@@ -57,6 +58,9 @@ import Testing
     @Test func entriesAreReadOneWayAndRefusedWithOneReason() throws {
         #expect(try PolicyChange.channel(" whatsapp") == .whatsapp)
         #expect(try PolicyChange.optionalChannel("none") == nil)
+        #expect(try PolicyChange.channelChain("whatsapp,sms,voice") == [.whatsapp, .sms, .voice])
+        #expect(try PolicyChange.channelChain("none").isEmpty)
+        #expect(throws: PolicyProblem.self) { try PolicyChange.channelChain("sms,fax") }
         #expect(try PolicyChange.regions("br, pt") == ["BR", "PT"])
         #expect(try PolicyChange.sender("+1 415 555 0100") == "+14155550100")
         #expect(try PolicyChange.rateLimit(rule: "recipient_10m", "0") == 0)

@@ -200,23 +200,9 @@ import Testing
                             ("MessageSid", sid), ("MessageStatus", "undelivered"), ("ErrorCode", "30003"),
                             ("AccountSid", twilio.accountSID),
                         ]
-                        let body = parameters.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
-                        // Twilio's algorithm: the callback URL, then each parameter's name and value sorted by name.
-                        let content =
-                            world.receiptSettings.twilioCallbackURL!
-                            + parameters.sorted { $0.0 < $1.0 }.map { $0.0 + $0.1 }.joined()
-                        let mac = HMAC<Insecure.SHA1>.authenticationCode(
-                            for: Data(content.utf8), using: SymmetricKey(data: Data("twilio-test-token".utf8)))
-                        var headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
-                        headers[.init("X-Twilio-Signature")!] = "bad"
-                        let forged = try await client.execute(
-                            uri: "/webhooks/twilio/status", method: .post, headers: headers,
-                            body: ByteBuffer(string: body))
+                        let forged = try await world.postTwilioStatus(client, parameters, signature: "bad")
                         #expect(forged.status == .unauthorized)
-                        headers[.init("X-Twilio-Signature")!] = Data(mac).base64EncodedString()
-                        let accepted = try await client.execute(
-                            uri: "/webhooks/twilio/status", method: .post, headers: headers,
-                            body: ByteBuffer(string: body))
+                        let accepted = try await world.postTwilioStatus(client, parameters)
                         #expect(accepted.status == .noContent)
                         #expect(try await world.status(client, id).json["delivery_status"] as? String == "failed")
                         let reason: String = try await world.scalar(

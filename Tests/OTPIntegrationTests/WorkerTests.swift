@@ -164,7 +164,7 @@ import Testing
     }
 
     @Test func whatsAppFailingForGoodFallsBackToSMSWithTheSameCode() async throws {
-        try await TestApp.with(ownDatabase: true, configure: { $0.fallbackChannel = .sms }) { world in
+        try await TestApp.with(ownDatabase: true, configure: { $0.fallbackChannels = [.sms] }) { world in
             let whatsapp = CapturingProvider(name: "wa") { _ in
                 ProviderResult(outcome: .permanent, httpStatus: 400, errorCode: "131026", errorMessage: "undeliverable")
             }

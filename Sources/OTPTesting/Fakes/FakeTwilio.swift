@@ -30,6 +30,23 @@ package final class FakeTwilio: Sendable {
         package var idempotencyToken: String?
     }
 
+    /// One call the fake accepted, with what its TwiML says.
+    package struct Call: Sendable, Equatable {
+        package var sid: String
+        package var to: String
+        package var from: String
+        package var twiml: String
+        /// Each `<Say>`: its language and its text, unescaped.
+        package var says: [Say]
+        package var statusCallback: String?
+        package var idempotencyToken: String?
+    }
+
+    package struct Say: Sendable, Equatable {
+        package var language: String?
+        package var text: String
+    }
+
     package let accountSID: String
     package let authToken: String
 
@@ -41,6 +58,9 @@ package final class FakeTwilio: Sendable {
         var fetches = 0
         var requestCount = 0
         var messages: [Message] = []
+        var calls: [Call] = []
+        /// Numbers that are fixed lines: messages to them fail as Twilio's do (21614), calls work.
+        var landlines: Set<String> = []
         /// The 201 body first given for each idempotency token.
         var answers: [String: String] = [:]
     }
@@ -63,6 +83,15 @@ package final class FakeTwilio: Sendable {
     /// Accepted messages, oldest first (repeats of an idempotency token are not in it).
     package var messages: [Message] { state.withLock { $0.messages } }
 
+    /// Accepted calls, oldest first (repeats of an idempotency token are not in it).
+    package var calls: [Call] { state.withLock { $0.calls } }
+
+    /// Numbers that cannot get messages (Twilio error 21614, "not a mobile number") but take calls.
+    package var landlines: Set<String> {
+        get { state.withLock { $0.landlines } }
+        set { state.withLock { $0.landlines = newValue } }
+    }
+
     /// The price a fetched message reports (Twilio's form: `"-0.00790"`).
     package var price: String {
         get { state.withLock { $0.price } }
@@ -78,11 +107,11 @@ package final class FakeTwilio: Sendable {
     /// A provider configuration pointing at this fake, with a short timeout so `.hang` tests stay quick.
     package func configuration(
         from: String? = "+15005550006", messagingServiceSID: String? = nil, whatsAppFrom: String? = "+14155238886",
-        timeout: Duration = .seconds(2)
+        voiceFrom: String? = nil, timeout: Duration = .seconds(2)
     ) -> TwilioProvider.Configuration {
         TwilioProvider.Configuration(
             accountSID: accountSID, authToken: authToken, from: from, messagingServiceSID: messagingServiceSID,
-            whatsAppFrom: whatsAppFrom, baseURL: baseURL, timeout: timeout)
+            whatsAppFrom: whatsAppFrom, baseURL: baseURL, voiceFrom: voiceFrom, timeout: timeout)
     }
 
     /// Starts a fake on a free port, runs `body` with it, and stops it.
@@ -96,6 +125,9 @@ package final class FakeTwilio: Sendable {
         router.post("/2010-04-01/Accounts/:accountSID/Messages.json") { request, context in
             try await fake.answer(request, context: context)
         }
+        router.post("/2010-04-01/Accounts/:accountSID/Calls.json") { request, context in
+            try await fake.answerCall(request, context: context)
+        }
         router.get("/2010-04-01/Accounts/:accountSID/Messages/:sid") { request, context in
             fake.fetch(request, context: context)
         }
@@ -107,7 +139,9 @@ package final class FakeTwilio: Sendable {
 
     // MARK: - Answering
 
-    private func answer(_ request: Request, context: FakeVendorContext) async throws -> Response {
+    /// What Twilio checks of every create request before reading it (credentials, the account),
+    /// and the failures the fake's behaviour scripts: an answer to give instead, or nil to go on.
+    private func refusal(_ request: Request, context: FakeVendorContext) async throws -> Response? {
         let behaviour = state.withLock { state in
             state.requestCount += 1
             return state.behaviour
@@ -135,9 +169,13 @@ package final class FakeTwilio: Sendable {
                 message: "Too many requests. Please retry according to the Retry-After response header.",
                 headers: [.retryAfter: String(seconds)])
         default:
-            break
+            return nil
         }
+    }
 
+    private func answer(_ request: Request, context: FakeVendorContext) async throws -> Response {
+        if let refusal = try await refusal(request, context: context) { return refusal }
+        let behaviour = self.behaviour
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)
         let form = FakeVendor.formFields(buffer)
         guard let to = form["To"], !to.isEmpty else {
@@ -158,6 +196,9 @@ package final class FakeTwilio: Sendable {
         if behaviour == .invalidNumber || !Self.isValidAddress(to) {
             return Self.error(.badRequest, code: 21211, message: "The 'To' number \(to) is not a valid phone number.")
         }
+        if state.withLock({ $0.landlines.contains(to) }) {
+            return Self.error(.badRequest, code: 21614, message: "'To' number is not a valid mobile number")
+        }
         if let from, to.hasPrefix("whatsapp:") != from.hasPrefix("whatsapp:") {
             return Self.error(
                 .badRequest, code: 21910,
@@ -177,6 +218,56 @@ package final class FakeTwilio: Sendable {
             return json
         }
         return FakeVendor.json(.created, text: json)
+    }
+
+    /// `POST .../Calls.json`: what Twilio's Calls resource requires of a call with inline TwiML
+    /// (`To`, a numeric `From`, exactly one of `Url`, `Twiml` and `ApplicationSid`; TwiML of at most
+    /// 4,000 characters that parses), answered 201 with a `CA...` SID in status `queued`.
+    private func answerCall(_ request: Request, context: FakeVendorContext) async throws -> Response {
+        if let refusal = try await refusal(request, context: context) { return refusal }
+        let form = FakeVendor.formFields(try await request.body.collect(upTo: context.maxUploadSize))
+        guard let to = form["To"], !to.isEmpty else {
+            return Self.error(.badRequest, code: 21201, message: "No 'To' number is specified")
+        }
+        guard let from = form["From"], !from.isEmpty else {
+            return Self.error(.badRequest, code: 21213, message: "No 'From' number is specified")
+        }
+        let instructions = ["Url", "Twiml", "ApplicationSid"].filter { !(form[$0] ?? "").isEmpty }
+        guard instructions.count == 1 else {
+            return Self.error(
+                .badRequest, code: 21205, message: "Exactly one of Url, Twiml or ApplicationSid is required")
+        }
+        if behaviour == .invalidNumber || !Self.isValidAddress(to) || to.hasPrefix("whatsapp:") {
+            return Self.error(.badRequest, code: 21211, message: "The 'To' number \(to) is not a valid phone number.")
+        }
+        guard Self.isValidAddress(from), !from.hasPrefix("whatsapp:") else {
+            return Self.error(
+                .badRequest, code: 21212, message: "The 'From' number \(from) is not a valid phone number")
+        }
+        guard let twiml = form["Twiml"], twiml.count <= 4000, let says = TwiML.says(in: twiml) else {
+            return Self.error(.badRequest, code: 12100, message: "Document parse failure")
+        }
+        let token = request.headers[.twilioIdempotencyToken]
+        let call = Call(
+            sid: "CA" + FakeVendor.randomHex(bytes: 16), to: to, from: from, twiml: twiml, says: says,
+            statusCallback: form["StatusCallback"], idempotencyToken: token)
+        let json = state.withLock { state -> String in
+            if let token, let first = state.answers[token] { return first }
+            let json = Self.created(call, accountSID: accountSID)
+            state.calls.append(call)
+            if let token { state.answers[token] = json }
+            return json
+        }
+        return FakeVendor.json(.created, text: json)
+    }
+
+    /// The Call resource as Twilio returns it on create.
+    static func created(_ call: Call, accountSID: String) -> String {
+        FakeVendor.jsonText([
+            "sid": call.sid, "account_sid": accountSID, "to": call.to, "from": call.from, "status": "queued",
+            "direction": "outbound-api", "api_version": "2010-04-01", "price": NSNull(), "price_unit": "USD",
+            "uri": "/2010-04-01/Accounts/\(accountSID)/Calls/\(call.sid).json",
+        ])
     }
 
     /// `GET .../Messages/{Sid}.json`: the message as Twilio shows it once sent, with its price.
