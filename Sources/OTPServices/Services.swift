@@ -39,6 +39,8 @@ package struct Services: Sendable {
     /// What messages cost: prices attempts whose provider reports none, and estimates sends for
     /// apps' spend caps.
     package var rateCard = RateCard.none
+    /// Routing by conversion (`OTP_ROUTING=conversion`); nil: providers in their configured order.
+    package var routing: ConversionRouting?
 
     package init(client: PostgresClient, keys: ServerKeys, migrations: [MigrationFile]) {
         self.client = client
@@ -72,6 +74,7 @@ package struct Services: Sendable {
         services.functions = try MigrationFile.loadFunctions(from: folder)
         services.webhookDestinations = try settings.webhookDestinations()
         services.rateCard = try settings.rateCard()
+        services.routing = try settings.routing()
         if var replica = try settings.readReplicaConfiguration() {
             configure(&replica)
             services.readClient = PostgresClient(configuration: replica, backgroundLogger: logger)
@@ -168,6 +171,12 @@ package struct Services: Sendable {
         var configuration = configuration
         configuration.rateCard = rateCard
         let storeLogger = logger("otp.store")
+        var chains = chains
+        if let routing, chains.routes == nil {
+            chains.routes = ConversionRoutes(
+                rules: routing, source: PostgresConversionFigures(client: client, logger: storeLogger),
+                logger: logger("otp.worker"))
+        }
         let directory = PostgresDirectory(client: client, logger: storeLogger)
         // Sends requested from SQL get their code and message by the API's own rules.
         let service = VerificationService(

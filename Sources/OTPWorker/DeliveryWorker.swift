@@ -63,6 +63,7 @@ package struct DeliveryWorker: Service {
         await withDiscardingTaskGroup { group in
             group.addTask { await jobs.run() }
             if let receiptsPass { group.addTask { await receiptsPass.run() } }
+            if let routes = chains.routes { group.addTask { await routes.run() } }
         }
     }
 
@@ -112,7 +113,9 @@ package struct DeliveryWorker: Service {
         guard
             let provider = delivery.test
                 ? TestNumberProvider(outcome: delivery.testOutcome) as (any MessageProvider)?
-                : chains.provider(for: delivery.channel, attempt: delivery.attempt)
+                : chains.provider(
+                    for: delivery.channel, attempt: delivery.attempt, country: delivery.country,
+                    deliveryID: delivery.id)
         else {
             return (nil, .failed(reason: "no provider for \(delivery.channel.rawValue)"))
         }
