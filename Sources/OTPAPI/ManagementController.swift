@@ -53,8 +53,15 @@ struct ManagementController {
         let from = try query.day("from") ?? UTCDay.format(today.addingTimeInterval(-6 * 86_400))
         guard from <= to else { throw APIError.validation("from", "from must not be after to") }
         let groupBy = try query.enumeration("group_by", ReportGrouping.self) ?? .day
-        let (rows, totals) = Reports.group(
-            try await store.reportParts(appIDs: appIDs, from: from, to: to), by: groupBy)
+        let parts = try await store.reportParts(appIDs: appIDs, from: from, to: to)
+        var (rows, totals) = Reports.group(parts, by: groupBy)
+        if groupBy == .provider {
+            // The totals stay the verifications' own: a provider's row counts what it carried.
+            rows =
+                Reports.group(try await store.providerReportParts(appIDs: appIDs, from: from, to: to), by: .provider)
+                .rows
+            totals = Reports.group(parts, by: .day).totals
+        }
         switch try query.enumeration("format", ReportFormat.self) ?? .json {
         case .json:
             return try jsonResponse(ReportResponse(groupBy: groupBy, rows: rows, totals: totals))

@@ -127,11 +127,16 @@ package struct ReportRow: Sendable, Equatable {
 
 package enum ReportGrouping: String, Sendable, CaseIterable {
     case day, channel, country
+    /// Rows from the parts by provider (`ManagementStore.providerReportParts`): a verification whose
+    /// messages went through two providers (a retry on the next one, a fallback) counts in both.
+    case provider
 }
 
 /// The management side: lists for operators, and reports.
 package protocol ManagementStore: Sendable {
     func verifications(_ scope: ListScope, _ filter: VerificationFilter) async throws -> Page<VerificationReport>
+    /// The report parts by provider of `appIDs` from `from` to `to` (UTC days, YYYY-MM-DD).
+    func providerReportParts(appIDs: [String], from: String, to: String) async throws -> [ReportPart]
     func events(_ scope: ListScope, verificationID: String?, event: String?) async throws -> Page<AuditEvent>
     func attempts(_ scope: ListScope, verificationID: String?, recipient: String?, kind: AttemptRecord.Kind?)
         async throws -> Page<AttemptRecord>

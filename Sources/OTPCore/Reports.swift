@@ -24,6 +24,8 @@ package struct ReportPart: Sendable, Equatable {
     package var day: String
     package var channel: String
     package var country: String
+    /// The provider that carried its messages, for the parts of a report by provider ("" otherwise).
+    package var provider = ""
     /// Its numbers; the row's key is not used.
     package var numbers = ReportRow(key: "")
 
@@ -47,6 +49,7 @@ package enum Reports {
                 case .day: part.day
                 case .channel: part.channel
                 case .country: part.country
+                case .provider: part.provider
                 }
             groups[key, default: Sum(key: key)].add(part)
             total.add(part)

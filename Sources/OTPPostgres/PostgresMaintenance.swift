@@ -78,12 +78,14 @@ package struct PostgresMaintenance: Sendable {
         try await client.query(query, logger: logger).collect().count
     }
 
-    /// Rolls up the given UTC days (YYYY-MM-DD) into `otp.daily_reports`; returns the rows written.
+    /// Rolls up the given UTC days (YYYY-MM-DD) into `otp.daily_reports` and
+    /// `otp.daily_provider_reports`; returns the rows written.
     package func rollup(days: [String]) async throws -> Int {
         return try await DatabaseFaults.mapping {
             var rows = 0
             for day in days {
                 rows += try await count(DailyAggregate.upsert(day: day))
+                rows += try await count(ProviderAggregate.upsert(day: day))
             }
             return rows
         }

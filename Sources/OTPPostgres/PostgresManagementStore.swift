@@ -97,17 +97,46 @@ package struct PostgresManagementStore: ManagementStore {
                     AND day < (now() AT TIME ZONE 'UTC')::date
                 """, logger: logger)
             for try await row in rolled.decode(DailyAggregate.Columns.self) { parts.append(DailyAggregate.part(row)) }
-            let today = try await client.query(
-                """
-                SELECT (now() AT TIME ZONE 'UTC')::date::text,
-                    (now() AT TIME ZONE 'UTC')::date BETWEEN \(from)::date AND \(to)::date
-                """, logger: logger)
-            for try await (day, included) in today.decode((String, Bool).self) where included {
+            if let day = try await today(within: from, to) {
                 let live = try await client.query(DailyAggregate.select(day: day, appIDs: appIDs), logger: logger)
                 for try await row in live.decode(DailyAggregate.Columns.self) { parts.append(DailyAggregate.part(row)) }
             }
             return parts
         }
+    }
+
+    package func providerReportParts(appIDs: [String], from: String, to: String) async throws -> [ReportPart] {
+        try await DatabaseFaults.mapping {
+            // As `reportParts`: past days from the rollup, today live.
+            var parts: [ReportPart] = []
+            let rolled = try await client.query(
+                """
+                SELECT \(unescaped: ProviderAggregate.selectColumns) FROM otp.daily_provider_reports
+                WHERE app_id = ANY(\(appIDs)) AND day BETWEEN \(from)::date AND \(to)::date
+                    AND day < (now() AT TIME ZONE 'UTC')::date
+                """, logger: logger)
+            for try await row in rolled.decode(ProviderAggregate.Columns.self) {
+                parts.append(ProviderAggregate.part(row))
+            }
+            if let day = try await today(within: from, to) {
+                let live = try await client.query(ProviderAggregate.select(day: day, appIDs: appIDs), logger: logger)
+                for try await row in live.decode(ProviderAggregate.Columns.self) {
+                    parts.append(ProviderAggregate.part(row))
+                }
+            }
+            return parts
+        }
+    }
+
+    /// Today (UTC, on the database's clock) when it is between `from` and `to`.
+    private func today(within from: String, _ to: String) async throws -> String? {
+        let rows = try await client.query(
+            """
+            SELECT (now() AT TIME ZONE 'UTC')::date::text,
+                (now() AT TIME ZONE 'UTC')::date BETWEEN \(from)::date AND \(to)::date
+            """, logger: logger)
+        for try await (day, included) in rows.decode((String, Bool).self) { return included ? day : nil }
+        return nil
     }
 
     package func fraudActivity(appIDs: [String]) async throws -> FraudActivity {

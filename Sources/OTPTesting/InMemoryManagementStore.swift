@@ -45,6 +45,9 @@ package struct InMemoryManagementStore: ManagementStore {
         try Page(paging: [], limit: scope.limit, cursor: scope.cursor)
     }
 
+    /// Nor any messages a provider carried: no parts by provider.
+    package func providerReportParts(appIDs: [String], from: String, to: String) async throws -> [ReportPart] { [] }
+
     package func reportParts(appIDs: [String], from: String, to: String) async throws -> [ReportPart] {
         let now = verifications.clock.now
         return verifications.verifications.compactMap { stored in
