@@ -96,7 +96,7 @@ struct DevCommand: AsyncParsableCommand {
             let chains =
                 namesProviders
                 ? try ProviderSetup(settings: settings, httpClient: httpClient, allowsConsole: true).chains()
-                : ProviderChains([.sms: [console], .whatsapp: [console]])
+                : ProviderChains([.sms: [console], .whatsapp: [console], .voice: [console]])
             try await services.run(
                 [tracing].compactMap { $0 }
                     + services.api(
