@@ -67,7 +67,7 @@ bearerbox-host = 127.0.0.1
 sendsms-port = {self.sendsms}
 sendsms-interface = 127.0.0.1
 log-file = "{WORK}/smsbox.log"
-log-level = 1
+log-level = 2
 
 group = sendsms-user
 username = otp
@@ -215,6 +215,13 @@ def test_a_message_reaches_the_smsc_and_its_receipt_comes_back(kannel):
     assert re.fullmatch(r".*\d{6}.*", received["+14155550301"]), received
     # The UCS-2 one went as UCS-2 (coding 2): Kannel shows it as UTF-16 escapes.
     assert "%00C%00%F3%00d%00i%00g%00o" in received["+14155550302"], received
+    # The code reaches the SMSC and no log: at the levels deploy/kannel/kannel.conf sets, neither box
+    # writes a message's text (smsbox logs every sendsms with its text at level 1, info).
+    code = re.search(r"\d{6}", received["+14155550301"]).group()
+    for name in ("smsbox.log", "bearerbox.log"):
+        with open(os.path.join(WORK, name), errors="replace") as log:
+            text = log.read()
+        assert code not in text and "msg:<" not in text, f"{name} holds a message's text"
 
 
 def test_a_gateway_crash_with_messages_queued_loses_nothing(kannel):
