@@ -35,8 +35,10 @@ package enum DatabaseFaults {
         }
     }
 
-    /// True for a lost or refused connection, a pool that gave up connecting, and the server classes
-    /// 08 (connection), 53 (resources) and 57 (operator intervention: shutting down, terminated).
+    /// True for a lost or refused connection, a pool that gave up connecting, the server classes
+    /// 08 (connection), 53 (resources) and 57 (operator intervention: shutting down, terminated),
+    /// and 25006 (a read-only transaction): the node answering is a standby, such as a primary
+    /// demoted in a failover while a client still reaches it, so the writable database is away.
     package static func isUnavailable(_ error: any Error) -> Bool {
         switch error {
         case let error as PSQLError:
@@ -46,7 +48,7 @@ package enum DatabaseFaults {
                 return true
             case .server:
                 let state = error.serverInfo?[.sqlState] ?? ""
-                return ["08", "53", "57"].contains(String(state.prefix(2)))
+                return ["08", "53", "57"].contains(String(state.prefix(2))) || state == "25006"
             default:
                 return false
             }
