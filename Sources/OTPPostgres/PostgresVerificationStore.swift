@@ -29,6 +29,9 @@ package struct PostgresVerificationStore: VerificationStore {
             case .answered(let answers): return answers
             case .nothingWritten: return requests.map { _ in .failure(StoreUnavailable()) }
             case .over: return await Self.readBack(requests, client: client, logger: logger)
+            case .unknown:
+                return Self.outcomeUnknown(
+                    requests, error: StoreUnavailable(reason: "the COMMIT did not answer"), logger: logger)
             }
         }
         self.verifies = GroupCommit(operation: "otp.verify_batch") { requests, end in
@@ -165,7 +168,7 @@ package struct PostgresVerificationStore: VerificationStore {
         -> [Result<SendOutcome, any Error>]
     {
         logger.warning(
-            "a batch of sends could not be read back: outcome unknown",
+            "a batch of sends could not be confirmed or read back: outcome unknown",
             metadata: ["sends": "\(requests.count)", "error": "\(error)"])
         return requests.map { _ in .failure(StoreUnavailable(reason: "outcome unknown")) }
     }

@@ -9,14 +9,22 @@ import Synchronization
 /// never will (nothing is written); one between transactions, or whose connection has closed, is
 /// over, committed or not, and its rows tell which (PostgresNIO may leave a call on a closed
 /// connection waiting forever, so the call's own answer may never come); one still writing on a
-/// live connection is waited for, however long that takes: its COMMIT may yet come.
+/// live connection is waited for, however long that takes (a lock held by another transaction is
+/// let go in the end), until it sends its COMMIT. A COMMIT that has not answered `commitPatience`
+/// past the deadline is given up with its outcome unknown: a primary cut off from its synchronous
+/// standby holds every COMMIT until it is demoted, and the commit it holds may be lost with it.
 final class WatchedTransaction: Sendable {
     private enum State {
         case notBegun
         case between
         case givenUp
         case writing(PostgresConnection)
+        /// The body is done and its COMMIT is on the wire.
+        case committing(PostgresConnection)
     }
+
+    /// How long past the deadline a COMMIT that has not answered is waited for.
+    static let commitPatience = Duration.seconds(1)
 
     enum Verdict: Equatable {
         /// No transaction ever began, and none will: nothing was written.
@@ -25,6 +33,8 @@ final class WatchedTransaction: Sendable {
         case over
         /// Still writing on a live connection.
         case writing
+        /// Its COMMIT sent on a live connection, not answered yet.
+        case committing
     }
 
     /// What the flusher learns of a batch's write by its deadline.
@@ -33,6 +43,9 @@ final class WatchedTransaction: Sendable {
         case nothingWritten
         /// The write was given up with its outcome in the database: read it back.
         case over
+        /// The COMMIT did not answer in time: the batch may or may not be written, and may yet be
+        /// (or be lost with a demoted primary).
+        case unknown
     }
 
     private let state = Mutex(State.notBegun)
@@ -51,10 +64,19 @@ final class WatchedTransaction: Sendable {
             guard begins else { throw StoreUnavailable(reason: "no connection in time") }
             defer {
                 state.withLock { state in
-                    if case .writing = state { state = .between }
+                    switch state {
+                    case .writing, .committing: state = .between
+                    default: break
+                    }
                 }
             }
-            return try await connection.withTransaction(logger: logger) { try await body($0) }
+            return try await connection.withTransaction(logger: logger) { connection in
+                let value = try await body(connection)
+                state.withLock { state in
+                    if case .writing(let connection) = state { state = .committing(connection) }
+                }
+                return value
+            }
         }
     }
 
@@ -69,17 +91,26 @@ final class WatchedTransaction: Sendable {
             case .between, .givenUp:
                 state = .givenUp
                 return .over
-            case .writing(let connection):
-                guard connection.isClosed else { return .writing }
+            case .writing(let connection), .committing(let connection):
+                guard connection.isClosed else {
+                    if case .committing = state { return .committing }
+                    return .writing
+                }
                 state = .givenUp
                 return .over
             }
         }
     }
 
+    /// Gives the batch up with its COMMIT unanswered: no transaction of it begins again.
+    func abandonCommit() {
+        state.withLock { $0 = .givenUp }
+    }
+
     /// Runs `write` until it answers; past `end`, stops waiting once `giveUp` says the outcome is
-    /// known: nothing was written, or what was written is in the database. `write` goes through
-    /// `AbandonableCalls` when one is set, so that the wait can stop.
+    /// known (nothing was written, or what was written is in the database), or once a COMMIT has
+    /// gone `commitPatience` past `end` unanswered. `write` goes through `AbandonableCalls` when one
+    /// is set, so that the wait can stop.
     static func answer<Answer: Sendable>(
         by end: ContinuousClock.Instant?, _ write: @escaping @Sendable (WatchedTransaction) async -> Answer
     ) async -> Outcome<Answer> {
@@ -97,7 +128,11 @@ final class WatchedTransaction: Sendable {
                     switch watch.giveUp() {
                     case .nothingWritten: return .nothingWritten
                     case .over: return .over
-                    case .writing: guard (try? await Task.sleep(for: .milliseconds(50))) != nil else { return nil }
+                    case .committing where ContinuousClock.now >= end + commitPatience:
+                        watch.abandonCommit()
+                        return .unknown
+                    case .writing, .committing:
+                        guard (try? await Task.sleep(for: .milliseconds(50))) != nil else { return nil }
                     }
                 }
             }

@@ -1,6 +1,9 @@
+import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import NIOCore
+import NIOFoundationCompat
 import OTPAPI
 import OTPTesting
 import PostgresNIO
@@ -106,6 +109,64 @@ import Testing
                 // written), and sends still in line answered 503.
                 #expect(answers.contains { $0.status == 202 && $0.seconds > 3 }, "\(answers)")
                 #expect(answers.contains { $0.status == 503 }, "\(answers)")
+            }
+        }
+    }
+
+    /// A COMMIT held without an answer (a primary cut off from its synchronous standby holds every
+    /// COMMIT until it is demoted) is given up a second past the deadline, in `otp serve` as
+    /// composed for production: `503` with the outcome unknown, not an answer that waits as long as
+    /// the partition. The client's retry with the same `Idempotency-Key` then learns the truth: here
+    /// the COMMIT landed, and the retry replays its `202`.
+    @Test func aCommitThatDoesNotAnswerIsGivenUpASecondPastTheDeadline() async throws {
+        try await TestApp.with(ownDatabase: true) { world in
+            // Every send's COMMIT takes 10 s: a deferred constraint trigger sleeps at commit time.
+            for statement in [
+                """
+                CREATE FUNCTION public.slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN PERFORM pg_sleep(10); RETURN NULL; END $$
+                """,
+                """
+                CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON otp.deliveries
+                DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION public.slow_commit()
+                """,
+            ] {
+                _ = try await world.client.query(PostgresQuery(unsafeSQL: statement), logger: quietLogger).collect()
+            }
+            try await withServeProcesses(world, count: 1) { ports, http in
+                @Sendable func send() async throws -> (status: UInt, id: String?, seconds: Double) {
+                    var request = HTTPClientRequest(url: "http://127.0.0.1:\(ports[0])/otp/send")
+                    request.method = .POST
+                    request.headers.add(name: "Authorization", value: world.basicAuth[.authorization] ?? "")
+                    request.headers.add(name: "Content-Type", value: "application/json")
+                    request.headers.add(name: "Idempotency-Key", value: "slow-commit")
+                    request.body = .bytes(
+                        ByteBuffer(string: jsonBody(["appid": world.app.id, "recipient": "+5511999761000"])))
+                    let start = ContinuousClock.now
+                    let response = try await http.execute(request, timeout: .seconds(30))
+                    let body = try await response.body.collect(upTo: 1 << 16)
+                    let elapsed = ContinuousClock.now - start
+                    let json = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any]
+                    return (
+                        response.status.code, json?["verification_id"] as? String,
+                        Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                    )
+                }
+                let first = try await send()
+                #expect(first.status == 503)
+                // The 5 s deadline, the second of patience, and room for a loaded machine.
+                #expect(first.seconds < 6.8, "answered after \(first.seconds) s")
+                // The COMMIT lands once the trigger is done: the retry replays it.
+                try await waitUntil(seconds: 30) {
+                    let stored: Int = try await world.scalar(
+                        "SELECT count(*)::int FROM otp.verifications WHERE recipient = '+5511999761000'")
+                    return stored == 1
+                }
+                let retry = try await send()
+                let id: String = try await world.scalar(
+                    "SELECT id FROM otp.verifications WHERE recipient = '+5511999761000'")
+                #expect(retry.status == 202)
+                #expect(retry.id == id)
             }
         }
     }
