@@ -10,20 +10,21 @@ import Synchronization
 /// over, committed or not, and its rows tell which (PostgresNIO may leave a call on a closed
 /// connection waiting forever, so the call's own answer may never come); one still writing on a
 /// live connection is waited for, however long that takes (a lock held by another transaction is
-/// let go in the end), until it sends its COMMIT. A COMMIT that has not answered `commitPatience`
-/// past the deadline is given up with its outcome unknown: a primary cut off from its synchronous
-/// standby holds every COMMIT until it is demoted, and the commit it holds may be lost with it.
+/// let go in the end), until it sends its COMMIT. Past the deadline, a COMMIT out for
+/// `commitPatience` without an answer is given up with its outcome unknown: a primary cut off from
+/// its synchronous standby holds every COMMIT until it is demoted, and a commit it holds may be lost
+/// with it.
 final class WatchedTransaction: Sendable {
     private enum State {
         case notBegun
         case between
         case givenUp
         case writing(PostgresConnection)
-        /// The body is done and its COMMIT is on the wire.
-        case committing(PostgresConnection)
+        /// The body is done and its COMMIT is on the wire since then.
+        case committing(PostgresConnection, since: ContinuousClock.Instant)
     }
 
-    /// How long past the deadline a COMMIT that has not answered is waited for.
+    /// How long a COMMIT without an answer is waited for past the deadline.
     static let commitPatience = Duration.seconds(1)
 
     enum Verdict: Equatable {
@@ -33,8 +34,8 @@ final class WatchedTransaction: Sendable {
         case over
         /// Still writing on a live connection.
         case writing
-        /// Its COMMIT sent on a live connection, not answered yet.
-        case committing
+        /// Its COMMIT sent on a live connection at `since`, not answered yet.
+        case committing(since: ContinuousClock.Instant)
     }
 
     /// What the flusher learns of a batch's write by its deadline.
@@ -73,7 +74,7 @@ final class WatchedTransaction: Sendable {
             return try await connection.withTransaction(logger: logger) { connection in
                 let value = try await body(connection)
                 state.withLock { state in
-                    if case .writing(let connection) = state { state = .committing(connection) }
+                    if case .writing(let connection) = state { state = .committing(connection, since: .now) }
                 }
                 return value
             }
@@ -91,11 +92,12 @@ final class WatchedTransaction: Sendable {
             case .between, .givenUp:
                 state = .givenUp
                 return .over
-            case .writing(let connection), .committing(let connection):
-                guard connection.isClosed else {
-                    if case .committing = state { return .committing }
-                    return .writing
-                }
+            case .writing(let connection):
+                guard connection.isClosed else { return .writing }
+                state = .givenUp
+                return .over
+            case .committing(let connection, let since):
+                guard connection.isClosed else { return .committing(since: since) }
                 state = .givenUp
                 return .over
             }
@@ -109,7 +111,7 @@ final class WatchedTransaction: Sendable {
 
     /// Runs `write` until it answers; past `end`, stops waiting once `giveUp` says the outcome is
     /// known (nothing was written, or what was written is in the database), or once a COMMIT has
-    /// gone `commitPatience` past `end` unanswered. `write` goes through `AbandonableCalls` when one
+    /// been out for `commitPatience` unanswered. `write` goes through `AbandonableCalls` when one
     /// is set, so that the wait can stop.
     static func answer<Answer: Sendable>(
         by end: ContinuousClock.Instant?, _ write: @escaping @Sendable (WatchedTransaction) async -> Answer
@@ -128,7 +130,7 @@ final class WatchedTransaction: Sendable {
                     switch watch.giveUp() {
                     case .nothingWritten: return .nothingWritten
                     case .over: return .over
-                    case .committing where ContinuousClock.now >= end + commitPatience:
+                    case .committing(let since) where ContinuousClock.now >= since + commitPatience:
                         watch.abandonCommit()
                         return .unknown
                     case .writing, .committing:
