@@ -1,5 +1,6 @@
 import Logging
 import OTPCore
+import ServiceLifecycle
 import Synchronization
 
 /// The figures routing by conversion orders providers by, refreshed from the database every
@@ -38,11 +39,13 @@ package final class ConversionRoutes: Sendable {
         }
     }
 
-    /// Refreshes until cancelled.
+    /// Refreshes until cancelled or the graceful shutdown, which the worker's other tasks end on too.
     func run() async {
-        while !Task.isCancelled {
-            await refresh()
-            try? await Task.sleep(for: refreshInterval)
+        try? await cancelWhenGracefulShutdown {
+            while true {
+                await self.refresh()
+                try await Task.sleep(for: self.refreshInterval)
+            }
         }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import HummingbirdTesting
 import OTPCore
 import OTPTesting
+import OTPWorker
 import PostgresNIO
 import Testing
 
@@ -29,8 +30,8 @@ import Testing
                         }
                     }
                     try await waitUntil(seconds: 10) { held.isSet }
-                    try await runWorker(world, provider: provider, configuration: .init(pollInterval: .milliseconds(50)))
-                    {
+                    let quick = DeliveryWorker.Configuration(pollInterval: .milliseconds(50))
+                    try await runWorker(world, provider: provider, configuration: quick) {
                         try await waitUntil(seconds: 30) { provider.messages.count == 1 }
                         try await Task.sleep(for: .milliseconds(500))
                         let during: String = try await world.scalar(

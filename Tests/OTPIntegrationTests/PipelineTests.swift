@@ -112,8 +112,9 @@ import Testing
                 try await world.test { client in
                     _ = try await sendMany(world, client, count: 300, prefix: "+551199950")
                     let environment = processEnvironment(world, twilio: twilio)
-                    let workers = try (0..<2).map { _ in
-                        try SpawnedProcess.start(["work", "--concurrency", "16"], environment: environment)
+                    // One routes by conversion: its figures' refresh runs beside its deliveries.
+                    let workers = try [environment, environment.merging(["OTP_ROUTING": "conversion"]) { $1 }].map {
+                        try SpawnedProcess.start(["work", "--concurrency", "16"], environment: $0)
                     }
                     defer { workers.forEach { $0.stop() } }
                     try await waitUntil(seconds: 60) {
@@ -123,6 +124,7 @@ import Testing
                     try await Task.sleep(for: .milliseconds(500))
                     #expect(twilio.requestCount == 300, "no delivery was sent twice")
                     #expect(twilio.messages.count == 300)
+                    for worker in workers { #expect(worker.stop(), "otp work did not stop on SIGTERM: \(worker.log)") }
                 }
             }
         }

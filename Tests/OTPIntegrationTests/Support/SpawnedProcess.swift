@@ -44,8 +44,11 @@ struct SpawnedProcess {
     /// killed, so a process that cannot stop fails its test instead of hanging the suite.
     @discardableResult
     func stop(_ signal: Int32 = SIGTERM) -> Bool {
-        kill(pid, signal)
         var status: Int32 = 0
+        // Ended already, or stopped already (a test's check, then its `defer`): nothing to signal.
+        let ended = waitpid(pid, &status, WNOHANG)
+        if ended == pid || (ended == -1 && errno == ECHILD) { return true }
+        kill(pid, signal)
         for _ in 0..<4000 {
             if waitpid(pid, &status, WNOHANG) == pid { return true }
             usleep(10_000)
