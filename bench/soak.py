@@ -7,7 +7,7 @@ checked from the database and the fakes' records, printed as a table. Exits 1 wh
     python3 bench/soak.py client URL FILE ...   # (internal) sends from inside a namespace
 """
 
-import argparse, collections, json, os, random, signal, subprocess, sys, threading, time
+import argparse, json, os, random, signal, socket, subprocess, sys, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from soak_parts import HA_DIR, OTP, Client, Cluster, Process, Vendor, psql  # noqa: E402
@@ -246,7 +246,6 @@ class Soak:
         return appid, key["key_id"], key["secret"]
 
     def free_port(self):
-        import socket
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             return s.getsockname()[1]

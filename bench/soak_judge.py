@@ -1,7 +1,7 @@
 """bench/soak's invariants, checked at the end from the database and the fakes' records, and the
 table that shows them with the fault counts."""
 
-import collections, json, subprocess
+import collections, subprocess
 
 from soak_parts import psql
 

@@ -92,11 +92,9 @@ class Process:
         return self.process.poll() is None
 
     def rss_kb(self):
-        pid = self.process.pid
-        if self.namespace:  # `ip netns exec` execs the command: the pid is otp's own
-            pass
+        # `ip netns exec` execs the command: in a namespace too, the pid is otp's own.
         try:
-            with open(f"/proc/{pid}/status") as status:
+            with open(f"/proc/{self.process.pid}/status") as status:
                 return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
         except (OSError, StopIteration):
             return None
