@@ -19,6 +19,7 @@ class Vendor:
         self.mode = "normal"
         self.lock = threading.Lock()
         self.messages = []  # (time, delivery id, verification id, recipient, code)
+        self.codes = {}  # verification id -> the last code it was sent
         self.hooks = []  # (time, webhook id, verification id, type)
         vendor = self
 
@@ -63,12 +64,12 @@ class Vendor:
         with self.lock:
             self.messages.append((time.time(), data["delivery_id"], data["verification_id"], data["to"],
                                   data["code"]))
+            self.codes[data["verification_id"]] = data["code"]
             return 200, {"id": f"v-{len(self.messages)}"}
 
     def code(self, verification_id):
         with self.lock:
-            codes = [m[4] for m in self.messages if m[2] == verification_id]
-        return codes[-1] if codes else None
+            return self.codes.get(verification_id)
 
 
 class Process:
