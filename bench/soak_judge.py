@@ -93,7 +93,9 @@ def judge(soak, drained):
         last[verification] = (at, kind, created)
     check("every status webhook delivered at least once, in order per verification",
           not undelivered and out_of_order == 0,
-          f"{len(events)} events, {len(soak.vendor.hooks)} posts; not delivered {len(undelivered)}, "
+          f"{len(events)} events, {len(soak.vendor.hooks)} posts; not delivered {len(undelivered)} "
+          f"(by state {dict(collections.Counter(e[2] for e in undelivered))}, "
+          f"received by the app {sum(1 for e in undelivered if e[0] in received)}), "
           f"held back by the app's retry schedule {len(scheduled)}, "
           f"out of order {out_of_order}" + (f", e.g. {'; '.join(examples)}" if examples else ""))
 
