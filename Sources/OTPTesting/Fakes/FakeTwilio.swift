@@ -210,14 +210,19 @@ package final class FakeTwilio: Sendable {
             sid: "SM" + FakeVendor.randomHex(bytes: 16), to: to, from: from, messagingServiceSID: service, body: body,
             contentSID: content, contentVariables: form["ContentVariables"], statusCallback: form["StatusCallback"],
             idempotencyToken: token)
-        let json = state.withLock { state -> String in
+        return answerOnce(token: token, Self.created(message, accountSID: accountSID)) { $0.messages.append(message) }
+    }
+
+    /// `201` with `json`, `record`ed, unless `token` was seen before: then the first answer again and
+    /// nothing recorded, as Twilio honours `I-Twilio-Idempotency-Token`.
+    private func answerOnce(token: String?, _ json: String, record: (inout State) -> Void) -> Response {
+        let answer = state.withLock { state -> String in
             if let token, let first = state.answers[token] { return first }
-            let json = Self.created(message, accountSID: accountSID)
-            state.messages.append(message)
+            record(&state)
             if let token { state.answers[token] = json }
             return json
         }
-        return FakeVendor.json(.created, text: json)
+        return FakeVendor.json(.created, text: answer)
     }
 
     /// `POST .../Calls.json`: what Twilio's Calls resource requires of a call with inline TwiML
@@ -251,14 +256,7 @@ package final class FakeTwilio: Sendable {
         let call = Call(
             sid: "CA" + FakeVendor.randomHex(bytes: 16), to: to, from: from, twiml: twiml, says: says,
             statusCallback: form["StatusCallback"], idempotencyToken: token)
-        let json = state.withLock { state -> String in
-            if let token, let first = state.answers[token] { return first }
-            let json = Self.created(call, accountSID: accountSID)
-            state.calls.append(call)
-            if let token { state.answers[token] = json }
-            return json
-        }
-        return FakeVendor.json(.created, text: json)
+        return answerOnce(token: token, Self.created(call, accountSID: accountSID)) { $0.calls.append(call) }
     }
 
     /// The Call resource as Twilio returns it on create.
