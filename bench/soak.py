@@ -306,15 +306,18 @@ class Soak:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             try:
-                waiting = psql(f"""
+                waiting, now = psql(f"""
                     SELECT (SELECT count(*) FROM otp.deliveries WHERE app_id = '{self.appid}'
                             AND state IN ('queued', 'sending'))
                          + (SELECT count(*) FROM otp.webhook_events q WHERE app_id = '{self.appid}'
                             AND state IN ('queued', 'sending') AND NOT EXISTS (
                                 SELECT 1 FROM otp.webhook_events p WHERE p.verification_id = q.verification_id
                                 AND p.id <= q.id AND p.state = 'queued' AND p.attempts > 0
-                                AND p.run_at > now()))""")[0][0]
+                                AND p.run_at > now())), extract(epoch FROM now())""")[0]
                 if waiting == "0":
+                    # The judge counts as held back what was not due yet at this moment: the workers
+                    # stop next, and an event due after it is one the drain chose not to wait for.
+                    self.drained_at = float(now)
                     return True
             except RuntimeError:
                 pass

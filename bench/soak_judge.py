@@ -1,7 +1,7 @@
 """bench/soak's invariants, checked at the end from the database and the fakes' records, and the
 table that shows them with the fault counts."""
 
-import collections, subprocess
+import collections, subprocess, time
 
 from soak_parts import psql
 
@@ -73,11 +73,15 @@ def judge(soak, drained):
     received = {}
     for at, webhook_id, _, _ in soak.vendor.hooks:
         received.setdefault(webhook_id, at)
-    # Held back by the app's retry schedule after failures (or queued behind one that is): later.
+    # Held back by the app's retry schedule after failures (or queued behind one that is): not due
+    # when the drain ended (judged against that moment: by now the workers are stopped, and an
+    # event due since then was never theirs to send).
+    drained_at = getattr(soak, "drained_at", time.time())
     scheduled = {row[0] for row in psql(f"""
         SELECT q.webhook_id FROM otp.webhook_events q WHERE q.app_id = '{app}' AND q.state = 'queued'
             AND EXISTS (SELECT 1 FROM otp.webhook_events p WHERE p.verification_id = q.verification_id
-                AND p.id <= q.id AND p.state = 'queued' AND p.attempts > 0 AND p.run_at > now())""")}
+                AND p.id <= q.id AND p.state = 'queued' AND p.attempts > 0
+                AND p.run_at > to_timestamp({drained_at}))""")}
     undelivered = [e for e in events if e[0] not in scheduled and (e[2] != "delivered" or e[0] not in received)]
     out_of_order, examples = 0, []
     last = {}
