@@ -35,9 +35,11 @@ class Load:
         for thread in self.threads:
             thread.start()
 
-    def record(self, kind, status, latency, vid=None, number=None, **extra):
+    def record(self, kind, status, latency, vid=None, number=None, body=None, **extra):
+        if body and "no_answer" in body:
+            extra["error"] = body["no_answer"]
         with self.lock:
-            self.records.append(dict(kind=kind, time=time.time(), status=status, latency=latency, vid=vid,
+            self.records.append(dict(kind=kind, time=time.time() - latency, status=status, latency=latency, vid=vid,
                                      recipient=number, **extra))
 
     def run(self):
@@ -58,19 +60,19 @@ class Load:
             number = recipient(random.randrange(20)) if pooled else recipient(next(self.numbers))
         status, body, latency = client.call("POST", "/otp/send", {"appid": client.appid, "recipient": number})
         vid = body.get("verification_id") if status == 202 else None
-        self.record("send", status, latency, vid, number, limit=body.get("error", {}).get("limit"))
+        self.record("send", status, latency, vid, number, body, limit=body.get("error", {}).get("limit"))
         if vid is None:
             return
         if random.random() < 0.3:
-            status, _, latency = client.call("GET", f"/otp/status?appid={client.appid}&verification_id={vid}")
-            self.record("status", status, latency, vid, number)
+            status, body, latency = client.call("GET", f"/otp/status?appid={client.appid}&verification_id={vid}")
+            self.record("status", status, latency, vid, number, body)
         if random.random() < 0.2:
             status, body, latency = client.call("POST", "/otp/verify", {
                 "appid": client.appid, "verification_id": vid, "otp_code": "000000"})
-            self.record("verify_wrong", status, latency, vid, number, verified=body.get("verified"))
+            self.record("verify_wrong", status, latency, vid, number, body, verified=body.get("verified"))
         if random.random() < 0.1 and not pooled:
-            status, _, latency = client.call("POST", "/otp/resend", {"appid": client.appid, "verification_id": vid})
-            self.record("resend", status, latency, vid, number)
+            status, body, latency = client.call("POST", "/otp/resend", {"appid": client.appid, "verification_id": vid})
+            self.record("resend", status, latency, vid, number, body)
         if random.random() < 0.7:
             code = None
             for _ in range(30):  # the code as the user reads it off the phone
@@ -82,10 +84,10 @@ class Load:
                 for _ in range(2 if random.random() < 0.1 else 1):  # some users press twice
                     status, body, latency = client.call("POST", "/otp/verify", {
                         "appid": client.appid, "verification_id": vid, "otp_code": code})
-                    self.record("verify_right", status, latency, vid, number, verified=body.get("verified"))
+                    self.record("verify_right", status, latency, vid, number, body, verified=body.get("verified"))
         if random.random() < 0.05:
-            status, _, latency = client.call("GET", f"/otp/list?appid={client.appid}&limit=20")
-            self.record("list", status, latency)
+            status, body, latency = client.call("GET", f"/otp/list?appid={client.appid}&limit=20")
+            self.record("list", status, latency, body=body)
 
     def stop(self):
         self.stopped.set()
@@ -108,7 +110,7 @@ def namespace_client(arguments):
             status, body, latency = client.call("POST", "/otp/send", {"appid": arguments.appid, "recipient": number})
             out.write(json.dumps(dict(kind="send", time=started, status=status, latency=latency, recipient=number,
                                       vid=body.get("verification_id") if status == 202 else None,
-                                      server="serve2")) + "\n")
+                                      server="serve2", error=body.get("no_answer"))) + "\n")
             out.flush()
             time.sleep(0.2)
 

@@ -28,7 +28,14 @@ def judge(soak, drained):
           f"{len(accepted)} accepted, {len(accepted - stored)} missing")
     check("every stored send reached a final delivery state", drained and unfinished == "0",
           f"deliveries by state {states}; drained: {drained}")
-    check("no answer other than the contract's", not unexpected, f"answers {dict(answers)}")
+    # A call with no HTTP answer at all: what the client saw, when, and which fault was under way.
+    def fault_at(at):
+        return next((f["fault"] for f in soak.faults if f["started"] <= at <= f["ended"]), "none")
+    unanswered = [r for r in soak.load.records + soak.inside if r["status"] == "no answer"]
+    examples = [f"{r['kind']} to {r.get('server', 'serve1')} at {r['time']:.1f} during fault {fault_at(r['time'])}, "
+                f"after {r['latency']:.1f} s: {r.get('error')}" for r in unanswered[:3]]
+    check("no answer other than the contract's", not unexpected,
+          f"answers {dict(answers)}" + (f"; no answer: {'; '.join(examples)}" if examples else ""))
 
     # A code accepted twice: two successful verifies of one verification, by the clients or the database.
     verified_answers = collections.Counter(r["vid"] for r in soak.load.records

@@ -203,8 +203,8 @@ class Client:
                 status, payload = answer.status, answer.read()
         except urllib.error.HTTPError as error:
             status, payload = error.code, error.read()
-        except Exception:
-            status, payload = "no answer", b""
+        except Exception as error:  # no HTTP answer: the body says why, for the judge's examples
+            return "no answer", {"no_answer": f"{type(error).__name__}: {error}"}, time.monotonic() - started
         try:
             parsed = json.loads(payload) if payload else {}
         except ValueError:
