@@ -54,7 +54,9 @@ for name, label in (("send", "send"), ("send_unguarded", "send, guard off"), ("f
     switches, instructions = get(name, "otp_context_switches_per_request"), get(name, "otp_instructions_per_request")
     row(f"  otp per request, {label}: context switches / instructions",
         None if switches is None else f"{switches:.2f} / {instructions if instructions is not None else 'n/a'}", "",
-        "", "" if get(name, "idle_pct") is None else f"machine idle {get(name, 'idle_pct')}%")
+        "", "" if get(name, "idle_pct") is None else f"machine idle {get(name, 'idle_pct')}%"
+        + ("" if get(name, "otp_busiest_thread_pct") is None
+           else f", otp's busiest thread {get(name, 'otp_busiest_thread_pct')}% of its CPU"))
 otp_send_cpu, otp_floor_cpu = get("send", "otp_cpu_ms_per_request"), get("floor", "otp_cpu_ms_per_request")
 if None not in (otp_send_cpu, otp_floor_cpu) and otp_floor_cpu:
     row("otp's CPU per send against the floor's", otp_send_cpu / otp_floor_cpu, "x", "<= 2", at_most(otp_send_cpu / otp_floor_cpu, 2))
@@ -76,6 +78,9 @@ for name, label, goal, target in (
     rate = get(name, "per_second")
     row(f"{label} (concurrency {get(name, 'concurrency')})", rate, "deliveries/s", target,
         at_least(rate, goal))
+    if get(name, "worker_busiest_thread_pct") is not None:
+        row(f"  the worker's busiest thread, {label.split(', ')[1]}", get(name, "worker_busiest_thread_pct"),
+            "% of its CPU")
 # The peer queue: otp's drain (provider answering at once) as a ratio to PgQueuer's on the same jobs count.
 otp_drain = get("drain_instant", "per_second")
 if get("pgqueuer", "error"):
