@@ -68,7 +68,6 @@ struct DashboardWorld: Sendable {
     }
 }
 
-/// The bcrypt hash of the test password, made once for all tests.
 /// A client that keeps cookies as a browser does, and reads pages' form tokens.
 final class Browser: Sendable {
     let client: any TestClientProtocol
