@@ -8,6 +8,26 @@ from soak_parts import psql
 LIMIT_WINDOW = 600
 
 
+def undelivered_story(soak, webhook_id, fault_at):
+    """One undelivered status webhook, told from the database and the app's records: its row, each
+    try the workers recorded, and what the app received for its verification, with the faults."""
+    row = psql(f"""SELECT id, verification_id, type, state, attempts, coalesce(last_error, ''),
+                       extract(epoch FROM created_at), coalesce(extract(epoch FROM finished_at)::text, '')
+                   FROM otp.webhook_events WHERE webhook_id = '{webhook_id}'""")[0]
+    event_id, verification, kind, state, attempts, last_error, created, finished = row
+    tries = [f"at {float(at):.1f} ({fault_at(float(at))}) status {status or '-'} {error} {latency} ms"
+             for at, status, error, latency in psql(f"""
+                 SELECT extract(epoch FROM at), coalesce(http_status::text, ''), coalesce(error, ''), latency_ms
+                 FROM otp.webhook_attempts WHERE webhook_event_id = {event_id} ORDER BY id""")]
+    heard = [f"{kind_heard} {hook_id} at {at:.1f}" for at, hook_id, vid, kind_heard in soak.vendor.hooks
+             if vid == verification]
+    finished_text = f"{float(finished):.1f} ({fault_at(float(finished))})" if finished else "-"
+    return (f"{webhook_id} ({kind} of {verification}, event {event_id}): {state} after {attempts} tries, "
+            f"last error '{last_error}', queued at {float(created):.1f} ({fault_at(float(created))}), "
+            f"finished at {finished_text}; tries recorded [{'; '.join(tries)}]; the app heard "
+            f"[{'; '.join(heard)}]")
+
+
 def judge(soak, drained):
     app = soak.appid
     sends = [r for r in soak.load.records if r["kind"] == "send"] + soak.inside
@@ -108,7 +128,8 @@ def judge(soak, drained):
           f"(by state {dict(collections.Counter(e[2] for e in undelivered))}, "
           f"received by the app {sum(1 for e in undelivered if e[0] in received)}), "
           f"held back by the app's retry schedule {len(scheduled)}, "
-          f"out of order {out_of_order}" + (f", e.g. {'; '.join(examples)}" if examples else ""))
+          f"out of order {out_of_order}" + (f", e.g. {'; '.join(examples)}" if examples else "")
+          + "".join(f"; {undelivered_story(soak, e[0], fault_at)}" for e in undelivered[:3]))
 
     over = psql(f"""SELECT count(*) FROM (SELECT recipient FROM otp.verifications WHERE app_id = '{app}'
                     GROUP BY recipient, floor(extract(epoch FROM created_at) / {LIMIT_WINDOW})
