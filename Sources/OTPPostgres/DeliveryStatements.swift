@@ -67,6 +67,10 @@ struct ClaimStatement: PostgresPreparedStatement {
 /// the worker still holds to its next state, hands failed ones to their fallback channel, and writes
 /// the attempts and events. The batch travels as one JSON array, which keeps its nulls.
 ///
+/// "Still holds" is the worker and the claim: an outcome counts only while the row's `attempts` is
+/// the one its claim set. A worker paused past its lease may claim the delivery again once it
+/// resumes, while its first call is still finishing; that call's outcome is then stale.
+///
 /// It first locks its verifications' rows (in id order, as a verify batch locks them), so that its
 /// events and a concurrent verify's commit in the order their ids were drawn: an app's status
 /// webhooks go out in id order per verification, and without the lock a `delivery.sent` could
@@ -92,7 +96,7 @@ struct FinishStatement: PostgresPreparedStatement {
                 sent_at = CASE WHEN o.state = 'sent' THEN now() ELSE t.sent_at END,
                 finished_at = CASE WHEN o.state <> 'queued' THEN now() END,
                 updated_at = now()
-            FROM o WHERE t.id = o.id AND t.state = 'sending' AND t.locked_by = $2::text
+            FROM o WHERE t.id = o.id AND t.state = 'sending' AND t.locked_by = $2::text AND t.attempts = o.attempt
                 AND (SELECT count(*) FROM locked) >= 0  -- the locks before any row changes
             RETURNING t.id
         ), handed AS (

@@ -85,19 +85,20 @@ struct ClaimWebhookStatement: PostgresPreparedStatement {
     }
 }
 
-/// Records a batch of webhook outcomes: moves each event the worker still holds on and writes every
+/// Records a batch of webhook outcomes: moves each event the worker still holds, under the claim
+/// the outcome came from (`attempts`, as for deliveries: `FinishStatement`), on and writes every
 /// try made (also of events whose lease ran out meanwhile).
 struct FinishWebhookStatement: PostgresPreparedStatement {
     static let sql = """
         WITH o AS (
             SELECT * FROM json_to_recordset($1::json) AS o (id bigint, verification_id text, app_id text, event text,
-                state text, run_at double precision, reason text, url text, http_status integer, error text,
-                latency_ms integer)
+                attempt integer, state text, run_at double precision, reason text, url text, http_status integer,
+                error text, latency_ms integer)
         ), w AS (
             UPDATE otp.webhook_events t SET state = o.state, run_at = coalesce(to_timestamp(o.run_at), t.run_at),
                 locked_until = NULL, locked_by = NULL, last_error = coalesce(o.reason, t.last_error),
                 finished_at = CASE WHEN o.state <> 'queued' THEN now() END, updated_at = now()
-            FROM o WHERE t.id = o.id AND t.state = 'sending' AND t.locked_by = $2::text
+            FROM o WHERE t.id = o.id AND t.state = 'sending' AND t.locked_by = $2::text AND t.attempts = o.attempt
             RETURNING t.id
         ), a AS (
             INSERT INTO otp.webhook_attempts (webhook_event_id, verification_id, app_id, event, url, http_status, error,
@@ -129,6 +130,8 @@ private struct WebhookOutcomeRow: Encodable {
     var verificationId: String
     var appId: String
     var event: String
+    /// The claim this outcome belongs to (the row's `attempts` as that claim set it).
+    var attempt: Int
     var state: String
     var runAt: Double?
     var reason: String?
@@ -138,15 +141,15 @@ private struct WebhookOutcomeRow: Encodable {
     var latencyMs: Int?
 
     enum CodingKeys: String, CodingKey {
-        case id, event, state, reason, url, error
+        case id, event, attempt, state, reason, url, error
         case verificationId = "verification_id", appId = "app_id", runAt = "run_at", httpStatus = "http_status"
         case latencyMs = "latency_ms"
     }
 
     init(_ source: WebhookOutcome) {
         let webhook = source.webhook
-        (id, verificationId, appId, event) = (
-            webhook.id, webhook.verificationID, webhook.appID, webhook.event.rawValue
+        (id, verificationId, appId, event, attempt) = (
+            webhook.id, webhook.verificationID, webhook.appID, webhook.event.rawValue, webhook.attempt
         )
         switch source.resolution {
         case .delivered: state = "delivered"
