@@ -170,6 +170,7 @@ package struct Services: Sendable {
     package func worker(chains: ProviderChains, configuration: DeliveryWorker.Configuration) -> DeliveryWorker {
         var configuration = configuration
         configuration.rateCard = rateCard
+        configuration.placement = EventLoopSpread.jobs
         let storeLogger = logger("otp.store")
         var chains = chains
         if let routing, chains.routes == nil {
@@ -197,7 +198,9 @@ package struct Services: Sendable {
     /// The sender of apps' status webhooks to the destinations `webhookDestinations` allows (no
     /// redirects; each POST bounded to 10 s).
     package func webhookWorker(configuration: WebhookWorker.Configuration = .init()) -> WebhookWorker {
-        WebhookWorker(
+        var configuration = configuration
+        configuration.placement = EventLoopSpread.jobs
+        return WebhookWorker(
             queue: PostgresWebhookQueue(client: client, logger: logger("otp.worker")),
             poster: AppWebhookPoster(destinations: webhookDestinations), sealer: CodeSealer(keys: keys),
             configuration: configuration, logger: logger("otp.worker"))

@@ -18,6 +18,8 @@ package struct DeliveryWorker: Service {
         package var requeueInterval: Duration
         package var retry: RetryPolicy
         package var workerID: String
+        /// Where each job runs (`.stay`: where its claim did).
+        package var placement = JobPlacement.stay
         /// Prices the accepted messages whose provider reports no price.
         package var rateCard = RateCard.none
 
@@ -74,7 +76,7 @@ package struct DeliveryWorker: Service {
             configuration: .init(
                 concurrency: configuration.concurrency, lease: configuration.lease,
                 pollInterval: configuration.pollInterval, requeueInterval: configuration.requeueInterval,
-                workerID: configuration.workerID),
+                workerID: configuration.workerID, placement: configuration.placement),
             logger: logger, work: { await self.deliver($0) }
         )
     }

@@ -18,6 +18,8 @@ struct QueueWorker<Job: Sendable, Outcome: Sendable> {
         var pollInterval: Duration
         var requeueInterval: Duration
         var workerID: String
+        /// Awaited first in each job's task: where the job runs (see `JobPlacement`).
+        var placement: JobPlacement
     }
 
     let queue: any JobQueue<Job, Outcome>
@@ -68,7 +70,8 @@ struct QueueWorker<Job: Sendable, Outcome: Sendable> {
                     }
                     inFlight.count.withLock { $0 += claimed.count }
                     for job in claimed {
-                        jobs.addTask {
+                        jobs.addTask { [placement = configuration.placement] in
+                            await placement.place()
                             await outcomes.record(await work(job))
                             inFlight.count.withLock { $0 -= 1 }
                             ring.yield()
@@ -139,4 +142,16 @@ struct QueueWorker<Job: Sendable, Outcome: Sendable> {
 /// Jobs in flight, shared by the claim loop and the job tasks.
 final class SlotCounter: Sendable {
     let count = Mutex(0)
+}
+
+/// Where a claimed job's task runs. The tasks of one claim all start on the thread that claimed
+/// them; `otp` moves each to the next of NIO's event loops (`EventLoopSpread`), so that jobs, and
+/// the provider connections they open on the loop they run on, spread over the machine's cores.
+package struct JobPlacement: Sendable {
+    package let place: @Sendable () async -> Void
+
+    package init(_ place: @escaping @Sendable () async -> Void) { self.place = place }
+
+    /// Each job runs where its task starts.
+    package static let stay = JobPlacement {}
 }

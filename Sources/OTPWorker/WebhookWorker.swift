@@ -16,6 +16,8 @@ package struct WebhookWorker: Service {
         package var requeueInterval: Duration
         package var schedule: WebhookRetrySchedule
         package var workerID: String
+        /// Where each job runs (`.stay`: where its claim did).
+        package var placement = JobPlacement.stay
 
         package init(
             concurrency: Int = 32, lease: Duration = .seconds(30), pollInterval: Duration = .seconds(1),
@@ -59,7 +61,7 @@ package struct WebhookWorker: Service {
             configuration: .init(
                 concurrency: configuration.concurrency, lease: configuration.lease,
                 pollInterval: configuration.pollInterval, requeueInterval: configuration.requeueInterval,
-                workerID: configuration.workerID),
+                workerID: configuration.workerID, placement: configuration.placement),
             logger: logger, work: { await self.post($0) }
         )
     }
