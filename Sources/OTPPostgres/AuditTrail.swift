@@ -13,18 +13,82 @@ package struct AuditTrail: Sendable {
         self.logger = logger
     }
 
-    /// Seals events older than 30 s in batches until none are left; returns how many.
-    package func seal(batchSize: Int = 5000) async throws -> Int {
+    /// Seals committed events in id order, in batches, up to the highest id no event can still
+    /// commit below; returns how many. Waits up to `settling` for the transactions running now to
+    /// end: one of them may have drawn a lower id than a row already committed, and sealing past
+    /// that id would leave it below the chain's end once it commits.
+    package func seal(batchSize: Int = 5000, settling: Duration = .seconds(20)) async throws -> Int {
         return try await DatabaseFaults.mapping {
+            guard let bound = try await settledBound(within: settling) else { return 0 }
             var total = 0
             while true {
-                let rows = try await client.query("SELECT otp.seal_events(\(batchSize)::integer)", logger: logger)
+                let rows = try await client.query(
+                    "SELECT otp.seal_events(\(batchSize)::integer, \(bound)::bigint)", logger: logger)
                 var sealed = 0
                 for try await count in rows.decode(Int.self) { sealed = count }
                 total += sealed
                 if sealed < batchSize { return total }
             }
         }
+    }
+
+    /// The highest committed event id, once every transaction in this database that was running
+    /// when it was read has ended (nil when some still run after `within`). Every event with a lower id that is not
+    /// yet visible belongs to one of those transactions: its id was drawn before the committed
+    /// one's, so its transaction began before this read. One that still has no transaction id
+    /// when the wait ends has written nothing, so it holds no event: an insert takes its
+    /// transaction id in the statement that draws the event's id.
+    private func settledBound(within settling: Duration) async throws -> Int64? {
+        var bound: Int64 = 0
+        var running: [String] = []
+        let rows = try await client.query(
+            """
+            SELECT coalesce((SELECT max(id) FROM otp.events), 0),
+                coalesce((SELECT array_agg(virtualxid) FROM pg_locks
+                          WHERE locktype = 'virtualxid' AND mode = 'ExclusiveLock' AND granted
+                              AND pid <> pg_backend_pid()
+                              AND pid IN (SELECT pid FROM pg_stat_activity WHERE datname = current_database())),
+                         '{}')
+            """, logger: logger)
+        for try await (highest, transactions) in rows.decode((Int64, [String]).self) {
+            (bound, running) = (highest, transactions)
+        }
+        let deadline = ContinuousClock.now + settling
+        while !running.isEmpty {
+            let writers = try await stillRunning(running)
+            running = writers.map(\.transaction)
+            if running.isEmpty { break }
+            if ContinuousClock.now >= deadline {
+                let writing = writers.filter(\.hasTransactionID).map(\.transaction)
+                if writing.isEmpty { break }
+                logger.warning(
+                    "audit seal: transactions still running, sealing waits for the next run",
+                    metadata: ["transactions": "\(writing.joined(separator: ","))"])
+                return nil
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return bound
+    }
+
+    /// Which of `transactions` (virtual transaction ids) still run, and whether each holds a
+    /// transaction id (has written).
+    private func stillRunning(_ transactions: [String]) async throws -> [(transaction: String, hasTransactionID: Bool)]
+    {
+        let rows = try await client.query(
+            """
+            SELECT l.virtualxid, EXISTS (
+                SELECT 1 FROM pg_locks x WHERE x.locktype = 'transactionid' AND x.mode = 'ExclusiveLock'
+                    AND x.granted AND x.virtualtransaction = l.virtualxid)
+            FROM pg_locks l
+            WHERE l.locktype = 'virtualxid' AND l.mode = 'ExclusiveLock' AND l.granted
+                AND l.virtualxid = ANY(\(transactions)::text[])
+            """, logger: logger)
+        var found: [(transaction: String, hasTransactionID: Bool)] = []
+        for try await (transaction, written) in rows.decode((String, Bool).self) {
+            found.append((transaction, written))
+        }
+        return found
     }
 
     package struct Verdict: Sendable, Codable, Equatable {
@@ -86,13 +150,12 @@ package struct AuditTrail: Sendable {
         }
     }
 
-    /// How long a committed event may wait for the sealer (it runs every minute and seals rows
-    /// older than 30 s) before its absence from the chain is a problem.
+    /// How long a committed event may wait for the sealer (it runs every minute) before its
+    /// absence from the chain is a problem.
     static let sealingGrace = "5 minutes"
 
     /// An event the chain will never take or has not taken in time: one whose id is below the
-    /// chain's end (the sealer passed it: it committed long after its id was drawn, or was slipped
-    /// in), else the first one older than `sealingGrace` and still unsealed.
+    /// chain's end (slipped in past the sealer's bound), else the first one older than `sealingGrace` and still unsealed.
     private func unsealedProblem() async throws -> (id: Int64, reason: String)? {
         let rows = try await client.query(
             """

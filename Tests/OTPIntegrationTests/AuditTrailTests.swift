@@ -174,9 +174,6 @@ import Testing
                     VALUES (now() - interval '1 minute', 'send_requested', \(world.app.id), jsonb_build_object('n', \(index)))
                     """, logger: quietLogger)
             }
-            try await world.runtimeClient.query(
-                "INSERT INTO otp.events (event, app_id) VALUES ('too_new_to_seal', \(world.app.id))",
-                logger: quietLogger)
             let trail = AuditTrail(client: world.runtimeClient, logger: quietLogger)
             #expect(try await trail.seal() == 6)
             #expect(try await trail.seal() == 0, "sealing twice seals nothing more")
@@ -199,6 +196,64 @@ import Testing
             try await asOwnerPastTheTrigger(world, "DELETE FROM otp.events WHERE id = \(ids[4])")
             #expect(try await trail.verify().brokenAt == ids[5])
         }
+    }
+
+    /// The sealer's old rule (rows older than 30 s by their time, in id order) passed a row of a
+    /// short transaction for one of a long one begun earlier: an event's time is its
+    /// transaction's start, its id is drawn at its insert. Sealing now goes by id alone.
+    @Test func aFreshRowIsNotPassedForAnOlderOneAfterIt() async throws {
+        try await TestApp.with(ownDatabase: true) { world in
+            try await world.runtimeClient.query(
+                "INSERT INTO otp.events (event, app_id) VALUES ('short_transaction', \(world.app.id))",
+                logger: quietLogger)
+            // A transaction begun a minute ago that wrote its event just now (only the owner may
+            // set `at`; a long transaction sets it so by itself).
+            try await world.client.query(
+                "INSERT INTO otp.events (event, at) VALUES ('long_transaction', now() - interval '1 minute')",
+                logger: quietLogger)
+            let trail = AuditTrail(client: world.runtimeClient, logger: quietLogger)
+            _ = try await trail.seal()
+            #expect(try await trail.verify().intact)
+            #expect(try await unsealed(world) == 0)
+        }
+    }
+
+    /// A transaction still open may have drawn an id below rows committed since: the sealer waits
+    /// for it (or leaves the rows after it to its next run), so it never commits below the chain.
+    @Test func theSealerWaitsForTransactionsThatMayStillCommitBelowIt() async throws {
+        try await TestApp.with(ownDatabase: true) { world in
+            let trail = AuditTrail(client: world.runtimeClient, logger: quietLogger)
+            _ = try await trail.seal()
+            try await world.runtimeClient.withConnection { open in
+                try await open.query("BEGIN", logger: quietLogger)
+                try await open.query("INSERT INTO otp.events (event) VALUES ('in_flight')", logger: quietLogger)
+                try await world.runtimeClient.query(
+                    "INSERT INTO otp.events (event) VALUES ('committed_after')", logger: quietLogger)
+                #expect(try await trail.seal(settling: .milliseconds(300)) == 0, "nothing past the open transaction")
+                #expect(try await unsealed(world) == 1, "only the committed row is there to see")
+                // Sealing that waits long enough takes both once the transaction commits.
+                async let sealing = trail.seal(settling: .seconds(30))
+                try await Task.sleep(for: .milliseconds(300))
+                try await open.query("COMMIT", logger: quietLogger)
+                #expect(try await sealing == 2)
+            }
+            #expect(try await trail.verify().intact)
+            #expect(try await unsealed(world) == 0)
+
+            // A transaction that has written nothing holds no event id: it does not hold the sealer.
+            try await world.runtimeClient.withConnection { reading in
+                try await reading.query("BEGIN", logger: quietLogger)
+                try await reading.query("SELECT count(*) FROM otp.apps", logger: quietLogger)
+                try await world.runtimeClient.query(
+                    "INSERT INTO otp.events (event) VALUES ('beside_a_reader')", logger: quietLogger)
+                #expect(try await trail.seal(settling: .milliseconds(300)) == 1)
+                try await reading.query("COMMIT", logger: quietLogger)
+            }
+        }
+    }
+
+    func unsealed(_ world: TestApp) async throws -> Int {
+        try await world.scalar("SELECT count(*)::int FROM otp.events WHERE chain_hash IS NULL")
     }
 
     func asOwnerPastTheTrigger(_ world: TestApp, _ sql: String) async throws {

@@ -100,8 +100,10 @@ import Testing
             ] {
                 try await client.query(PostgresQuery(unsafeSQL: statement), logger: quietLogger)
             }
+            // Sealed by that release's own sealer (rows older than 30 s).
+            let sealed: Int = try await value(client, "SELECT otp.seal_events(10000)")
+            #expect(sealed == 3000)
             let trail = AuditTrail(client: client, logger: quietLogger)
-            #expect(try await trail.seal(batchSize: 10_000) == 3000)
             let history = ["events", "delivery_attempts", "verify_attempts", "webhook_attempts"]
             // Over the columns the rows had before: later migrations may add columns of their own.
             var columns: [String] = []
@@ -166,8 +168,9 @@ import Testing
             ] {
                 try await client.query(PostgresQuery(unsafeSQL: statement), logger: quietLogger)
             }
-            let trail = AuditTrail(client: client, logger: quietLogger)
-            #expect(try await trail.seal() == 50)
+            // Sealed by that release's own sealer (rows older than 30 s).
+            let sealed: Int = try await value(client, "SELECT otp.seal_events(5000)")
+            #expect(sealed == 50)
             let publicBefore: Bool = try await value(
                 client, "SELECT has_function_privilege('public', 'otp.drop_history_partition(integer)', 'EXECUTE')")
             #expect(publicBefore, "the hole this migration closes")
@@ -175,10 +178,11 @@ import Testing
             #expect(
                 try await Migrator(client: client, files: files, functions: functions, logger: quietLogger).migrate()
                     .first == "0019_roles_and_chain.sql")
-            #expect(try await trail.verify() == AuditTrail.Verdict(checked: 50))
+            #expect(
+                try await AuditTrail(client: client, logger: quietLogger).verify() == AuditTrail.Verdict(checked: 50))
             for check in [
                 "SELECT has_function_privilege('public', 'otp.drop_history_partition(integer)', 'EXECUTE')",
-                "SELECT has_function_privilege('public', 'otp.seal_events(integer)', 'EXECUTE')",
+                "SELECT has_function_privilege('public', 'otp.seal_events(integer, bigint)', 'EXECUTE')",
                 "SELECT has_column_privilege('otp_runtime', 'otp.events', 'id', 'INSERT')",
                 "SELECT has_column_privilege('otp_runtime', 'otp.events', 'at', 'INSERT')",
                 "SELECT has_column_privilege('otp_runtime', 'otp.events', 'chain_hash', 'INSERT')",
@@ -190,7 +194,7 @@ import Testing
             }
             for check in [
                 "SELECT has_column_privilege('otp_runtime', 'otp.events', 'details', 'INSERT')",
-                "SELECT has_function_privilege('otp_runtime', 'otp.seal_events(integer)', 'EXECUTE')",
+                "SELECT has_function_privilege('otp_runtime', 'otp.seal_events(integer, bigint)', 'EXECUTE')",
                 "SELECT has_function_privilege('otp_producer', 'otp.request_verification(text, text, text, text, text, jsonb)', 'EXECUTE')",
             ] {
                 let granted: Bool = try await value(client, PostgresQuery(unsafeSQL: check))

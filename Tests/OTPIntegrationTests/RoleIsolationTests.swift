@@ -53,7 +53,7 @@ import Testing
                 #expect(requested == 0, "nothing requested on the other account's app")
                 for maintenance in [
                     "SELECT otp.drop_history_partition(1)", "SELECT otp.make_history_partitions(200)",
-                    "SELECT otp.seal_events(1)", "SELECT otp.prune_history_defaults(1, 1)",
+                    "SELECT otp.seal_events(1, 1)", "SELECT otp.prune_history_defaults(1, 1)",
                     "SELECT otp.grant_runtime_role()",
                 ] {
                     #expect(await state(producer, PostgresQuery(unsafeSQL: maintenance)) == "42501", "\(maintenance)")
