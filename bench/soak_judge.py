@@ -142,8 +142,11 @@ def judge(soak, drained):
                           text=True)
     verify = subprocess.run([soak.otp_path, "audit", "verify"], env=soak.owner_environment, capture_output=True,
                             text=True)
+    seals = getattr(soak, "seals", {})
     check("the audit chain verifies", seal.returncode == 0 and verify.returncode == 0,
-          (verify.stdout + verify.stderr).strip()[:200])
+          (verify.stdout + verify.stderr).strip()[:200]
+          + f"; sealed every minute during the run: {seals.get('sealed', 0)} events in {seals.get('runs', 0)} runs"
+          + f" ({seals.get('failed', 0)} failed, left to the next)")
 
     check("no process died or hung", all(soak.alive.values()) and all(s == 0 for s in soak.exits.values()),
           f"alive at the end {soak.alive}; ready {soak.ready}; exit on SIGTERM {soak.exits}")
