@@ -51,11 +51,23 @@ package struct PostgresReceiptStore: DeliveryReceiptStore, HeldReceipts {
         try await DatabaseFaults.mapping {
             let rows = try await client.query(
                 """
-                WITH due AS (
-                    DELETE FROM otp.held_receipts h USING otp.deliveries d
-                    WHERE d.provider = h.provider AND d.provider_message_id = h.provider_message_id
-                        AND d.state = 'sent'
-                    RETURNING h.provider, h.outcome, h.error_code, d.id AS delivery_id
+                WITH ready AS (
+                    -- Each held receipt looks its delivery up by the message index (the fence,
+                    -- OFFSET 0, keeps the lookup per receipt): joined as a whole, the planner
+                    -- may scan every delivery each pass, as it did with stale statistics.
+                    SELECT h.provider, h.provider_message_id, h.outcome, d.id AS delivery_id
+                    FROM otp.held_receipts h
+                    CROSS JOIN LATERAL (
+                        SELECT x.id FROM otp.deliveries x
+                        WHERE x.provider = h.provider AND x.provider_message_id = h.provider_message_id
+                            AND x.state = 'sent'
+                        OFFSET 0
+                    ) d
+                ), due AS (
+                    DELETE FROM otp.held_receipts h USING ready r
+                    WHERE h.provider = r.provider AND h.provider_message_id = r.provider_message_id
+                        AND h.outcome = r.outcome
+                    RETURNING h.provider, h.outcome, h.error_code, r.delivery_id
                 ), chosen AS (
                     -- Both kinds held for one message: delivered wins, as it does when they come late.
                     SELECT DISTINCT ON (delivery_id) * FROM due ORDER BY delivery_id, outcome = 'delivered' DESC
