@@ -1,6 +1,5 @@
 import OTPCore
 import OTPPostgres
-import OTPServices
 import OTPTesting
 import Synchronization
 import Testing
@@ -51,15 +50,8 @@ import Testing
                     _ = try await world.send(client, recipient: "+55119997751" + String(format: "%02d", index))
                 }
                 let provider = CapturingProvider()
-                var configuration = DeliveryWorker.Configuration(pollInterval: .milliseconds(50))
-                configuration.placement = EventLoopSpread.jobs
-                let worker = DeliveryWorker(
-                    queue: PostgresDeliveryQueue(client: world.client, logger: quietLogger),
-                    chains: ProviderChains([.sms: [provider]]), sealer: CodeSealer(keys: world.keys),
-                    configuration: configuration, logger: quietLogger)
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await worker.run() }
-                    defer { group.cancelAll() }
+                // The worker as `otp work` makes it: `Services.worker` sets `EventLoopSpread.jobs`.
+                try await runWorker(world, provider: provider, configuration: .init(pollInterval: .milliseconds(50))) {
                     try await waitUntil {
                         try await world.scalar(
                             "SELECT count(*)::int FROM otp.deliveries WHERE state = 'sent'", as: Int.self) == 40
