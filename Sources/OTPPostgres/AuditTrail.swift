@@ -33,11 +33,11 @@ package struct AuditTrail: Sendable {
     }
 
     /// The highest committed event id, once every transaction in this database that was running
-    /// when it was read has ended (nil when some still run after `within`). Every event with a lower id that is not
-    /// yet visible belongs to one of those transactions: its id was drawn before the committed
-    /// one's, so its transaction began before this read. One that still has no transaction id
-    /// when the wait ends has written nothing, so it holds no event: an insert takes its
-    /// transaction id in the statement that draws the event's id.
+    /// when it was read has ended (nil when some still run after `within`). Every event with a
+    /// lower id that is not yet visible belongs to one of those transactions: its id was drawn
+    /// before the committed one's, so its transaction began before this read. One that still has
+    /// no transaction id when the wait ends has written nothing, so it holds no event: an insert
+    /// takes its transaction id in the statement that draws the event's id.
     private func settledBound(within settling: Duration) async throws -> Int64? {
         var bound: Int64 = 0
         var running: [String] = []
@@ -155,7 +155,8 @@ package struct AuditTrail: Sendable {
     static let sealingGrace = "5 minutes"
 
     /// An event the chain will never take or has not taken in time: one whose id is below the
-    /// chain's end (slipped in past the sealer's bound), else the first one older than `sealingGrace` and still unsealed.
+    /// chain's end (slipped in past the sealer's bound), else the first one older than
+    /// `sealingGrace` and still unsealed.
     private func unsealedProblem() async throws -> (id: Int64, reason: String)? {
         let rows = try await client.query(
             """
