@@ -22,7 +22,7 @@ package struct PostgresVerificationStore: VerificationStore {
         self.logger = logger
         self.notifier = WorkNotifier(client: client, logger: logger)
         self.sends = GroupCommit(operation: "otp.send_batch") { requests, end in
-            let outcome = await WatchedTransaction.answer(by: end) { watch in
+            let outcome = await WatchedTransaction.answer(by: end, logger: logger) { watch in
                 await Self.write(requests, watch: watch, client: client, logger: logger)
             }
             switch outcome {
@@ -35,7 +35,7 @@ package struct PostgresVerificationStore: VerificationStore {
             }
         }
         self.verifies = GroupCommit(operation: "otp.verify_batch") { requests, end in
-            let outcome = await WatchedTransaction.answer(by: end) { watch in
+            let outcome = await WatchedTransaction.answer(by: end, logger: logger) { watch in
                 await Self.decide(requests, watch: watch, client: client, logger: logger)
             }
             // A batch given up past its deadline: its decisions, if it made any, are not known here.

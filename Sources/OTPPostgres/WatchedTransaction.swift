@@ -10,10 +10,10 @@ import Synchronization
 /// over, committed or not, and its rows tell which (PostgresNIO may leave a call on a closed
 /// connection waiting forever, so the call's own answer may never come); one still writing on a
 /// live connection is waited for, however long that takes (a lock held by another transaction is
-/// let go in the end), until it sends its COMMIT. Past the deadline, a COMMIT out for
-/// `commitPatience` without an answer is given up with its outcome unknown: a primary cut off from
-/// its synchronous standby holds every COMMIT until it is demoted, and a commit it holds may be lost
-/// with it.
+/// let go in the end), until it sends its COMMIT, and said in the log once it is `writingLate`
+/// past the deadline. Past the deadline, a COMMIT out for `commitPatience` without an answer is
+/// given up with its outcome unknown: a primary cut off from its synchronous standby holds every
+/// COMMIT until it is demoted, and a commit it holds may be lost with it.
 final class WatchedTransaction: Sendable {
     private enum State {
         case notBegun
@@ -26,6 +26,10 @@ final class WatchedTransaction: Sendable {
 
     /// How long a COMMIT without an answer is waited for past the deadline.
     static let commitPatience = Duration.seconds(1)
+
+    /// How long past the deadline a batch may still be writing before the flusher says so in the
+    /// log (once per batch): its requests wait for it, unanswered.
+    static let writingLate = Duration.seconds(1)
 
     enum Verdict: Equatable {
         /// No transaction ever began, and none will: nothing was written.
@@ -114,7 +118,8 @@ final class WatchedTransaction: Sendable {
     /// been out for `commitPatience` unanswered. `write` goes through `AbandonableCalls` when one
     /// is set, so that the wait can stop.
     static func answer<Answer: Sendable>(
-        by end: ContinuousClock.Instant?, _ write: @escaping @Sendable (WatchedTransaction) async -> Answer
+        by end: ContinuousClock.Instant?, logger: Logger,
+        _ write: @escaping @Sendable (WatchedTransaction) async -> Answer
     ) async -> Outcome<Answer> {
         let watch = WatchedTransaction()
         guard let end else { return .answered(await write(watch)) }
@@ -126,6 +131,7 @@ final class WatchedTransaction: Sendable {
             }
             group.addTask {
                 guard (try? await Task.sleep(until: end, clock: .continuous)) != nil else { return nil }
+                var toldLate = false
                 while true {
                     switch watch.giveUp() {
                     case .nothingWritten: return .nothingWritten
@@ -133,6 +139,11 @@ final class WatchedTransaction: Sendable {
                     case .committing(let since) where ContinuousClock.now >= since + commitPatience:
                         watch.abandonCommit()
                         return .unknown
+                    case .writing where !toldLate && ContinuousClock.now >= end + writingLate:
+                        toldLate = true
+                        logger.warning(
+                            "a batch is still writing past its deadline on a live connection; its requests wait for it",
+                            metadata: ["past_deadline": "\(ContinuousClock.now - end)"])
                     case .writing, .committing:
                         guard (try? await Task.sleep(for: .milliseconds(50))) != nil else { return nil }
                     }

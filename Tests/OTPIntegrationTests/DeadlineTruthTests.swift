@@ -113,6 +113,47 @@ import Testing
         }
     }
 
+    /// A batch still writing past its deadline (a lock held elsewhere) is waited for, so that its
+    /// answer is the truth, and the flusher says so in the log: the one wait on the send path with
+    /// no bound, which an operator (and the chaos soak) must be able to see.
+    @Test func aBatchStillWritingPastItsDeadlineIsWaitedForAndLogged() async throws {
+        try await TestApp.with(ownDatabase: true) { world in
+            var services = world.services
+            services.requestDeadline = .seconds(2)
+            let dependencies = services.apiDependencies(receipts: world.receiptSettings)
+            let application = Application(
+                router: buildRouter(dependencies), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                services: dependencies.backgroundServices)
+            try await application.test(.router) { client in
+                _ = try await world.send(client, recipient: "+5511999761000")  // a connection and the key, warm
+                let locked = StopFlag()
+                let status = try await withThrowingTaskGroup(of: Int?.self) { group in
+                    group.addTask {
+                        try await world.client.withTransaction(logger: quietLogger) { connection in
+                            try await connection.query(
+                                "LOCK TABLE otp.verifications IN SHARE MODE", logger: quietLogger)
+                            locked.set()
+                            // Past the 2 s deadline and the second after it that the flusher waits
+                            // before it says so.
+                            try await Task.sleep(for: .milliseconds(4500))
+                        }
+                        return nil
+                    }
+                    try await waitUntil(seconds: 10) { locked.isSet }
+                    group.addTask {
+                        let response = try await client.post(
+                            "/otp/send", jsonBody(["appid": world.app.id, "recipient": "+5511999761001"]),
+                            headers: world.basicAuth)
+                        return response.status.code
+                    }
+                    return try await group.reduce(into: [Int]()) { if let code = $1 { $0.append(code) } }.first
+                }
+                #expect(status == 202, "written once the lock went, so 202")
+                #expect(world.logs.all.contains { $0.contains("still writing past its deadline") })
+            }
+        }
+    }
+
     /// A COMMIT held without an answer (a primary cut off from its synchronous standby holds every
     /// COMMIT until it is demoted) is given up a second past the deadline, in `otp serve` as
     /// composed for production: `503` with the outcome unknown, not an answer that waits as long as
