@@ -36,6 +36,9 @@ def judge(soak, drained):
     unfinished = psql(f"""SELECT count(*) FROM otp.deliveries WHERE app_id = '{app}'
                           AND state IN ('queued', 'sending')""")[0][0]
     states = dict(psql(f"""SELECT d.state, count(*) FROM otp.deliveries d WHERE app_id = '{app}' GROUP BY 1"""))
+    # `failed` is final, but says the message never went: why, by the delivery's last error.
+    failed_why = dict(psql(f"""SELECT translate(left(coalesce(last_error, '(none)'), 80), E'\t\n', '  '), count(*) FROM otp.deliveries
+                               WHERE app_id = '{app}' AND state = 'failed' GROUP BY 1 ORDER BY 2 DESC LIMIT 5"""))
     answers = collections.Counter(str(r["status"]) for r in soak.load.records + soak.inside)
     unexpected = {s: n for s, n in answers.items() if s not in ("200", "202", "400", "404", "409", "410", "422",
                                                                  "423", "429", "503")}
@@ -47,7 +50,8 @@ def judge(soak, drained):
     check("every 202 send is stored", accepted <= stored,
           f"{len(accepted)} accepted, {len(accepted - stored)} missing")
     check("every stored send reached a final delivery state", drained and unfinished == "0",
-          f"deliveries by state {states}; drained: {drained}")
+          f"deliveries by state {states}; drained: {drained}"
+          + (f"; failed by last error: {failed_why}" if failed_why else ""))
     # A call with no HTTP answer at all: what the client saw, when, and which fault was under way.
     def fault_at(at):
         return next((f["fault"] for f in soak.faults if f["started"] <= at <= f["ended"]), "none")

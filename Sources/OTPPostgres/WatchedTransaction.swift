@@ -8,12 +8,16 @@ import Synchronization
 /// Past the batch's deadline the flusher asks `giveUp`: a batch whose transaction has not begun
 /// never will (nothing is written); one between transactions, or whose connection has closed, is
 /// over, committed or not, and its rows tell which (PostgresNIO may leave a call on a closed
-/// connection waiting forever, so the call's own answer may never come); one still writing on a
-/// live connection is waited for, however long that takes (a lock held by another transaction is
-/// let go in the end), until it sends its COMMIT, and said in the log once it is `writingLate`
-/// past the deadline. Past the deadline, a COMMIT out for `commitPatience` without an answer is
-/// given up with its outcome unknown: a primary cut off from its synchronous standby holds every
-/// COMMIT until it is demoted, and a commit it holds may be lost with it.
+/// connection waiting forever, so the call's own answer may never come). One still writing on a
+/// live connection (a lock held elsewhere, a server that stopped answering) is given
+/// `writingPatience` past the deadline to send its COMMIT; then it is stopped: its COMMIT never goes
+/// out (it rolls back whenever its statement ends), so its rows tell the truth at once. Its call is
+/// left to `AbandonableCalls`. Its connection is not closed under it: closing a leased connection
+/// left every later test of the suite waiting on PostgresNIO's pool (1.33.2).
+///
+/// Past the deadline, a COMMIT out for `commitPatience` without an answer is given up with its
+/// outcome unknown: a primary cut off from its synchronous standby holds every COMMIT until it is
+/// demoted, and a commit it holds may be lost with it.
 final class WatchedTransaction: Sendable {
     private enum State {
         case notBegun
@@ -27,17 +31,19 @@ final class WatchedTransaction: Sendable {
     /// How long a COMMIT without an answer is waited for past the deadline.
     static let commitPatience = Duration.seconds(1)
 
-    /// How long past the deadline a batch may still be writing before the flusher says so in the
-    /// log (once per batch): its requests wait for it, unanswered.
-    static let writingLate = Duration.seconds(1)
+    /// How long past the deadline a batch may still be writing before it is stopped: long enough
+    /// for a lock wait that is about to end, short next to a client's own timeout.
+    static let writingPatience = Duration.seconds(3)
 
-    enum Verdict: Equatable {
+    enum Verdict {
         /// No transaction ever began, and none will: nothing was written.
         case nothingWritten
         /// No transaction is open and none will begin: what was written is in the database.
         case over
         /// Still writing on a live connection.
         case writing
+        /// Was still writing on a live connection, and is stopped: its COMMIT will not be sent.
+        case stopped
         /// Its COMMIT sent on a live connection at `since`, not answered yet.
         case committing(since: ContinuousClock.Instant)
     }
@@ -77,17 +83,22 @@ final class WatchedTransaction: Sendable {
             }
             return try await connection.withTransaction(logger: logger) { connection in
                 let value = try await body(connection)
-                state.withLock { state in
-                    if case .writing(let connection) = state { state = .committing(connection, since: .now) }
+                // Decided under the lock `giveUp` takes: a batch the flusher stopped rolls back.
+                let commits = state.withLock { state in
+                    guard case .writing(let connection) = state else { return false }
+                    state = .committing(connection, since: .now)
+                    return true
                 }
+                guard commits else { throw StoreUnavailable(reason: "stopped past its deadline") }
                 return value
             }
         }
     }
 
-    /// What the flusher may do now that the deadline passed; after `.nothingWritten` or `.over` no
-    /// transaction begins.
-    func giveUp() -> Verdict {
+    /// What the flusher may do now that the deadline passed; after `.nothingWritten`, `.over` or
+    /// `.stopped` no transaction begins or commits. A batch still writing is stopped when
+    /// `stopWriting`.
+    func giveUp(stopWriting: Bool = false) -> Verdict {
         state.withLock { state in
             switch state {
             case .notBegun:
@@ -97,7 +108,11 @@ final class WatchedTransaction: Sendable {
                 state = .givenUp
                 return .over
             case .writing(let connection):
-                guard connection.isClosed else { return .writing }
+                guard connection.isClosed else {
+                    guard stopWriting else { return .writing }
+                    state = .givenUp
+                    return .stopped
+                }
                 state = .givenUp
                 return .over
             case .committing(let connection, let since):
@@ -114,9 +129,10 @@ final class WatchedTransaction: Sendable {
     }
 
     /// Runs `write` until it answers; past `end`, stops waiting once `giveUp` says the outcome is
-    /// known (nothing was written, or what was written is in the database), or once a COMMIT has
-    /// been out for `commitPatience` unanswered. `write` goes through `AbandonableCalls` when one
-    /// is set, so that the wait can stop.
+    /// known (nothing was written, or what was written is in the database), once a COMMIT has been
+    /// out for `commitPatience` unanswered, or once a batch still writing `writingPatience` past
+    /// `end` is stopped. `write` goes through `AbandonableCalls` when one is set, so that the wait
+    /// can stop.
     static func answer<Answer: Sendable>(
         by end: ContinuousClock.Instant?, logger: Logger,
         _ write: @escaping @Sendable (WatchedTransaction) async -> Answer
@@ -131,19 +147,19 @@ final class WatchedTransaction: Sendable {
             }
             group.addTask {
                 guard (try? await Task.sleep(until: end, clock: .continuous)) != nil else { return nil }
-                var toldLate = false
                 while true {
-                    switch watch.giveUp() {
+                    let stopWriting = ContinuousClock.now >= end + writingPatience
+                    switch watch.giveUp(stopWriting: stopWriting) {
                     case .nothingWritten: return .nothingWritten
                     case .over: return .over
+                    case .stopped:
+                        logger.warning(
+                            "a batch still writing past its deadline was stopped: nothing of it commits",
+                            metadata: ["past_deadline": "\(ContinuousClock.now - end)"])
+                        return .over
                     case .committing(let since) where ContinuousClock.now >= since + commitPatience:
                         watch.abandonCommit()
                         return .unknown
-                    case .writing where !toldLate && ContinuousClock.now >= end + writingLate:
-                        toldLate = true
-                        logger.warning(
-                            "a batch is still writing past its deadline on a live connection; its requests wait for it",
-                            metadata: ["past_deadline": "\(ContinuousClock.now - end)"])
                     case .writing, .committing:
                         guard (try? await Task.sleep(for: .milliseconds(50))) != nil else { return nil }
                     }
