@@ -22,17 +22,29 @@ import Testing
         var verificationID: String?
     }
 
+    /// The API with the given request deadline, composed as `otp serve` composes it: its database
+    /// calls go through a runner of abandonable calls, so a request stops waiting at its deadline.
+    static func withAPI(
+        _ world: TestApp, deadline: Duration, _ body: @Sendable (any TestClientProtocol) async throws -> Void
+    ) async throws {
+        var services = world.services
+        services.requestDeadline = deadline
+        let dependencies = services.apiDependencies(receipts: world.receiptSettings)
+        let calls = AbandonableCalls()
+        let application = Application(
+            router: buildRouter(dependencies), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            services: dependencies.backgroundServices
+                + [AbandonableCallsService(calls: calls, leaveStranded: { _ in })])
+        try await AbandonableCalls.$current.withValue(calls) {
+            try await application.test(.router) { client in try await body(client) }
+        }
+    }
+
     @Test func aSendPastItsDeadlineIsAnswered202AndStoredOr503AndAbsent() async throws {
         try await TestApp.with(ownDatabase: true) { world in
-            var services = world.services
             // Long enough for a batch to get its connection on a loaded machine, short next to the
             // time the lock is held.
-            services.requestDeadline = .seconds(3)
-            let dependencies = services.apiDependencies(receipts: world.receiptSettings)
-            let application = Application(
-                router: buildRouter(dependencies), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                services: dependencies.backgroundServices)
-            try await application.test(.router) { client in
+            try await Self.withAPI(world, deadline: .seconds(3)) { client in
                 // Four connections open (a batch each) and the key cached before the database is held.
                 try await withThrowingTaskGroup(of: Void.self) { warm in
                     for index in 0..<4 {
@@ -121,59 +133,49 @@ import Testing
     /// call is left to the runner of abandonable calls, as `otp serve` composes it.
     @Test func aBatchStillWritingPastItsDeadlineIsStoppedAnswered503AndNeverWritten() async throws {
         try await TestApp.with(ownDatabase: true) { world in
-            var services = world.services
-            services.requestDeadline = .seconds(2)
-            let dependencies = services.apiDependencies(receipts: world.receiptSettings)
-            let calls = AbandonableCalls()
-            let application = Application(
-                router: buildRouter(dependencies), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                services: dependencies.backgroundServices
-                    + [AbandonableCallsService(calls: calls, leaveStranded: { _ in })])
-            try await AbandonableCalls.$current.withValue(calls) {
-                try await application.test(.router) { client in
-                    _ = try await world.send(client, recipient: "+5511999761000")  // a connection and the key, warm
-                    let locked = StopFlag()
-                    let released = StopFlag()
-                    let answer = try await withThrowingTaskGroup(of: (status: Int, seconds: Double)?.self) { group in
-                        group.addTask {
-                            try await world.client.withTransaction(logger: quietLogger) { connection in
-                                try await connection.query(
-                                    "LOCK TABLE otp.verifications IN SHARE MODE", logger: quietLogger)
-                                locked.set()
-                                // Past the 2 s deadline and the 3 s of patience after it.
-                                try await Task.sleep(for: .milliseconds(9000))
-                            }
-                            released.set()
-                            return nil
+            try await Self.withAPI(world, deadline: .seconds(2)) { client in
+                _ = try await world.send(client, recipient: "+5511999761000")  // a connection and the key, warm
+                let locked = StopFlag()
+                let released = StopFlag()
+                let answer = try await withThrowingTaskGroup(of: (status: Int, seconds: Double)?.self) { group in
+                    group.addTask {
+                        try await world.client.withTransaction(logger: quietLogger) { connection in
+                            try await connection.query(
+                                "LOCK TABLE otp.verifications IN SHARE MODE", logger: quietLogger)
+                            locked.set()
+                            // Past the 2 s deadline and the 3 s of patience after it.
+                            try await Task.sleep(for: .milliseconds(9000))
                         }
-                        try await waitUntil(seconds: 10) { locked.isSet }
-                        group.addTask {
-                            let start = ContinuousClock.now
-                            let response = try await client.post(
-                                "/otp/send", jsonBody(["appid": world.app.id, "recipient": "+5511999761001"]),
-                                headers: world.basicAuth)
-                            let elapsed = ContinuousClock.now - start
-                            return (
-                                response.status.code,
-                                Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-                            )
-                        }
-                        return try await group.reduce(into: [(status: Int, seconds: Double)]()) {
-                            if let answer = $1 { $0.append(answer) }
-                        }.first
+                        released.set()
+                        return nil
                     }
-                    #expect(released.isSet)
-                    #expect(answer?.status == 503, "\(String(describing: answer))")
-                    // The deadline, the patience, the read-back's 500 ms, and room for a loaded machine;
-                    // the lock alone would have held it 9 s.
-                    #expect((answer?.seconds ?? 99) < 7.5, "answered after \(String(describing: answer?.seconds)) s")
-                    #expect(world.logs.all.contains { $0.contains("still writing past its deadline was stopped") })
-                    // The lock is gone and the stopped insert's backend has had its turn: nothing of it.
-                    try await Task.sleep(for: .milliseconds(500))
-                    let stored: Int = try await world.scalar(
-                        "SELECT count(*)::int FROM otp.verifications WHERE recipient = '+5511999761001'")
-                    #expect(stored == 0, "answered 503, so it must not be written")
+                    try await waitUntil(seconds: 10) { locked.isSet }
+                    group.addTask {
+                        let start = ContinuousClock.now
+                        let response = try await client.post(
+                            "/otp/send", jsonBody(["appid": world.app.id, "recipient": "+5511999761001"]),
+                            headers: world.basicAuth)
+                        let elapsed = ContinuousClock.now - start
+                        return (
+                            response.status.code,
+                            Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                        )
+                    }
+                    return try await group.reduce(into: [(status: Int, seconds: Double)]()) {
+                        if let answer = $1 { $0.append(answer) }
+                    }.first
                 }
+                #expect(released.isSet)
+                #expect(answer?.status == 503, "\(String(describing: answer))")
+                // The deadline, the patience, the read-back's 500 ms, and room for a loaded machine;
+                // the lock alone would have held it 9 s.
+                #expect((answer?.seconds ?? 99) < 7.5, "answered after \(String(describing: answer?.seconds)) s")
+                #expect(world.logs.all.contains { $0.contains("still writing past its deadline was stopped") })
+                // The lock is gone and the stopped insert's backend has had its turn: nothing of it.
+                try await Task.sleep(for: .milliseconds(500))
+                let stored: Int = try await world.scalar(
+                    "SELECT count(*)::int FROM otp.verifications WHERE recipient = '+5511999761001'")
+                #expect(stored == 0, "answered 503, so it must not be written")
             }
         }
     }
