@@ -167,16 +167,10 @@ package struct TwilioProvider: MessageProvider {
     }
 
     /// The call's instructions: each sentence said in the script's language, a pause between them.
-    static func twiml(_ script: VoiceScript) -> String {
-        let language = xmlEscaped(script.language)
-        let says = script.sentences.map { "<Say language=\"\(language)\">\(xmlEscaped($0))</Say>" }
+    package static func twiml(_ script: VoiceScript) -> String {
+        let language = MarkupEscaping.escaped(script.language)
+        let says = script.sentences.map { "<Say language=\"\(language)\">\(MarkupEscaping.escaped($0))</Say>" }
         return "<Response>" + says.joined(separator: "<Pause length=\"1\"/>") + "</Response>"
-    }
-
-    private static func xmlEscaped(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-            .replacingOccurrences(of: "'", with: "&apos;")
     }
 
     static func whatsAppAddress(_ number: String) -> String {

@@ -128,6 +128,15 @@ import Testing
         }
     }
 
+    /// An app's name goes into the call's TwiML. `&`, `<` and `"` followed by a combining mark are
+    /// one `Character` each, which a per-Character escape misses; they are escaped, and Twilio's
+    /// strict reading of the document (per scalar, as an XML parser reads it) gives back what is said.
+    @Test func anAppNameWithCombiningMarksAfterMarkupStillMakesValidTwiML() {
+        let script = VoiceScript(appName: "A&\u{301}B<\u{301}C\"\u{301}D'\u{301}", code: "407", locale: "en")
+        let says = TwiML.says(in: TwilioProvider.twiml(script))
+        #expect(says?.map(\.text) == script.sentences)
+    }
+
     @Test func aNewAppRefusesVoiceUntilItIsAllowed() async throws {
         try await TestApp.with { world in
             try await world.test { client in

@@ -74,28 +74,31 @@ package enum TwiML {
     }
 
     /// Character data with its five named escapes and numeric ones; nil for a raw `<` or a bare `&`.
+    /// Read per Unicode scalar, as an XML parser reads it: `&` followed by a combining mark is one
+    /// `Character`, and still a bare `&`.
     private static func unescaped(_ text: Substring) -> String? {
-        guard !text.contains("<") else { return nil }
-        var result = ""
-        var rest = text
+        guard !text.unicodeScalars.contains("<") else { return nil }
+        var result = String.UnicodeScalarView()
+        var rest = text.unicodeScalars[...]
         while let ampersand = rest.firstIndex(of: "&") {
-            result += rest[..<ampersand]
+            result.append(contentsOf: rest[..<ampersand])
             guard let semicolon = rest[ampersand...].firstIndex(of: ";") else { return nil }
-            let entity = rest[rest.index(after: ampersand)..<semicolon]
+            let entity = String(Substring(rest[rest.index(after: ampersand)..<semicolon]))
             switch entity {
-            case "amp": result += "&"
-            case "lt": result += "<"
-            case "gt": result += ">"
-            case "quot": result += "\""
-            case "apos": result += "'"
+            case "amp": result.append("&")
+            case "lt": result.append("<")
+            case "gt": result.append(">")
+            case "quot": result.append("\"")
+            case "apos": result.append("'")
             default:
                 guard entity.hasPrefix("#"), let value = UInt32(entity.dropFirst()), let scalar = Unicode.Scalar(value)
                 else { return nil }
-                result.unicodeScalars.append(scalar)
+                result.append(scalar)
             }
             rest = rest[rest.index(after: semicolon)...]
         }
-        return result + rest
+        result.append(contentsOf: rest)
+        return String(result)
     }
 
     private static func take(_ prefix: String, from scanner: inout Substring) -> Bool {
