@@ -1,4 +1,5 @@
 import Foundation
+import OTPCore
 
 /// Charts drawn on the server as inline SVG: readable with no script, each with a title for
 /// screen readers and the same numbers in a table under it.
@@ -132,5 +133,5 @@ package enum Charts {
 
     private static func f(_ value: Double) -> String { String(format: "%.1f", value) }
 
-    static func escape(_ text: String) -> String { HTML.escape(text) }
+    static func escape(_ text: String) -> String { MarkupEscaping.escaped(text) }
 }

@@ -66,8 +66,8 @@ package enum DailyReport {
                 "Delivery latency p50 / p95",
                 "\(total.latencyP50.map { "\($0) ms" } ?? "–") / \(total.latencyP95.map { "\($0) ms" } ?? "–")"
             ),
-        ].map { "<dt>\($0.0)</dt><dd>\(HTML.escape($0.1))</dd>" }.joined()
-        let title = HTML.escape("otp report \(day) (\(scope))")
+        ].map { "<dt>\($0.0)</dt><dd>\(MarkupEscaping.escaped($0.1))</dd>" }.joined()
+        let title = MarkupEscaping.escaped("otp report \(day) (\(scope))")
         return """
             <!doctype html>
             <html lang="en">
@@ -79,7 +79,7 @@ package enum DailyReport {
             <body>
             <main>
             <h1>\(title)</h1>
-            <p>UTC day \(HTML.escape(day)), from the daily rollups.</p>
+            <p>UTC day \(MarkupEscaping.escaped(day)), from the daily rollups.</p>
             <dl class="summary">\(summary)</dl>
             <section class="charts">\(charts.joined(separator: "\n"))</section>
             </main>
